@@ -1,0 +1,72 @@
+"""The applications service's domain. Plain Python.
+
+``PledgeStanding`` is what this service knows of a school's pledge, learnt
+only from the pledges service's integration events (no call across services
+at command time). Events of different types travel on different queues and
+may arrive out of order, so the standing keeps the latest news of each kind
+by its position in the pledges log and derives the status from those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from eventsourcing.domain import Aggregate, event
+
+_NAMESPACE = uuid.UUID("0d1e7c55-3f0a-4b8e-a2d4-7c9b5e3f1a20")
+
+# the pledge news this service cares about, by public event type
+PLEDGE_NEWS = ("SchoolRegistered", "PledgeSigned", "PledgeRenewed", "PledgeWithdrawn")
+
+
+class PledgeStanding(Aggregate):
+    @staticmethod
+    def create_id(urn: str) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"pledge-standing/{urn}")
+
+    @event("Opened")
+    def __init__(self, urn: str) -> None:
+        self.urn = urn
+        self.news: dict[str, dict] = {}  # event type -> {"position", "payload"}
+
+    def learn(self, kind: str, position: int, payload: dict, actor: str) -> bool:
+        """Record news unless newer news of that kind is already known."""
+        if kind not in PLEDGE_NEWS:
+            raise ValueError(f"not pledge news: {kind}")
+        known = self.news.get(kind)
+        if known is not None and known["position"] >= position:
+            return False
+        self._learnt(kind=kind, position=position, payload=payload, actor=actor)
+        return True
+
+    @event("Learnt")
+    def _learnt(self, kind: str, position: int, payload: dict, actor: str) -> None:
+        self.news[kind] = {"position": position, "payload": payload}
+
+    def _position(self, *kinds: str) -> int:
+        return max((self.news[k]["position"] for k in kinds if k in self.news), default=0)
+
+    @property
+    def school_name(self) -> str | None:
+        return self.news.get("SchoolRegistered", {}).get("payload", {}).get("name")
+
+    @property
+    def pledged_on(self) -> dt.date | None:
+        """The last signature or renewal, unless a later withdrawal cancelled it."""
+        if self._position("PledgeWithdrawn") > self._position("PledgeSigned", "PledgeRenewed"):
+            return None
+        dates = [self.news[k]["payload"][f] for k, f in
+                 (("PledgeSigned", "signed_on"), ("PledgeRenewed", "renewed_on"))
+                 if k in self.news and self.news[k]["position"] > self._position("PledgeWithdrawn")]
+        return dt.date.fromisoformat(max(dates)) if dates else None
+
+    def may_apply(self, today: dt.date, lapse_years: int) -> bool:
+        pledged = self.pledged_on
+        if pledged is None:
+            return False
+        try:
+            lapses = pledged.replace(year=pledged.year + lapse_years)
+        except ValueError:  # 29 February
+            lapses = pledged.replace(year=pledged.year + lapse_years, day=28)
+        return today < lapses

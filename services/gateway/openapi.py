@@ -1,0 +1,63 @@
+"""The OpenAPI document, generated from the same route declarations that serve requests."""
+
+from __future__ import annotations
+
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from services.gateway.routes import RouteSpec
+
+_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_ERROR = {"type": "object", "required": ["error", "message"], "properties": {
+    "error": {"type": "string"}, "message": {"type": "string"},
+    "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+}}
+_ERROR_TEXT = {400: "Bad request", 404: "Not found", 409: "Conflict with the current state",
+               413: "Body too large", 422: "Invalid input; `fields` names each field at fault",
+               503: "A service did not answer in time"}
+
+
+def build_openapi(routes: list[RouteSpec], title: str, version: str) -> dict:
+    spec = APISpec(title=title, version=version, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()])
+    spec.components.schema("Error", _ERROR)
+    by_path: dict[str, dict] = {}
+    for r in routes:
+        by_path.setdefault(r.path, {})[r.method.lower()] = _operation(r)
+    for path, operations in by_path.items():
+        spec.path(path=_PARAM.sub(r"{\1}", path), operations=operations,
+                  parameters=[_path_param(name) for name in _PARAM.findall(path)])
+    return spec.to_dict()
+
+
+def _operation(r: RouteSpec) -> dict:
+    op: dict = {"summary": r.summary, "tags": [r.tag], "operationId": _operation_id(r)}
+    if r.body is not None:
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": r.body}}}
+    if r.query is not None:
+        op["parameters"] = [{"in": "query", "schema": r.query}]
+    ok = {"description": "OK"}
+    if r.response is not None:
+        ok["content"] = {"application/json": {"schema": r.response}}
+    op["responses"] = {str(r.status): ok}
+    for status in sorted({*r.errors, *([422, 400] if r.body or r.query else [])}):
+        op["responses"][str(status)] = {
+            "description": _ERROR_TEXT.get(status, "Error"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return op
+
+
+def _operation_id(r: RouteSpec) -> str:
+    path = _PARAM.sub(r"by_\1", r.path)
+    return re.sub(r"[^a-z0-9]+", "_", f"{r.method} {path}".lower()).strip("_")
+
+
+def _path_param(name: str) -> dict:
+    schema = {"type": "string"}
+    if name == "urn":
+        schema["pattern"] = r"^\d{6}$"
+    return {"in": "path", "name": name, "required": True, "schema": schema}

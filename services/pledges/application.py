@@ -1,0 +1,137 @@
+"""The pledges application: commands and queries over schools and their pledges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.pledges.domain import School
+from shared.clock import Clock
+from shared.errors import Conflict, NotFound
+from shared.projection import AggregateProjection
+from shared.store import ServiceApplication
+
+if TYPE_CHECKING:
+    from shared.authority import PledgeRules
+
+
+class Pledges(ServiceApplication):
+    name = "pledges"
+
+    def __init__(self, env: dict | None = None, *, rules: PledgeRules,
+                 clock: Clock | None = None) -> None:
+        super().__init__(env)
+        self.rules = rules
+        self.clock = clock or Clock()
+        self.directory = AggregateProjection(self)
+
+    # -- commands ------------------------------------------------------------
+
+    def register_school(self, actor: str, urn: str, name: str, phase: str, postcode: str,
+                        coordinator: dict) -> dict:
+        school = School(urn=urn, name=name, phase=phase, postcode=postcode,
+                        coordinator=coordinator, actor=actor)
+        try:
+            self.save(school)
+        except IntegrityError:
+            raise Conflict(f"A school with URN {urn} is already registered.", "urn") from None
+        return self.view(school)
+
+    def express_interest(self, actor: str, urn: str, on: dt.date | None = None) -> dict:
+        return self._change(urn, lambda s: s.express_interest(on or self.today(), actor))
+
+    def record_commitment(self, actor: str, urn: str, body: str, given_by: str, role: str,
+                          on: dt.date | None = None) -> dict:
+        return self._change(urn, lambda s: s.record_commitment(
+            body, given_by, role, on or self.today(), actor))
+
+    def sign_pledge(self, actor: str, urn: str, signed_by: str, role: str,
+                    signed_on: dt.date | None = None) -> dict:
+        today = self.today()
+        return self._change(urn, lambda s: s.sign_pledge(
+            signed_by, role, signed_on or today, today, self.rules.required_commitments,
+            self.rules.lapse_years, actor))
+
+    def renew_pledge(self, actor: str, urn: str, renewed_by: str, role: str,
+                     renewed_on: dt.date | None = None) -> dict:
+        today = self.today()
+        return self._change(urn, lambda s: s.renew_pledge(
+            renewed_by, role, renewed_on or today, today, actor))
+
+    def withdraw_pledge(self, actor: str, urn: str, reason: str,
+                        withdrawn_on: dt.date | None = None) -> dict:
+        today = self.today()
+        return self._change(urn, lambda s: s.withdraw_pledge(
+            reason, withdrawn_on or today, today, actor))
+
+    def set_newsletter(self, actor: str, urn: str, subscribed: bool) -> dict:
+        return self._change(urn, lambda s: s.set_newsletter(subscribed, actor))
+
+    def change_coordinator(self, actor: str, urn: str, coordinator: dict) -> dict:
+        return self._change(urn, lambda s: s.change_coordinator(coordinator, actor))
+
+    # -- queries -------------------------------------------------------------
+
+    def school(self, urn: str) -> dict:
+        return self.view(self._get(urn))
+
+    def schools(self, status: str | None = None) -> list[dict]:
+        views = [self.view(school) for school in self.directory.all()]
+        views.sort(key=lambda v: (v["name"].lower(), v["urn"]))
+        return [v for v in views if status is None or v["status"] == status]
+
+    def history(self, urn: str) -> list[dict]:
+        school = self._get(urn)
+        return [_history_entry(e) for e in self.events.get(school.id)]
+
+    def today(self) -> dt.date:
+        return self.clock.today()
+
+    def view(self, school: School) -> dict:
+        rules = self.rules
+        pledge = None
+        if school.signed is not None:
+            pledge = {**school.signed, "renewed_on": school.renewed_on,
+                      "lapses_on": school.lapses_on(rules.lapse_years)}
+        return {
+            "urn": school.urn, "name": school.name, "phase": school.phase,
+            "postcode": school.postcode, "coordinator": school.coordinator,
+            "status": school.status(self.today(), rules.lapse_years, rules.required_commitments),
+            "interest_on": school.interest_on,
+            "commitments": [{"body": body, **c} for body, c in school.commitments.items()],
+            "pledge": pledge, "withdrawn": school.withdrawn,
+            "newsletter": school.newsletter, "version": school.version,
+        }
+
+    # -- internals -----------------------------------------------------------
+
+    def _get(self, urn: str) -> School:
+        try:
+            return self.repository.get(School.create_id(urn))
+        except AggregateNotFoundError:
+            raise NotFound(f"No school with URN {urn} is registered.", "urn") from None
+
+    def _change(self, urn: str, command: Any) -> dict:
+        school = self._get(urn)
+        command(school)
+        try:
+            self.save(school)
+        except IntegrityError:
+            raise Conflict("The school was changed by someone else at the same moment; "
+                           "reload and try again.", "version") from None
+        return self.view(school)
+
+
+def _history_entry(domain_event: Any) -> dict:
+    hidden = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
+    details = {k: v for k, v in vars(domain_event).items() if k not in hidden}
+    return {
+        "version": domain_event.originator_version,
+        "event": type(domain_event).__qualname__.split(".")[-1],
+        "at": domain_event.timestamp,
+        "actor": getattr(domain_event, "actor", "system"),
+        "details": details,
+    }

@@ -1,0 +1,57 @@
+"""The pledges service's public events: what other services may rely on.
+
+Payloads are deliberately small and stable; the internal domain events may
+change shape without breaking consumers, because only this mapping is public.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.pledges.domain import School
+from shared.envelope import Contract, PublicEvent
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _registered(e: Any) -> dict:
+    return {"urn": e.urn, "name": e.name, "phase": e.phase, "postcode": e.postcode,
+            "coordinator": e.coordinator}
+
+
+def _signed(e: Any) -> dict:
+    return {"urn": e.urn, "signed_by": e.signed_by, "role": e.role, "signed_on": _iso(e.signed_on)}
+
+
+def _renewed(e: Any) -> dict:
+    return {"urn": e.urn, "renewed_by": e.renewed_by, "role": e.role,
+            "renewed_on": _iso(e.renewed_on)}
+
+
+def _withdrawn(e: Any) -> dict:
+    return {"urn": e.urn, "reason": e.reason, "withdrawn_on": _iso(e.withdrawn_on)}
+
+
+def _commitment(e: Any) -> dict:
+    return {"urn": e.urn, "body": e.body, "given_by": e.given_by, "role": e.role, "on": _iso(e.on)}
+
+
+def _urn_only(e: Any) -> dict:
+    return {"urn": e.urn}
+
+
+PLEDGES = Contract("pledges", {
+    School.Registered: PublicEvent("SchoolRegistered", 1, _registered),
+    School.InterestExpressed: PublicEvent("InterestExpressed", 1,
+                                          lambda e: {"urn": e.urn, "on": _iso(e.on)}),
+    School.CommitmentRecorded: PublicEvent("CommitmentRecorded", 1, _commitment),
+    School.PledgeSigned: PublicEvent("PledgeSigned", 1, _signed),
+    School.PledgeRenewed: PublicEvent("PledgeRenewed", 1, _renewed),
+    School.PledgeWithdrawn: PublicEvent("PledgeWithdrawn", 1, _withdrawn),
+    School.NewsletterSubscribed: PublicEvent("NewsletterSubscribed", 1, _urn_only),
+    School.NewsletterUnsubscribed: PublicEvent("NewsletterUnsubscribed", 1, _urn_only),
+    School.CoordinatorChanged: PublicEvent(
+        "CoordinatorChanged", 1, lambda e: {"urn": e.urn, "coordinator": e.coordinator}),
+})

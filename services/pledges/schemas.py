@@ -1,0 +1,131 @@
+"""The pledges service's edges: command inputs and views, shared by RPC and HTTP."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from services.pledges.domain import COMMITMENT_BODIES, PledgeStatus
+from shared.schema import Contact, StrictSchema, Text
+
+PHASES = ("nursery", "primary", "middle", "secondary", "all-through", "special",
+          "alternative-provision", "post-16")
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+
+
+class Postcode(fields.String):
+    """A UK postcode, normalised to upper case with one space."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        match = _POSTCODE.match(text)
+        if not match:
+            raise ValidationError("Not a valid UK postcode.")
+        return f"{match.group(1)} {match.group(2)}"
+
+
+URN = fields.String(
+    required=True,
+    validate=validate.Regexp(r"^\d{6}$", error="A URN is exactly 6 digits."),
+    metadata={"description": "The school's 6-digit unique reference number", "example": "103712"},
+)
+
+
+class RegisterSchool(StrictSchema):
+    urn = URN
+    name = Text(200, required=True)
+    phase = fields.String(required=True, validate=validate.OneOf(PHASES))
+    postcode = Postcode(required=True)
+    coordinator = fields.Nested(Contact, required=True)
+
+
+class ExpressInterest(StrictSchema):
+    on = fields.Date(metadata={"description": "Defaults to today"})
+
+
+class RecordCommitment(StrictSchema):
+    body = fields.String(required=True, validate=validate.OneOf(COMMITMENT_BODIES))
+    given_by = Text(100, required=True)
+    role = Text(100, required=True)
+    on = fields.Date(metadata={"description": "Defaults to today"})
+
+
+class SignPledge(StrictSchema):
+    signed_by = Text(100, required=True)
+    role = Text(100, required=True)
+    signed_on = fields.Date(metadata={"description": "Defaults to today"})
+
+
+class RenewPledge(StrictSchema):
+    renewed_by = Text(100, required=True)
+    role = Text(100, required=True)
+    renewed_on = fields.Date(metadata={"description": "Defaults to today"})
+
+
+class WithdrawPledge(StrictSchema):
+    reason = Text(1000, required=True)
+    withdrawn_on = fields.Date(metadata={"description": "Defaults to today"})
+
+
+class Newsletter(StrictSchema):
+    subscribed = fields.Boolean(required=True, truthy={True}, falsy={False})
+
+
+class ChangeCoordinator(Contact):
+    pass
+
+
+class SchoolQuery(StrictSchema):
+    status = fields.String(validate=validate.OneOf(PledgeStatus.ALL))
+
+
+# -- views -----------------------------------------------------------------------
+
+
+class CommitmentView(StrictSchema):
+    body = fields.String()
+    given_by = fields.String()
+    role = fields.String()
+    on = fields.Date()
+
+
+class PledgeView(StrictSchema):
+    signed_by = fields.String()
+    role = fields.String()
+    signed_on = fields.Date()
+    renewed_on = fields.Date(allow_none=True)
+    lapses_on = fields.Date(allow_none=True)
+
+
+class SchoolView(StrictSchema):
+    urn = fields.String()
+    name = fields.String()
+    phase = fields.String()
+    postcode = fields.String()
+    coordinator = fields.Nested(Contact)
+    status = fields.String(metadata={"enum": list(PledgeStatus.ALL)})
+    interest_on = fields.Date(allow_none=True)
+    commitments = fields.List(fields.Nested(CommitmentView))
+    pledge = fields.Nested(PledgeView, allow_none=True)
+    withdrawn = fields.Dict(allow_none=True)
+    newsletter = fields.Boolean()
+    version = fields.Integer()
+
+
+class SchoolList(StrictSchema):
+    schools = fields.List(fields.Nested(SchoolView))
+
+
+class HistoryEntry(StrictSchema):
+    version = fields.Integer()
+    event = fields.String()
+    at = fields.DateTime()
+    actor = fields.String()
+    details = fields.Dict()
+
+
+class SchoolHistory(StrictSchema):
+    urn = fields.String()
+    history = fields.List(fields.Nested(HistoryEntry))

@@ -1,0 +1,639 @@
+"""One local authority's deployment config (deploy/authorities/<slug>.toml).
+
+Each authority runs its own deployment with its own contacts, term dates,
+criteria wording, deadlines and CPD programme, so all of that is data. This
+module reads one file with tomllib, validates it with marshmallow (unknown keys
+are errors, so a typo never silently drops a deadline), cross-checks it, and
+returns frozen plain dataclasses: no marshmallow object leaves this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
+
+COMMITMENTS = ("slt", "governors", "head_teacher")
+STAGES = ("draft", "final")
+TERM_NAMES = ("autumn-1", "autumn-2", "spring-1", "spring-2", "summer-1", "summer-2")
+PRINCIPLES = ("learn", "embed", "share")
+CRITERIA_COUNT = 8
+CPD_KINDS = ("session", "series", "on_request", "run_by_others")
+DATE_STATUSES = ("confirmed", "tbc", "month")
+VENUE_STATUSES = ("confirmed", "tbc", "online", "at_school")
+# The order a cycle's dates must follow; absent dates are skipped.
+CYCLE_DATE_ORDER = (
+    "draft_deadline",
+    "draft_panel",
+    "final_deadline",
+    "final_panel",
+    "feedback_by",
+)
+DRAFT_DATES = ("draft_deadline", "draft_panel")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class AuthorityConfigError(Exception):
+    """The file is unreadable or invalid. One line per problem, each
+    ``"<path>: <dotted.key.path>: <problem>"``; ``problems`` holds the
+    (key path, problem) pairs for callers that want them separately."""
+
+    def __init__(self, path: str | Path, problems: Iterable[tuple[str, str]]) -> None:
+        self.path = str(path)
+        self.problems = tuple(problems)
+        super().__init__("\n".join(f"{self.path}: {key}: {msg}" for key, msg in self.problems))
+
+
+# ---------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class PledgeRules:
+    required_commitments: tuple[str, ...]  # subset of COMMITMENTS, needed before the pledge
+    lapse_years: int
+    advised_months_before_application: int
+
+
+@dataclass(frozen=True)
+class Term:
+    """A half-term of the authority's own calendar, both ends inclusive."""
+
+    school_year: str
+    name: str
+    start: dt.date
+    end: dt.date
+
+    def __contains__(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class PanelRule:
+    min_members: int
+    min_lived_experience: int
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One school year's application round. Dates absent from the file are
+    None: draft dates exist only when "draft" is a stage, and some
+    authorities (Lancashire) take applications whenever a school is ready."""
+
+    school_year: str
+    criteria_version: str
+    stages: tuple[str, ...]
+    panel: PanelRule
+    draft_deadline: dt.date | None
+    draft_panel: dt.date | None
+    final_deadline: dt.date | None
+    final_panel: dt.date | None
+    visit_window: Term | None
+    feedback_by: dt.date | None
+    renewal_deadline: dt.date | None
+
+    @property
+    def has_draft(self) -> bool:
+        return "draft" in self.stages
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str  # "<principle>-<number>", e.g. "learn-1"
+    principle: str
+    number: int
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CriteriaSet:
+    version: str
+    wording_confirmed: bool  # False until the local lead confirms the wording
+    criteria: tuple[Criterion, ...]
+
+    def criterion(self, code: str) -> Criterion:
+        for item in self.criteria:
+            if item.code == code:
+                return item
+        raise KeyError(f"criteria set {self.version!r} has no criterion {code!r}")
+
+
+@dataclass(frozen=True)
+class CpdItem:
+    """One row of the CPD programme. Times are local to the authority's
+    timezone; weekdays are derived from the dates, never stored."""
+
+    code: str
+    title: str
+    kind: str  # CPD_KINDS
+    runs_by: str
+    date_status: str  # DATE_STATUSES
+    dates: tuple[dt.date, ...]  # one per occurrence; empty while TBC or on request
+    month: str | None  # "YYYY-MM" when only the month is known
+    start: dt.time | None
+    end: dt.time | None
+    venue_status: str  # VENUE_STATUSES
+    venue: str | None
+    capacity: int | None
+    audience: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the authority's own journey for a school, in order."""
+
+    code: str
+    title: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Authority:
+    slug: str
+    name: str
+    lead_team: str
+    contact_email: str
+    timezone: ZoneInfo
+    website: str | None
+    sign_off: str
+    pledge: PledgeRules
+    terms: tuple[Term, ...]
+    cycles: tuple[Cycle, ...]
+    criteria_sets: tuple[CriteriaSet, ...]
+    cpd: tuple[CpdItem, ...]
+    source: Path
+    steps: tuple[Step, ...] = ()
+    telephone: str | None = None
+    address: str | None = None
+
+    def cycle(self, year: str) -> Cycle:
+        for item in self.cycles:
+            if item.school_year == year:
+                return item
+        known = ", ".join(c.school_year for c in self.cycles)
+        raise KeyError(f"{self.slug}: no cycle for school year {year!r} (configured: {known})")
+
+    def criteria(self, version: str) -> CriteriaSet:
+        for item in self.criteria_sets:
+            if item.version == version:
+                return item
+        known = ", ".join(c.version for c in self.criteria_sets)
+        raise KeyError(f"{self.slug}: no criteria set {version!r} (configured: {known})")
+
+
+# ---------------------------------------------------------------- fields
+
+
+class _TomlDate(fields.Field):
+    """A native TOML date (unquoted 2027-03-25). Strings and datetimes are
+    refused so every file writes dates the same, checkable way."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid": "Not a valid date. Write an unquoted TOML date, e.g. 2027-03-25."
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        raise self.make_error("invalid")
+
+
+class _LocalTime(fields.Field):
+    """A 24-hour "HH:MM" wall-clock time in the authority's timezone."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid": 'Not a valid time. Write 24-hour "HH:MM", e.g. "16:00".'
+    }
+    _PATTERN = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.time:
+        if isinstance(value, str) and self._PATTERN.fullmatch(value):
+            return dt.time.fromisoformat(value)
+        raise self.make_error("invalid")
+
+
+def _school_year(value: str) -> None:
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        raise ValidationError('Not a valid school year. Write e.g. "2026-27".')
+
+
+def _zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError(
+            f'Unknown timezone {value!r}. Use an IANA name such as "Europe/London".'
+        ) from error
+
+
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1), **kwargs)
+
+
+def _choice(options: tuple[str, ...], **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(options), **kwargs)
+
+
+def _slug(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(
+            r"[a-z][a-z0-9-]*\Z", error="Must be lowercase letters, digits and hyphens."
+        ),
+        **kwargs,
+    )
+
+
+def _int(minimum: int, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=minimum), **kwargs)
+
+
+def _optional_date() -> _TomlDate:
+    return _TomlDate(load_default=None)
+
+
+# ---------------------------------------------------------------- cross-check helpers
+
+
+def _duplicates(values: Iterable[Any]) -> set[Any]:
+    return {value for value, count in Counter(values).items() if count > 1}
+
+
+def _flag_duplicates(items: list[dict], *keys: str) -> dict:
+    """Errors keyed by list index for every item repeating an earlier
+    combination of ``keys``; the error sits on the last key."""
+    seen: set[tuple] = set()
+    errors: dict = {}
+    for index, item in enumerate(items):
+        identity = tuple(item[key] for key in keys)
+        if identity in seen:
+            errors[index] = {keys[-1]: [f"Duplicate: {' '.join(map(str, identity))} appears earlier."]}
+        seen.add(identity)
+    return errors
+
+
+def _raise_if(errors: dict) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE  # a misspelt key must fail, not be ignored
+
+
+class _AuthoritySchema(_Strict):
+    slug = _slug(required=True)
+    name = _text(required=True)
+    lead_team = _text(required=True)
+    contact_email = fields.Email(required=True)
+    timezone = fields.String(required=True, validate=_zone)
+    website = fields.Url(load_default=None)
+    sign_off = _text(required=True)
+    telephone = _text(load_default=None)
+    address = _text(load_default=None)
+
+
+class _PledgeSchema(_Strict):
+    required_commitments = fields.List(_choice(COMMITMENTS), required=True, validate=validate.Length(min=1))
+    lapse_years = _int(1, required=True)
+    advised_months_before_application = _int(0, required=True)
+
+    @validates_schema
+    def _unique(self, data: dict, **kwargs: Any) -> None:
+        repeated = _duplicates(data["required_commitments"])
+        if repeated:
+            raise ValidationError(
+                f"Listed more than once: {', '.join(sorted(repeated))}.",
+                "required_commitments",
+            )
+
+
+class _TermSchema(_Strict):
+    school_year = fields.String(required=True, validate=_school_year)
+    name = _choice(TERM_NAMES, required=True)
+    start = _TomlDate(required=True)
+    end = _TomlDate(required=True)
+
+    @validates_schema
+    def _ordered(self, data: dict, **kwargs: Any) -> None:
+        if data["end"] < data["start"]:
+            raise ValidationError(f"Must not be before start ({data['start']}).", "end")
+
+
+class _PanelSchema(_Strict):
+    min_members = _int(1, required=True)
+    min_lived_experience = _int(0, required=True)
+
+    @validates_schema
+    def _fits(self, data: dict, **kwargs: Any) -> None:
+        if data["min_lived_experience"] > data["min_members"]:
+            raise ValidationError("Must not exceed min_members.", "min_lived_experience")
+
+
+class _CycleSchema(_Strict):
+    school_year = fields.String(required=True, validate=_school_year)
+    criteria_version = _text(required=True)
+    stages = fields.List(_choice(STAGES), required=True)
+    draft_deadline = _optional_date()
+    draft_panel = _optional_date()
+    final_deadline = _optional_date()
+    final_panel = _optional_date()
+    visit_window = _choice(TERM_NAMES, load_default=None)
+    feedback_by = _optional_date()
+    renewal_deadline = _optional_date()
+    panel = fields.Nested(_PanelSchema, required=True)
+
+    @validates_schema
+    def _consistent(self, data: dict, **kwargs: Any) -> None:
+        _raise_if({**self._stage_errors(data), **self._order_errors(data)})
+
+    @staticmethod
+    def _stage_errors(data: dict) -> dict:
+        stages = data["stages"]
+        if stages not in (["final"], ["draft", "final"]):
+            return {"stages": ['Must be ["final"] or ["draft", "final"].']}
+        has_draft = "draft" in stages
+        errors: dict = {}
+        for key in DRAFT_DATES:
+            if has_draft and data[key] is None:
+                errors[key] = ['Missing: required when "draft" is a stage.']
+            elif not has_draft and data[key] is not None:
+                errors[key] = ['Not allowed: "draft" is not a stage.']
+        return errors
+
+    @staticmethod
+    def _order_errors(data: dict) -> dict:
+        present = [(key, data[key]) for key in CYCLE_DATE_ORDER if data[key] is not None]
+        errors: dict = {}
+        for (before, earlier), (key, later) in itertools.pairwise(present):
+            if later <= earlier:
+                errors[key] = [f"Must be after {before} ({earlier})."]
+        return errors
+
+
+class _CriterionSchema(_Strict):
+    code = fields.String(required=True)
+    principle = _choice(PRINCIPLES, required=True)
+    number = _int(1, required=True)
+    title = _text(required=True)
+    description = _text(required=True)
+
+    @validates_schema
+    def _code_matches(self, data: dict, **kwargs: Any) -> None:
+        expected = f"{data['principle']}-{data['number']}"
+        if data["code"] != expected:
+            raise ValidationError(f"Must be {expected!r} (principle-number).", "code")
+
+
+class _CriteriaSetSchema(_Strict):
+    version = _text(required=True)
+    wording_confirmed = fields.Boolean(load_default=False)
+    criteria = fields.List(fields.Nested(_CriterionSchema), required=True)
+
+    @validates_schema
+    def _complete(self, data: dict, **kwargs: Any) -> None:
+        criteria = data["criteria"]
+        if len(criteria) != CRITERIA_COUNT:
+            raise ValidationError(
+                f"Must hold exactly {CRITERIA_COUNT} criteria, found {len(criteria)}.",
+                "criteria",
+            )
+        errors = _flag_duplicates(criteria, "code")
+        numbers = sorted(c["number"] for c in criteria)
+        if not errors and numbers != list(range(1, CRITERIA_COUNT + 1)):
+            errors = {"_schema": [f"Numbers must be 1..{CRITERIA_COUNT} once each, found {numbers}."]}
+        _raise_if({"criteria": errors} if errors else {})
+
+
+class _CpdSchema(_Strict):
+    code = _slug(required=True)
+    title = _text(required=True)
+    kind = _choice(CPD_KINDS, required=True)
+    runs_by = _text(required=True)
+    date_status = _choice(DATE_STATUSES, required=True)
+    dates = fields.List(_TomlDate(), load_default=list)
+    month = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"\d{4}-(0[1-9]|1[0-2])\Z", error='Write "YYYY-MM".'),
+    )
+    start = _LocalTime(load_default=None)
+    end = _LocalTime(load_default=None)
+    venue_status = _choice(VENUE_STATUSES, required=True)
+    venue = _text(load_default=None)
+    capacity = _int(1, load_default=None)
+    audience = _text(required=True)
+    description = _text(load_default=None)
+
+    @validates_schema
+    def _consistent(self, data: dict, **kwargs: Any) -> None:
+        _raise_if(
+            {
+                **self._date_errors(data),
+                **self._time_errors(data),
+                **self._venue_errors(data),
+            }
+        )
+
+    @staticmethod
+    def _date_errors(data: dict) -> dict:
+        status, dates, kind = data["date_status"], data["dates"], data["kind"]
+        if status == "confirmed" and not dates:
+            return {"dates": ['Missing: date_status is "confirmed".']}
+        if status != "confirmed" and dates:
+            return {"dates": [f'Not allowed: date_status is "{status}".']}
+        if (status == "month") != (data["month"] is not None):
+            return {"month": ['Required exactly when date_status is "month".']}
+        if kind == "session" and len(dates) > 1:
+            return {"dates": ['A "session" has one date; use kind "series" for several.']}
+        if dates != sorted(set(dates)):
+            return {"dates": ["Must be in order, without repeats."]}
+        return {}
+
+    @staticmethod
+    def _time_errors(data: dict) -> dict:
+        start, end = data["start"], data["end"]
+        if (start is None) != (end is None):
+            return {"end" if end is None else "start": ["Give both start and end, or neither."]}
+        if start is not None and end <= start:
+            return {"end": [f"Must be after start ({start:%H:%M})."]}
+        return {}
+
+    @staticmethod
+    def _venue_errors(data: dict) -> dict:
+        if data["venue_status"] == "confirmed" and data["venue"] is None:
+            return {"venue": ['Missing: venue_status is "confirmed".']}
+        return {}
+
+
+class _StepSchema(_Strict):
+    code = _slug(required=True)
+    title = _text(required=True)
+    details = fields.List(_text(), load_default=list)
+
+
+class _FileSchema(_Strict):
+    authority = fields.Nested(_AuthoritySchema, required=True)
+    pledge = fields.Nested(_PledgeSchema, required=True)
+    terms = fields.List(fields.Nested(_TermSchema), load_default=list)
+    cycles = fields.List(fields.Nested(_CycleSchema), required=True, validate=validate.Length(min=1))
+    criteria_sets = fields.List(
+        fields.Nested(_CriteriaSetSchema),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    cpd = fields.List(fields.Nested(_CpdSchema), load_default=list)
+    steps = fields.List(fields.Nested(_StepSchema), load_default=list)
+
+    @validates_schema
+    def _cross_check(self, data: dict, **kwargs: Any) -> None:
+        errors = {
+            "terms": self._term_errors(data["terms"]),
+            "cycles": self._cycle_errors(data),
+            "criteria_sets": _flag_duplicates(data["criteria_sets"], "version"),
+            "cpd": _flag_duplicates(data["cpd"], "code"),
+            "steps": _flag_duplicates(data["steps"], "code"),
+        }
+        _raise_if({key: value for key, value in errors.items() if value})
+
+    @staticmethod
+    def _term_errors(terms: list[dict]) -> dict:
+        errors = _flag_duplicates(terms, "school_year", "name")
+        ordered = sorted(enumerate(terms), key=lambda pair: pair[1]["start"])
+        for (_, earlier), (index, later) in itertools.pairwise(ordered):
+            if later["start"] <= earlier["end"]:
+                errors.setdefault(
+                    index,
+                    {"start": [f"Overlaps {earlier['school_year']} {earlier['name']}."]},
+                )
+        return errors
+
+    @staticmethod
+    def _cycle_errors(data: dict) -> dict:
+        versions = {c["version"] for c in data["criteria_sets"]}
+        terms = {(t["school_year"], t["name"]) for t in data["terms"]}
+        errors = _flag_duplicates(data["cycles"], "school_year")
+        for index, cycle in enumerate(data["cycles"]):
+            problems = errors.setdefault(index, {})
+            if cycle["criteria_version"] not in versions:
+                problems["criteria_version"] = [
+                    f"No criteria set with version {cycle['criteria_version']!r}."
+                ]
+            window = cycle["visit_window"]
+            if window is not None and (cycle["school_year"], window) not in terms:
+                problems["visit_window"] = [f"No term {window!r} defined for {cycle['school_year']}."]
+        return {index: problems for index, problems in errors.items() if problems}
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_authority(path: str | Path) -> Authority:
+    """Read, validate and cross-check one authority file.
+
+    Raises AuthorityConfigError naming the file, the key path and the problem
+    for every problem found (one per line)."""
+    raw = _read_toml(path)
+    try:
+        data = _FileSchema().load(raw)
+    except ValidationError as error:
+        raise AuthorityConfigError(path, _flatten(error.messages)) from None
+    return _build(data, Path(path))
+
+
+def _read_toml(path: str | Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise AuthorityConfigError(path, [("file", error.strerror or str(error))]) from error
+    except tomllib.TOMLDecodeError as error:
+        # tomllib (3.11) puts the location only in the text: "... (at line 3, column 9)".
+        match = re.fullmatch(r"(.*?)\s*\(at (.+)\)", str(error))
+        where, problem = (match[2], match[1]) if match else ("TOML", str(error))
+        raise AuthorityConfigError(path, [(where, f"TOML syntax error: {problem}.")]) from error
+
+
+def _flatten(messages: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Turn marshmallow's nested error dict into (dotted.key[0].path, message)."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _flatten(value, _join(prefix, key))
+    elif isinstance(messages, list):
+        for item in messages:
+            yield from _flatten(item, prefix)
+    else:
+        yield prefix or "(top level)", str(messages)
+
+
+def _join(prefix: str, key: str | int) -> str:
+    if key == "_schema":
+        return prefix
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _build(data: dict, source: Path) -> Authority:
+    head = data["authority"]
+    terms = tuple(Term(**term) for term in data["terms"])
+    return Authority(
+        **{**head, "timezone": ZoneInfo(head["timezone"])},
+        pledge=_pledge(data["pledge"]),
+        terms=terms,
+        cycles=tuple(_cycle(cycle, terms) for cycle in data["cycles"]),
+        criteria_sets=tuple(_criteria_set(item) for item in data["criteria_sets"]),
+        cpd=tuple(CpdItem(**{**item, "dates": tuple(item["dates"])}) for item in data["cpd"]),
+        steps=tuple(Step(**{**step, "details": tuple(step["details"])}) for step in data["steps"]),
+        source=source,
+    )
+
+
+def _pledge(data: dict) -> PledgeRules:
+    return PledgeRules(**{**data, "required_commitments": tuple(data["required_commitments"])})
+
+
+def _cycle(data: dict, terms: tuple[Term, ...]) -> Cycle:
+    window = next(
+        (t for t in terms if (t.school_year, t.name) == (data["school_year"], data["visit_window"])),
+        None,
+    )
+    return Cycle(
+        **{
+            **data,
+            "stages": tuple(data["stages"]),
+            "visit_window": window,
+            "panel": PanelRule(**data["panel"]),
+        }
+    )
+
+
+def _criteria_set(data: dict) -> CriteriaSet:
+    criteria = tuple(Criterion(**item) for item in sorted(data["criteria"], key=lambda c: c["number"]))
+    return CriteriaSet(
+        version=data["version"],
+        wording_confirmed=data["wording_confirmed"],
+        criteria=criteria,
+    )

@@ -1,0 +1,67 @@
+"""Publishing integration events to RabbitMQ in nameko's wire format.
+
+Exchange ``<service>.events`` (topic, durable, declared exactly as nameko
+declares it), routing key = event type, JSON body, persistent, and
+``message_id`` = ``<service>:<position>``. Every publish waits for the
+broker's confirm, so "published" means RabbitMQ has taken responsibility.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import kombu
+from nameko.standalone.events import get_event_exchange
+
+from shared.envelope import IntegrationEvent
+
+log = logging.getLogger(__name__)
+
+
+class BusPublisher:
+    def __init__(self, amqp_uri: str, origin: str) -> None:
+        self.amqp_uri = amqp_uri
+        self.exchange = get_event_exchange(origin, {})
+        self._connection: kombu.Connection | None = None
+        self._producer: kombu.Producer | None = None
+
+    def publish(self, event: IntegrationEvent) -> None:
+        """Publish one event and wait for the broker's confirm; raises on failure."""
+        try:
+            self._ensure_producer().publish(
+                json.dumps(event.to_dict()),
+                exchange=self.exchange,
+                routing_key=event.type,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=event.message_id,
+                headers={"schema_version": event.schema_version},
+                retry=False,
+            )
+        except Exception:
+            self.close()  # a fresh connection next time
+            raise
+
+    def _ensure_producer(self) -> kombu.Producer:
+        if self._producer is None:
+            connection = kombu.Connection(
+                self.amqp_uri,
+                transport_options={"confirm_publish": True},
+                connect_timeout=5,
+                heartbeat=0,
+            )
+            connection.ensure_connection(max_retries=1)
+            producer = kombu.Producer(connection.channel())
+            self.exchange(producer.channel).declare()
+            self._connection, self._producer = connection, producer
+        return self._producer
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # already broken; nothing to clean
+                log.debug("closing a broken AMQP connection", exc_info=True)
+        self._connection = self._producer = None

@@ -1,0 +1,118 @@
+"""The ``sanctuary`` command: run services, bring the whole system up, check config.
+
+``sanctuary up`` is what the README's run command starts: every service as
+its own process (as in production), the gateway's base URL printed, example
+data loaded on first start; Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import warnings
+from pathlib import Path
+
+SERVICES = {
+    "pledges": "services.pledges.service:PledgesService",
+    "applications": "services.applications.service:ApplicationsService",
+    "gateway": "services.gateway.service:GatewayService",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=os.environ.get("SANCTUARY_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sanctuary", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True)
+    serve_cmd = commands.add_parser("serve", help="run one service in this process")
+    serve_cmd.add_argument("service", choices=sorted(SERVICES))
+    serve_cmd.set_defaults(run=_serve)
+    up_cmd = commands.add_parser("up", help="start every service; Ctrl-C stops them")
+    up_cmd.add_argument("--no-example", action="store_true", help="do not load example data")
+    up_cmd.set_defaults(run=_up)
+    check = commands.add_parser("check-config", help="validate an authority file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(run=_check_config)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # its own notice
+    import eventlet
+
+    eventlet.monkey_patch()
+    from nameko.runners import ServiceRunner
+
+    from shared.authority import AuthorityConfigError, load_authority
+    from shared.config import Settings
+
+    settings = Settings.from_env()
+    try:
+        authority = load_authority(settings.authority_file)
+    except AuthorityConfigError as error:
+        print(f"sanctuary: {error}", file=sys.stderr)
+        return 2
+    module, cls = SERVICES[args.service].split(":")
+    service = getattr(importlib.import_module(module), cls)
+    runner = ServiceRunner(settings.nameko_config(
+        SANCTUARY_SETTINGS=settings, SANCTUARY_AUTHORITY=authority))
+    runner.add_service(service)
+
+    def stop(*_: object) -> None:
+        eventlet.spawn(runner.stop)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    runner.wait()
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from shared.config import Settings
+    from shared.launch import System
+
+    settings = Settings.from_env()
+    system = System(settings)
+    try:
+        system.start()
+        if not args.no_example:
+            from shared.example import load_example
+
+            loaded = load_example(system.base_url)
+            if loaded:
+                print(f"Loaded example data: {loaded} schools.", flush=True)
+        print(f"Schools of Sanctuary is running at {system.base_url}", flush=True)
+        print(f"  data: {settings.data_dir}   authority: {settings.authority_file}", flush=True)
+        print("  Ctrl-C stops it; data is kept for the next start.", flush=True)
+        system.watch()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        system.stop()
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from shared.authority import AuthorityConfigError, load_authority
+
+    try:
+        authority = load_authority(args.file)
+    except AuthorityConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{args.file}: {authority.name} ({authority.slug}) is valid.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Deployment settings, read once from the environment.
+
+Event-store details that eventsourcing reads itself (``POSTGRES_HOST``,
+``PLEDGES_POSTGRES_DBNAME`` ...) pass straight through from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str
+    data_dir: Path
+    store: str  # "sqlite" or "postgres"
+    authority_file: Path
+    gateway_address: str
+    rpc_timeout: float
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> Settings:
+        env = os.environ if env is None else env
+        store = env.get("SANCTUARY_STORE", "sqlite")
+        if store not in ("sqlite", "postgres"):
+            raise ValueError(f"SANCTUARY_STORE must be 'sqlite' or 'postgres', not {store!r}")
+        return cls(
+            amqp_uri=env.get("SANCTUARY_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+            data_dir=Path(env.get("SANCTUARY_DATA_DIR", ROOT / "data")),
+            store=store,
+            authority_file=Path(
+                env.get("SANCTUARY_AUTHORITY", ROOT / "deploy" / "authorities" / "coventry.toml")
+            ),
+            gateway_address=env.get("SANCTUARY_GATEWAY_ADDRESS", "127.0.0.1:8080"),
+            rpc_timeout=float(env.get("SANCTUARY_RPC_TIMEOUT", "10")),
+        )
+
+    def nameko_config(self, **extra: object) -> dict:
+        """The config dict a nameko container of ours is started with."""
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": self.gateway_address,
+            "max_workers": 10,
+            "serializer": "json",
+            **extra,
+        }

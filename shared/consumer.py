@@ -1,0 +1,85 @@
+"""Consuming other services' integration events: at least once in, once in effect.
+
+``integration_handler`` is nameko's ``event_handler`` on a quorum queue: a
+failing message is requeued with a growing pause, and after ``DELIVERY_LIMIT``
+deliveries RabbitMQ dead-letters it to ``sanctuary.dead-letter``, where it
+waits, counted, for an operator. Nothing is dropped silently.
+
+``consume`` makes the effect idempotent: the consumer's new events and the
+``(origin, position)`` it consumed are saved in one transaction, so a
+redelivered message is acknowledged and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import eventlet
+import kombu
+from eventsourcing.persistence import Tracking
+from nameko.events import EventHandler
+
+from shared.envelope import IntegrationEvent, parse_envelope
+from shared.store import ServiceApplication
+
+log = logging.getLogger(__name__)
+
+DELIVERY_LIMIT = 5
+DEAD_LETTER_EXCHANGE = "sanctuary.dead-letter"
+DEAD_LETTER_QUEUE = "sanctuary.dead-letter"
+
+
+def dead_letter_queue() -> kombu.Queue:
+    exchange = kombu.Exchange(DEAD_LETTER_EXCHANGE, type="topic", durable=True)
+    return kombu.Queue(
+        DEAD_LETTER_QUEUE, exchange=exchange, routing_key="#", durable=True,
+        queue_arguments={"x-queue-type": "quorum"},
+    )
+
+
+class IntegrationEventHandler(EventHandler):
+    def __init__(self, source_service: str, event_type: str, **kwargs: Any) -> None:
+        kwargs.setdefault("requeue_on_error", True)
+        super().__init__(source_service, event_type, **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        self.queue.queue_arguments = {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": self.queue.name,
+        }
+        with kombu.Connection(self.container.config["AMQP_URI"]) as connection:
+            dead_letter_queue()(connection.default_channel).declare()
+
+    def handle_message_processed(self, message: Any, result: Any = None, exc_info: Any = None) -> None:
+        if exc_info is not None:
+            attempts = int((message.headers or {}).get("x-delivery-count") or 0)
+            log.warning(
+                "handling %s failed (delivery %d of %d)", message.properties.get("message_id"),
+                attempts + 1, DELIVERY_LIMIT + 1, exc_info=exc_info,
+            )
+            eventlet.sleep(min(0.2 * 2**attempts, 5.0))
+        super().handle_message_processed(message, result, exc_info)
+
+
+integration_handler = IntegrationEventHandler.decorator
+
+
+def consume(
+    app: ServiceApplication,
+    body: dict,
+    react: Callable[[IntegrationEvent], Iterable[Any]],
+) -> bool:
+    """Apply one received event once. ``react`` returns the aggregates it changed.
+
+    Returns False when the event had already been consumed.
+    """
+    event = parse_envelope(body)
+    tracking = Tracking(event.origin, event.position)
+    if app.has_consumed(tracking):
+        return False
+    return app.save_tracked(tracking, *react(event))

@@ -1,0 +1,115 @@
+"""The integration event: the versioned public contract between services.
+
+Domain events are a service's private business; what crosses the bus is an
+``IntegrationEvent`` built by the service's ``Contract`` from a stored domain
+event. Consumers depend on this envelope and the payload schemas only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+ENVELOPE_VERSION = 1
+_NAMESPACE = uuid.UUID("6f0f3c52-5b0e-4c8a-9b1e-2a7d1c3e5f90")
+
+
+@dataclass(frozen=True)
+class IntegrationEvent:
+    id: str
+    type: str
+    schema_version: int
+    origin: str
+    position: int
+    occurred_at: str
+    authority: str
+    actor: str
+    payload: dict = field(default_factory=dict)
+    envelope_version: int = ENVELOPE_VERSION
+
+    @property
+    def message_id(self) -> str:
+        """What the relay puts in the AMQP ``message_id`` (``<service>:<position>``)."""
+        return f"{self.origin}:{self.position}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    origin = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    authority = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    payload = fields.Dict(keys=fields.String(), required=True)
+    envelope_version = fields.Integer(required=True, validate=validate.Equal(ENVELOPE_VERSION))
+
+
+def parse_envelope(body: dict) -> IntegrationEvent:
+    """Validate a received message body; raises marshmallow.ValidationError."""
+    data = EnvelopeSchema().load(body)
+    data["id"] = str(data["id"])
+    data["occurred_at"] = data["occurred_at"].isoformat()
+    return IntegrationEvent(**data)
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    """How one domain event class is published: its public name, version and payload."""
+
+    type: str
+    schema_version: int
+    payload: Callable[[Any], dict]
+
+
+class Contract:
+    """The public events a service publishes, keyed by domain event class."""
+
+    def __init__(self, origin: str, events: dict[type, PublicEvent]) -> None:
+        self.origin = origin
+        self.events = events
+
+    @property
+    def types(self) -> list[str]:
+        return sorted({public.type for public in self.events.values()})
+
+    def envelope(self, domain_event: Any, position: int, authority: str) -> IntegrationEvent | None:
+        """The integration event for a stored domain event, or None if it is private."""
+        public = self.events.get(type(domain_event))
+        if public is None:
+            return None
+        return IntegrationEvent(
+            id=str(event_id(authority, domain_event)),
+            type=public.type,
+            schema_version=public.schema_version,
+            origin=self.origin,
+            position=position,
+            occurred_at=_iso(domain_event.timestamp),
+            authority=authority,
+            actor=getattr(domain_event, "actor", "system"),
+            payload=public.payload(domain_event),
+        )
+
+
+def event_id(authority: str, domain_event: Any) -> uuid.UUID:
+    """Stable across republishing and replay: one stored event, one id."""
+    key = f"{authority}/{domain_event.originator_id}/{domain_event.originator_version}"
+    return uuid.uuid5(_NAMESPACE, key)
+
+
+def _iso(timestamp: dt.datetime) -> str:
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=dt.UTC)
+    return timestamp.isoformat()

@@ -1,0 +1,90 @@
+"""Starting and stopping the whole system as separate processes, one per service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from shared.config import Settings
+
+ORDER = ("pledges", "applications", "gateway")  # the gateway last: it answers health
+
+
+class System:
+    def __init__(self, settings: Settings, env: dict | None = None) -> None:
+        self.settings = settings
+        self.env = {**os.environ, **(env or {})}
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.log_dir = settings.data_dir / "logs"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.gateway_address}"
+
+    def start(self, timeout: float = 90.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in ORDER:
+            self.start_service(name)
+        self.wait_healthy(timeout)
+
+    def start_service(self, name: str) -> None:
+        log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child keeps writing to it
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", name],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+        )
+        log.close()
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                if requests.get(f"{self.base_url}/health", timeout=3).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the system was not healthy after {timeout:.0f}s; "
+                           f"see the logs in {self.log_dir}")
+
+    def _check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                tail = self.log_path(name).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the {name} service exited ({process.returncode}):\n{tail}")
+
+    def watch(self) -> None:
+        """Block until Ctrl-C, SIGTERM or a service dying."""
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while True:
+            self._check_alive()
+            time.sleep(0.5)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service (fault tests)."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for name in reversed(ORDER):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,116 @@
+"""The outbox relay: every committed event reaches the bus, at least once, in order.
+
+The eventsourcing notification log is the outbox: events and their
+notifications are written in one transaction. The relay reads notifications
+after the last position it tracked, publishes each public one with a broker
+confirm, and only then records the new position. A crash between publish and
+tracking republishes a few events, which idempotent consumers ignore.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from eventsourcing.persistence import Tracking
+
+from shared.bus import BusPublisher
+from shared.envelope import Contract
+from shared.faults import crash_point
+from shared.relay_lock import RelayLock
+from shared.store import ServiceApplication
+
+log = logging.getLogger(__name__)
+
+RELAY = "outbox"  # tracking name for the positions the relay has published
+
+
+@dataclass
+class RelayStats:
+    published_total: int = 0
+    failures_total: int = 0
+    last_published_at: float | None = None
+    running: bool = False
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        contract: Contract,
+        authority: str,
+        publisher: BusPublisher,
+        lock: RelayLock,
+        batch_size: int = 200,
+    ) -> None:
+        self.app = app
+        self.contract = contract
+        self.authority = authority
+        self.publisher = publisher
+        self.lock = lock
+        self.batch_size = batch_size
+        self.stats = RelayStats()
+        self._wake = threading.Event()
+        app.on_saved(self._wake.set)
+
+    def published_position(self) -> int:
+        return self.app.recorder_.max_tracking_id(RELAY) or 0
+
+    def lag(self) -> int:
+        """Events committed but not yet published."""
+        return (self.app.recorder_.max_notification_id() or 0) - self.published_position()
+
+    def relay_once(self) -> int:
+        """Publish the next batch; returns how many notifications it moved past."""
+        start = self.published_position() + 1
+        notifications = self.app.recorder_.select_notifications(start=start, limit=self.batch_size)
+        for notification in notifications:
+            domain_event = self.app.mapper.to_domain_event(notification)
+            event = self.contract.envelope(domain_event, notification.id, self.authority)
+            if event is not None:
+                self.publisher.publish(event)
+                self.stats.published_total += 1
+                self.stats.last_published_at = time.time()
+        if notifications:
+            crash_point("relay.after_publish")
+            self.app.recorder_.insert_tracking(Tracking(RELAY, notifications[-1].id))
+        return len(notifications)
+
+    def drain(self) -> int:
+        """Publish everything pending; returns how many notifications it moved past."""
+        moved = 0
+        while True:
+            batch = self.relay_once()
+            moved += batch
+            if batch < self.batch_size:
+                return moved
+
+    def run(self, stop: threading.Event, idle_poll: float = 1.0, retry_max: float = 5.0) -> None:
+        """Relay until ``stop`` is set. Woken by every local save; polls as a fallback
+        (another instance may have committed)."""
+        backoff = 0.1
+        while not stop.is_set():
+            if not self.lock.acquire():
+                self.stats.running = False
+                stop.wait(idle_poll)
+                continue
+            self.stats.running = True
+            self._wake.clear()
+            try:
+                self.drain()
+                backoff = 0.1
+            except Exception:
+                self.stats.failures_total += 1
+                log.warning("relay failed; retrying in %.1fs", backoff, exc_info=True)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, retry_max)
+                continue
+            self._wake.wait(idle_poll)
+        self.lock.release()
+        self.publisher.close()
+        self.stats.running = False
+
+    def wake(self) -> None:
+        self._wake.set()

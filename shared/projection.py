@@ -1,0 +1,48 @@
+"""Read models kept by following a service's own notification log.
+
+A projection holds its own copies of aggregates, rebuilt by applying each
+stored event in log order (``event.mutate``), so queries across many
+aggregates (schools by state) need no second database. Every query first
+catches up with the log, so a reader sees its own writes, and any instance
+sees every instance's writes.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from shared.store import ServiceApplication
+
+
+class AggregateProjection:
+    def __init__(self, app: ServiceApplication, batch: int = 1000) -> None:
+        self.app = app
+        self.batch = batch
+        self.position = 0
+        self.aggregates: dict[uuid.UUID, Any] = {}
+        self._lock = threading.Lock()
+
+    def catch_up(self) -> int:
+        """Apply every event after the current position; returns how many."""
+        applied = 0
+        with self._lock:
+            while True:
+                notifications = self.app.recorder_.select_notifications(
+                    start=self.position + 1, limit=self.batch
+                )
+                for notification in notifications:
+                    self._apply(self.app.mapper.to_domain_event(notification))
+                    self.position = notification.id
+                applied += len(notifications)
+                if len(notifications) < self.batch:
+                    return applied
+
+    def _apply(self, domain_event: Any) -> None:
+        current = self.aggregates.get(domain_event.originator_id)
+        self.aggregates[domain_event.originator_id] = domain_event.mutate(current)
+
+    def all(self) -> list[Any]:
+        self.catch_up()
+        return list(self.aggregates.values())

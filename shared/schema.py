@@ -1,0 +1,65 @@
+"""Marshmallow building blocks used at every edge (HTTP, RPC, integration payloads)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from shared.errors import Invalid
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Text(fields.String):
+    """Trimmed text with length limits and no control characters."""
+
+    def __init__(self, max_length: int = 200, min_length: int = 1, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Length(min=min_length, max=max_length))
+        super().__init__(**kwargs)
+        self.metadata.setdefault("maxLength", max_length)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if _CONTROL.search(text):
+            raise ValidationError("Must not contain control characters.")
+        return text
+
+
+class Contact(StrictSchema):
+    name = Text(100, required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(
+        validate=validate.Regexp(r"^\+?[0-9 ()-]{7,20}$", error="Not a valid phone number."))
+    role = Text(100)
+
+
+def load(schema: Schema, data: Any) -> dict:
+    """Validate input; a failure becomes ``Invalid`` naming every field at fault."""
+    if not isinstance(data, dict):
+        raise Invalid("The request body must be a JSON object.", {"_body": ["Expected an object."]})
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        fields_ = _flatten(error.messages)
+        names = ", ".join(sorted(fields_))
+        raise Invalid(f"Invalid input: {names}.", fields_) from None
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """{'coordinator': {'email': [...]}} -> {'coordinator.email': [...]}"""
+    if isinstance(messages, list):
+        return {prefix or "_body": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        flat.update(_flatten(value, name))
+    return flat
