@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.applications.domain import PledgeStanding
+from services.applications.domain import PLEDGE_NEWS, PledgeStanding
 from shared.clock import Clock
 from shared.envelope import IntegrationEvent
 from shared.errors import NotFound
@@ -29,7 +29,11 @@ class Applications(ServiceApplication):
     # -- policies (reactions to other services' events) --------------------------
 
     def learn_pledge_news(self, news: IntegrationEvent) -> list[PledgeStanding]:
-        """The aggregates changed by one piece of pledge news (saved by the caller)."""
+        """The aggregates changed by one piece of pledge news (saved by the caller).
+
+        News this service has no use for changes nothing (but is still tracked)."""
+        if news.type not in PLEDGE_NEWS:
+            return []
         urn = news.payload["urn"]
         try:
             standing = self.repository.get(PledgeStanding.create_id(urn))

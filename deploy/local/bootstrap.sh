@@ -1,0 +1,76 @@
+# Sourced by ./run and ./run-tests: installs and starts what the project needs on
+# a Debian machine where we are root, and does nothing that is already done.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$ROOT/.venv"
+APT_UPDATED=""
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  if [ -z "$APT_UPDATED" ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python311() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.11 is required (python3.11 or python3)" >&2; return 1
+}
+
+ensure_venv() {
+  local py stamp want
+  py="$(python311)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$py" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; rm -rf "$VENV"; "$py" -m venv "$VENV"; }
+  fi
+  want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+  stamp="$VENV/.installed-$want"
+  if [ ! -f "$stamp" ]; then
+    say "installing Python packages into .venv"
+    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+    rm -f "$VENV"/.installed-*; touch "$stamp"
+  fi
+}
+
+ensure_rabbitmq() {
+  apt_install rabbitmq-server
+  if ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
+    say "starting RabbitMQ"
+    rabbitmq-plugins -q enable --offline rabbitmq_management >/dev/null
+    rabbitmq-server -detached >/dev/null 2>&1 || true
+    rabbitmqctl -q await_startup --timeout 120 >/dev/null
+  fi
+  # the tests make a virtual host per test through the management API
+  rabbitmq-plugins -q enable rabbitmq_management >/dev/null 2>&1 || true
+}
+
+ensure_postgres() {
+  apt_install postgresql
+  local version
+  version="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
+  pg_lsclusters -h | grep -q "^$version main" || pg_createcluster "$version" main >/dev/null
+  if ! pg_lsclusters -h | grep -q "^$version main .* online"; then
+    say "starting PostgreSQL $version"
+    pg_ctlcluster "$version" main start
+  fi
+  local psql=(runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA)
+  if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'sanctuary'")" ]; then
+    "${psql[@]}" -c "CREATE ROLE sanctuary LOGIN PASSWORD 'sanctuary' CREATEDB"
+  fi
+  if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'sanctuary_test'")" ]; then
+    "${psql[@]}" -c "CREATE DATABASE sanctuary_test OWNER sanctuary"
+  fi
+}

@@ -1,0 +1,105 @@
+"""Fixtures for real components: a RabbitMQ virtual host per test, a PostgreSQL
+schema per test, and each application test run on SQLite and on PostgreSQL.
+
+nameko's pytest plugin no longer monkey-patches, so we do it here, first.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import uuid  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+import requests  # noqa: E402
+
+from shared.authority import Authority, load_authority  # noqa: E402
+from shared.config import ROOT, Settings  # noqa: E402
+from shared.store import store_env  # noqa: E402
+
+RABBIT_API = os.environ.get("SANCTUARY_TEST_RABBIT_API", "http://127.0.0.1:15672/api")
+RABBIT_AUTH = ("guest", "guest")
+POSTGRES = os.environ.get(
+    "SANCTUARY_TEST_POSTGRES",
+    "host=127.0.0.1 port=5432 user=sanctuary password=sanctuary dbname=sanctuary_test",
+)
+
+
+@pytest.fixture(scope="session")
+def coventry() -> Authority:
+    return load_authority(ROOT / "deploy" / "authorities" / "coventry.toml")
+
+
+@pytest.fixture
+def vhost() -> str:
+    """A fresh RabbitMQ virtual host, deleted afterwards."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
+    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    yield name
+    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=30)
+
+
+@pytest.fixture
+def amqp_uri(vhost: str) -> str:
+    return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+
+
+def postgres_params() -> dict[str, str]:
+    return dict(item.split("=", 1) for item in POSTGRES.split())
+
+
+@pytest.fixture
+def pg_schema() -> str:
+    """A fresh PostgreSQL schema in the test database, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    yield name
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@dataclass
+class Store:
+    """Where a test's applications keep their events."""
+
+    kind: str
+    settings: Settings
+    env_extra: dict
+
+    def env(self, service: str) -> dict[str, str]:
+        return {**store_env(service, self.settings), **self.env_extra}
+
+    def os_environ(self) -> dict[str, str]:
+        """The same, as a process environment (for services started as processes)."""
+        base = {"SANCTUARY_STORE": self.kind, "SANCTUARY_DATA_DIR": str(self.settings.data_dir)}
+        return {**base, **self.env_extra}
+
+
+def _postgres_env(schema: str) -> dict[str, str]:
+    params = postgres_params()
+    return {
+        "POSTGRES_HOST": params["host"], "POSTGRES_PORT": params["port"],
+        "POSTGRES_USER": params["user"], "POSTGRES_PASSWORD": params["password"],
+        "POSTGRES_DBNAME": params["dbname"], "POSTGRES_SCHEMA": schema,
+    }
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    kind = request.param
+    settings = Settings.from_env({"SANCTUARY_STORE": kind, "SANCTUARY_DATA_DIR": str(tmp_path)})
+    extra = _postgres_env(request.getfixturevalue("pg_schema")) if kind == "postgres" else {}
+    return Store(kind, settings, extra)

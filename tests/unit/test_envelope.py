@@ -1,0 +1,62 @@
+"""The integration-event envelope and the pledges contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from marshmallow import ValidationError
+
+from services.pledges.contract import PLEDGES
+from services.pledges.domain import School
+from shared.envelope import parse_envelope
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def signed_school() -> School:
+    s = School(urn="103712", name="Hill Primary", phase="primary", postcode="CV1 2AB",
+               coordinator={"name": "Ann", "email": "ann@example.org"}, actor="lead")
+    s.express_interest(TODAY, "lead")
+    s.record_commitment("slt", "Ms Head", "Head", TODAY, "lead")
+    s.record_commitment("governors", "Mr Chair", "Chair", TODAY, "lead")
+    s.sign_pledge("Ms Head", "Head teacher", TODAY, TODAY, ("slt", "governors"), 3, "coordinator")
+    return s
+
+
+def test_every_pledge_event_has_a_public_form_that_round_trips() -> None:
+    for position, domain_event in enumerate(signed_school().collect_events(), start=1):
+        event = PLEDGES.envelope(domain_event, position, "coventry")
+        assert event is not None
+        assert event.origin == "pledges" and event.position == position
+        assert event.message_id == f"pledges:{position}"
+        assert event.payload["urn"] == "103712"
+        assert parse_envelope(event.to_dict()) == event
+
+
+def test_the_signature_payload_carries_what_consumers_need() -> None:
+    signed = signed_school().collect_events()[-1]
+    event = PLEDGES.envelope(signed, 5, "coventry")
+    assert event.type == "PledgeSigned" and event.schema_version == 1
+    assert event.actor == "coordinator" and event.authority == "coventry"
+    assert event.payload == {"urn": "103712", "signed_by": "Ms Head", "role": "Head teacher",
+                             "signed_on": "2026-11-23"}
+
+
+def test_the_id_is_stable_for_one_stored_event_and_differs_between_events() -> None:
+    events = signed_school().collect_events()
+    first = PLEDGES.envelope(events[0], 1, "coventry")
+    again = PLEDGES.envelope(events[0], 1, "coventry")
+    other = PLEDGES.envelope(events[1], 2, "coventry")
+    assert first.id == again.id != other.id
+
+
+@pytest.mark.parametrize("change", [
+    {"position": 0}, {"type": ""}, {"occurred_at": "yesterday"}, {"envelope_version": 2},
+    {"surprise": 1}, {"payload": "not an object"},
+])
+def test_a_malformed_envelope_is_refused(change: dict) -> None:
+    body = PLEDGES.envelope(signed_school().collect_events()[0], 1, "coventry").to_dict()
+    body.update(change)
+    with pytest.raises(ValidationError):
+        parse_envelope(body)
