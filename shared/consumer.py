@@ -3,7 +3,8 @@
 ``integration_handler`` is nameko's ``event_handler`` on a quorum queue: a
 failing message is requeued with a growing pause, and after ``DELIVERY_LIMIT``
 deliveries RabbitMQ dead-letters it to ``sanctuary.dead-letter``, where it
-waits, counted, for an operator. Nothing is dropped silently.
+waits, counted, for an operator; a malformed envelope goes there at once.
+Nothing is dropped silently.
 
 ``consume`` makes the effect idempotent: the consumer's new events and the
 ``(origin, position)`` it consumed are saved in one transaction, so a
@@ -19,6 +20,7 @@ from typing import Any
 import eventlet
 import kombu
 from eventsourcing.persistence import Tracking
+from marshmallow import ValidationError
 from nameko.events import EventHandler
 
 from shared.envelope import IntegrationEvent, parse_envelope
@@ -56,6 +58,13 @@ class IntegrationEventHandler(EventHandler):
             dead_letter_queue()(connection.default_channel).declare()
 
     def handle_message_processed(self, message: Any, result: Any = None, exc_info: Any = None) -> None:
+        if exc_info is not None and isinstance(exc_info[1], ValidationError):
+            # a malformed envelope will never parse: dead-letter it now
+            log.error("malformed integration event %s: %s",
+                      message.properties.get("message_id"), exc_info[1].messages)
+            if message.channel.connection:
+                message.reject(requeue=False)
+            return
         if exc_info is not None:
             attempts = int((message.headers or {}).get("x-delivery-count") or 0)
             log.warning(

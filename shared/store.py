@@ -10,7 +10,6 @@ it published, in the same store.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -25,10 +24,6 @@ from eventsourcing.persistence import (
 )
 
 from shared.config import Settings
-
-# psycopg reads this once at import: without it a query blocks the whole
-# eventlet hub (measured: five 1 s queries took 5.1 s, with it 1.05 s).
-os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
 
 def store_env(service: str, settings: Settings) -> dict[str, str]:
