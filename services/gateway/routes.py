@@ -12,6 +12,7 @@ import eventlet
 from marshmallow import Schema
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -47,8 +48,27 @@ def error_response(error: DomainError) -> Response:
     return json_response(error.status, error.to_dict())
 
 
+class JsonWsgiApp(WsgiApp):
+    """nameko's WSGI app, but an unknown path or method gets a JSON error too."""
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        try:
+            self.url_map.bind_to_environ(environ).match()
+        except HTTPException as exc:
+            return json_response(exc.code, {"error": exc.name, "message": exc.description})(
+                environ, start_response)
+        return super().__call__(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self) -> JsonWsgiApp:
+        return JsonWsgiApp(self)
+
+
 class JsonRoute(HttpRequestHandler):
     """An HTTP entrypoint that speaks JSON and maps errors to statuses."""
+
+    server = JsonWebServer()
 
     def __init__(self, spec: RouteSpec, **kwargs: Any) -> None:
         self.spec = spec

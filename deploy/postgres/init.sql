@@ -1,0 +1,3 @@
+-- A database per service: each owns its event store, and no service reads another's.
+CREATE DATABASE pledges;
+CREATE DATABASE applications;
