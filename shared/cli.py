@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 SERVICES = {
+    "accounts": "services.accounts.service:AccountsService",
     "pledges": "services.pledges.service:PledgesService",
     "applications": "services.applications.service:ApplicationsService",
     "gateway": "services.gateway.service:GatewayService",
@@ -39,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     up_cmd = commands.add_parser("up", help="start every service; Ctrl-C stops them")
     up_cmd.add_argument("--no-example", action="store_true", help="do not load example data")
     up_cmd.set_defaults(run=_up)
+    add = commands.add_parser("add-account", help="create an account directly in the store "
+                              "(the first lead); prints an API token with --token")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=["lead", "coordinator", "panel_member", "operator"])
+    add.add_argument("--urn", help="the school, for a coordinator")
+    add.add_argument("--token", metavar="LABEL", help="also create an API token with this label")
+    add.set_defaults(run=_add_account)
     check = commands.add_parser("check-config", help="validate an authority file")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_check_config)
@@ -86,19 +95,38 @@ def _up(args: argparse.Namespace) -> int:
     try:
         system.start()
         if not args.no_example:
-            from shared.example import load_example
+            from shared.example import load_example, token_file
 
-            loaded = load_example(system.base_url)
+            loaded = load_example(settings, system.base_url)
             if loaded:
-                print(f"Loaded example data: {loaded} schools.", flush=True)
+                print(f"Loaded example data: a lead and {loaded} schools.", flush=True)
+            print(f"  the example lead's API token is in {token_file(settings)}", flush=True)
         print(f"Schools of Sanctuary is running at {system.base_url}", flush=True)
         print(f"  data: {settings.data_dir}   authority: {settings.authority_file}", flush=True)
+        print(f"  mail goes to the local sink, kept in {system.mail_dir}", flush=True)
         print("  Ctrl-C stops it; data is kept for the next start.", flush=True)
         system.watch()
     except KeyboardInterrupt:
         pass
     finally:
         system.stop()
+    return 0
+
+
+def _add_account(args: argparse.Namespace) -> int:
+    from services.accounts.bootstrap import add_account
+    from shared.config import Settings
+    from shared.errors import DomainError
+
+    try:
+        view, token = add_account(Settings.from_env(), args.email, args.name,
+                                  [{"role": args.role, "urn": args.urn}], args.token)
+    except DomainError as error:
+        print(f"sanctuary: {error}", file=sys.stderr)
+        return 2
+    print(f"account {view['id']}: {view['name']} <{view['email']}> {view['grants']}")
+    if token:
+        print(f"API token (shown once; send as 'Authorization: Bearer <token>'):\n{token}")
     return 0
 
 

@@ -21,6 +21,8 @@ class Settings:
     authority_file: Path
     gateway_address: str
     rpc_timeout: float
+    public_url: str  # how people reach the gateway, for links in emails
+    mail_from: str
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -37,7 +39,15 @@ class Settings:
             ),
             gateway_address=env.get("SANCTUARY_GATEWAY_ADDRESS", "127.0.0.1:8080"),
             rpc_timeout=float(env.get("SANCTUARY_RPC_TIMEOUT", "10")),
+            public_url=env.get("SANCTUARY_PUBLIC_URL", "").rstrip("/")
+            or f"http://{env.get('SANCTUARY_GATEWAY_ADDRESS', '127.0.0.1:8080')}",
+            mail_from=env.get("SANCTUARY_MAIL_FROM", "Schools of Sanctuary <no-reply@sanctuary.invalid>"),
         )
+
+    @property
+    def mail_domain(self) -> str:
+        """The domain for Message-IDs: the sender's."""
+        return self.mail_from.rsplit("@", 1)[-1].strip(">") or "sanctuary.invalid"
 
     def nameko_config(self, **extra: object) -> dict:
         """The config dict a nameko container of ours is started with."""

@@ -10,7 +10,8 @@ class DomainError(Exception):
     status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message, field)
+        # args are what crosses RPC; nameko would turn a None field into "None"
+        super().__init__(*((message, field) if field else (message,)))
         self.message = message
         self.field = field
 
@@ -22,6 +23,18 @@ class DomainError(Exception):
         if self.field:
             body["fields"] = {self.field: [self.message]}
         return body
+
+
+class Unauthorized(DomainError):
+    """No valid credential: sign in, or the session or token has expired."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    """Signed in, but this is not for you."""
+
+    status = 403
 
 
 class NotFound(DomainError):
@@ -50,10 +63,14 @@ class Invalid(DomainError):
         return {"error": "Invalid", "message": self.message, "fields": self.fields}
 
 
+class TooLarge(DomainError):
+    status = 413
+
+
 class Unavailable(DomainError):
     """A service the request needs did not answer in time."""
 
     status = 503
 
 
-ALL = (DomainError, NotFound, Conflict, Invalid, Unavailable)
+ALL = (DomainError, Unauthorized, Forbidden, NotFound, Conflict, Invalid, TooLarge, Unavailable)

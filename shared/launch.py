@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -12,8 +13,16 @@ from pathlib import Path
 import requests
 
 from shared.config import Settings
+from shared.mail import SmtpSettings
 
-ORDER = ("pledges", "applications", "gateway")  # the gateway last: it answers health
+ORDER = ("accounts", "pledges", "applications", "gateway")  # the gateway last: it answers health
+SINK = "mail-sink"
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this child if the launcher dies, even by SIGKILL, so no
+    service is ever left running on its own."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class System:
@@ -27,18 +36,34 @@ class System:
     def base_url(self) -> str:
         return f"http://{self.settings.gateway_address}"
 
-    def start(self, timeout: float = 90.0) -> None:
+    def start(self, timeout: float = 90.0, mail_sink: bool = True) -> None:
+        """Start every service; with ``mail_sink``, a local SMTP server that keeps
+        all mail under ``<data>/mail`` (nothing leaves the machine)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if mail_sink:
+            self.start_sink()
         for name in ORDER:
             self.start_service(name)
         self.wait_healthy(timeout)
 
     def start_service(self, name: str) -> None:
+        self._spawn(name, ["-m", "shared.cli", "serve", name])
+
+    def start_sink(self) -> None:
+        port = SmtpSettings.from_env(self.env).port
+        self._spawn(SINK, ["-m", "shared.mail_sink", "--folder", str(self.mail_dir), "--port", str(port)])
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.settings.data_dir / "mail"
+
+    def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child keeps writing to it
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "serve", name],
+            [sys.executable, *args],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+            preexec_fn=_die_with_parent,
         )
         log.close()
 
@@ -78,7 +103,7 @@ class System:
         process.wait()
 
     def stop(self, timeout: float = 15.0) -> None:
-        for name in reversed(ORDER):
+        for name in (*reversed(ORDER), SINK):
             process = self.processes.pop(name, None)
             if process is None or process.poll() is not None:
                 continue

@@ -22,12 +22,14 @@ class AggregateProjection:
         self.batch = batch
         self.position = 0
         self.aggregates: dict[uuid.UUID, Any] = {}
+        self._epoch = 0
         self._lock = threading.Lock()
 
     def catch_up(self) -> int:
         """Apply every event after the current position; returns how many."""
         applied = 0
         with self._lock:
+            self._forget_erased()
             while True:
                 notifications = self.app.recorder_.select_notifications(
                     start=self.position + 1, limit=self.batch
@@ -38,6 +40,13 @@ class AggregateProjection:
                 applied += len(notifications)
                 if len(notifications) < self.batch:
                     return applied
+
+    def _forget_erased(self) -> None:
+        """After an erasure, rebuild: the copies held here still show what was erased."""
+        keys = getattr(self.app, "subject_keys", None)
+        epoch = keys.epoch() if keys is not None else 0
+        if epoch != self._epoch:
+            self.position, self.aggregates, self._epoch = 0, {}, epoch
 
     def _apply(self, domain_event: Any) -> None:
         current = self.aggregates.get(domain_event.originator_id)

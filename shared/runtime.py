@@ -14,7 +14,7 @@ from typing import Any
 
 from nameko.exceptions import get_module_path, registry
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from nameko.rpc import rpc as nameko_rpc
 
 from shared import errors
 from shared.authority import Authority, load_authority
@@ -27,6 +27,10 @@ from shared.store import ServiceApplication
 
 for _error in errors.ALL:
     registry[get_module_path(_error)] = _error
+
+# An RPC whose domain refusals (404, 409, 422 ...) are expected answers, not
+# failures: nameko logs them as such instead of as crashes.
+rpc = nameko_rpc(expected_exceptions=errors.ALL)
 
 Build = Callable[[Settings, Authority], ServiceApplication]
 

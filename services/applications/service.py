@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from services.applications.application import Applications
+from shared.access import SCHOOL_STAFF, require
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
-from shared.runtime import EventSourcedApp, ServiceBase
+from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.store import store_env
 
 
@@ -40,5 +39,6 @@ class ApplicationsService(ServiceBase):
         self._learn(body)
 
     @rpc
-    def pledge_standing(self, urn: str) -> dict:
+    def pledge_standing(self, principal: dict, urn: str) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
         return self.application.pledge_standing(urn)

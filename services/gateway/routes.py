@@ -3,8 +3,10 @@ input validation, error mapping and the route's OpenAPI entry."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +18,9 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from shared.errors import DomainError, Invalid, Unavailable
+from shared.access import Rule, require
+from shared.errors import DomainError, Forbidden, Invalid, TooLarge, Unauthorized, Unavailable
+from shared.metrics import REFUSALS
 from shared.schema import load
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,7 @@ class RouteSpec:
     path: str
     summary: str
     tag: str
+    allow: Rule
     body: type[Schema] | None = None
     query: type[Schema] | None = None
     response: type[Schema] | None = None
@@ -76,25 +81,7 @@ class JsonRoute(HttpRequestHandler):
 
     def handle_request(self, request: Any) -> Response:
         request.shallow = False  # nameko's server hands us a request that may not read its body
-        try:
-            request.data_in = self._input(request)
-        except DomainError as error:
-            return error_response(error)
         return super().handle_request(request)
-
-    def _input(self, request: Any) -> dict:
-        if self.spec.query is not None:
-            return load(self.spec.query(), request.args.to_dict())
-        if self.spec.body is None:
-            return {}
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            raise DomainError(f"The request body is larger than {MAX_BODY_BYTES} bytes.", "_body")
-        try:
-            data = json.loads(request.get_data(cache=True) or b"{}")
-        except ValueError:
-            raise Invalid("The request body is not valid JSON.", {"_body": ["Not valid JSON."]}) from None
-        load(self.spec.body(), data)  # fail fast here; the owning service checks again
-        return data
 
     def response_from_result(self, result: Any) -> Response:
         if isinstance(result, Response):
@@ -102,8 +89,14 @@ class JsonRoute(HttpRequestHandler):
         return json_response(self.spec.status, result)
 
     def response_from_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, (Unauthorized, Forbidden)):
+            REFUSALS.labels(route=f"{self.spec.method} {self.spec.path}", status=str(exc.status)).inc()
+            log.info("refused %s %s: %s", self.spec.method, self.spec.path, exc.message)
         if isinstance(exc, DomainError):
             return error_response(exc)
+        if isinstance(exc, HTTPException) and exc.code == 413:
+            return error_response(TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+                                           "_body"))
         if isinstance(exc, HTTPException):
             return json_response(exc.code, {"error": exc.name, "message": exc.description})
         if isinstance(exc, eventlet.Timeout):
@@ -115,8 +108,43 @@ class JsonRoute(HttpRequestHandler):
                                    "message": f"{detail}; the error has been logged."})
 
 
-def route(method: str, path: str, summary: str, tag: str, **options: Any) -> Any:
-    """Declare a gateway route (werkzeug path syntax, e.g. ``/schools/<urn>``)."""
-    spec = RouteSpec(method, path, summary, tag, **options)
+def read_input(spec: RouteSpec, request: Any) -> dict:
+    """The validated query or JSON body (raw: the owning service loads it again)."""
+    if spec.query is not None:
+        return load(spec.query(), request.args.to_dict())
+    if spec.body is None:
+        return {}
+    request.max_content_length = MAX_BODY_BYTES  # also bounds bodies sent without a length
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.", "_body")
+    try:
+        data = json.loads(request.get_data(cache=True) or b"{}")
+    except ValueError:
+        raise Invalid("The request body is not valid JSON.", {"_body": ["Not valid JSON."]}) from None
+    load(spec.body(), data)
+    return data
+
+
+def route(method: str, path: str, summary: str, tag: str, allow: Rule, **options: Any) -> Any:
+    """Declare a gateway route (werkzeug path syntax, e.g. ``/schools/<urn>``) and who may use it.
+
+    The handler's service must offer ``authenticate(request)``; the rule sees the
+    path values and, where the body names a school, its URN.
+    """
+    spec = RouteSpec(method, path, summary, tag, allow, **options)
     ROUTES.append(spec)
-    return JsonRoute.decorator(spec)
+
+    def decorate(handler: Callable) -> Any:
+        @functools.wraps(handler)
+        def guarded(self: Any, request: Any, **path: str) -> Any:
+            # who first (401), then what (422), then whether they may (403)
+            request.principal = None if allow.public else self.authenticate(request)
+            if request.principal is None and not allow.public:
+                require(allow, None)
+            request.data_in = read_input(spec, request)
+            require(allow, request.principal, {**request.data_in, **path})
+            return handler(self, request, **path)
+
+        return JsonRoute.decorator(spec)(guarded)
+
+    return decorate

@@ -1,8 +1,8 @@
 """The gateway: the only public HTTP entry. JSON in and out, validated with the
 owning service's own schemas, forwarded over nameko RPC, errors mapped to HTTP.
 
-Authentication arrives in one place here (``actor_of``): until accounts exist
-the acting person is taken from the ``X-Actor`` header, "anonymous" without it.
+Every route names who may use it (``allow=``); the gateway checks before it
+forwards, and the owning service checks again.
 """
 
 from __future__ import annotations
@@ -12,29 +12,29 @@ from typing import Any
 import eventlet
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
 
+from services.accounts import schemas as account
 from services.applications.schemas import PledgeStandingView
 from services.gateway.openapi import build_openapi
 from services.gateway.routes import ROUTES, json_response, route
 from services.pledges import schemas as school
+from shared.access import ANY_COORDINATOR as COORDINATORS
+from shared.access import LEAD, OPERATOR, PUBLIC, SCHOOL_STAFF, SIGNED_IN
+from shared.errors import Unauthorized
+from shared.metrics import exposition
 from shared.runtime import settings_of
-from shared.schema import Text
 
-SERVICES = ("pledges", "applications")
+SERVICES = ("accounts", "pledges", "applications")
 HEALTH_TIMEOUT = 2.0
-_ACTOR = Text(200)
-
-
-def actor_of(request: Any) -> str:
-    value = request.headers.get("X-Actor", "anonymous")
-    return _ACTOR.deserialize(value, "X-Actor") if value else "anonymous"
+SESSION_COOKIE = "sanctuary_session"
 
 
 class GatewayService:
     name = "gateway"
+    accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")
     applications = RpcProxy("applications")
-
     config = Config()
 
     def _call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
@@ -42,75 +42,165 @@ class GatewayService:
         with eventlet.Timeout(timeout or settings_of(self.config).rpc_timeout):
             return getattr(getattr(self, service), method)(*args)
 
+    def authenticate(self, request: Any) -> dict | None:
+        """The principal behind the request's credential, None without one."""
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _, credential = header.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                raise Unauthorized("Send credentials as 'Authorization: Bearer <session or token>'.")
+        else:
+            credential = request.cookies.get(SESSION_COOKIE, "")
+        if not credential:
+            return None
+        return self._call("accounts", "authenticate", credential.strip())
+
+    # -- signing in and accounts ------------------------------------------------------
+
+    @route("POST", "/auth/sign-in-link", "Email me a one-time sign-in link", "accounts",
+           allow=PUBLIC, body=account.SignInRequest, response=account.Accepted, status=202)
+    def request_sign_in(self, request: Any) -> dict:
+        self._call("accounts", "request_sign_in", request.data_in)
+        return {"message": "If that address has an account, a sign-in link is on its way."}
+
+    @route("POST", "/auth/session", "Exchange a sign-in link for a session", "accounts",
+           allow=PUBLIC, body=account.SignInLink, response=account.Session, status=201, errors=(401,))
+    def sign_in(self, request: Any) -> dict:
+        return self._call("accounts", "sign_in", request.data_in)
+
+    @route("POST", "/auth/sign-out-everywhere", "End every session of mine", "accounts",
+           allow=SIGNED_IN, status=204, errors=(401,))
+    def sign_out_everywhere(self, request: Any) -> Response:
+        self._call("accounts", "sign_out_everywhere", request.principal)
+        return Response(status=204)
+
+    @route("GET", "/me", "Who I am and what I may do", "accounts", allow=SIGNED_IN,
+           response=account.AccountView, errors=(401,))
+    def me(self, request: Any) -> dict:
+        return self._call("accounts", "account", request.principal, request.principal["account"])
+
+    @route("POST", "/me/tokens", "Create a personal API token (shown once)", "accounts",
+           allow=SIGNED_IN, body=account.TokenRequest, response=account.NewToken, status=201,
+           errors=(401,))
+    def issue_token(self, request: Any) -> dict:
+        return self._call("accounts", "issue_token", request.principal, request.data_in)
+
+    @route("DELETE", "/me/tokens/<token_id>", "Revoke one of my API tokens", "accounts",
+           allow=SIGNED_IN, status=204, errors=(401, 409))
+    def revoke_token(self, request: Any, token_id: str) -> Response:
+        self._call("accounts", "revoke_token", request.principal, token_id)
+        return Response(status=204)
+
+    @route("GET", "/accounts", "Every account", "accounts", allow=LEAD,
+           response=account.AccountList, errors=(401, 403))
+    def list_accounts(self, request: Any) -> dict:
+        return self._call("accounts", "accounts", request.principal)
+
+    @route("POST", "/accounts", "Invite someone: create their account with roles", "accounts",
+           allow=LEAD, body=account.Invite, response=account.AccountView, status=201,
+           errors=(401, 403, 409))
+    def invite(self, request: Any) -> dict:
+        return self._call("accounts", "invite", request.principal, request.data_in)
+
+    @route("GET", "/accounts/<account_id>", "One account", "accounts", allow=LEAD,
+           response=account.AccountView, errors=(401, 403, 404))
+    def get_account(self, request: Any, account_id: str) -> dict:
+        return self._call("accounts", "account", request.principal, account_id)
+
+    @route("POST", "/accounts/<account_id>/grants", "Grant a role", "accounts", allow=LEAD,
+           body=account.Grant, response=account.AccountView, errors=(401, 403, 404, 409))
+    def grant(self, request: Any, account_id: str) -> dict:
+        return self._call("accounts", "grant", request.principal, account_id, request.data_in)
+
+    @route("POST", "/accounts/<account_id>/revocations", "Take a role away", "accounts",
+           allow=LEAD, body=account.Grant, response=account.AccountView, errors=(401, 403, 404, 409))
+    def revoke(self, request: Any, account_id: str) -> dict:
+        return self._call("accounts", "revoke", request.principal, account_id, request.data_in)
+
+    @route("POST", "/accounts/<account_id>/closure", "Close an account", "accounts", allow=LEAD,
+           response=account.AccountView, errors=(401, 403, 404, 409))
+    def close(self, request: Any, account_id: str) -> dict:
+        return self._call("accounts", "close_account", request.principal, account_id)
+
     # -- schools and pledges -------------------------------------------------------
 
-    @route("POST", "/schools", "Register a school", "schools", body=school.RegisterSchool,
-           response=school.SchoolView, status=201, errors=(409,))
+    @route("POST", "/schools", "Register a school", "schools", allow=SCHOOL_STAFF,
+           body=school.RegisterSchool, response=school.SchoolView, status=201, errors=(401, 403, 409))
     def register_school(self, request: Any) -> dict:
-        return self._call("pledges", "register_school", actor_of(request), request.data_in)
+        return self._call("pledges", "register_school", request.principal, request.data_in)
 
-    @route("GET", "/schools", "List schools, optionally by pledge status", "schools",
-           query=school.SchoolQuery, response=school.SchoolList)
+    @route("GET", "/schools", "List schools (a coordinator sees their own)", "schools",
+           allow=LEAD | COORDINATORS, query=school.SchoolQuery, response=school.SchoolList,
+           errors=(401, 403))
     def list_schools(self, request: Any) -> dict:
-        return self._call("pledges", "schools", request.data_in)
+        return self._call("pledges", "schools", request.principal, request.data_in)
 
-    @route("GET", "/schools/<urn>", "One school and its pledge", "schools",
-           response=school.SchoolView, errors=(404,))
+    @route("GET", "/schools/<urn>", "One school and its pledge", "schools", allow=SCHOOL_STAFF,
+           response=school.SchoolView, errors=(401, 403, 404))
     def get_school(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "school", urn)
+        return self._call("pledges", "school", request.principal, urn)
 
     @route("GET", "/schools/<urn>/history", "Every change to a school, with who and when",
-           "schools", response=school.SchoolHistory, errors=(404,))
+           "schools", allow=SCHOOL_STAFF, response=school.SchoolHistory, errors=(401, 403, 404))
     def school_history(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "history", urn)
+        return self._call("pledges", "history", request.principal, urn)
 
     @route("POST", "/schools/<urn>/interest", "Record that the school has expressed interest",
-           "pledges", body=school.ExpressInterest, response=school.SchoolView, errors=(404, 409))
+           "pledges", allow=SCHOOL_STAFF, body=school.ExpressInterest, response=school.SchoolView,
+           errors=(401, 403, 404, 409))
     def express_interest(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "express_interest", actor_of(request), urn, request.data_in)
+        return self._command("express_interest", request, urn)
 
     @route("POST", "/schools/<urn>/commitments",
-           "Record a commitment (SLT, governors or head teacher)", "pledges",
-           body=school.RecordCommitment, response=school.SchoolView, errors=(404, 409))
+           "Record a commitment (SLT, governors or head teacher)", "pledges", allow=SCHOOL_STAFF,
+           body=school.RecordCommitment, response=school.SchoolView, errors=(401, 403, 404, 409))
     def record_commitment(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "record_commitment", actor_of(request), urn, request.data_in)
+        return self._command("record_commitment", request, urn)
 
-    @route("POST", "/schools/<urn>/pledge", "Sign the pledge", "pledges",
-           body=school.SignPledge, response=school.SchoolView, errors=(404, 409))
+    @route("POST", "/schools/<urn>/pledge", "Sign the pledge", "pledges", allow=SCHOOL_STAFF,
+           body=school.SignPledge, response=school.SchoolView, errors=(401, 403, 404, 409))
     def sign_pledge(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "sign_pledge", actor_of(request), urn, request.data_in)
+        return self._command("sign_pledge", request, urn)
 
     @route("POST", "/schools/<urn>/pledge/renewal", "Renew the pledge", "pledges",
-           body=school.RenewPledge, response=school.SchoolView, errors=(404, 409))
+           allow=SCHOOL_STAFF, body=school.RenewPledge, response=school.SchoolView,
+           errors=(401, 403, 404, 409))
     def renew_pledge(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "renew_pledge", actor_of(request), urn, request.data_in)
+        return self._command("renew_pledge", request, urn)
 
     @route("POST", "/schools/<urn>/pledge/withdrawal", "Withdraw the pledge", "pledges",
-           body=school.WithdrawPledge, response=school.SchoolView, errors=(404, 409))
+           allow=SCHOOL_STAFF, body=school.WithdrawPledge, response=school.SchoolView,
+           errors=(401, 403, 404, 409))
     def withdraw_pledge(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "withdraw_pledge", actor_of(request), urn, request.data_in)
+        return self._command("withdraw_pledge", request, urn)
 
     @route("PUT", "/schools/<urn>/newsletter", "Subscribe to or leave the newsletter", "pledges",
-           body=school.Newsletter, response=school.SchoolView, errors=(404,))
+           allow=SCHOOL_STAFF, body=school.Newsletter, response=school.SchoolView,
+           errors=(401, 403, 404))
     def set_newsletter(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "set_newsletter", actor_of(request), urn, request.data_in)
+        return self._command("set_newsletter", request, urn)
 
     @route("PUT", "/schools/<urn>/coordinator", "Change the school's coordinator", "schools",
-           body=school.ChangeCoordinator, response=school.SchoolView, errors=(404,))
+           allow=SCHOOL_STAFF, body=school.ChangeCoordinator, response=school.SchoolView,
+           errors=(401, 403, 404))
     def change_coordinator(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "change_coordinator", actor_of(request), urn, request.data_in)
+        return self._command("change_coordinator", request, urn)
+
+    def _command(self, method: str, request: Any, urn: str) -> dict:
+        return self._call("pledges", method, request.principal, urn, request.data_in)
 
     # -- applications ----------------------------------------------------------------
 
     @route("GET", "/schools/<urn>/eligibility",
            "Whether the school may start an application (its pledge as the applications "
-           "service knows it)", "applications", response=PledgeStandingView, errors=(404,))
+           "service knows it)", "applications", allow=SCHOOL_STAFF, response=PledgeStandingView,
+           errors=(401, 403, 404))
     def eligibility(self, request: Any, urn: str) -> dict:
-        return self._call("applications", "pledge_standing", urn)
+        return self._call("applications", "pledge_standing", request.principal, urn)
 
     # -- the system ------------------------------------------------------------------
 
-    @route("GET", "/health", "Each service reachable, and its relay's lag", "system")
+    @route("GET", "/health", "Each service reachable, and its relay's lag", "system", allow=PUBLIC)
     def health(self, request: Any) -> Any:
         services = {name: self._health_of(name) for name in SERVICES}
         healthy = all(s.get("reachable") for s in services.values())
@@ -123,6 +213,12 @@ class GatewayService:
         except eventlet.Timeout:
             return {"reachable": False, "error": "did not answer in time"}
 
-    @route("GET", "/openapi.json", "This document", "system")
+    @route("GET", "/metrics", "The gateway's Prometheus metrics", "system", allow=OPERATOR | LEAD,
+           errors=(401, 403))
+    def metrics(self, request: Any) -> Response:
+        body, content_type = exposition()
+        return Response(body, content_type=content_type)
+
+    @route("GET", "/openapi.json", "This document", "system", allow=PUBLIC)
     def openapi(self, request: Any) -> dict:
-        return build_openapi(ROUTES, "Schools of Sanctuary", "0.1.0")
+        return build_openapi(ROUTES, "Schools of Sanctuary", "0.2.0")

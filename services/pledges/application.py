@@ -41,12 +41,14 @@ class Pledges(ServiceApplication):
         return self.view(school)
 
     def express_interest(self, actor: str, urn: str, on: dt.date | None = None) -> dict:
-        return self._change(urn, lambda s: s.express_interest(on or self.today(), actor))
+        today = self.today()
+        return self._change(urn, lambda s: s.express_interest(on or today, today, actor))
 
     def record_commitment(self, actor: str, urn: str, body: str, given_by: str, role: str,
                           on: dt.date | None = None) -> dict:
+        today = self.today()
         return self._change(urn, lambda s: s.record_commitment(
-            body, given_by, role, on or self.today(), actor))
+            body, given_by, role, on or today, today, actor))
 
     def sign_pledge(self, actor: str, urn: str, signed_by: str, role: str,
                     signed_on: dt.date | None = None) -> dict:

@@ -64,15 +64,17 @@ class School(Aggregate):
 
     # -- commands ----------------------------------------------------------
 
-    def express_interest(self, on: dt.date, actor: str) -> None:
+    def express_interest(self, on: dt.date, today: dt.date, actor: str) -> None:
         if self.interest_on is not None and not self.withdrawn:
             raise Conflict("This school has already expressed interest.", "interest")
+        _not_future(on, today, "on")
         self._interest_expressed(urn=self.urn, on=on, actor=actor)
 
     def record_commitment(self, body: str, given_by: str, role: str, on: dt.date,
-                          actor: str) -> None:
+                          today: dt.date, actor: str) -> None:
         if body not in COMMITMENT_BODIES:
             raise Invalid(f"Unknown body {body!r}.", {"body": [f"Must be one of {COMMITMENT_BODIES}."]})
+        _not_future(on, today, "on")
         self._commitment_recorded(urn=self.urn, body=body, given_by=given_by, role=role, on=on, actor=actor)
 
     def sign_pledge(self, signed_by: str, role: str, on: dt.date, today: dt.date,

@@ -1,15 +1,20 @@
-"""The pledges nameko service: a thin RPC adapter around the Pledges application."""
+"""The pledges nameko service: a thin RPC adapter around the Pledges application.
+
+Every call carries the principal the gateway authenticated, and the access
+rule is checked here again: this service owns the data.
+"""
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
+from marshmallow import Schema
 
 from services.pledges import schemas
 from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
+from shared.access import ANY_COORDINATOR, LEAD, SCHOOL_STAFF, Principal, require
 from shared.authority import Authority
 from shared.config import Settings
-from shared.runtime import EventSourcedApp, ServiceBase
+from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import load
 from shared.store import store_env
 
@@ -26,48 +31,61 @@ class PledgesService(ServiceBase):
     name = "pledges"
     application = EventSourcedApp(build, PLEDGES)
 
-    @rpc
-    def register_school(self, actor: str, data: dict) -> dict:
-        return _dump(self.application.register_school(actor, **load(schemas.RegisterSchool(), data)))
+    def _command(self, principal: dict, urn: str, schema: Schema, data: dict, method: str) -> dict:
+        actor = require(SCHOOL_STAFF, principal, urn=urn).actor
+        return _dump(getattr(self.application, method)(actor, urn, **load(schema, data)))
 
     @rpc
-    def express_interest(self, actor: str, urn: str, data: dict) -> dict:
-        return _dump(self.application.express_interest(actor, urn, **load(schemas.ExpressInterest(), data)))
+    def register_school(self, principal: dict, data: dict) -> dict:
+        data = load(schemas.RegisterSchool(), data)
+        actor = require(SCHOOL_STAFF, principal, urn=data["urn"]).actor
+        return _dump(self.application.register_school(actor, **data))
 
     @rpc
-    def record_commitment(self, actor: str, urn: str, data: dict) -> dict:
-        return _dump(self.application.record_commitment(actor, urn, **load(schemas.RecordCommitment(), data)))
+    def express_interest(self, principal: dict, urn: str, data: dict) -> dict:
+        return self._command(principal, urn, schemas.ExpressInterest(), data, "express_interest")
 
     @rpc
-    def sign_pledge(self, actor: str, urn: str, data: dict) -> dict:
-        return _dump(self.application.sign_pledge(actor, urn, **load(schemas.SignPledge(), data)))
+    def record_commitment(self, principal: dict, urn: str, data: dict) -> dict:
+        return self._command(principal, urn, schemas.RecordCommitment(), data, "record_commitment")
 
     @rpc
-    def renew_pledge(self, actor: str, urn: str, data: dict) -> dict:
-        return _dump(self.application.renew_pledge(actor, urn, **load(schemas.RenewPledge(), data)))
+    def sign_pledge(self, principal: dict, urn: str, data: dict) -> dict:
+        return self._command(principal, urn, schemas.SignPledge(), data, "sign_pledge")
 
     @rpc
-    def withdraw_pledge(self, actor: str, urn: str, data: dict) -> dict:
-        return _dump(self.application.withdraw_pledge(actor, urn, **load(schemas.WithdrawPledge(), data)))
+    def renew_pledge(self, principal: dict, urn: str, data: dict) -> dict:
+        return self._command(principal, urn, schemas.RenewPledge(), data, "renew_pledge")
 
     @rpc
-    def set_newsletter(self, actor: str, urn: str, data: dict) -> dict:
-        return _dump(self.application.set_newsletter(actor, urn, **load(schemas.Newsletter(), data)))
+    def withdraw_pledge(self, principal: dict, urn: str, data: dict) -> dict:
+        return self._command(principal, urn, schemas.WithdrawPledge(), data, "withdraw_pledge")
 
     @rpc
-    def change_coordinator(self, actor: str, urn: str, data: dict) -> dict:
+    def set_newsletter(self, principal: dict, urn: str, data: dict) -> dict:
+        return self._command(principal, urn, schemas.Newsletter(), data, "set_newsletter")
+
+    @rpc
+    def change_coordinator(self, principal: dict, urn: str, data: dict) -> dict:
+        actor = require(SCHOOL_STAFF, principal, urn=urn).actor
         coordinator = load(schemas.ChangeCoordinator(), data)
         return _dump(self.application.change_coordinator(actor, urn, coordinator))
 
     @rpc
-    def school(self, urn: str) -> dict:
+    def school(self, principal: dict, urn: str) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
         return _dump(self.application.school(urn))
 
     @rpc
-    def schools(self, query: dict) -> dict:
+    def schools(self, principal: dict, query: dict) -> dict:
+        who: Principal = require(LEAD | ANY_COORDINATOR, principal)
         status = load(schemas.SchoolQuery(), query).get("status")
-        return schemas.SchoolList().dump({"schools": self.application.schools(status)})
+        views = self.application.schools(status)
+        if not who.has("lead"):
+            views = [v for v in views if v["urn"] in who.scopes("coordinator")]
+        return schemas.SchoolList().dump({"schools": views})
 
     @rpc
-    def history(self, urn: str) -> dict:
+    def history(self, principal: dict, urn: str) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
         return schemas.SchoolHistory().dump({"urn": urn, "history": self.application.history(urn)})

@@ -17,9 +17,9 @@ TODAY = dt.date(2026, 11, 23)
 def signed_school() -> School:
     s = School(urn="103712", name="Hill Primary", phase="primary", postcode="CV1 2AB",
                coordinator={"name": "Ann", "email": "ann@example.org"}, actor="lead")
-    s.express_interest(TODAY, "lead")
-    s.record_commitment("slt", "Ms Head", "Head", TODAY, "lead")
-    s.record_commitment("governors", "Mr Chair", "Chair", TODAY, "lead")
+    s.express_interest(TODAY, TODAY, "lead")
+    s.record_commitment("slt", "Ms Head", "Head", TODAY, TODAY, "lead")
+    s.record_commitment("governors", "Mr Chair", "Chair", TODAY, TODAY, "lead")
     s.sign_pledge("Ms Head", "Head teacher", TODAY, TODAY, ("slt", "governors"), 3, "coordinator")
     return s
 

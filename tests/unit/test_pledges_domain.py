@@ -20,9 +20,9 @@ def school(urn: str = "103712") -> School:
 
 def committed() -> School:
     s = school()
-    s.express_interest(TODAY, "lead")
-    s.record_commitment("slt", "Ms Head", "Head teacher", TODAY, "lead")
-    s.record_commitment("governors", "Mr Chair", "Chair", TODAY, "lead")
+    s.express_interest(TODAY, TODAY, "lead")
+    s.record_commitment("slt", "Ms Head", "Head teacher", TODAY, TODAY, "lead")
+    s.record_commitment("governors", "Mr Chair", "Chair", TODAY, TODAY, "lead")
     return s
 
 
@@ -41,11 +41,11 @@ def test_the_id_is_the_urn_so_a_second_registration_collides() -> None:
 def test_the_journey_moves_through_each_status() -> None:
     s = school()
     assert status(s) == PledgeStatus.REGISTERED
-    s.express_interest(TODAY, "lead")
+    s.express_interest(TODAY, TODAY, "lead")
     assert status(s) == PledgeStatus.INTERESTED
-    s.record_commitment("slt", "Ms Head", "Head teacher", TODAY, "lead")
+    s.record_commitment("slt", "Ms Head", "Head teacher", TODAY, TODAY, "lead")
     assert status(s) == PledgeStatus.INTERESTED  # governors still to commit
-    s.record_commitment("governors", "Mr Chair", "Chair", TODAY, "lead")
+    s.record_commitment("governors", "Mr Chair", "Chair", TODAY, TODAY, "lead")
     assert status(s) == PledgeStatus.COMMITTED
     sign(s)
     assert status(s) == PledgeStatus.SIGNED
@@ -69,12 +69,12 @@ def test_a_second_signature_is_refused() -> None:
 
 def test_signing_needs_every_commitment_the_authority_requires() -> None:
     s = school()
-    s.express_interest(TODAY, "lead")
-    s.record_commitment("slt", "Ms Head", "Head teacher", TODAY, "lead")
+    s.express_interest(TODAY, TODAY, "lead")
+    s.record_commitment("slt", "Ms Head", "Head teacher", TODAY, TODAY, "lead")
     with pytest.raises(Conflict, match="the governors"):
         sign(s)
     # Lancashire asks for the head teacher only
-    s.record_commitment("head_teacher", "Ms Head", "Head teacher", TODAY, "lead")
+    s.record_commitment("head_teacher", "Ms Head", "Head teacher", TODAY, TODAY, "lead")
     s.sign_pledge("Ms Head", "Head teacher", TODAY, TODAY, ("head_teacher",), 3, "lead")
     assert s.status(TODAY, 3, ("head_teacher",)) == PledgeStatus.SIGNED
 
@@ -152,9 +152,20 @@ def test_newsletter_records_only_changes() -> None:
 
 def test_an_unknown_commitment_body_is_refused() -> None:
     with pytest.raises(Invalid) as refused:
-        school().record_commitment("parents", "Ms P", "Chair of PTA", TODAY, "lead")
+        school().record_commitment("parents", "Ms P", "Chair of PTA", TODAY, TODAY, "lead")
     assert "body" in refused.value.fields
 
 
 def test_add_years_handles_leap_days() -> None:
     assert add_years(dt.date(2028, 2, 29), 3) == dt.date(2031, 2, 28)
+
+
+def test_interest_and_commitments_cannot_be_dated_in_the_future() -> None:
+    tomorrow = TODAY + dt.timedelta(days=1)
+    s = school()
+    with pytest.raises(Invalid) as refused:
+        s.express_interest(tomorrow, TODAY, "lead")
+    assert "on" in refused.value.fields
+    s.express_interest(TODAY, TODAY, "lead")
+    with pytest.raises(Invalid):
+        s.record_commitment("slt", "Ms Head", "Head teacher", tomorrow, TODAY, "lead")

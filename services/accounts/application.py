@@ -1,0 +1,209 @@
+"""The accounts application: invitations, roles, sign-in links, sessions, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Callable
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from services.accounts.domain import Account, check_grant
+from shared.access import LEAD, Principal, require
+from shared.clock import Clock
+from shared.errors import Conflict, NotFound, Unauthorized
+from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
+from shared.projection import AggregateProjection
+
+SESSION_LIFETIME = dt.timedelta(hours=8)
+SESSION_PREFIX, TOKEN_PREFIX = "sess_", "sos_"
+
+# (to, name, link) -> None: hands the one-time link to the person, by email
+LinkSender = Callable[[str, str, str], None]
+
+
+class Accounts(PersonalDataApplication):
+    name = "accounts"
+
+    def __init__(self, env: dict | None = None, *, secret_key: str,
+                 send_link: LinkSender | None = None, clock: Clock | None = None) -> None:
+        super().__init__(env)
+        self.sessions = URLSafeTimedSerializer(secret_key, salt="sanctuary-session")
+        self.send_link = send_link
+        self.clock = clock or Clock()
+        self.directory = AggregateProjection(self)
+
+    # -- the lead's commands --------------------------------------------------
+
+    def invite(self, principal: Principal | None, email: str, name: str,
+               grants: list[dict], actor: str | None = None) -> dict:
+        """Create an account. ``principal`` None with an ``actor`` is the operator's CLI."""
+        if principal is not None or actor is None:
+            actor = require(LEAD, principal).actor
+        checked = [list(check_grant(g["role"], g.get("urn"))) for g in grants]
+        key = email_key(email)
+        subject = subject_for_email(email)
+        account = Account(email_key=key,
+                          email=Personal(subject, email.strip(), label="account email"),
+                          name=Personal(subject, name, label="account name"),
+                          grants=checked, actor=actor)
+        try:
+            self.save(account)
+        except IntegrityError:
+            raise Conflict("An account with that email address already exists.", "email") from None
+        return self.view(account)
+
+    def grant(self, principal: Principal, account_id: str, role: str, urn: str | None) -> dict:
+        actor = require(LEAD, principal).actor
+        return self._change(account_id, lambda a: a.grant(role, urn, actor))
+
+    def revoke(self, principal: Principal, account_id: str, role: str, urn: str | None) -> dict:
+        actor = require(LEAD, principal).actor
+        return self._change(account_id, lambda a: a.revoke(role, urn, actor))
+
+    def close_account(self, principal: Principal, account_id: str) -> dict:
+        actor = require(LEAD, principal).actor
+        return self._change(account_id, lambda a: a.close(actor))
+
+    # -- signing in -----------------------------------------------------------
+
+    def request_sign_in(self, email: str) -> None:
+        """Email a one-time link if the address has an open account; say nothing either way."""
+        account = self._find(email_key(email))
+        address = reveal(account.email) if account else None
+        if account is None or account.closed or not isinstance(address, str) or "@" not in address:
+            return
+        link_id, secret = secrets.token_hex(8), secrets.token_urlsafe(24)
+        account.issue_link(link_id, secret, self.clock.now())
+        self.save(account)
+        if self.send_link is not None:
+            self.send_link(address, str(reveal(account.name)), f"{account.id.hex}.{link_id}.{secret}")
+
+    def sign_in(self, link: str) -> dict:
+        """Exchange a one-time link for a session."""
+        account_hex, link_id, secret = _split(link, 3)
+        account = self._load_for_credential(account_hex)
+        account.use_link(link_id, secret, self.clock.now())
+        try:
+            self.save(account)
+        except IntegrityError:  # the same link, used at the same moment elsewhere
+            raise Unauthorized("This sign-in link has been used already.") from None
+        session = SESSION_PREFIX + self.sessions.dumps({"a": account.id.hex, "e": account.session_epoch})
+        expires = self.clock.now() + SESSION_LIFETIME
+        return {"session": session, "expires_at": expires.isoformat(), "account": self.view(account)}
+
+    def authenticate(self, credential: str) -> dict:
+        """The principal behind a session or an API token, or Unauthorized."""
+        if credential.startswith(TOKEN_PREFIX):
+            account_hex, token_id, secret = _split(credential[len(TOKEN_PREFIX):], 3)
+            account = self._load_for_credential(account_hex)
+            if not account.token_matches(token_id, secret):
+                raise Unauthorized("This API token is not valid or has been revoked.")
+        elif credential.startswith(SESSION_PREFIX):
+            account = self._session_account(credential[len(SESSION_PREFIX):])
+        else:
+            raise Unauthorized("Unrecognised credential: use a session or an API token.")
+        return self.principal(account).to_dict()
+
+    def _session_account(self, session: str) -> Account:
+        try:
+            data = self.sessions.loads(session, max_age=SESSION_LIFETIME.total_seconds())
+        except SignatureExpired:
+            raise Unauthorized("Your session has expired; sign in again.") from None
+        except BadSignature:
+            raise Unauthorized("This session is not valid; sign in again.") from None
+        account = self._load_for_credential(data["a"])
+        if account.closed or data["e"] != account.session_epoch:
+            raise Unauthorized("This session has ended; sign in again.")
+        return account
+
+    def sign_out_everywhere(self, principal: Principal) -> None:
+        self._change(principal.account, lambda a: a.sign_out_everywhere(principal.actor))
+
+    # -- API tokens -------------------------------------------------------------
+
+    def issue_token(self, principal: Principal, label: str) -> dict:
+        token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        account = self._get(principal.account)
+        account.issue_token(token_id, secret, label, principal.actor)
+        self.save(account)
+        return {"id": token_id, "label": label,
+                "token": f"{TOKEN_PREFIX}{account.id.hex}.{token_id}.{secret}"}
+
+    def revoke_token(self, principal: Principal, token_id: str) -> None:
+        self._change(principal.account, lambda a: a.revoke_token(token_id, principal.actor))
+
+    # -- queries ------------------------------------------------------------------
+
+    def principal(self, account: Account) -> Principal:
+        return Principal(account.id.hex, str(reveal(account.name)), frozenset(account.grants))
+
+    def account(self, principal: Principal, account_id: str) -> dict:
+        if principal.account != _hex(account_id):
+            require(LEAD, principal)
+        return self.view(self._get(account_id))
+
+    def accounts(self, principal: Principal) -> list[dict]:
+        require(LEAD, principal)
+        views = [self.view(a) for a in self.directory.all()]
+        return sorted(views, key=lambda v: (str(v["name"]).lower(), v["id"]))
+
+    def view(self, account: Account) -> dict:
+        return {
+            "id": account.id.hex, "name": reveal(account.name), "email": reveal(account.email),
+            "grants": [{"role": r, "urn": s} for r, s in sorted(account.grants, key=str)],
+            "tokens": [{"id": t, "label": v["label"], "revoked": v["revoked"]}
+                       for t, v in account.tokens.items()],
+            "closed": account.closed,
+        }
+
+    # -- internals ------------------------------------------------------------------
+
+    def _find(self, key: str) -> Account | None:
+        try:
+            return self.repository.get(Account.create_id(key))
+        except AggregateNotFoundError:
+            return None
+
+    def _get(self, account_id: str) -> Account:
+        try:
+            return self.repository.get(_uuid(account_id))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound("No such account.", "account") from None
+
+    def _load_for_credential(self, account_hex: str) -> Account:
+        try:
+            return self.repository.get(_uuid(account_hex))
+        except (AggregateNotFoundError, ValueError):
+            raise Unauthorized("This credential is not valid.") from None
+
+    def _change(self, account_id: str, command: Callable[[Account], object]) -> dict:
+        account = self._get(account_id)
+        command(account)
+        try:
+            self.save(account)
+        except IntegrityError:
+            raise Conflict("The account changed at the same moment; try again.", "account") from None
+        return self.view(account)
+
+
+def email_key(email: str) -> str:
+    return subject_for_email(email)
+
+
+def _split(credential: str, parts: int) -> list[str]:
+    pieces = credential.split(".")
+    if len(pieces) != parts or not all(pieces):
+        raise Unauthorized("This credential is malformed.")
+    return pieces
+
+
+def _hex(value: str) -> str:
+    return value.replace("-", "").lower()
+
+
+def _uuid(value: str) -> uuid.UUID:
+    return uuid.UUID(hex=_hex(value))

@@ -1,0 +1,41 @@
+"""The sign-in email. Sent at once by the accounts service: the link's secret is
+never stored or put on the bus, so no other service could send it later."""
+
+from __future__ import annotations
+
+import html
+import uuid
+
+from services.accounts.application import LinkSender
+from shared.authority import Authority
+from shared.config import Settings
+from shared.mail import Email, Mailer, SmtpSettings, make_message_id
+
+
+def link_sender(settings: Settings, authority: Authority) -> LinkSender:
+    mailer = Mailer(SmtpSettings.from_env())
+
+    def send(to: str, name: str, code: str) -> None:
+        mailer.send(sign_in_email(settings, authority, to, name, code))
+
+    return send
+
+
+def sign_in_email(settings: Settings, authority: Authority, to: str, name: str, code: str) -> Email:
+    url = f"{settings.public_url}/sign-in?link={code}"
+    text = (
+        f"Hello {name},\n\n"
+        f"Here is your link to sign in to {authority.name} Schools of Sanctuary:\n\n{url}\n\n"
+        "It works once, for the next 30 minutes. If a program asks for a code, it is:\n\n"
+        f"{code}\n\n"
+        "You are getting this email because someone asked to sign in with this address. "
+        "If it was not you, you can ignore it: nobody can sign in without this link.\n\n"
+        f"{authority.sign_off}\n"
+    )
+    body = html.escape(text).replace("\n", "<br>\n")
+    return Email(
+        to=(to,), subject=f"Your sign-in link for {authority.name} Schools of Sanctuary",
+        text=text, html=f"<p>{body}</p>", sender=settings.mail_from, reply_to=authority.contact_email,
+        message_id=make_message_id(f"sign-in/{uuid.uuid4()}", settings.mail_domain),
+        headers={"Auto-Submitted": "auto-generated"},
+    )
