@@ -29,8 +29,10 @@ class Accounts(PersonalDataApplication):
     name = "accounts"
 
     def __init__(self, env: dict | None = None, *, secret_key: str,
-                 send_link: LinkSender | None = None, clock: Clock | None = None) -> None:
+                 send_link: LinkSender | None = None, clock: Clock | None = None,
+                 session_lifetime: dt.timedelta = SESSION_LIFETIME) -> None:
         super().__init__(env)
+        self.session_lifetime = session_lifetime
         self.sessions = URLSafeTimedSerializer(secret_key, salt="sanctuary-session")
         self.send_link = send_link
         self.clock = clock or Clock()
@@ -92,7 +94,7 @@ class Accounts(PersonalDataApplication):
         except IntegrityError:  # the same link, used at the same moment elsewhere
             raise Unauthorized("This sign-in link has been used already.") from None
         session = SESSION_PREFIX + self.sessions.dumps({"a": account.id.hex, "e": account.session_epoch})
-        expires = self.clock.now() + SESSION_LIFETIME
+        expires = self.clock.now() + self.session_lifetime
         return {"session": session, "expires_at": expires.isoformat(), "account": self.view(account)}
 
     def authenticate(self, credential: str) -> dict:
@@ -110,7 +112,7 @@ class Accounts(PersonalDataApplication):
 
     def _session_account(self, session: str) -> Account:
         try:
-            data = self.sessions.loads(session, max_age=SESSION_LIFETIME.total_seconds())
+            data = self.sessions.loads(session, max_age=self.session_lifetime.total_seconds())
         except SignatureExpired:
             raise Unauthorized("Your session has expired; sign in again.") from None
         except BadSignature:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 from services.accounts import schemas
 from services.accounts.application import Accounts
 from services.accounts.mail import link_sender
@@ -15,9 +18,11 @@ from shared.store import store_env
 
 
 def build(settings: Settings, authority: Authority) -> Accounts:
+    hours = float(os.environ.get("SANCTUARY_SESSION_HOURS", "8"))
     return Accounts(env=store_env("accounts", settings),
                     secret_key=load_secret("session_key", settings.data_dir),
-                    send_link=link_sender(settings, authority))
+                    send_link=link_sender(settings, authority),
+                    session_lifetime=dt.timedelta(hours=hours))
 
 
 def _view(view: dict) -> dict:
