@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from shared.authority import PledgeRules
 
 
+# what this service keeps of pledge news: the school and dates, never people
+KEPT = ("urn", "name", "signed_on", "renewed_on", "withdrawn_on")
+
+
 class Applications(ServiceApplication):
     name = "applications"
 
@@ -39,7 +43,8 @@ class Applications(ServiceApplication):
             standing = self.repository.get(PledgeStanding.create_id(urn))
         except AggregateNotFoundError:
             standing = PledgeStanding(urn=urn)
-        standing.learn(news.type, news.position, news.payload, news.actor)
+        kept = {k: v for k, v in news.payload.items() if k in KEPT}  # no personal data here
+        standing.learn(news.type, news.position, kept, news.actor)
         return [standing]
 
     # -- queries -------------------------------------------------------------

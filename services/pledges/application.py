@@ -11,14 +11,17 @@ from eventsourcing.persistence import IntegrityError
 from services.pledges.domain import School
 from shared.clock import Clock
 from shared.errors import Conflict, NotFound
+from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email, subject_for_name
 from shared.projection import AggregateProjection
-from shared.store import ServiceApplication
 
 if TYPE_CHECKING:
     from shared.authority import PledgeRules
 
 
-class Pledges(ServiceApplication):
+class Pledges(PersonalDataApplication):
+    """Names, contacts and free text are stored as ``Personal`` values, encrypted
+    per person, so a person's data can be erased without rewriting history."""
+
     name = "pledges"
 
     def __init__(self, env: dict | None = None, *, rules: PledgeRules,
@@ -33,7 +36,7 @@ class Pledges(ServiceApplication):
     def register_school(self, actor: str, urn: str, name: str, phase: str, postcode: str,
                         coordinator: dict) -> dict:
         school = School(urn=urn, name=name, phase=phase, postcode=postcode,
-                        coordinator=coordinator, actor=actor)
+                        coordinator=_contact(urn, coordinator), actor=actor)
         try:
             self.save(school)
         except IntegrityError:
@@ -48,32 +51,33 @@ class Pledges(ServiceApplication):
                           on: dt.date | None = None) -> dict:
         today = self.today()
         return self._change(urn, lambda s: s.record_commitment(
-            body, given_by, role, on or today, today, actor))
+            body, _named(urn, given_by), role, on or today, today, actor))
 
     def sign_pledge(self, actor: str, urn: str, signed_by: str, role: str,
                     signed_on: dt.date | None = None) -> dict:
         today = self.today()
         return self._change(urn, lambda s: s.sign_pledge(
-            signed_by, role, signed_on or today, today, self.rules.required_commitments,
+            _named(urn, signed_by), role, signed_on or today, today, self.rules.required_commitments,
             self.rules.lapse_years, actor))
 
     def renew_pledge(self, actor: str, urn: str, renewed_by: str, role: str,
                      renewed_on: dt.date | None = None) -> dict:
         today = self.today()
         return self._change(urn, lambda s: s.renew_pledge(
-            renewed_by, role, renewed_on or today, today, actor))
+            _named(urn, renewed_by), role, renewed_on or today, today, actor))
 
     def withdraw_pledge(self, actor: str, urn: str, reason: str,
                         withdrawn_on: dt.date | None = None) -> dict:
         today = self.today()
+        reason_ = Personal(subject_for_name(urn, FREE_TEXT), reason, label=f"free text about {urn}")
         return self._change(urn, lambda s: s.withdraw_pledge(
-            reason, withdrawn_on or today, today, actor))
+            reason_, withdrawn_on or today, today, actor))
 
     def set_newsletter(self, actor: str, urn: str, subscribed: bool) -> dict:
         return self._change(urn, lambda s: s.set_newsletter(subscribed, actor))
 
     def change_coordinator(self, actor: str, urn: str, coordinator: dict) -> dict:
-        return self._change(urn, lambda s: s.change_coordinator(coordinator, actor))
+        return self._change(urn, lambda s: s.change_coordinator(_contact(urn, coordinator), actor))
 
     # -- queries -------------------------------------------------------------
 
@@ -98,7 +102,7 @@ class Pledges(ServiceApplication):
         if school.signed is not None:
             pledge = {**school.signed, "renewed_on": school.renewed_on,
                       "lapses_on": school.lapses_on(rules.lapse_years)}
-        return {
+        return reveal({
             "urn": school.urn, "name": school.name, "phase": school.phase,
             "postcode": school.postcode, "coordinator": school.coordinator,
             "status": school.status(self.today(), rules.lapse_years, rules.required_commitments),
@@ -106,7 +110,7 @@ class Pledges(ServiceApplication):
             "commitments": [{"body": body, **c} for body, c in school.commitments.items()],
             "pledge": pledge, "withdrawn": school.withdrawn,
             "newsletter": school.newsletter, "version": school.version,
-        }
+        })
 
     # -- internals -----------------------------------------------------------
 
@@ -127,9 +131,21 @@ class Pledges(ServiceApplication):
         return self.view(school)
 
 
+FREE_TEXT = "free text"  # the subject scope for free text recorded about a school
+
+
+def _contact(urn: str, contact: dict) -> Personal:
+    return Personal(subject_for_email(contact["email"]), contact, label=f"coordinator of {urn}")
+
+
+def _named(urn: str, name: str) -> Personal:
+    """A person known only by the name typed in (a head teacher, a chair of governors)."""
+    return Personal(subject_for_name(urn, name), name, label=f"named at school {urn}")
+
+
 def _history_entry(domain_event: Any) -> dict:
     hidden = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
-    details = {k: v for k, v in vars(domain_event).items() if k not in hidden}
+    details = reveal({k: v for k, v in vars(domain_event).items() if k not in hidden})
     return {
         "version": domain_event.originator_version,
         "event": type(domain_event).__qualname__.split(".")[-1],

@@ -10,32 +10,39 @@ from typing import Any
 
 from services.pledges.domain import School
 from shared.envelope import Contract, PublicEvent
+from shared.personal import reveal
 
 
 def _iso(day: Any) -> str | None:
     return day.isoformat() if day else None
 
 
+# Personal values travel in plain text to consumers that need them (notifications
+# must address the coordinator); each consumer keeps only what it needs.
+
+
 def _registered(e: Any) -> dict:
     return {"urn": e.urn, "name": e.name, "phase": e.phase, "postcode": e.postcode,
-            "coordinator": e.coordinator}
+            "coordinator": reveal(e.coordinator)}
 
 
 def _signed(e: Any) -> dict:
-    return {"urn": e.urn, "signed_by": e.signed_by, "role": e.role, "signed_on": _iso(e.signed_on)}
+    return {"urn": e.urn, "signed_by": reveal(e.signed_by), "role": e.role,
+            "signed_on": _iso(e.signed_on)}
 
 
 def _renewed(e: Any) -> dict:
-    return {"urn": e.urn, "renewed_by": e.renewed_by, "role": e.role,
+    return {"urn": e.urn, "renewed_by": reveal(e.renewed_by), "role": e.role,
             "renewed_on": _iso(e.renewed_on)}
 
 
 def _withdrawn(e: Any) -> dict:
-    return {"urn": e.urn, "reason": e.reason, "withdrawn_on": _iso(e.withdrawn_on)}
+    return {"urn": e.urn, "reason": reveal(e.reason), "withdrawn_on": _iso(e.withdrawn_on)}
 
 
 def _commitment(e: Any) -> dict:
-    return {"urn": e.urn, "body": e.body, "given_by": e.given_by, "role": e.role, "on": _iso(e.on)}
+    return {"urn": e.urn, "body": e.body, "given_by": reveal(e.given_by), "role": e.role,
+            "on": _iso(e.on)}
 
 
 def _urn_only(e: Any) -> dict:
@@ -53,5 +60,5 @@ PLEDGES = Contract("pledges", {
     School.NewsletterSubscribed: PublicEvent("NewsletterSubscribed", 1, _urn_only),
     School.NewsletterUnsubscribed: PublicEvent("NewsletterUnsubscribed", 1, _urn_only),
     School.CoordinatorChanged: PublicEvent(
-        "CoordinatorChanged", 1, lambda e: {"urn": e.urn, "coordinator": e.coordinator}),
+        "CoordinatorChanged", 1, lambda e: {"urn": e.urn, "coordinator": reveal(e.coordinator)}),
 })

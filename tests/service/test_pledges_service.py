@@ -9,7 +9,12 @@ from nameko.testing.services import worker_factory
 
 from services.pledges.application import Pledges
 from services.pledges.service import PledgesService
-from shared.errors import Conflict, Invalid
+from shared.access import Principal
+from shared.errors import Conflict, Forbidden, Invalid, Unauthorized
+
+LEAD = Principal("a1", "Lena Lead", frozenset({("lead", None)})).to_dict()
+COORDINATOR = Principal("c1", "Cora", frozenset({("coordinator", "103712")})).to_dict()
+OTHER_COORDINATOR = Principal("c2", "Olly", frozenset({("coordinator", "100001")})).to_dict()
 
 SCHOOL = {"urn": "103712", "name": "  Hill Primary ", "phase": "primary", "postcode": "cv12ab",
           "coordinator": {"name": "Ann", "email": "ann@example.org"}}
@@ -24,7 +29,7 @@ def service(tmp_path, coventry):
 
 
 def test_input_is_normalised_and_the_answer_is_plain_json(service) -> None:
-    view = service.register_school("lead", SCHOOL)
+    view = service.register_school(LEAD, SCHOOL)
     assert view["name"] == "Hill Primary" and view["postcode"] == "CV1 2AB"
     assert json.loads(json.dumps(view)) == view  # crosses RPC as plain JSON
 
@@ -33,32 +38,53 @@ def test_bad_input_names_every_field_and_stores_nothing(service) -> None:
     bad = {**SCHOOL, "urn": "12345", "phase": "college", "surprise": True,
            "coordinator": {"name": "", "email": "nope"}}
     with pytest.raises(Invalid) as refused:
-        service.register_school("lead", bad)
+        service.register_school(LEAD, bad)
     assert set(refused.value.fields) == {"urn", "phase", "surprise", "coordinator.name",
                                          "coordinator.email"}
     assert service.application.recorder.max_notification_id() in (None, 0)
 
 
 def test_dates_arrive_as_iso_text(service) -> None:
-    service.register_school("lead", SCHOOL)
-    service.express_interest("lead", "103712", {"on": "2026-10-01"})
+    service.register_school(LEAD, SCHOOL)
+    service.express_interest(LEAD, "103712", {"on": "2026-10-01"})
     with pytest.raises(Invalid) as refused:
-        service.record_commitment("lead", "103712", {"body": "slt", "given_by": "Ms Head",
+        service.record_commitment(LEAD, "103712", {"body": "slt", "given_by": "Ms Head",
                                                      "role": "Head", "on": "1 October"})
     assert "on" in refused.value.fields
-    view = service.school("103712")
+    view = service.school(LEAD, "103712")
     assert view["interest_on"] == "2026-10-01"
 
 
 def test_domain_refusals_cross_as_themselves(service) -> None:
-    service.register_school("lead", SCHOOL)
+    service.register_school(LEAD, SCHOOL)
     with pytest.raises(Conflict) as refused:
-        service.register_school("lead", SCHOOL)
+        service.register_school(LEAD, SCHOOL)
     assert refused.value.field == "urn"
 
 
 def test_history_is_plain_json(service) -> None:
-    service.register_school("lead", SCHOOL)
-    history = service.history("103712")["history"]
+    service.register_school(LEAD, SCHOOL)
+    history = service.history(LEAD, "103712")["history"]
     assert json.loads(json.dumps(history)) == history
-    assert history[0]["event"] == "Registered" and history[0]["actor"] == "lead"
+    assert history[0]["event"] == "Registered" and history[0]["actor"] == "account:a1"
+
+
+def test_the_service_checks_access_again(service) -> None:
+    """The gateway checks first; the owning service refuses on its own too."""
+    service.register_school(LEAD, SCHOOL)
+    with pytest.raises(Unauthorized):
+        service.school(None, "103712")
+    with pytest.raises(Forbidden):
+        service.school(OTHER_COORDINATOR, "103712")
+    with pytest.raises(Forbidden):
+        service.sign_pledge(OTHER_COORDINATOR, "103712", {"signed_by": "X", "role": "Head"})
+    assert service.school(COORDINATOR, "103712")["urn"] == "103712"
+    assert service.schools(OTHER_COORDINATOR, {})["schools"] == []
+    assert [s["urn"] for s in service.schools(COORDINATOR, {})["schools"]] == ["103712"]
+
+
+def test_personal_data_is_not_stored_in_plain_text(service) -> None:
+    service.register_school(LEAD, SCHOOL)
+    stored = b"".join(n.state for n in service.application.recorder.select_notifications(1, 10))
+    assert b"ann@example.org" not in stored and b"Ann" not in stored
+    assert b"Hill Primary" in stored  # a school's name is not personal data
