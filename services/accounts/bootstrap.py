@@ -30,8 +30,8 @@ def add_account(settings: Settings, email: str, name: str, grants: list[dict],
         try:
             view = accounts.invite(None, email, name, grants, actor=CLI_ACTOR)
         except Conflict:
-            view = next(accounts.view(a) for a in accounts.directory.all()
-                        if accounts.view(a)["email"] == email.strip())
+            view = next(v for v in map(accounts.view, accounts.accounts_unchecked())
+                        if v["email"] == email.strip())
         token = None
         if token_label:
             principal = accounts.principal(accounts.repository.get(uuid.UUID(hex=view["id"])))

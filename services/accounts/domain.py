@@ -149,3 +149,15 @@ class Account(Aggregate):
     @event("TokenRevoked")
     def _token_revoked(self, token_id: str, actor: str) -> None:
         self.tokens[token_id]["revoked"] = True
+
+
+class Erasure(Aggregate):
+    """A person's right to erasure, exercised: which subjects, why, and who asked.
+
+    Subject ids are digests, not personal data, so this record outlives the erasure.
+    """
+
+    @event("Recorded")
+    def __init__(self, subjects: list[str], reason: str, actor: str) -> None:
+        self.subjects = subjects
+        self.reason = reason

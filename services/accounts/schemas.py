@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared.access import ROLES
 from shared.schema import StrictSchema, Text
@@ -68,3 +68,47 @@ class Session(StrictSchema):
 
 class Accepted(StrictSchema):
     message = fields.String()
+
+
+class Person(StrictSchema):
+    """Whom: an email address, or a name as typed at one school (both, to be thorough)."""
+
+    email = fields.Email(validate=validate.Length(max=254))
+    name = Text(100)
+    urn = URN
+
+    @validates_schema
+    def _whom(self, data: dict, **_: object) -> None:
+        if not data.get("email") and not (data.get("name") and data.get("urn")):
+            raise ValidationError("Give an email address, or a name with the school's URN.", "email")
+        if bool(data.get("name")) != bool(data.get("urn")):
+            raise ValidationError("A name needs the school's URN, and the other way round.", "urn")
+
+
+class ErasureRequest(Person):
+    reason = Text(1000, required=True, metadata={"example": "Request by email of 3 Nov 2026"})
+
+
+class Erasure(StrictSchema):
+    subjects = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                           validate=validate.Length(min=1, max=10))
+    reason = Text(1000, required=True)
+
+
+class ErasureView(StrictSchema):
+    erasure = fields.String()
+    subjects = fields.List(fields.String())
+
+
+class PersonalRecord(StrictSchema):
+    service = fields.String()
+    event = fields.String()
+    aggregate = fields.String()
+    version = fields.Integer()
+    at = fields.String()
+    fields_ = fields.Dict(data_key="fields", attribute="fields")
+
+
+class SubjectAccessExport(StrictSchema):
+    subjects = fields.List(fields.String())
+    records = fields.List(fields.Nested(PersonalRecord))

@@ -7,6 +7,7 @@ import os
 
 from services.accounts import schemas
 from services.accounts.application import Accounts
+from services.accounts.contract import ACCOUNTS
 from services.accounts.mail import link_sender
 from shared.access import Principal
 from shared.authority import Authority
@@ -15,6 +16,7 @@ from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import load
 from shared.secrets import load_secret
 from shared.store import store_env
+from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Accounts:
@@ -29,9 +31,15 @@ def _view(view: dict) -> dict:
     return schemas.AccountView().dump(view)
 
 
-class AccountsService(ServiceBase):
+class AccountsService(ServiceBase, PersonalDataService):
     name = "accounts"
-    application = EventSourcedApp(build)
+    application = EventSourcedApp(build, ACCOUNTS)
+
+    @rpc
+    def erase_person(self, principal: dict, data: dict) -> dict:
+        data = load(schemas.Erasure(), data)
+        return self.application.erase_person(Principal.from_dict(principal), data["subjects"],
+                                             data["reason"])
 
     @rpc
     def authenticate(self, credential: str) -> dict:

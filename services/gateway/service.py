@@ -24,8 +24,10 @@ from shared.access import LEAD, OPERATOR, PUBLIC, SCHOOL_STAFF, SIGNED_IN
 from shared.errors import Unauthorized
 from shared.metrics import exposition
 from shared.runtime import settings_of
+from shared.subject_access import subjects_of
 
 SERVICES = ("accounts", "pledges", "applications")
+PERSONAL_DATA_SERVICES = ("accounts", "pledges")  # the services that keep personal data
 HEALTH_TIMEOUT = 2.0
 SESSION_COOKIE = "sanctuary_session"
 
@@ -121,6 +123,24 @@ class GatewayService:
            response=account.AccountView, errors=(401, 403, 404, 409))
     def close(self, request: Any, account_id: str) -> dict:
         return self._call("accounts", "close_account", request.principal, account_id)
+
+    # -- personal data: subject access and erasure -----------------------------------
+
+    @route("GET", "/people/personal-data", "Everything held about a person, in every service",
+           "people", allow=LEAD, query=account.Person, response=account.SubjectAccessExport,
+           errors=(401, 403))
+    def personal_data(self, request: Any) -> dict:
+        subjects = subjects_of(request.data_in)
+        records = [record for service in PERSONAL_DATA_SERVICES
+                   for record in self._call(service, "personal_data", request.principal, subjects)]
+        return {"subjects": subjects, "records": records}
+
+    @route("POST", "/people/erasure", "Erase a person's personal data everywhere", "people",
+           allow=LEAD, body=account.ErasureRequest, response=account.ErasureView, status=202,
+           errors=(401, 403))
+    def erase_person(self, request: Any) -> dict:
+        data = {"subjects": subjects_of(request.data_in), "reason": request.data_in["reason"]}
+        return self._call("accounts", "erase_person", request.principal, data)
 
     # -- schools and pledges -------------------------------------------------------
 

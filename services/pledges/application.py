@@ -11,7 +11,14 @@ from eventsourcing.persistence import IntegrityError
 from services.pledges.domain import School
 from shared.clock import Clock
 from shared.errors import Conflict, NotFound
-from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email, subject_for_name
+from shared.personal import (
+    ERASED,
+    Personal,
+    PersonalDataApplication,
+    reveal,
+    subject_for_email,
+    subject_for_name,
+)
 from shared.projection import AggregateProjection
 
 if TYPE_CHECKING:
@@ -102,9 +109,12 @@ class Pledges(PersonalDataApplication):
         if school.signed is not None:
             pledge = {**school.signed, "renewed_on": school.renewed_on,
                       "lapses_on": school.lapses_on(rules.lapse_years)}
+        coordinator = reveal(school.coordinator)
+        if coordinator == ERASED:
+            coordinator = {"name": ERASED, "email": ERASED}
         return reveal({
             "urn": school.urn, "name": school.name, "phase": school.phase,
-            "postcode": school.postcode, "coordinator": school.coordinator,
+            "postcode": school.postcode, "coordinator": coordinator,
             "status": school.status(self.today(), rules.lapse_years, rules.required_commitments),
             "interest_on": school.interest_on,
             "commitments": [{"body": body, **c} for body, c in school.commitments.items()],

@@ -17,6 +17,7 @@ from shared.config import Settings
 from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import load
 from shared.store import store_env
+from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Pledges:
@@ -27,7 +28,7 @@ def _dump(view: dict) -> dict:
     return schemas.SchoolView().dump(view)
 
 
-class PledgesService(ServiceBase):
+class PledgesService(ServiceBase, PersonalDataService):
     name = "pledges"
     application = EventSourcedApp(build, PLEDGES)
 
