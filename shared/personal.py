@@ -82,7 +82,8 @@ class SubjectErased(Conflict):
     """Personal data was written for a subject whose key has been erased."""
 
     def __init__(self, subject: str) -> None:
-        super().__init__(f"the personal data of {subject} has been erased")
+        super().__init__("This person's personal data has been erased at their request, "
+                         "so it cannot be recorded again.", "personal_data")
         self.subject = subject
 
 

@@ -22,11 +22,13 @@ from shared.bus import BusPublisher
 from shared.config import Settings
 from shared.envelope import Contract
 from shared.outbox import OutboxRelay
+from shared.personal import SubjectErased
 from shared.relay_lock import relay_lock_for
 from shared.store import ServiceApplication
 
 for _error in errors.ALL:
     registry[get_module_path(_error)] = _error
+registry[get_module_path(SubjectErased)] = errors.Conflict  # crosses as the 409 it is
 
 # An RPC whose domain refusals (404, 409, 422 ...) are expected answers, not
 # failures: nameko logs them as such instead of as crashes.

@@ -14,7 +14,8 @@ _ERROR = {"type": "object", "required": ["error", "message"], "properties": {
     "error": {"type": "string"}, "message": {"type": "string"},
     "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
 }}
-_ERROR_TEXT = {400: "Bad request", 404: "Not found", 409: "Conflict with the current state",
+_ERROR_TEXT = {400: "Bad request", 401: "No valid credential", 403: "Not allowed for this account",
+               404: "Not found", 409: "Conflict with the current state",
                413: "Body too large", 422: "Invalid input; `fields` names each field at fault",
                503: "A service did not answer in time"}
 
@@ -23,6 +24,10 @@ def build_openapi(routes: list[RouteSpec], title: str, version: str) -> dict:
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
     spec.components.schema("Error", _ERROR)
+    spec.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer",
+        "description": "A session (`sess_...`, from POST /auth/session) or a personal API token "
+                       "(`sos_...`, from POST /me/tokens)"})
     by_path: dict[str, dict] = {}
     for r in routes:
         by_path.setdefault(r.path, {})[r.method.lower()] = _operation(r)
@@ -33,7 +38,9 @@ def build_openapi(routes: list[RouteSpec], title: str, version: str) -> dict:
 
 
 def _operation(r: RouteSpec) -> dict:
-    op: dict = {"summary": r.summary, "tags": [r.tag], "operationId": _operation_id(r)}
+    op: dict = {"summary": r.summary, "tags": [r.tag], "operationId": _operation_id(r),
+                "description": f"For {r.allow.describes}."}
+    op["security"] = [] if r.allow.public else [{"bearer": []}]
     if r.body is not None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": r.body}}}
@@ -43,7 +50,10 @@ def _operation(r: RouteSpec) -> dict:
     if r.response is not None:
         ok["content"] = {"application/json": {"schema": r.response}}
     op["responses"] = {str(r.status): ok}
-    for status in sorted({*r.errors, *([422, 400] if r.body or r.query else [])}):
+    implied = [422, 400] if r.body or r.query else []
+    implied += [] if r.allow.public else [401, 403]
+    implied += [413] if r.body else []
+    for status in sorted({*r.errors, *implied}):
         op["responses"][str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

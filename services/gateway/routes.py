@@ -60,8 +60,10 @@ class JsonWsgiApp(WsgiApp):
         try:
             self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
-            return json_response(exc.code, {"error": exc.name, "message": exc.description})(
-                environ, start_response)
+            response = json_response(exc.code, {"error": exc.name, "message": exc.description})
+            if getattr(exc, "valid_methods", None):
+                response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+            return response(environ, start_response)
         return super().__call__(environ, start_response)
 
 
