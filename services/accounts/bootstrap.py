@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 
-from services.accounts.application import Accounts
+from services.accounts.application import Accounts, email_key
+from services.accounts.domain import Account
 from shared.config import Settings
 from shared.errors import Conflict
 from shared.secrets import load_secret
@@ -30,8 +31,7 @@ def add_account(settings: Settings, email: str, name: str, grants: list[dict],
         try:
             view = accounts.invite(None, email, name, grants, actor=CLI_ACTOR)
         except Conflict:
-            view = next(v for v in map(accounts.view, accounts.accounts_unchecked())
-                        if v["email"] == email.strip())
+            view = accounts.view(accounts.repository.get(Account.create_id(email_key(email))))
         token = None
         if token_label:
             principal = accounts.principal(accounts.repository.get(uuid.UUID(hex=view["id"])))

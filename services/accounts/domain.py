@@ -78,7 +78,7 @@ class Account(Aggregate):
     def issue_link(self, link_id: str, secret: str, now: dt.datetime) -> None:
         self._require_open()
         self._link_issued(link_id=link_id, link_hash=digest(secret),
-                          expires_at=now + LINK_LIFETIME, actor=f"account:{self.id}")
+                          expires_at=now + LINK_LIFETIME, actor=f"account:{self.id.hex}")
 
     def use_link(self, link_id: str, secret: str, now: dt.datetime) -> None:
         """Refuses an unknown, wrong, expired or already used link, all alike."""
@@ -87,7 +87,7 @@ class Account(Aggregate):
                 or not hmac.compare_digest(link["hash"], digest(secret)) or self.closed):
             raise Unauthorized("This sign-in link is not valid: it may have expired or been "
                                "used already. Ask for a new one.")
-        self._link_used(link_id=link_id, actor=f"account:{self.id}")
+        self._link_used(link_id=link_id, actor=f"account:{self.id.hex}")
 
     def sign_out_everywhere(self, actor: str) -> None:
         self._signed_out_everywhere(actor=actor)

@@ -2,32 +2,37 @@
 real RabbitMQ out (read with a plain kombu consumer), SQLite and PostgreSQL.
 
 Most tests share one system (module-scoped); each uses schools of its own.
+Everyone signs in with an API token: the lead registers schools and records
+interest, each school's coordinator records commitments and signs, and every
+event records the account that acted.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import kombu
+import psycopg
 import pytest
 import requests
 from nameko.standalone.events import get_event_exchange
 
 from shared.clock import Clock
 from shared.envelope import parse_envelope
-from tests.e2e.conftest import E2ESystem, Tap
+from tests.conftest import POSTGRES
+from tests.e2e.conftest import Api, E2ESystem, Tap, wait_for
 
 pytestmark = pytest.mark.e2e
 
 JOURNEY = ["SchoolRegistered", "InterestExpressed", "CommitmentRecorded", "CommitmentRecorded",
            "PledgeSigned"]
 COORDINATOR = {"name": "Ann Coordinator", "email": "ann@example.org"}
-LEAD, CLERK, HEAD = "ann.lead@coventry.example", "bob.clerk", "Cara Head (head teacher)"
 SIGNATURE = {"signed_by": "Cara Head", "role": "Head teacher"}
 APPLICATIONS_QUEUES = ("evt-pledges-SchoolRegistered--applications.on_school_registered",
                        "evt-pledges-PledgeSigned--applications.on_pledge_signed")
@@ -41,68 +46,6 @@ def next_urn() -> str:
 
 def today_iso() -> str:
     return Clock().today().isoformat()  # the services' "today": UK local date
-
-
-# -- talking to the system --------------------------------------------------------
-
-
-class Api:
-    def __init__(self, system: E2ESystem) -> None:
-        self.system = system
-
-    def call(self, method: str, path: str, actor: str | None = None, **kwargs: Any) -> requests.Response:
-        headers = kwargs.pop("headers", {})
-        if actor is not None:
-            headers["X-Actor"] = actor
-        return requests.request(method, self.system.base_url + path, headers=headers, timeout=20,
-                                **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.call("GET", path, **kwargs)
-
-    def post(self, path: str, body: Any = None, actor: str | None = None) -> requests.Response:
-        return self.call("POST", path, actor, json={} if body is None else body)
-
-    def ok(self, response: requests.Response, status: int = 200) -> dict:
-        assert response.status_code == status, f"{response.request.method} {response.url}: " \
-                                               f"{response.status_code} {response.text}"
-        return response.json()
-
-    def health(self) -> dict:
-        body = self.ok(self.get("/health"))
-        assert body["status"] == "ok", body
-        return body["services"]
-
-    def pledges_position(self) -> int:
-        return self.health()["pledges"]["position"]
-
-    def applications_position(self) -> int:
-        return self.health()["applications"]["position"]
-
-    def settled_pledges(self, position: int | None = None, timeout: float = 20.0) -> dict:
-        """The pledges health once its relay runs and has published everything
-        (at ``position``, if given). Publishing waits for the broker's confirm,
-        so every event is in every bound queue by then."""
-        def settled() -> dict | None:
-            pledges = self.health()["pledges"]
-            relay = pledges["relay"]
-            done = relay["running"] and relay["lag"] == 0
-            return pledges if done and position in (None, pledges["position"]) else None
-        return wait_for(settled, timeout, f"the pledges relay to publish up to {position}")
-
-    def history(self, urn: str) -> list[dict]:
-        return self.ok(self.get(f"/schools/{urn}/history"))["history"]
-
-
-def wait_for(probe: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def assert_stays(probe: Callable[[], Any], expected: Any, window: float, what: str) -> None:
@@ -125,22 +68,28 @@ def school_body(urn: str, drop: tuple[str, ...] = (), **changes: Any) -> dict:
 
 
 def journey(api: Api, urn: str) -> list[requests.Response]:
-    """Register, express interest, record SLT and governors' commitments, sign."""
+    """The lead registers and records interest; the school's coordinator records the
+    SLT's and governors' commitments and signs."""
+    lead, coordinator = api.as_(api.system.lead), api.as_(api.system.coordinator(urn))
     steps = [
-        api.post("/schools", school_body(urn), LEAD),
-        api.post(f"/schools/{urn}/interest", {}, LEAD),
-        api.post(f"/schools/{urn}/commitments",
-                 {"body": "slt", "given_by": "Dee Deputy", "role": "Deputy head"}, CLERK),
-        api.post(f"/schools/{urn}/commitments",
-                 {"body": "governors", "given_by": "Ed Chair", "role": "Chair of governors"}, CLERK),
-        api.post(f"/schools/{urn}/pledge", SIGNATURE, HEAD),
+        lead.post("/schools", school_body(urn)),
+        lead.post(f"/schools/{urn}/interest", {}),
+        coordinator.post(f"/schools/{urn}/commitments",
+                         {"body": "slt", "given_by": "Dee Deputy", "role": "Deputy head"}),
+        coordinator.post(f"/schools/{urn}/commitments",
+                         {"body": "governors", "given_by": "Ed Chair", "role": "Chair of governors"}),
+        coordinator.post(f"/schools/{urn}/pledge", SIGNATURE),
     ]
     for step, status in zip(steps, [201, 200, 200, 200, 200], strict=True):
         api.ok(step, status)
     return steps
 
 
-JOURNEY_ACTORS = [LEAD, LEAD, CLERK, CLERK, HEAD]
+def journey_actors(system: E2ESystem, urn: str) -> list[str]:
+    """Who each journey event must name: the account that acted, never a name."""
+    lead, coordinator = system.lead.actor, system.coordinator(urn).actor
+    assert lead != coordinator
+    return [lead, lead, coordinator, coordinator, coordinator]
 
 
 @dataclass
@@ -150,6 +99,7 @@ class Signed:
     before: dict  # the pledges health before the first POST
     after: dict  # ... and once everything was published
     messages: list[kombu.Message]  # everything our own queue received
+    actors: list[str]  # who each event must name
 
     def positions(self) -> list[int]:
         return list(range(self.before["position"] + 1, self.before["position"] + 6))
@@ -165,7 +115,7 @@ def sign_with_tap(system: E2ESystem) -> Signed:
         steps = journey(api, urn)
         after = api.settled_pledges(before["position"] + 5)
         messages = tap.take(tap.waiting())
-        return Signed(urn, steps, before, after, messages)
+        return Signed(urn, steps, before, after, messages, journey_actors(system, urn))
     finally:
         tap.close()
 
@@ -181,7 +131,8 @@ def check_published(signed: Signed) -> None:
     assert {m.content_type for m in messages} == {"application/json"}
     assert {e.origin for e in events} == {"pledges"}
     assert {e.authority for e in events} == {"coventry"}
-    assert [e.actor for e in events] == JOURNEY_ACTORS
+    assert [e.actor for e in events] == signed.actors
+    assert all(re.fullmatch(r"account:[0-9a-f]{32}", e.actor) for e in events)
     assert {e.payload["urn"] for e in events} == {signed.urn}
     assert len({e.id for e in events}) == 5
     assert events[0].payload == {"urn": signed.urn, "name": f"School {signed.urn}", "phase": "primary",
@@ -299,22 +250,23 @@ def test_after_a_restart_nothing_is_republished_and_the_log_goes_on(
         history = api.history(signed.urn)
         assert [h["event"] for h in history] == ["Registered", "InterestExpressed", "CommitmentRecorded",
                                                  "CommitmentRecorded", "PledgeSigned"]
-        assert [h["actor"] for h in history] == JOURNEY_ACTORS
+        assert [h["actor"] for h in history] == signed.actors
         assert [h["version"] for h in history] == [1, 2, 3, 4, 5]
 
         pledges = api.settled_pledges(position)  # the restarted relay runs, nothing to do
         assert pledges["relay"]["published_total"] == 0
         assert tap.waiting() == 0
 
-        api.ok(api.call("PUT", f"/schools/{signed.urn}/newsletter", "dan.after-restart",
-                        json={"subscribed": True}))
+        coordinator = system.coordinator(signed.urn)  # the token made before the restart still works
+        api.ok(api.as_(coordinator).call("PUT", f"/schools/{signed.urn}/newsletter",
+                                         json={"subscribed": True}))
         pledges = api.settled_pledges(position + 1)
         assert pledges["relay"]["published_total"] == 1
         messages = tap.take(tap.waiting())
         assert [m.properties["message_id"] for m in messages] == [f"pledges:{position + 1}"]
         event = parse_envelope(json.loads(messages[0].body))
         assert (event.type, event.position, event.actor) == ("NewsletterSubscribed", position + 1,
-                                                             "dan.after-restart")
+                                                             coordinator.actor)
         assert messages[0].delivery_info["routing_key"] == "NewsletterSubscribed"
     finally:
         tap.close()
@@ -332,11 +284,10 @@ class Bad:
     error: str
     field: str
     setup: str | None = None  # registered, interested or signed
-    actor: str = "mallory"
 
 
 RENEWAL = {"renewed_by": "Cara Head", "role": "Head teacher"}
-KNOWN_BUG = "product bug, see the e2e report"
+FUTURE = "2099-01-01"
 BAD = [
     pytest.param(Bad("POST", "/schools", lambda u: school_body(u, drop=("name",)), 422, "Invalid", "name"),
                  id="missing-required-name"),
@@ -374,12 +325,13 @@ BAD = [
                  id="unknown-school"),
     pytest.param(Bad("GET", "/schools?status=pledged", None, 422, "Invalid", "status"),
                  id="bad-status-query"),
-    # known product bugs: strict, so fixing one turns its case red until the mark goes
-    pytest.param(Bad("POST", "/schools", school_body, 422, "Invalid", "X-Actor", actor="a" * 201),
-                 id="x-actor-201-chars", marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUG)),
-    pytest.param(Bad("POST", "/schools/{urn}/interest", lambda u: {"on": "2099-01-01"}, 422, "Invalid",
+    pytest.param(Bad("POST", "/schools/{urn}/interest", lambda u: {"on": FUTURE}, 422, "Invalid",
                      "on", "registered"),
-                 id="interest-in-the-future", marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUG)),
+                 id="interest-in-the-future"),
+    pytest.param(Bad("POST", "/schools/{urn}/commitments",
+                     lambda u: {"body": "slt", "given_by": "Dee Deputy", "role": "Deputy head", "on": FUTURE},
+                     422, "Invalid", "on", "interested"),
+                 id="commitment-in-the-future"),
 ]
 
 
@@ -387,14 +339,14 @@ def set_up(api: Api, urn: str, state: str) -> None:
     if state == "signed":
         journey(api, urn)
         return
-    api.ok(api.post("/schools", school_body(urn), LEAD), 201)
+    api.ok(api.post("/schools", school_body(urn)), 201)
     if state == "interested":
-        api.ok(api.post(f"/schools/{urn}/interest", {}, LEAD))
+        api.ok(api.post(f"/schools/{urn}/interest", {}))
 
 
 @pytest.mark.parametrize("case", BAD)
 def test_bad_input_is_refused_and_nothing_is_stored(system: E2ESystem, case: Bad) -> None:
-    api = Api(system)
+    api = Api(system)  # the lead, who may do all of it: only the input is at fault
     urn = next_urn()
     if case.setup:
         set_up(api, urn, case.setup)
@@ -407,7 +359,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(system: E2ESystem, case: Bad
         kwargs = {"data": body, "headers": {"Content-Type": "application/json"}}
     elif body is not None:
         kwargs = {"json": body}
-    response = api.call(case.method, case.path.format(urn=urn), case.actor, **kwargs)
+    response = api.call(case.method, case.path.format(urn=urn), **kwargs)
 
     assert response.status_code == case.status, response.text
     assert response.headers["Content-Type"].startswith("application/json")
@@ -432,7 +384,13 @@ USED = [("post", "/schools"), ("get", "/schools"), ("get", "/schools/{urn}"),
         ("get", "/schools/{urn}/history"), ("post", "/schools/{urn}/interest"),
         ("post", "/schools/{urn}/commitments"), ("post", "/schools/{urn}/pledge"),
         ("post", "/schools/{urn}/pledge/renewal"), ("put", "/schools/{urn}/newsletter"),
-        ("get", "/schools/{urn}/eligibility"), ("get", "/health"), ("get", "/openapi.json")]
+        ("put", "/schools/{urn}/coordinator"), ("get", "/schools/{urn}/eligibility"), ("get", "/health"),
+        ("get", "/openapi.json"), ("get", "/metrics"), ("post", "/auth/sign-in-link"),
+        ("post", "/auth/session"), ("post", "/auth/sign-out-everywhere"), ("get", "/me"),
+        ("post", "/me/tokens"), ("delete", "/me/tokens/{token_id}"), ("get", "/accounts"),
+        ("post", "/accounts"), ("get", "/accounts/{account_id}"),
+        ("post", "/accounts/{account_id}/grants"), ("post", "/accounts/{account_id}/revocations"),
+        ("post", "/accounts/{account_id}/closure")]
 
 
 def test_the_openapi_document_lists_every_route_used(system: E2ESystem) -> None:
@@ -452,6 +410,8 @@ def test_the_openapi_document_lists_every_route_used(system: E2ESystem) -> None:
     assert "requestBody" in paths["/schools"]["post"]
     assert "422" in paths["/schools"]["post"]["responses"]
     assert "409" in paths["/schools/{urn}/pledge"]["post"]["responses"]
+    assert {"401", "403"} <= set(paths["/accounts"]["post"]["responses"])
+    assert "401" in paths["/auth/session"]["post"]["responses"]
 
 
 # -- 7. PostgreSQL ---------------------------------------------------------------------------
@@ -464,3 +424,9 @@ def test_the_happy_path_on_postgres(postgres_system: E2ESystem) -> None:
     assert signed.before["position"] == 0
     check_published(signed)
     check_eligibility(Api(postgres_system), signed)
+    stores = {name: f"{postgres_system.env['POSTGRES_SCHEMA']}_{name}"
+              for name in ("accounts", "pledges", "applications")}
+    with psycopg.connect(POSTGRES) as conn:
+        tables = set(conn.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                                  "WHERE table_schema = ANY(%s)", (list(stores.values()),)).fetchall())
+    assert {(schema, f"{name}_events") for name, schema in stores.items()} <= tables
