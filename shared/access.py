@@ -74,6 +74,9 @@ ANY_COORDINATOR = Rule("school coordinators", lambda p, c: bool(p.scopes("coordi
 SCHOOL_COORDINATOR = Rule("the school's coordinators",
                           lambda p, c: p.has("coordinator", str(c.get("urn"))))
 SCHOOL_STAFF = LEAD | SCHOOL_COORDINATOR
+# which applications a member may see is the appraisal's business: member of
+# that panel, interests declared, not conflicted (checked where the data lives)
+PANEL_MEMBERS = Rule("panel members", lambda p, c: p.has("panel_member"))
 
 
 def require(rule: Rule, principal: Principal | dict | None,

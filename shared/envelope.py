@@ -67,11 +67,16 @@ def parse_envelope(body: dict) -> IntegrationEvent:
 
 @dataclass(frozen=True)
 class PublicEvent:
-    """How one domain event class is published: its public name, version and payload."""
+    """How one domain event class is published: its public name (or a function of
+    the event giving it, where one domain event means several milestones),
+    version and payload."""
 
-    type: str
+    type: str | Callable[[Any], str]
     schema_version: int
     payload: Callable[[Any], dict]
+
+    def type_of(self, domain_event: Any) -> str:
+        return self.type(domain_event) if callable(self.type) else self.type
 
 
 class Contract:
@@ -81,10 +86,6 @@ class Contract:
         self.origin = origin
         self.events = events
 
-    @property
-    def types(self) -> list[str]:
-        return sorted({public.type for public in self.events.values()})
-
     def envelope(self, domain_event: Any, position: int, authority: str) -> IntegrationEvent | None:
         """The integration event for a stored domain event, or None if it is private."""
         public = self.events.get(type(domain_event))
@@ -92,7 +93,7 @@ class Contract:
             return None
         return IntegrationEvent(
             id=str(event_id(authority, domain_event)),
-            type=public.type,
+            type=public.type_of(domain_event),
             schema_version=public.schema_version,
             origin=self.origin,
             position=position,

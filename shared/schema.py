@@ -63,3 +63,14 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         name = f"{prefix}.{key}" if prefix else str(key)
         flat.update(_flatten(value, name))
     return flat
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types all the way down: dates and datetimes become ISO text."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,36 +1,52 @@
-"""The applications application. For now it learns each school's pledge standing
-from the pledges service; the accreditation journey builds on it."""
+"""The applications application: the accreditation journey, panels and appraisals.
+
+It learns each school's pledge standing from the pledges service's events (no
+call across services at command time), and takes cycles, criteria and
+deadlines from the authority's configuration.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
-from services.applications.domain import PLEDGE_NEWS, PledgeStanding
+from services.applications.accreditation import AwardApplication, Deadline, Stage
+from services.applications.panels import Appraisal, Panel
+from services.applications.standing import PLEDGE_NEWS, PledgeStanding
+from shared.authority import Authority, Cycle
 from shared.clock import Clock
 from shared.envelope import IntegrationEvent
-from shared.errors import NotFound
-from shared.store import ServiceApplication
-
-if TYPE_CHECKING:
-    from shared.authority import PledgeRules
-
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.history import history_entry
+from shared.personal import PersonalDataApplication, reveal
+from shared.projection import AggregateProjection
 
 # what this service keeps of pledge news: the school and dates, never people
 KEPT = ("urn", "name", "signed_on", "renewed_on", "withdrawn_on")
+OVERALL_TO_DECISION = {"award": "awarded", "further_evidence": "further_evidence",
+                       "not_awarded": "not_awarded"}
 
 
-class Applications(ServiceApplication):
+class Applications(PersonalDataApplication):
     name = "applications"
 
-    def __init__(self, env: dict | None = None, *, rules: PledgeRules,
+    def __init__(self, env: dict | None = None, *, authority: Authority,
                  clock: Clock | None = None) -> None:
         super().__init__(env)
-        self.rules = rules
+        self.authority = authority
+        self.rules = authority.pledge
         self.clock = clock or Clock()
+        self.index = AggregateProjection(self)
 
-    # -- policies (reactions to other services' events) --------------------------
+    def today(self) -> dt.date:
+        return self.clock.today(self.authority.timezone)
+
+    # -- policies (reactions to other services' events) ------------------------------
 
     def learn_pledge_news(self, news: IntegrationEvent) -> list[PledgeStanding]:
         """The aggregates changed by one piece of pledge news (saved by the caller).
@@ -39,26 +55,336 @@ class Applications(ServiceApplication):
         if news.type not in PLEDGE_NEWS:
             return []
         urn = news.payload["urn"]
-        try:
-            standing = self.repository.get(PledgeStanding.create_id(urn))
-        except AggregateNotFoundError:
-            standing = PledgeStanding(urn=urn)
+        standing = self._find(PledgeStanding.create_id(urn)) or PledgeStanding(urn=urn)
         kept = {k: v for k, v in news.payload.items() if k in KEPT}  # no personal data here
         standing.learn(news.type, news.position, kept, news.actor)
         return [standing]
 
-    # -- queries -------------------------------------------------------------
+    # -- the school's commands ---------------------------------------------------------
+
+    def start(self, actor: str, urn: str, school_year: str) -> dict:
+        cycle = self._cycle(school_year)
+        standing = self._find(PledgeStanding.create_id(urn))
+        if standing is None or not standing.may_apply(self.today(), self.rules.lapse_years):
+            raise Conflict("A school needs a signed, current pledge before it applies.", "pledge")
+        previous = self._latest_award(urn)
+        criteria = [c.code for c in self.authority.criteria(cycle.criteria_version).criteria]
+        application = AwardApplication(
+            urn=urn, school_name=standing.school_name or urn, school_year=school_year,
+            criteria_version=cycle.criteria_version, criteria=criteria, has_draft=cycle.has_draft,
+            renewal_of=str(previous.id) if previous else None,
+            carried_actions=list(previous.actions.values()) if previous else [], actor=actor)
+        try:
+            self.save(application)
+        except IntegrityError:
+            raise Conflict(f"The school already has an application for {school_year}.", "urn") from None
+        return self.view(application)
+
+    def record_audit(self, actor: str, urn: str, school_year: str, criterion: str, status: str,
+                     practice: str = "", next_steps: str = "") -> dict:
+        return self._change(urn, school_year, lambda a: a.record_audit(
+            criterion, status, practice, next_steps, actor))
+
+    def add_evidence(self, actor: str, urn: str, school_year: str, criterion: str, title: str,
+                     detail: str = "", link: str | None = None) -> dict:
+        evidence_id = uuid.uuid4().hex[:12]
+        return self._change(urn, school_year, lambda a: a.add_evidence(
+            evidence_id, criterion, title, detail, link, actor))
+
+    def withdraw_evidence(self, actor: str, urn: str, school_year: str, evidence_id: str) -> dict:
+        return self._change(urn, school_year, lambda a: a.withdraw_evidence(evidence_id, actor))
+
+    def plan_action(self, actor: str, urn: str, school_year: str, criterion: str, action: str,
+                    owner: str, status: str = "planned", target_date: dt.date | None = None,
+                    action_id: str | None = None) -> dict:
+        action_id = action_id or uuid.uuid4().hex[:12]
+        return self._change(urn, school_year, lambda a: a.plan_action(
+            action_id, criterion, action, owner, target_date, status, actor))
+
+    def submit(self, actor: str, urn: str, school_year: str, stage: str) -> dict:
+        return self._change(urn, school_year, lambda a: a.submit(
+            stage, self.today(), self._deadline(a, stage), actor))
+
+    def withdraw(self, actor: str, urn: str, school_year: str, reason: str) -> dict:
+        return self._change(urn, school_year, lambda a: a.withdraw(reason, actor))
+
+    # -- the lead's commands --------------------------------------------------------------
+
+    def grant_extension(self, actor: str, urn: str, school_year: str, stage: str, until: dt.date,
+                        reason: str) -> dict:
+        return self._change(urn, school_year, lambda a: a.grant_extension(stage, until, reason, actor))
+
+    def form_panel(self, actor: str, school_year: str, stage: str) -> dict:
+        cycle = self._cycle(school_year)
+        meets_on = cycle.draft_panel if stage == "draft" else cycle.final_panel
+        panel = Panel(school_year=school_year, stage=stage, meets_on=meets_on, actor=actor)
+        try:
+            self.save(panel)
+        except IntegrityError:
+            raise Conflict(f"The {stage} panel for {school_year} is already formed.", "stage") from None
+        return self.panel_view(panel)
+
+    def add_panel_member(self, actor: str, school_year: str, stage: str, account: str,
+                         lived_experience: bool) -> dict:
+        return self._change_panel(school_year, stage, lambda p: p.add_member(
+            account, None, lived_experience, actor))
+
+    def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str) -> dict:
+        rule = self._cycle(school_year).panel
+        return self._change_panel(school_year, stage, lambda p: p.remove_member(
+            account, rule.min_members, rule.min_lived_experience, actor))
+
+    def convene(self, actor: str, school_year: str, stage: str) -> dict:
+        rule = self._cycle(school_year).panel
+        return self._change_panel(school_year, stage, lambda p: p.convene(
+            rule.min_members, rule.min_lived_experience, actor))
+
+    def assign(self, actor: str, school_year: str, stage: str, urn: str) -> dict:
+        """Give a submitted application to the convened panel; its appraisal opens."""
+        panel = self._panel(school_year, stage)
+        application = self._get(urn, school_year)
+        if not panel.convened:
+            raise Conflict("Convene the panel before assigning applications.", "panel")
+        submitted = [s for s in application.submissions if s["stage"] == stage]
+        if not submitted:
+            raise Conflict(f"The school has not submitted its {stage} application.", "stage")
+        panel.assign(str(application.id), urn, actor)
+        appraisal = Appraisal(panel=str(panel.id), application=str(application.id), urn=urn,
+                              stage=stage, criteria=application.criteria, members=list(panel.members),
+                              submission=submitted[-1]["version"], actor=actor)
+        self._save(panel, appraisal)
+        return self.appraisal_view(appraisal)
+
+    def agree_outcome(self, actor: str, urn: str, school_year: str, stage: str,
+                      criteria: dict[str, dict], overall: str, members: list[str]) -> dict:
+        appraisal = self.appraisal(urn, school_year, stage)
+        appraisal.consolidate(criteria, overall, members, actor)
+        self._save(appraisal)
+        return self.appraisal_view(appraisal)
+
+    def release_feedback(self, actor: str, urn: str, school_year: str, stage: str,
+                         summary: str) -> dict:
+        appraisal = self.appraisal(urn, school_year, stage)
+        if appraisal.outcome is None:
+            raise Conflict("The panel has not agreed its outcome yet.", "appraisal")
+        return self._change(urn, school_year, lambda a: a.release_feedback(
+            stage, appraisal.outcome["criteria"], summary, str(appraisal.id), actor))
+
+    def schedule_visit(self, actor: str, urn: str, school_year: str, on: dt.date) -> dict:
+        window = self._cycle(school_year).visit_window
+        if window is not None and on not in window:
+            raise Conflict(f"Visits are in {window.name} ({window.start:%-d %B} to "
+                           f"{window.end:%-d %B %Y}).", "on")
+        return self._change(urn, school_year, lambda a: a.schedule_visit(on, actor))
+
+    def record_visit(self, actor: str, urn: str, school_year: str, attendees: list[str],
+                     notes: str) -> dict:
+        return self._change(urn, school_year, lambda a: a.record_visit(
+            a.visit["on"] if a.visit else self.today(), attendees, notes, actor))
+
+    def decide(self, actor: str, urn: str, school_year: str, reasons: str,
+               evidence_due: dt.date | None = None) -> dict:
+        """Record the decision the final panel agreed, with the members who took it."""
+        appraisal = self.appraisal(urn, school_year, "final")
+        if appraisal.outcome is None:
+            raise Conflict("The final panel has not agreed its outcome yet.", "appraisal")
+        outcome = OVERALL_TO_DECISION[appraisal.outcome["overall"]]
+        return self._change(urn, school_year, lambda a: a.decide(
+            outcome, reasons, evidence_due, self.today(), str(appraisal.id),
+            appraisal.outcome["members"], actor, self.rules.lapse_years))
+
+    # -- panel members' commands ------------------------------------------------------------
+
+    def declare(self, member: str, urn: str, school_year: str, stage: str, conflicted: bool,
+                interests: str = "") -> dict:
+        return self._change_appraisal(urn, school_year, stage, lambda a: a.declare(
+            member, conflicted, interests, f"account:{member}"), member)
+
+    def judge(self, member: str, urn: str, school_year: str, stage: str, criterion: str,
+              outcome: str, comment: str) -> dict:
+        return self._change_appraisal(urn, school_year, stage, lambda a: a.judge(
+            member, criterion, outcome, comment, f"account:{member}"), member)
+
+    def note(self, member: str, urn: str, school_year: str, stage: str, strengths: str = "",
+             improvements: str = "", questions: str = "") -> dict:
+        return self._change_appraisal(urn, school_year, stage, lambda a: a.note(
+            member, strengths, improvements, questions, f"account:{member}"), member)
+
+    # -- queries --------------------------------------------------------------------------
+
+    def application(self, urn: str, school_year: str, as_of: dt.datetime | None = None) -> dict:
+        return self.view(self._get(urn, school_year, as_of))
+
+    def for_panel_member(self, member: str, urn: str, school_year: str, stage: str) -> dict:
+        """The application as submitted, for a member who has declared and is not conflicted."""
+        appraisal = self.appraisal(urn, school_year, stage)
+        appraisal.require_clear(member)
+        application = self._get(urn, school_year)
+        submitted = next(s for s in application.submissions if s["version"] == appraisal.submission)
+        view = self.view(application)
+        view["evidence"] = [e for e in view["evidence"] if e["id"] in submitted["evidence"]]
+        view["submission"] = submitted
+        return view
+
+    def appraisals_for(self, member: str) -> list[dict]:
+        """A panel member's appraisals, with what is still to do."""
+        found = [a for a in self.index.all() if isinstance(a, Appraisal) and member in a.members]
+        return [self.appraisal_summary(a, member) for a in found]
+
+    def cycle_overview(self, school_year: str) -> dict:
+        cycle = self._cycle(school_year)
+        today = self.today()
+        rows = [self.overview_row(a, cycle, today) for a in self.index.all()
+                if isinstance(a, AwardApplication) and a.school_year == school_year]
+        by_stage: dict[str, int] = {}
+        for row in rows:
+            by_stage[row["stage"]] = by_stage.get(row["stage"], 0) + 1
+        return {"school_year": school_year, "today": today, "by_stage": by_stage,
+                "applications": sorted(rows, key=lambda r: r["school_name"].lower())}
+
+    def history(self, urn: str, school_year: str) -> list[dict]:
+        application = self._get(urn, school_year)
+        return [history_entry(e) for e in self.events.get(application.id)]
+
+    # -- views ---------------------------------------------------------------------------
+
+    def view(self, a: AwardApplication) -> dict:
+        evidence = [{"id": k, **v} for k, v in a.evidence.items()]
+        return reveal({
+            "id": str(a.id), "urn": a.urn, "school_name": a.school_name,
+            "school_year": a.school_year, "criteria_version": a.criteria_version,
+            "stage": a.stage, "renewal_of": a.renewal_of, "audit": a.audit, "evidence": evidence,
+            "actions": list(a.actions.values()), "submissions": a.submissions,
+            "extensions": a.extensions, "feedback": a.feedback, "visit": a.visit,
+            "decision": a.decision, "award": a.award, "withdrawal": a.withdrawal,
+            "missing": a.missing(), "next_submission": a.next_submission(),
+            "deadline": self._deadline(a, a.next_submission()).day if a.next_submission() else None,
+            "version": a.version,
+        })
+
+    def panel_view(self, p: Panel) -> dict:
+        members = [{"account": k, "lived_experience": v["lived_experience"]} for k, v in p.members.items()]
+        return {"id": str(p.id), "school_year": p.school_year, "stage": p.stage,
+                "meets_on": p.meets_on, "members": members, "convened": p.convened,
+                "assigned": sorted(p.assigned.values())}
+
+    def appraisal_view(self, a: Appraisal) -> dict:
+        return {"id": str(a.id), "urn": a.urn, "stage": a.stage, "members": a.members,
+                "submission": a.submission, "declarations": a.declarations,
+                "judgements": a.judgements, "notes": a.notes, "outcome": a.outcome,
+                "outstanding": a.outstanding()}
+
+    def appraisal_summary(self, a: Appraisal, member: str) -> dict:
+        declared = a.declarations.get(member)
+        return {"urn": a.urn, "stage": a.stage, "school_year": self._get_by_id(a.application).school_year,
+                "declared": declared is not None,
+                "conflicted": bool(declared and declared["conflicted"]),
+                "judged": len(a.judgements.get(member, {})), "criteria": len(a.criteria),
+                "agreed": a.outcome is not None}
+
+    def overview_row(self, a: AwardApplication, cycle: Cycle, today: dt.date) -> dict:
+        due = a.next_submission()
+        deadline = self._deadline(a, due).day if due else None
+        extension = a.extensions.get(due or "")
+        late = bool(deadline and today > deadline and not (extension and today <= extension["until"]))
+        return {"urn": a.urn, "school_name": a.school_name, "stage": a.stage, "next_submission": due,
+                "deadline": deadline, "late": late,
+                "extension": extension["until"] if extension else None}
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _cycle(self, school_year: str) -> Cycle:
+        try:
+            return self.authority.cycle(school_year)
+        except KeyError:
+            raise NotFound(f"No {school_year} cycle is configured for "
+                           f"{self.authority.name}.", "school_year") from None
+
+    def _deadline(self, a: AwardApplication, stage: str | None) -> Deadline:
+        cycle = self._cycle(a.school_year)
+        if stage == "final" and a.stage == Stage.FURTHER_EVIDENCE:
+            return Deadline("final", a.decision["evidence_due"])
+        day = cycle.draft_deadline if stage == "draft" else cycle.final_deadline
+        return Deadline(stage or "", day)
+
+    def _latest_award(self, urn: str) -> AwardApplication | None:
+        awarded = [a for a in self.index.all() if isinstance(a, AwardApplication)
+                   and a.urn == urn and a.award is not None]
+        return max(awarded, key=lambda a: a.award["awarded_on"], default=None)
+
+    def _find(self, aggregate_id: uuid.UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _get_by_id(self, aggregate_id: str) -> AwardApplication:
+        return self.repository.get(uuid.UUID(aggregate_id))
+
+    def _get(self, urn: str, school_year: str, as_of: dt.datetime | None = None) -> AwardApplication:
+        aggregate_id = AwardApplication.create_id(urn, school_year)
+        version = None
+        if as_of is not None:
+            versions = [e.originator_version for e in self.events.get(aggregate_id)
+                        if e.timestamp <= as_of]
+            if not versions:
+                raise NotFound(f"No application by {urn} for {school_year} existed then.", "as_of")
+            version = versions[-1]
+        try:
+            return self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"No application by {urn} for {school_year}.", "urn") from None
+
+    def _panel(self, school_year: str, stage: str) -> Panel:
+        panel = self._find(Panel.create_id(school_year, stage))
+        if panel is None:
+            raise NotFound(f"No {stage} panel is formed for {school_year}.", "stage")
+        return panel
+
+    def appraisal(self, urn: str, school_year: str, stage: str) -> Appraisal:
+        panel = self._panel(school_year, stage)
+        application = self._get(urn, school_year)
+        appraisal = self._find(Appraisal.create_id(str(panel.id), str(application.id)))
+        if appraisal is None:
+            raise NotFound(f"The application is not assigned to the {stage} panel.", "urn")
+        return appraisal
+
+    def _save(self, *aggregates: Any) -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise Conflict("Someone else changed this at the same moment; try again.", "version") from None
+
+    def _change(self, urn: str, school_year: str, command: Callable[[AwardApplication], Any]) -> dict:
+        application = self._get(urn, school_year)
+        command(application)
+        self._save(application)
+        return self.view(application)
+
+    def _change_panel(self, school_year: str, stage: str, command: Callable[[Panel], Any]) -> dict:
+        panel = self._panel(school_year, stage)
+        command(panel)
+        self._save(panel)
+        return self.panel_view(panel)
+
+    def _change_appraisal(self, urn: str, school_year: str, stage: str,
+                          command: Callable[[Appraisal], Any], member: str) -> dict:
+        appraisal = self.appraisal(urn, school_year, stage)
+        if member not in appraisal.members:
+            raise Forbidden("You are not a member of the panel appraising this application.")
+        command(appraisal)
+        self._save(appraisal)
+        return self.appraisal_summary(appraisal, member)
 
     def pledge_standing(self, urn: str) -> dict:
-        try:
-            standing = self.repository.get(PledgeStanding.create_id(urn))
-        except AggregateNotFoundError:
-            raise NotFound(f"The applications service has heard nothing of URN {urn}.", "urn") from None
+        standing = self._find(PledgeStanding.create_id(urn))
+        if standing is None:
+            raise NotFound(f"The applications service has heard nothing of URN {urn}.", "urn")
         pledged = standing.pledged_on
         return {
             "urn": urn,
             "school_name": standing.school_name,
             "pledged_on": pledged.isoformat() if pledged else None,
-            "may_apply": standing.may_apply(self.clock.today(), self.rules.lapse_years),
+            "may_apply": standing.may_apply(self.today(), self.rules.lapse_years),
             "news": {kind: n["position"] for kind, n in standing.news.items()},
         }

@@ -1,23 +1,36 @@
-"""The applications nameko service: a thin adapter around the Applications application."""
+"""The applications nameko service: a thin RPC adapter around the Applications application.
+
+Every call carries the principal the gateway authenticated; the rule is checked
+here again. Panel members are further checked by the appraisal itself (member
+of that panel, interests declared, not conflicted).
+"""
 
 from __future__ import annotations
 
+from marshmallow import Schema
+
+from services.applications import schemas
 from services.applications.application import Applications
-from shared.access import SCHOOL_STAFF, require
+from services.applications.contract import APPLICATIONS
+from shared.access import LEAD, PANEL_MEMBERS, SCHOOL_STAFF, Rule, require
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.runtime import EventSourcedApp, ServiceBase, rpc
+from shared.schema import jsonable, load
 from shared.store import store_env
+from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Applications:
-    return Applications(env=store_env("applications", settings), rules=authority.pledge)
+    return Applications(env=store_env("applications", settings), authority=authority)
 
 
-class ApplicationsService(ServiceBase):
+class ApplicationsService(ServiceBase, PersonalDataService):
     name = "applications"
-    application = EventSourcedApp(build)
+    application = EventSourcedApp(build, APPLICATIONS)
+
+    # -- pledge news from the pledges service -------------------------------------
 
     def _learn(self, body: dict) -> None:
         consume(self.application, body, self.application.learn_pledge_news)
@@ -38,7 +51,143 @@ class ApplicationsService(ServiceBase):
     def on_pledge_withdrawn(self, body: dict) -> None:
         self._learn(body)
 
+    # -- one entry point per kind of caller ----------------------------------------
+
+    def _run(self, rule: Rule, principal: dict, urn: str | None, method: str,
+             schema: Schema | None, data: dict | None, *args: object) -> dict:
+        who = require(rule, principal, urn=urn)
+        values = load(schema, data) if schema is not None else {}
+        return jsonable(getattr(self.application, method)(who.actor, *args, **values))
+
+    def _panel(self, principal: dict, method: str, schema: Schema, data: dict, *args: object) -> dict:
+        who = require(PANEL_MEMBERS, principal)
+        return jsonable(getattr(self.application, method)(who.account, *args, **load(schema, data)))
+
     @rpc
     def pledge_standing(self, principal: dict, urn: str) -> dict:
         require(SCHOOL_STAFF, principal, urn=urn)
         return self.application.pledge_standing(urn)
+
+    # -- the school --------------------------------------------------------------
+
+    @rpc
+    def start(self, principal: dict, urn: str, data: dict) -> dict:
+        return self._run(SCHOOL_STAFF, principal, urn, "start", schemas.Start(), data, urn)
+
+    @rpc
+    def record_audit(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(SCHOOL_STAFF, principal, urn, "record_audit", schemas.AuditEntry(), data,
+                         urn, year)
+
+    @rpc
+    def add_evidence(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(SCHOOL_STAFF, principal, urn, "add_evidence", schemas.Evidence(), data,
+                         urn, year)
+
+    @rpc
+    def withdraw_evidence(self, principal: dict, urn: str, year: str, evidence_id: str) -> dict:
+        return self._run(SCHOOL_STAFF, principal, urn, "withdraw_evidence", None, None, urn, year,
+                         evidence_id)
+
+    @rpc
+    def plan_action(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(SCHOOL_STAFF, principal, urn, "plan_action", schemas.Action(), data, urn, year)
+
+    @rpc
+    def submit(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(SCHOOL_STAFF, principal, urn, "submit", schemas.Submission(), data, urn, year)
+
+    @rpc
+    def withdraw(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(SCHOOL_STAFF, principal, urn, "withdraw", schemas.Withdrawal(), data, urn, year)
+
+    @rpc
+    def application_view(self, principal: dict, urn: str, year: str, query: dict) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
+        as_of = load(schemas.AsOf(), query).get("as_of")
+        return jsonable(self.application.application(urn, year, as_of))
+
+    @rpc
+    def history(self, principal: dict, urn: str, year: str) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
+        return jsonable({"items": self.application.history(urn, year)})
+
+    # -- the lead ----------------------------------------------------------------
+
+    @rpc
+    def grant_extension(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(LEAD, principal, urn, "grant_extension", schemas.Extension(), data, urn, year)
+
+    @rpc
+    def form_panel(self, principal: dict, year: str, stage: str) -> dict:
+        return self._run(LEAD, principal, None, "form_panel", None, None, year, stage)
+
+    @rpc
+    def add_panel_member(self, principal: dict, year: str, stage: str, data: dict) -> dict:
+        return self._run(LEAD, principal, None, "add_panel_member", schemas.PanelMember(), data,
+                         year, stage)
+
+    @rpc
+    def convene(self, principal: dict, year: str, stage: str) -> dict:
+        return self._run(LEAD, principal, None, "convene", None, None, year, stage)
+
+    @rpc
+    def assign(self, principal: dict, year: str, stage: str, urn: str) -> dict:
+        return self._run(LEAD, principal, None, "assign", None, None, year, stage, urn)
+
+    @rpc
+    def agree_outcome(self, principal: dict, urn: str, year: str, stage: str, data: dict) -> dict:
+        return self._run(LEAD, principal, urn, "agree_outcome", schemas.AgreedOutcome(), data,
+                         urn, year, stage)
+
+    @rpc
+    def release_feedback(self, principal: dict, urn: str, year: str, stage: str, data: dict) -> dict:
+        return self._run(LEAD, principal, urn, "release_feedback", schemas.FeedbackRelease(), data,
+                         urn, year, stage)
+
+    @rpc
+    def schedule_visit(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(LEAD, principal, urn, "schedule_visit", schemas.VisitPlan(), data, urn, year)
+
+    @rpc
+    def record_visit(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(LEAD | PANEL_MEMBERS, principal, urn, "record_visit", schemas.VisitRecord(),
+                         data, urn, year)
+
+    @rpc
+    def decide(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        return self._run(LEAD, principal, urn, "decide", schemas.DecisionInput(), data, urn, year)
+
+    @rpc
+    def cycle_overview(self, principal: dict, year: str) -> dict:
+        require(LEAD, principal)
+        return jsonable(self.application.cycle_overview(year))
+
+    @rpc
+    def appraisal(self, principal: dict, urn: str, year: str, stage: str) -> dict:
+        require(LEAD, principal)
+        return jsonable(self.application.appraisal_view(self.application.appraisal(urn, year, stage)))
+
+    # -- panel members -------------------------------------------------------------
+
+    @rpc
+    def my_appraisals(self, principal: dict) -> dict:
+        who = require(PANEL_MEMBERS, principal)
+        return jsonable({"items": self.application.appraisals_for(who.account)})
+
+    @rpc
+    def declare(self, principal: dict, urn: str, year: str, stage: str, data: dict) -> dict:
+        return self._panel(principal, "declare", schemas.Declaration(), data, urn, year, stage)
+
+    @rpc
+    def judge(self, principal: dict, urn: str, year: str, stage: str, data: dict) -> dict:
+        return self._panel(principal, "judge", schemas.Judgement(), data, urn, year, stage)
+
+    @rpc
+    def note(self, principal: dict, urn: str, year: str, stage: str, data: dict) -> dict:
+        return self._panel(principal, "note", schemas.Notes(), data, urn, year, stage)
+
+    @rpc
+    def for_panel_member(self, principal: dict, urn: str, year: str, stage: str) -> dict:
+        who = require(PANEL_MEMBERS, principal)
+        return jsonable(self.application.for_panel_member(who.account, urn, year, stage))

@@ -9,7 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from services.gateway.routes import RouteSpec
 
-_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_PARAM = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-z_]+)>")
 _ERROR = {"type": "object", "required": ["error", "message"], "properties": {
     "error": {"type": "string"}, "message": {"type": "string"},
     "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
@@ -32,8 +32,8 @@ def build_openapi(routes: list[RouteSpec], title: str, version: str) -> dict:
     for r in routes:
         by_path.setdefault(r.path, {})[r.method.lower()] = _operation(r)
     for path, operations in by_path.items():
-        spec.path(path=_PARAM.sub(r"{\1}", path), operations=operations,
-                  parameters=[_path_param(name) for name in _PARAM.findall(path)])
+        spec.path(path=_PARAM.sub(r"{\3}", path), operations=operations,
+                  parameters=[_path_param(*found) for found in _PARAM.findall(path)])
     return spec.to_dict()
 
 
@@ -62,12 +62,17 @@ def _operation(r: RouteSpec) -> dict:
 
 
 def _operation_id(r: RouteSpec) -> str:
-    path = _PARAM.sub(r"by_\1", r.path)
+    path = _PARAM.sub(r"by_\3", r.path)
     return re.sub(r"[^a-z0-9]+", "_", f"{r.method} {path}".lower()).strip("_")
 
 
-def _path_param(name: str) -> dict:
-    schema = {"type": "string"}
-    if name == "urn":
-        schema["pattern"] = r"^\d{6}$"
+PATTERNS = {"urn": r"^\d{6}$", "year": r"^\d{4}-\d{2}$"}
+
+
+def _path_param(converter: str, choices: str, name: str) -> dict:
+    schema: dict = {"type": "string"}
+    if converter == "any":
+        schema["enum"] = [c.strip() for c in choices.split(",")]
+    elif name in PATTERNS:
+        schema["pattern"] = PATTERNS[name]
     return {"in": "path", "name": name, "required": True, "schema": schema}

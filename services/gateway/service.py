@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from services.accounts import schemas as account
 from services.applications.schemas import PledgeStandingView
+from services.gateway.application_routes import ApplicationRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.routes import ROUTES, json_response, route
 from services.pledges import schemas as school
@@ -32,7 +33,7 @@ HEALTH_TIMEOUT = 2.0
 SESSION_COOKIE = "sanctuary_session"
 
 
-class GatewayService:
+class GatewayService(ApplicationRoutes):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError
 from services.pledges.domain import School
 from shared.clock import Clock
 from shared.errors import Conflict, NotFound
+from shared.history import history_entry
 from shared.personal import (
     ERASED,
     Personal,
@@ -98,7 +99,7 @@ class Pledges(PersonalDataApplication):
 
     def history(self, urn: str) -> list[dict]:
         school = self._get(urn)
-        return [_history_entry(e) for e in self.events.get(school.id)]
+        return [history_entry(e) for e in self.events.get(school.id)]
 
     def today(self) -> dt.date:
         return self.clock.today()
@@ -151,15 +152,3 @@ def _contact(urn: str, contact: dict) -> Personal:
 def _named(urn: str, name: str) -> Personal:
     """A person known only by the name typed in (a head teacher, a chair of governors)."""
     return Personal(subject_for_name(urn, name), name, label=f"named at school {urn}")
-
-
-def _history_entry(domain_event: Any) -> dict:
-    hidden = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
-    details = reveal({k: v for k, v in vars(domain_event).items() if k not in hidden})
-    return {
-        "version": domain_event.originator_version,
-        "event": type(domain_event).__qualname__.split(".")[-1],
-        "at": domain_event.timestamp,
-        "actor": getattr(domain_event, "actor", "system"),
-        "details": details,
-    }

@@ -1,0 +1,484 @@
+"""A school's application for the award, from audit to decision. Plain Python.
+
+The journey: audit each criterion and plan actions; submit a draft (where the
+authority has a draft stage) by its deadline, or later only with an extension
+the lead grants; receive feedback per criterion once released; submit the
+final application and portfolio; a visit; the decision (awarded, further
+evidence by a date, or not awarded this cycle). An award lasts three years;
+renewal starts a new application from the old one's action plan.
+
+Each submission freezes which evidence it included, so a panel's decision can
+always be traced to the evidence it saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.errors import Conflict, Invalid
+
+_NAMESPACE = uuid.UUID("8a1c6e2f-4b7d-4c3e-9f10-2d5e8b7a6c41")
+
+AUDIT_STATUSES = ("not_started", "developing", "met")
+ACTION_STATUSES = ("planned", "in_progress", "done")
+OUTCOMES = ("met", "not_yet_met")
+DECISIONS = ("awarded", "further_evidence", "not_awarded")
+
+
+class Stage:
+    STARTED = "started"  # auditing, planning, gathering evidence
+    DRAFT_SUBMITTED = "draft_submitted"
+    DRAFT_FEEDBACK = "draft_feedback"  # feedback released; the school responds
+    FINAL_SUBMITTED = "final_submitted"
+    VISIT_SCHEDULED = "visit_scheduled"
+    VISITED = "visited"
+    FURTHER_EVIDENCE = "further_evidence"  # decided: more evidence by a date
+    AWARDED = "awarded"
+    NOT_AWARDED = "not_awarded"
+    WITHDRAWN = "withdrawn"
+    CLOSED = (AWARDED, NOT_AWARDED, WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A submission deadline: the whole of that day, in the authority's time."""
+
+    stage: str
+    day: dt.date | None  # None: no deadline (apply when ready)
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class AwardApplication(Aggregate):
+    @staticmethod
+    def create_id(urn: str, school_year: str, **_: object) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"application/{urn}/{school_year}")
+
+    @event("Started")
+    def __init__(
+        self,
+        urn: str,
+        school_name: str,
+        school_year: str,
+        criteria_version: str,
+        criteria: list[str],
+        has_draft: bool,
+        renewal_of: str | None,
+        carried_actions: list[dict],
+        actor: str,
+    ) -> None:
+        self.urn = urn
+        self.school_name = school_name
+        self.school_year = school_year
+        self.criteria_version = criteria_version
+        self.criteria = list(criteria)
+        self.has_draft = has_draft
+        self.renewal_of = renewal_of
+        self.stage = Stage.STARTED
+        self.audit = {code: {"status": "not_started", "practice": "", "next_steps": ""} for code in criteria}
+        self.evidence: dict[str, dict] = {}
+        self.actions = {a["id"]: dict(a) for a in carried_actions}
+        self.submissions: list[dict] = []
+        self.extensions: dict[str, dict] = {}
+        self.feedback: dict[str, dict] = {}
+        self.visit: dict | None = None
+        self.decision: dict | None = None
+        self.award: dict | None = None
+        self.withdrawal: dict | None = None
+
+    # -- the school's work ----------------------------------------------------------
+
+    def record_audit(self, criterion: str, status: str, practice: str, next_steps: str, actor: str) -> None:
+        self._require_open()
+        self._require_criterion(criterion)
+        if status not in AUDIT_STATUSES:
+            raise Invalid("Unknown audit status.", {"status": [f"Must be one of {AUDIT_STATUSES}."]})
+        self._audit_recorded(
+            urn=self.urn,
+            school_year=self.school_year,
+            criterion=criterion,
+            status=status,
+            practice=practice,
+            next_steps=next_steps,
+            actor=actor,
+        )
+
+    def add_evidence(
+        self, evidence_id: str, criterion: str, title: str, detail: str, link: str | None, actor: str
+    ) -> None:
+        self._require_open()
+        self._require_criterion(criterion)
+        if evidence_id in self.evidence:
+            raise Conflict("That evidence is already recorded.", "evidence")
+        self._evidence_added(
+            urn=self.urn,
+            school_year=self.school_year,
+            evidence_id=evidence_id,
+            criterion=criterion,
+            title=title,
+            detail=detail,
+            link=link,
+            stage=self.stage,
+            actor=actor,
+        )
+
+    def withdraw_evidence(self, evidence_id: str, actor: str) -> None:
+        """Take evidence out of future submissions; what was submitted stays as submitted."""
+        self._require_open()
+        item = self.evidence.get(evidence_id)
+        if item is None or item["withdrawn"]:
+            raise Conflict("No such evidence to withdraw.", "evidence")
+        self._evidence_withdrawn(
+            urn=self.urn, school_year=self.school_year, evidence_id=evidence_id, actor=actor
+        )
+
+    def plan_action(
+        self,
+        action_id: str,
+        criterion: str,
+        action: str,
+        owner: str,
+        target_date: dt.date | None,
+        status: str,
+        actor: str,
+    ) -> None:
+        self._require_open()
+        self._require_criterion(criterion)
+        if status not in ACTION_STATUSES:
+            raise Invalid("Unknown action status.", {"status": [f"Must be one of {ACTION_STATUSES}."]})
+        self._action_planned(
+            urn=self.urn,
+            school_year=self.school_year,
+            action_id=action_id,
+            criterion=criterion,
+            action=action,
+            owner=owner,
+            target_date=target_date,
+            status=status,
+            actor=actor,
+        )
+
+    # -- submissions and deadlines ------------------------------------------------------
+
+    def grant_extension(self, stage: str, until: dt.date, reason: str, actor: str) -> None:
+        self._require_open()
+        if stage not in self.stages_due():
+            raise Invalid(
+                "There is no such submission to extend.", {"stage": [f"Must be one of {self.stages_due()}."]}
+            )
+        self._extension_granted(
+            urn=self.urn, school_year=self.school_year, stage=stage, until=until, reason=reason, actor=actor
+        )
+
+    def stages_due(self) -> list[str]:
+        return ["draft", "final"] if self.has_draft else ["final"]
+
+    def submit(self, stage: str, on: dt.date, deadline: Deadline, actor: str) -> None:
+        expected = self.next_submission()
+        if expected is None:
+            raise Conflict(f"Nothing can be submitted while the application is {self.stage}.", "stage")
+        if stage != expected:
+            raise Conflict(f"The next submission is the {expected} application.", "stage")
+        late = deadline.day is not None and on > deadline.day
+        extension = self.extensions.get(stage)
+        if late and not (extension and on <= extension["until"]):
+            raise Conflict(
+                f"The {stage} deadline was {deadline.day:%A %-d %B %Y}; the lead can "
+                "grant this school an extension.",
+                "deadline",
+            )
+        included = sorted(e for e, item in self.evidence.items() if not item["withdrawn"])
+        if not included:
+            raise Conflict("Add evidence before submitting.", "evidence")
+        self._submitted(
+            urn=self.urn,
+            school_year=self.school_year,
+            stage=stage,
+            on=on,
+            evidence=included,
+            audit=dict(self.audit),
+            under_extension=late,
+            actor=actor,
+        )
+
+    def next_submission(self) -> str | None:
+        if self.stage == Stage.STARTED:
+            return "draft" if self.has_draft else "final"
+        if self.stage in (Stage.DRAFT_FEEDBACK, Stage.FURTHER_EVIDENCE):
+            return "final"
+        return None
+
+    # -- the panel's and the lead's part ----------------------------------------------------
+
+    def release_feedback(
+        self, stage: str, criteria: dict[str, dict], summary: str, appraisal: str, actor: str
+    ) -> None:
+        """Feedback per criterion (met / not yet met, with a comment) becomes visible."""
+        awaiting = {"draft": Stage.DRAFT_SUBMITTED, "final": Stage.VISITED}
+        if self.stage != awaiting.get(stage) and not (
+            stage == "final" and self.stage in (Stage.FINAL_SUBMITTED, Stage.VISIT_SCHEDULED)
+        ):
+            raise Conflict(f"There is no {stage} submission awaiting feedback.", "stage")
+        self._check_outcomes(criteria)
+        self._feedback_released(
+            urn=self.urn,
+            school_year=self.school_year,
+            stage=stage,
+            criteria=criteria,
+            summary=summary,
+            appraisal=appraisal,
+            actor=actor,
+        )
+
+    def schedule_visit(self, on: dt.date, actor: str) -> None:
+        if self.stage not in (Stage.FINAL_SUBMITTED, Stage.VISIT_SCHEDULED):
+            raise Conflict("A visit follows the final submission.", "stage")
+        self._visit_scheduled(urn=self.urn, school_year=self.school_year, on=on, actor=actor)
+
+    def record_visit(self, on: dt.date, attendees: list[str], notes: str, actor: str) -> None:
+        if self.stage != Stage.VISIT_SCHEDULED:
+            raise Conflict("Schedule the visit before recording it.", "stage")
+        self._visit_recorded(
+            urn=self.urn, school_year=self.school_year, on=on, attendees=attendees, notes=notes, actor=actor
+        )
+
+    def decide(
+        self,
+        outcome: str,
+        reasons: str,
+        evidence_due: dt.date | None,
+        on: dt.date,
+        appraisal: str,
+        panel_members: list[str],
+        actor: str,
+        award_years: int = 3,
+    ) -> None:
+        if self.stage not in (Stage.FINAL_SUBMITTED, Stage.VISIT_SCHEDULED, Stage.VISITED):
+            raise Conflict("A decision follows the final submission.", "stage")
+        if outcome not in DECISIONS:
+            raise Invalid("Unknown decision.", {"outcome": [f"Must be one of {DECISIONS}."]})
+        if (outcome == "further_evidence") != (evidence_due is not None):
+            raise Invalid(
+                "Further evidence needs a date, and only then.",
+                {"evidence_due": ["Give the date by which the evidence is due."]},
+            )
+        expires = add_years(on, award_years) if outcome == "awarded" else None
+        self._decided(
+            urn=self.urn,
+            school_year=self.school_year,
+            outcome=outcome,
+            reasons=reasons,
+            evidence_due=evidence_due,
+            on=on,
+            expires_on=expires,
+            appraisal=appraisal,
+            panel_members=panel_members,
+            actor=actor,
+        )
+
+    def withdraw(self, reason: str, actor: str) -> None:
+        self._require_open()
+        self._withdrawn(urn=self.urn, school_year=self.school_year, reason=reason, actor=actor)
+
+    # -- queries -----------------------------------------------------------------------
+
+    def missing(self) -> dict[str, list[str]]:
+        """What each criterion still lacks, in plain words."""
+        gaps: dict[str, list[str]] = {}
+        live = [e for e in self.evidence.values() if not e["withdrawn"]]
+        for code in self.criteria:
+            lacking = []
+            if self.audit[code]["status"] != "met":
+                lacking.append(f"audit status is {self.audit[code]['status'].replace('_', ' ')}")
+            if not any(e["criterion"] == code for e in live):
+                lacking.append("no evidence yet")
+            feedback = self._latest_feedback(code)
+            if feedback and feedback["outcome"] == "not_yet_met":
+                lacking.append("the panel found it not yet met")
+            if lacking:
+                gaps[code] = lacking
+        return gaps
+
+    def _latest_feedback(self, code: str) -> dict | None:
+        for stage in ("final", "draft"):
+            if stage in self.feedback:
+                return self.feedback[stage]["criteria"].get(code)
+        return None
+
+    def _require_open(self) -> None:
+        if self.stage in Stage.CLOSED:
+            raise Conflict(f"The application is {self.stage.replace('_', ' ')}.", "stage")
+
+    def _require_criterion(self, code: str) -> None:
+        if code not in self.criteria:
+            raise Invalid("Unknown criterion.", {"criterion": [f"Must be one of {self.criteria}."]})
+
+    def _check_outcomes(self, criteria: dict[str, dict]) -> None:
+        missing = [c for c in self.criteria if c not in criteria]
+        if missing:
+            raise Invalid("Every criterion needs an outcome.", {"criteria": [f"Missing: {missing}."]})
+        for code, judged in criteria.items():
+            self._require_criterion(code)
+            if judged.get("outcome") not in OUTCOMES or not judged.get("comment"):
+                raise Invalid(
+                    "Each criterion needs met or not yet met, with a comment.",
+                    {f"criteria.{code}": ["Give an outcome and a comment."]},
+                )
+
+    # -- events ----------------------------------------------------------------------
+
+    @event("AuditRecorded")
+    def _audit_recorded(
+        self,
+        urn: str,
+        school_year: str,
+        criterion: str,
+        status: str,
+        practice: str,
+        next_steps: str,
+        actor: str,
+    ) -> None:
+        self.audit[criterion] = {"status": status, "practice": practice, "next_steps": next_steps}
+
+    @event("EvidenceAdded")
+    def _evidence_added(
+        self,
+        urn: str,
+        school_year: str,
+        evidence_id: str,
+        criterion: str,
+        title: str,
+        detail: str,
+        link: str | None,
+        stage: str,
+        actor: str,
+    ) -> None:
+        self.evidence[evidence_id] = {
+            "criterion": criterion,
+            "title": title,
+            "detail": detail,
+            "link": link,
+            "added_at_stage": stage,
+            "withdrawn": False,
+        }
+
+    @event("EvidenceWithdrawn")
+    def _evidence_withdrawn(self, urn: str, school_year: str, evidence_id: str, actor: str) -> None:
+        self.evidence[evidence_id]["withdrawn"] = True
+
+    @event("ActionPlanned")
+    def _action_planned(
+        self,
+        urn: str,
+        school_year: str,
+        action_id: str,
+        criterion: str,
+        action: str,
+        owner: str,
+        target_date: dt.date | None,
+        status: str,
+        actor: str,
+    ) -> None:
+        self.actions[action_id] = {
+            "id": action_id,
+            "criterion": criterion,
+            "action": action,
+            "owner": owner,
+            "target_date": target_date,
+            "status": status,
+        }
+
+    @event("ExtensionGranted")
+    def _extension_granted(
+        self, urn: str, school_year: str, stage: str, until: dt.date, reason: str, actor: str
+    ) -> None:
+        self.extensions[stage] = {"until": until, "reason": reason, "granted_by": actor}
+
+    @event("Submitted")
+    def _submitted(
+        self,
+        urn: str,
+        school_year: str,
+        stage: str,
+        on: dt.date,
+        evidence: list[str],
+        audit: dict,
+        under_extension: bool,
+        actor: str,
+    ) -> None:
+        self.submissions.append(
+            {
+                "stage": stage,
+                "on": on,
+                "evidence": evidence,
+                "under_extension": under_extension,
+                "by": actor,
+                "version": len(self.submissions) + 1,
+            }
+        )
+        self.stage = Stage.DRAFT_SUBMITTED if stage == "draft" else Stage.FINAL_SUBMITTED
+
+    @event("FeedbackReleased")
+    def _feedback_released(
+        self, urn: str, school_year: str, stage: str, criteria: dict, summary: str, appraisal: str, actor: str
+    ) -> None:
+        self.feedback[stage] = {"criteria": criteria, "summary": summary, "appraisal": appraisal}
+        if stage == "draft":
+            self.stage = Stage.DRAFT_FEEDBACK
+
+    @event("VisitScheduled")
+    def _visit_scheduled(self, urn: str, school_year: str, on: dt.date, actor: str) -> None:
+        self.visit = {"on": on, "attendees": [], "notes": "", "recorded": False}
+        self.stage = Stage.VISIT_SCHEDULED
+
+    @event("VisitRecorded")
+    def _visit_recorded(
+        self, urn: str, school_year: str, on: dt.date, attendees: list[str], notes: str, actor: str
+    ) -> None:
+        self.visit = {"on": on, "attendees": attendees, "notes": notes, "recorded": True}
+        self.stage = Stage.VISITED
+
+    @event("Decided")
+    def _decided(
+        self,
+        urn: str,
+        school_year: str,
+        outcome: str,
+        reasons: str,
+        evidence_due: dt.date | None,
+        on: dt.date,
+        expires_on: dt.date | None,
+        appraisal: str,
+        panel_members: list[str],
+        actor: str,
+    ) -> None:
+        self.decision = {
+            "outcome": outcome,
+            "reasons": reasons,
+            "evidence_due": evidence_due,
+            "on": on,
+            "appraisal": appraisal,
+            "panel_members": panel_members,
+            "by": actor,
+        }
+        if outcome == "awarded":
+            self.award = {"awarded_on": on, "expires_on": expires_on}
+        self.stage = {
+            "awarded": Stage.AWARDED,
+            "further_evidence": Stage.FURTHER_EVIDENCE,
+            "not_awarded": Stage.NOT_AWARDED,
+        }[outcome]
+
+    @event("Withdrawn")
+    def _withdrawn(self, urn: str, school_year: str, reason: str, actor: str) -> None:
+        self.withdrawal = {"reason": reason, "by": actor}
+        self.stage = Stage.WITHDRAWN

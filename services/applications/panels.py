@@ -1,0 +1,217 @@
+"""Appraisal panels. Plain Python.
+
+A panel meets once per cycle and stage (Coventry: drafts on 20 April, finals
+on 10 June). Its membership must satisfy the authority's rule (by default at
+least three members, one with lived experience of seeking sanctuary) before
+it convenes. For each application assigned to it, an ``Appraisal`` records
+every member's conflict declaration (before they may see anything), their
+judgement per criterion with a comment, their strengths, areas for
+improvement and questions, and the consolidated outcome with the members who
+took it. There is no numeric score.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from eventsourcing.domain import Aggregate, event
+
+from services.applications.accreditation import OUTCOMES
+from shared.errors import Conflict, Forbidden, Invalid
+
+_NAMESPACE = uuid.UUID("2f6b9d14-7c3a-4e51-8b0d-9a4c1e7f3b62")
+OVERALL = ("award", "further_evidence", "not_awarded")
+
+
+class Panel(Aggregate):
+    @staticmethod
+    def create_id(school_year: str, stage: str, **_: object) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"panel/{school_year}/{stage}")
+
+    @event("Formed")
+    def __init__(self, school_year: str, stage: str, meets_on: object, actor: str) -> None:
+        self.school_year = school_year
+        self.stage = stage
+        self.meets_on = meets_on
+        self.members: dict[str, dict] = {}  # account -> {"name", "lived_experience"}
+        self.assigned: dict[str, str] = {}  # application id -> urn
+        self.convened = False
+
+    def add_member(self, account: str, name: object, lived_experience: bool, actor: str) -> None:
+        if account in self.members:
+            raise Conflict("Already a member of this panel.", "account")
+        self._member_added(account=account, name=name, lived_experience=lived_experience, actor=actor)
+
+    def remove_member(self, account: str, min_members: int, min_lived: int, actor: str) -> None:
+        if account not in self.members:
+            raise Conflict("Not a member of this panel.", "account")
+        if self.convened:
+            rest = {a: m for a, m in self.members.items() if a != account}
+            _check_composition(rest, min_members, min_lived)
+        self._member_removed(account=account, actor=actor)
+
+    def convene(self, min_members: int, min_lived: int, actor: str) -> None:
+        """The composition rule is checked here: a panel that breaks it cannot sit."""
+        if self.convened:
+            raise Conflict("The panel has already convened.", "panel")
+        _check_composition(self.members, min_members, min_lived)
+        self._convened(actor=actor)
+
+    def assign(self, application: str, urn: str, actor: str) -> None:
+        if application in self.assigned:
+            raise Conflict("That application is already assigned to this panel.", "application")
+        self._assigned(application=application, urn=urn, actor=actor)
+
+    def is_member(self, account: str) -> bool:
+        return account in self.members
+
+    @event("MemberAdded")
+    def _member_added(self, account: str, name: object, lived_experience: bool, actor: str) -> None:
+        self.members[account] = {"name": name, "lived_experience": lived_experience}
+
+    @event("MemberRemoved")
+    def _member_removed(self, account: str, actor: str) -> None:
+        del self.members[account]
+
+    @event("Convened")
+    def _convened(self, actor: str) -> None:
+        self.convened = True
+
+    @event("ApplicationAssigned")
+    def _assigned(self, application: str, urn: str, actor: str) -> None:
+        self.assigned[application] = urn
+
+
+def _check_composition(members: dict[str, dict], min_members: int, min_lived: int) -> None:
+    lived = sum(1 for m in members.values() if m["lived_experience"])
+    if len(members) < min_members or lived < min_lived:
+        raise Conflict(
+            f"A panel needs at least {min_members} members, at least {min_lived} of them with "
+            f"lived experience of seeking sanctuary; it has {len(members)}, {lived} with lived "
+            "experience.", "members")
+
+
+class Appraisal(Aggregate):
+    """One panel's appraisal of one application at one stage."""
+
+    @staticmethod
+    def create_id(panel: str, application: str, **_: object) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"appraisal/{panel}/{application}")
+
+    @event("Opened")
+    def __init__(self, panel: str, application: str, urn: str, stage: str, criteria: list[str],
+                 members: list[str], submission: int, actor: str) -> None:
+        self.panel = panel
+        self.application = application
+        self.urn = urn
+        self.stage = stage
+        self.criteria = list(criteria)
+        self.members = list(members)
+        self.submission = submission  # the submission version under appraisal
+        self.declarations: dict[str, dict] = {}
+        self.judgements: dict[str, dict[str, dict]] = {}  # member -> criterion -> judgement
+        self.notes: dict[str, dict] = {}
+        self.outcome: dict | None = None
+
+    # -- members ------------------------------------------------------------------
+
+    def declare(self, member: str, conflicted: bool, interests: str, actor: str) -> None:
+        """Before seeing anything, each member declares any tie to the school."""
+        self._require_member(member)
+        if member in self.declarations:
+            raise Conflict("You have already declared your interests for this application.",
+                           "declaration")
+        if conflicted and not interests:
+            raise Invalid("Say what the conflict is.", {"interests": ["Describe the tie to the school."]})
+        self._declared(member=member, conflicted=conflicted, interests=interests, actor=actor)
+
+    def may_see(self, member: str) -> bool:
+        declared = self.declarations.get(member)
+        return declared is not None and not declared["conflicted"]
+
+    def require_clear(self, member: str) -> None:
+        """A member may read and judge only after declaring, and only if not conflicted."""
+        self._require_member(member)
+        declared = self.declarations.get(member)
+        if declared is None:
+            raise Forbidden("Declare any conflict of interest before you see this application.")
+        if declared["conflicted"]:
+            raise Forbidden("You declared a conflict of interest, so you are excluded from "
+                            "this appraisal.")
+
+    def judge(self, member: str, criterion: str, outcome: str, comment: str, actor: str) -> None:
+        self._require_open()
+        self.require_clear(member)
+        if criterion not in self.criteria:
+            raise Invalid("Unknown criterion.", {"criterion": [f"Must be one of {self.criteria}."]})
+        if outcome not in OUTCOMES:
+            raise Invalid("Met or not yet met.", {"outcome": [f"Must be one of {OUTCOMES}."]})
+        if not comment:
+            raise Invalid("A judgement needs a comment.", {"comment": ["Say why."]})
+        self._judged(member=member, criterion=criterion, outcome=outcome, comment=comment,
+                     actor=actor)
+
+    def note(self, member: str, strengths: str, improvements: str, questions: str,
+             actor: str) -> None:
+        self._require_open()
+        self.require_clear(member)
+        self._noted(member=member, strengths=strengths, improvements=improvements,
+                    questions=questions, actor=actor)
+
+    # -- together -----------------------------------------------------------------
+
+    def consolidate(self, criteria: dict[str, dict], overall: str, members: list[str],
+                    actor: str) -> None:
+        """The panel's agreed outcome per criterion and overall, and who agreed it."""
+        self._require_open()
+        if overall not in OVERALL:
+            raise Invalid("Unknown overall outcome.", {"overall": [f"Must be one of {OVERALL}."]})
+        missing = [c for c in self.criteria if c not in criteria]
+        if missing:
+            raise Invalid("Every criterion needs an outcome.", {"criteria": [f"Missing: {missing}."]})
+        for code, judged in criteria.items():
+            if code not in self.criteria or judged.get("outcome") not in OUTCOMES or not judged.get(
+                    "comment"):
+                raise Invalid("Each criterion needs met or not yet met, with a comment.",
+                              {f"criteria.{code}": ["Give an outcome and a comment."]})
+        for member in members:
+            self.require_clear(member)
+        if not members:
+            raise Invalid("Name the members who took the decision.", {"members": ["At least one."]})
+        self._consolidated(criteria=criteria, overall=overall, members=sorted(members), actor=actor)
+
+    def outstanding(self) -> list[str]:
+        """Members who have not yet judged every criterion (or not yet declared)."""
+        waiting = []
+        for member in self.members:
+            declared = self.declarations.get(member)
+            if declared is None or (not declared["conflicted"] and
+                                    len(self.judgements.get(member, {})) < len(self.criteria)):
+                waiting.append(member)
+        return waiting
+
+    def _require_member(self, member: str) -> None:
+        if member not in self.members:
+            raise Forbidden("You are not a member of the panel appraising this application.")
+
+    def _require_open(self) -> None:
+        if self.outcome is not None:
+            raise Conflict("The panel has already agreed its outcome.", "appraisal")
+
+    @event("InterestsDeclared")
+    def _declared(self, member: str, conflicted: bool, interests: str, actor: str) -> None:
+        self.declarations[member] = {"conflicted": conflicted, "interests": interests}
+
+    @event("CriterionJudged")
+    def _judged(self, member: str, criterion: str, outcome: str, comment: str, actor: str) -> None:
+        self.judgements.setdefault(member, {})[criterion] = {"outcome": outcome, "comment": comment}
+
+    @event("NotesRecorded")
+    def _noted(self, member: str, strengths: str, improvements: str, questions: str,
+               actor: str) -> None:
+        self.notes[member] = {"strengths": strengths, "improvements": improvements,
+                              "questions": questions}
+
+    @event("OutcomeAgreed")
+    def _consolidated(self, criteria: dict, overall: str, members: list[str], actor: str) -> None:
+        self.outcome = {"criteria": criteria, "overall": overall, "members": members, "by": actor}
