@@ -51,6 +51,21 @@ class Deadline:
     day: dt.date | None  # None: no deadline (apply when ready)
 
 
+RENEWAL_NOTICE_MONTHS = 3  # schools are told this long before their award expires
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
@@ -285,6 +300,18 @@ class AwardApplication(Aggregate):
             actor=actor,
         )
 
+    def renewal_due(self, today: dt.date, notice_months: int = RENEWAL_NOTICE_MONTHS) -> bool:
+        """True the first time an award is within its renewal notice; records it."""
+        if self.award is None or self.award.get("renewal_due_on") is not None:
+            return False
+        expires = self.award["expires_on"]
+        if today < _months_before(expires, notice_months):
+            return False
+        self._renewal_fell_due(
+            urn=self.urn, school_year=self.school_year, on=today, expires_on=expires, actor="system:renewals"
+        )
+        return True
+
     def withdraw(self, reason: str, actor: str) -> None:
         self._require_open()
         self._withdrawn(urn=self.urn, school_year=self.school_year, reason=reason, actor=actor)
@@ -477,6 +504,12 @@ class AwardApplication(Aggregate):
             "further_evidence": Stage.FURTHER_EVIDENCE,
             "not_awarded": Stage.NOT_AWARDED,
         }[outcome]
+
+    @event("RenewalDue")
+    def _renewal_fell_due(
+        self, urn: str, school_year: str, on: dt.date, expires_on: dt.date, actor: str
+    ) -> None:
+        self.award = {**self.award, "renewal_due_on": on}
 
     @event("Withdrawn")
     def _withdrawn(self, urn: str, school_year: str, reason: str, actor: str) -> None:

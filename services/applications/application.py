@@ -193,6 +193,21 @@ class Applications(PersonalDataApplication):
             outcome, reasons, evidence_due, self.today(), str(appraisal.id),
             appraisal.outcome["members"], actor, self.rules.lapse_years))
 
+    def mark_renewals_due(self) -> int:
+        """Record, once each, the awards now within their renewal notice; returns how many."""
+        today, marked = self.today(), 0
+        for seen in self.index.all():
+            if not isinstance(seen, AwardApplication) or not seen.award:
+                continue
+            application = self._find(seen.id)
+            if application.renewal_due(today):
+                try:
+                    self._save(application)
+                    marked += 1
+                except Conflict:  # another instance marked it at the same moment
+                    pass
+        return marked
+
     # -- panel members' commands ------------------------------------------------------------
 
     def declare(self, member: str, urn: str, school_year: str, stage: str, conflicted: bool,

@@ -42,5 +42,7 @@ APPLICATIONS = Contract("applications", {
         "VisitScheduled", 1, lambda e: {**_base(e), "on": _iso(e.on)}),
     AwardApplication.Decided: PublicEvent(
         lambda e: "Awarded" if e.outcome == "awarded" else "DecisionRecorded", 1, _decided),
+    AwardApplication.RenewalDue: PublicEvent(
+        "RenewalDue", 1, lambda e: {**_base(e), "expires_on": _iso(e.expires_on)}),
     AwardApplication.Withdrawn: PublicEvent("ApplicationWithdrawn", 1, _base),
 })

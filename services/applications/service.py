@@ -8,6 +8,7 @@ of that panel, interests declared, not conflicted).
 from __future__ import annotations
 
 from marshmallow import Schema
+from nameko.timer import timer
 
 from services.applications import schemas
 from services.applications.application import Applications
@@ -50,6 +51,11 @@ class ApplicationsService(ServiceBase, PersonalDataService):
     @integration_handler("pledges", "PledgeWithdrawn")
     def on_pledge_withdrawn(self, body: dict) -> None:
         self._learn(body)
+
+    @timer(interval=3600)
+    def mark_renewals_due(self) -> None:
+        """Hourly, so a restart never misses a day; each award is marked once."""
+        self.application.mark_renewals_due()
 
     # -- one entry point per kind of caller ----------------------------------------
 
