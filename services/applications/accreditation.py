@@ -51,6 +51,13 @@ class Deadline:
     day: dt.date | None  # None: no deadline (apply when ready)
 
 
+def one_of(value: str, choices: tuple[str, ...], field: str) -> None:
+    if value not in choices:
+        raise Invalid(
+            f"{value!r} is not a valid {field}.", {field: [f"Must be one of {', '.join(choices)}."]}
+        )
+
+
 RENEWAL_NOTICE_MONTHS = 3  # schools are told this long before their award expires
 
 
@@ -115,8 +122,7 @@ class AwardApplication(Aggregate):
     def record_audit(self, criterion: str, status: str, practice: str, next_steps: str, actor: str) -> None:
         self._require_open()
         self._require_criterion(criterion)
-        if status not in AUDIT_STATUSES:
-            raise Invalid("Unknown audit status.", {"status": [f"Must be one of {AUDIT_STATUSES}."]})
+        one_of(status, AUDIT_STATUSES, "status")
         self._audit_recorded(
             urn=self.urn,
             school_year=self.school_year,
@@ -168,8 +174,7 @@ class AwardApplication(Aggregate):
     ) -> None:
         self._require_open()
         self._require_criterion(criterion)
-        if status not in ACTION_STATUSES:
-            raise Invalid("Unknown action status.", {"status": [f"Must be one of {ACTION_STATUSES}."]})
+        one_of(status, ACTION_STATUSES, "status")
         self._action_planned(
             urn=self.urn,
             school_year=self.school_year,
@@ -279,8 +284,7 @@ class AwardApplication(Aggregate):
     ) -> None:
         if self.stage not in (Stage.FINAL_SUBMITTED, Stage.VISIT_SCHEDULED, Stage.VISITED):
             raise Conflict("A decision follows the final submission.", "stage")
-        if outcome not in DECISIONS:
-            raise Invalid("Unknown decision.", {"outcome": [f"Must be one of {DECISIONS}."]})
+        one_of(outcome, DECISIONS, "outcome")
         if (outcome == "further_evidence") != (evidence_due is not None):
             raise Invalid(
                 "Further evidence needs a date, and only then.",

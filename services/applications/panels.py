@@ -16,7 +16,7 @@ import uuid
 
 from eventsourcing.domain import Aggregate, event
 
-from services.applications.accreditation import OUTCOMES
+from services.applications.accreditation import OUTCOMES, one_of
 from shared.errors import Conflict, Forbidden, Invalid
 
 _NAMESPACE = uuid.UUID("2f6b9d14-7c3a-4e51-8b0d-9a4c1e7f3b62")
@@ -144,8 +144,7 @@ class Appraisal(Aggregate):
         self.require_clear(member)
         if criterion not in self.criteria:
             raise Invalid("Unknown criterion.", {"criterion": [f"Must be one of {self.criteria}."]})
-        if outcome not in OUTCOMES:
-            raise Invalid("Met or not yet met.", {"outcome": [f"Must be one of {OUTCOMES}."]})
+        one_of(outcome, OUTCOMES, "outcome")
         if not comment:
             raise Invalid("A judgement needs a comment.", {"comment": ["Say why."]})
         self._judged(member=member, criterion=criterion, outcome=outcome, comment=comment,
@@ -164,8 +163,7 @@ class Appraisal(Aggregate):
                     actor: str) -> None:
         """The panel's agreed outcome per criterion and overall, and who agreed it."""
         self._require_open()
-        if overall not in OVERALL:
-            raise Invalid("Unknown overall outcome.", {"overall": [f"Must be one of {OVERALL}."]})
+        one_of(overall, OVERALL, "overall")
         missing = [c for c in self.criteria if c not in criteria]
         if missing:
             raise Invalid("Every criterion needs an outcome.", {"criteria": [f"Missing: {missing}."]})

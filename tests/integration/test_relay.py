@@ -87,7 +87,7 @@ def test_a_crash_between_publish_and_tracking_is_a_duplicate_the_consumer_ignore
     messages = tap.read(expect=10)
     assert [parse_envelope(body(m)).position for m in messages] == [1, 2, 3, 4, 5] * 2
 
-    consumer = Applications(env=store.env("applications"), rules=coventry.pledge)
+    consumer = Applications(env=store.env("applications"), authority=coventry)
     try:
         applied = [consume(consumer, body(m), consumer.learn_pledge_news) for m in messages]
         assert applied == [True] * 5 + [False] * 5
