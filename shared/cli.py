@@ -19,6 +19,7 @@ from pathlib import Path
 SERVICES = {
     "accounts": "services.accounts.service:AccountsService",
     "pledges": "services.pledges.service:PledgesService",
+    "events": "services.events.service:EventsService",
     "applications": "services.applications.service:ApplicationsService",
     "gateway": "services.gateway.service:GatewayService",
 }

@@ -61,6 +61,7 @@ class ServiceApplication(Application):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+        transcoder.register(TimeAsISO())
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -107,6 +108,19 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> dt.date:
         return dt.date.fromisoformat(data)
+
+
+class TimeAsISO(Transcoding):
+    """Times of day (a session's start and end, UK local time) as ISO text."""
+
+    type = dt.time
+    name = "time_iso"
+
+    def encode(self, obj: dt.time) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> dt.time:
+        return dt.time.fromisoformat(data)
 
 
 def tracking_exists(recorder: ProcessRecorder, tracking: Tracking) -> bool:

@@ -2,3 +2,4 @@
 CREATE DATABASE accounts;
 CREATE DATABASE pledges;
 CREATE DATABASE applications;
+CREATE DATABASE events;

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from services.accounts import schemas as account
 from services.applications.schemas import PledgeStandingView
 from services.gateway.application_routes import ApplicationRoutes
+from services.gateway.event_routes import EventRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.routes import ROUTES, json_response, route
 from services.pledges import schemas as school
@@ -27,17 +28,18 @@ from shared.metrics import exposition
 from shared.runtime import settings_of
 from shared.subject_access import subjects_of
 
-SERVICES = ("accounts", "pledges", "applications")
-PERSONAL_DATA_SERVICES = ("accounts", "pledges")  # the services that keep personal data
+SERVICES = ("accounts", "pledges", "applications", "events")
+PERSONAL_DATA_SERVICES = ("accounts", "pledges", "applications", "events")
 HEALTH_TIMEOUT = 2.0
 SESSION_COOKIE = "sanctuary_session"
 
 
-class GatewayService(ApplicationRoutes):
+class GatewayService(ApplicationRoutes, EventRoutes):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")
     applications = RpcProxy("applications")
+    events = RpcProxy("events")
     config = Config()
 
     def _call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:

@@ -1,0 +1,266 @@
+"""The events application: the authority's CPD programme, bookings, waiting lists,
+attendance, catch-up meetings on request, and calendars."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.events import calendar
+from services.events.programme import BOOKABLE, CatchUp, CpdEvent
+from shared.authority import Authority, CpdItem
+from shared.clock import Clock
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
+from shared.projection import AggregateProjection
+
+OFFER_WINDOW = dt.timedelta(hours=48)  # how long a freed place is held for the next in line
+CONFIG = "system:config"
+
+
+def sessions_of(item: CpdItem) -> list[dict]:
+    """The sessions a configured programme item starts with (ids stable across restarts)."""
+    if item.kind in BOOKABLE and item.dates:
+        whens = [{"date_status": "confirmed", "date": day, "month": None} for day in item.dates]
+    elif item.date_status == "month":
+        whens = [{"date_status": "month", "date": None, "month": item.month}]
+    elif item.kind == "on_request":
+        whens = []  # sessions come from schools' requests
+    else:
+        whens = [{"date_status": item.date_status, "date": (item.dates or (None,))[0],
+                  "month": item.month}]
+    return [{"id": f"{item.code}-{n}", **when, "start": item.start, "end": item.end,
+             "venue_status": item.venue_status, "venue": item.venue, "joining_link": None}
+            for n, when in enumerate(whens, start=1)]
+
+
+class Programme(PersonalDataApplication):
+    name = "events"
+
+    def __init__(self, env: dict | None = None, *, authority: Authority, clock: Clock | None = None,
+                 offer_for: dt.timedelta = OFFER_WINDOW) -> None:
+        super().__init__(env)
+        self.authority = authority
+        self.clock = clock or Clock()
+        self.offer_for = offer_for
+        self.index = AggregateProjection(self)
+
+    def seed(self) -> int:
+        """List every configured item not yet listed; the lead's later edits are kept."""
+        listed = 0
+        for item in self.authority.cpd:
+            event = CpdEvent(code=item.code, title=item.title, description=item.description or "",
+                             kind=item.kind, runs_by=item.runs_by, audience=item.audience,
+                             capacity=item.capacity, sessions=sessions_of(item), actor=CONFIG)
+            try:
+                self.save(event)
+                listed += 1
+            except IntegrityError:
+                pass  # listed already
+        return listed
+
+    # -- the lead ----------------------------------------------------------------------
+
+    def describe(self, actor: str, code: str, title: str, description: str, audience: str,
+                 capacity: int | None) -> dict:
+        return self._change(code, lambda e: e.describe(title, description, audience, capacity, actor))
+
+    def add_session(self, actor: str, code: str, **when: Any) -> dict:
+        session_id = f"{code}-{uuid.uuid4().hex[:8]}"
+        return self._change(code, lambda e: e.add_session(session_id, when, actor))
+
+    def reschedule(self, actor: str, code: str, session_id: str, **when: Any) -> dict:
+        return self._change(code, lambda e: e.reschedule(session_id, when, actor))
+
+    def set_venue(self, actor: str, code: str, session_id: str, venue_status: str,
+                  venue: str | None = None, joining_link: str | None = None) -> dict:
+        return self._change(code, lambda e: e.set_venue(session_id, venue_status, venue,
+                                                         joining_link, actor))
+
+    def cancel_session(self, actor: str, code: str, session_id: str, reason: str) -> dict:
+        return self._change(code, lambda e: e.cancel_session(session_id, reason, actor))
+
+    def record_attendance(self, actor: str, code: str, booking_id: str, attended: bool) -> dict:
+        return self._change(code, lambda e: e.record_attendance(booking_id, attended, actor))
+
+    def expire_offers(self) -> int:
+        """Pass every expired offer down its waiting list (run by a timer)."""
+        now, expired = self.clock.now(), 0
+        for seen in self.index.all():
+            if isinstance(seen, CpdEvent) and any(b["status"] == "offered" for b in seen.bookings.values()):
+                event = self.repository.get(seen.id)
+                count = event.expire_offers(now, self.offer_for)
+                if count:
+                    self._save(event)
+                    expired += count
+        return expired
+
+    # -- schools -------------------------------------------------------------------------
+
+    def book(self, actor: str, code: str, session_id: str, urn: str, name: str, email: str) -> dict:
+        booking_id = uuid.uuid4().hex[:12]
+        person = Personal(subject_for_email(email), {"name": name, "email": email},
+                          label=f"booked on {code} for {urn}")
+        event = self._get(code)
+        event.book(session_id, booking_id, urn, person, subject_for_email(email), actor)
+        self._save(event)
+        return self.booking_view(event, booking_id)
+
+    def cancel_booking(self, actor: str, code: str, booking_id: str, urns: set[str] | None) -> dict:
+        event = self._get(code)
+        self._check_school(event, booking_id, urns)
+        event.cancel_booking(booking_id, self.clock.now(), self.offer_for, actor)
+        self._save(event)
+        return self.booking_view(event, booking_id)
+
+    def claim_offer(self, actor: str, code: str, booking_id: str, urns: set[str] | None) -> dict:
+        event = self._get(code)
+        self._check_school(event, booking_id, urns)
+        event.claim_offer(booking_id, self.clock.now(), actor)
+        self._save(event)
+        return self.booking_view(event, booking_id)
+
+    def request_catch_up(self, actor: str, urn: str, note: str) -> dict:
+        request = CatchUp(urn=urn, note=note, actor=actor)
+        self._save(request)
+        return self.catch_up_view(request)
+
+    def propose_catch_up(self, actor: str, request_id: str, date: dt.date, start: dt.time,
+                         end: dt.time) -> dict:
+        return self._change_catch_up(request_id, None, lambda c: c.propose(date, start, end, actor))
+
+    def answer_catch_up(self, actor: str, request_id: str, urns: set[str] | None, accept: bool,
+                        reason: str = "") -> dict:
+        return self._change_catch_up(request_id, urns, lambda c: c.confirm(actor) if accept
+                                     else c.decline(reason, actor))
+
+    # -- queries --------------------------------------------------------------------------
+
+    def programme(self) -> list[dict]:
+        events = [e for e in self.index.all() if isinstance(e, CpdEvent)]
+        return [self.event_view(e) for e in sorted(events, key=_first_date)]
+
+    def event(self, code: str) -> dict:
+        return self.event_view(self._get(code))
+
+    def bookings(self, code: str, session_id: str) -> list[dict]:
+        event = self._get(code)
+        return [self.booking_view(event, b) for b, v in event.bookings.items() if v["session"] == session_id]
+
+    def booking(self, code: str, booking_id: str, urns: set[str] | None) -> dict:
+        event = self._get(code)
+        self._check_school(event, booking_id, urns)
+        return self.booking_view(event, booking_id)
+
+    def school_record(self, urn: str) -> list[dict]:
+        """Who from the school attended what, and when (evidence for staff training)."""
+        record = []
+        for event in (e for e in self.index.all() if isinstance(e, CpdEvent)):
+            for booking in event.bookings.values():
+                if booking["urn"] == urn and booking["status"] in ("attended", "booked"):
+                    session = event.sessions[booking["session"]]
+                    record.append({"code": event.code, "title": event.title, "date": session["date"],
+                                   "person": reveal(booking["person"]), "status": booking["status"]})
+        return sorted(record, key=lambda r: (r["date"] or dt.date.max, r["title"]))
+
+    def booking_calendar(self, code: str, booking_id: str, urns: set[str] | None) -> bytes:
+        event = self._get(code)
+        booking = self._check_school(event, booking_id, urns)
+        session = event.sessions[booking["session"]]
+        if not calendar.in_calendar(session):
+            raise Conflict("The session's date is not confirmed yet.", "date")
+        return calendar.booking_calendar(self._item(event), session, booking, self.authority.slug,
+                                         self.authority.timezone, self.clock.now())
+
+    def feed(self) -> bytes:
+        items = [self._item(e) for e in self.index.all() if isinstance(e, CpdEvent)]
+        return calendar.programme_feed(items, self.authority.slug, self.authority.name,
+                                       self.authority.timezone, self.clock.now())
+
+    # -- views -------------------------------------------------------------------------------
+
+    def event_view(self, e: CpdEvent) -> dict:
+        item = self._item(e)
+        for session in item["sessions"]:
+            session.pop("joining_link", None)  # only people booked see it
+            session["weekday"] = session["date"].strftime("%A") if session["date"] else None
+            session["places_taken"] = e.places_taken(session["id"])
+            session["places_left"] = None if e.capacity is None else max(
+                0, e.capacity - session["places_taken"])
+            session["waiting"] = sum(1 for b in e.bookings.values()
+                                     if b["session"] == session["id"] and b["status"] == "waiting")
+        item["bookable"] = e.kind in BOOKABLE
+        return item
+
+    def booking_view(self, e: CpdEvent, booking_id: str) -> dict:
+        booking = e.bookings[booking_id]
+        session = e.sessions[booking["session"]]
+        link = session.get("joining_link") if booking["status"] == "booked" else None
+        return reveal({"id": booking_id, "code": e.code, "title": e.title, "session": booking["session"],
+                       "date": session["date"], "start": session["start"], "end": session["end"],
+                       "urn": booking["urn"], "person": booking["person"], "status": booking["status"],
+                       "offer_expires_at": booking["offer_expires_at"], "joining_link": link,
+                       "session_status": session["status"]})
+
+    def catch_up_view(self, c: CatchUp) -> dict:
+        return {"id": str(c.id), "urn": c.urn, "note": c.note, "status": c.status,
+                "proposal": c.proposal}
+
+    def _item(self, e: CpdEvent) -> dict:
+        return {"code": e.code, "title": e.title, "description": e.description, "kind": e.kind,
+                "runs_by": e.runs_by, "audience": e.audience, "capacity": e.capacity,
+                "sessions": [dict(s) for s in e.sessions.values()]}
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _get(self, code: str) -> CpdEvent:
+        try:
+            return self.repository.get(CpdEvent.create_id(code))
+        except AggregateNotFoundError:
+            raise NotFound(f"No event {code!r} in the programme.", "code") from None
+
+    @staticmethod
+    def _check_school(event: CpdEvent, booking_id: str, urns: set[str] | None) -> dict:
+        """``urns`` None: the lead, who sees every booking; else only the school's own."""
+        booking = event.bookings.get(booking_id)
+        if booking is None:
+            raise NotFound("No such booking.", "booking")
+        if urns is not None and booking["urn"] not in urns:
+            raise Forbidden("That booking is another school's.")
+        return booking
+
+    def _save(self, *aggregates: Any) -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise Conflict("Someone else changed this at the same moment; try again.", "version") from None
+
+    def _change(self, code: str, command: Callable[[CpdEvent], Any]) -> dict:
+        event = self._get(code)
+        command(event)
+        self._save(event)
+        return self.event_view(event)
+
+    def _change_catch_up(self, request_id: str, urns: set[str] | None,
+                         command: Callable[[CatchUp], Any]) -> dict:
+        try:
+            request = self.repository.get(uuid.UUID(request_id))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound("No such catch-up request.", "request") from None
+        if not isinstance(request, CatchUp):
+            raise NotFound("No such catch-up request.", "request")
+        if urns is not None and request.urn not in urns:
+            raise Forbidden("That request is another school's.")
+        command(request)
+        self._save(request)
+        return self.catch_up_view(request)
+
+
+def _first_date(e: CpdEvent) -> tuple:
+    dates = [s["date"] for s in e.sessions.values() if s["date"] is not None]
+    return (min(dates) if dates else dt.date.max, e.title)

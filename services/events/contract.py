@@ -1,0 +1,58 @@
+"""The events service's public events: the programme changing, and bookings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.events.programme import CatchUp, CpdEvent
+from shared.envelope import Contract, PublicEvent
+from shared.personal import reveal
+from shared.schema import jsonable
+
+
+def _code(e: Any) -> str:
+    return e.originator_id.hex  # consumers key by event id; the code comes with Listed
+
+
+def _listed(e: Any) -> dict:
+    return jsonable({"event": _code(e), "code": e.code, "title": e.title, "kind": e.kind,
+                     "sessions": e.sessions})
+
+
+def _session(e: Any) -> dict:
+    return {"event": _code(e), "session": e.session_id}
+
+
+def _booking(e: Any) -> dict:
+    return {"event": _code(e), "booking": e.booking_id, "session": e.session_id, "urn": e.urn}
+
+
+EVENTS = Contract("events", {
+    CpdEvent.Listed: PublicEvent("ProgrammeListed", 1, _listed),
+    CpdEvent.SessionAdded: PublicEvent(
+        "SessionScheduled", 1, lambda e: jsonable({"event": _code(e), "session": e.session})),
+    CpdEvent.Rescheduled: PublicEvent(
+        "SessionRescheduled", 1, lambda e: jsonable({**_session(e), "when": e.when})),
+    CpdEvent.VenueSet: PublicEvent(
+        lambda e: "VenueConfirmed" if e.venue_status in ("confirmed", "online") else "VenueChanged", 1,
+        lambda e: {**_session(e), "venue_status": e.venue_status, "venue": e.venue}),
+    CpdEvent.SessionCancelled: PublicEvent(
+        "SessionCancelled", 1, lambda e: {**_session(e), "reason": e.reason}),
+    CpdEvent.Booked: PublicEvent(
+        lambda e: "PlaceBooked" if e.status == "booked" else "WaitingListJoined", 1,
+        lambda e: {"event": _code(e), "booking": e.booking_id, "session": e.session_id,
+                   "urn": e.urn, "person": reveal(e.person)}),
+    CpdEvent.BookingCancelled: PublicEvent("BookingCancelled", 1, _booking),
+    CpdEvent.PlaceOffered: PublicEvent(
+        "PlaceOffered", 1, lambda e: {**_booking(e), "expires_at": e.expires_at.isoformat()}),
+    CpdEvent.OfferClaimed: PublicEvent("PlaceBooked", 1, _booking),
+    CpdEvent.OfferExpired: PublicEvent("OfferExpired", 1, _booking),
+    CpdEvent.AttendanceRecorded: PublicEvent(
+        "AttendanceRecorded", 1, lambda e: {**_booking(e), "attended": e.attended}),
+    CatchUp.Requested: PublicEvent(
+        "CatchUpRequested", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn}),
+    CatchUp.Proposed: PublicEvent(
+        "CatchUpProposed", 1, lambda e: jsonable({"request": str(e.originator_id), "date": e.date,
+                                                  "start": e.start, "end": e.end})),
+    CatchUp.Confirmed: PublicEvent("CatchUpConfirmed", 1, lambda e: {"request": str(e.originator_id)}),
+})

@@ -1,0 +1,371 @@
+"""The CPD programme: events, their sessions, bookings and waiting lists. Plain Python.
+
+Uncertainty is first-class: a session's date is confirmed, TBC, or known to
+the month; its venue is confirmed, TBC, online (the joining link shown only to
+people booked) or at the school. Times are UK local time; weekdays are never
+stored, always derived. Every change to a session raises its ``sequence`` so
+calendar entries people already have are updated, not duplicated.
+
+A full session takes names on a waiting list. A freed place is offered to the
+next person for a limited time; unclaimed, it moves on down the list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.errors import Conflict, Invalid, NotFound
+
+_NAMESPACE = uuid.UUID("c4d2a9e1-6b3f-4f8a-a1d7-5e2b9c0f4a33")
+
+KINDS = ("session", "series", "on_request", "run_by_others")
+BOOKABLE = ("session", "series")
+DATE_STATUSES = ("confirmed", "tbc", "month")
+VENUE_STATUSES = ("confirmed", "tbc", "online", "at_school")
+HOLDING = ("booked", "offered", "attended")  # bookings that take up a place
+
+
+class CpdEvent(Aggregate):
+    @staticmethod
+    def create_id(code: str) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"cpd/{code}")
+
+    @event("Listed")
+    def __init__(
+        self,
+        code: str,
+        title: str,
+        description: str,
+        kind: str,
+        runs_by: str,
+        audience: str,
+        capacity: int | None,
+        sessions: list[dict],
+        actor: str,
+    ) -> None:
+        self.code = code
+        self.title = title
+        self.description = description
+        self.kind = kind
+        self.runs_by = runs_by
+        self.audience = audience
+        self.capacity = capacity
+        self.sessions: dict[str, dict] = {}
+        for session in sessions:
+            self._put_session(session)
+        self.bookings: dict[str, dict] = {}  # booking id -> booking
+
+    # -- the lead's changes --------------------------------------------------------
+
+    def describe(self, title: str, description: str, audience: str, capacity: int | None, actor: str) -> None:
+        if capacity is not None:
+            for session_id in self.sessions:
+                taken = self.places_taken(session_id)
+                if taken > capacity:
+                    raise Conflict(
+                        f"{taken} places are already taken in a session; capacity cannot go below that.",
+                        "capacity",
+                    )
+        self._described(
+            title=title, description=description, audience=audience, capacity=capacity, actor=actor
+        )
+
+    def add_session(self, session_id: str, when: dict, actor: str) -> None:
+        if self.kind not in ("series", "session", "on_request"):
+            raise Conflict("Sessions of this event are run by others.", "kind")
+        self._session_added(
+            session={
+                "id": session_id,
+                **check_when(when),
+                "venue_status": "tbc",
+                "venue": None,
+                "joining_link": None,
+            },
+            actor=actor,
+        )
+
+    def reschedule(self, session_id: str, when: dict, actor: str) -> None:
+        session = self._open_session(session_id)
+        when = check_when(when)
+        if all(session[k] == when[k] for k in when):
+            raise Conflict("That is already when the session is.", "date")
+        self._rescheduled(session_id=session_id, when=when, actor=actor)
+
+    def set_venue(
+        self, session_id: str, venue_status: str, venue: str | None, joining_link: str | None, actor: str
+    ) -> None:
+        self._open_session(session_id)
+        if venue_status not in VENUE_STATUSES:
+            raise Invalid("Unknown venue status.", {"venue_status": [f"Must be one of {VENUE_STATUSES}."]})
+        if venue_status == "confirmed" and not venue:
+            raise Invalid("A confirmed venue needs its name.", {"venue": ["Say where."]})
+        self._venue_set(
+            session_id=session_id,
+            venue_status=venue_status,
+            venue=venue,
+            joining_link=joining_link,
+            actor=actor,
+        )
+
+    def cancel_session(self, session_id: str, reason: str, actor: str) -> None:
+        self._open_session(session_id)
+        self._session_cancelled(session_id=session_id, reason=reason, actor=actor)
+
+    def record_attendance(self, booking_id: str, attended: bool, actor: str) -> None:
+        booking = self._booking(booking_id)
+        if booking["status"] not in ("booked", "attended", "absent"):
+            raise Conflict("Only a booked place can be marked attended.", "booking")
+        self._attendance_recorded(
+            booking_id=booking_id, **self._about(booking_id), attended=attended, actor=actor
+        )
+
+    # -- schools' bookings -------------------------------------------------------------
+
+    def book(
+        self, session_id: str, booking_id: str, urn: str, person: object, email_key: str, actor: str
+    ) -> str:
+        """A place if there is one, else the waiting list. Returns the booking's status."""
+        if self.kind not in BOOKABLE:
+            raise Conflict("This event is not booked here.", "kind")
+        session = self._open_session(session_id)
+        if session["date_status"] != "confirmed":
+            raise Conflict("Bookings open once the date is confirmed.", "session")
+        for other in self.bookings.values():
+            if (
+                other["session"] == session_id
+                and other["email_key"] == email_key
+                and other["status"] in (*HOLDING, "waiting")
+            ):
+                raise Conflict("That person is already booked or waiting for this session.", "email")
+        full = self.capacity is not None and self.places_taken(session_id) >= self.capacity
+        status = "waiting" if full else "booked"
+        self._booked(
+            booking_id=booking_id,
+            session_id=session_id,
+            urn=urn,
+            person=person,
+            email_key=email_key,
+            status=status,
+            actor=actor,
+        )
+        return status
+
+    def cancel_booking(self, booking_id: str, now: dt.datetime, offer_for: dt.timedelta, actor: str) -> None:
+        booking = self._booking(booking_id)
+        if booking["status"] not in ("booked", "offered", "waiting"):
+            raise Conflict("That booking is not active.", "booking")
+        freed = booking["status"] in ("booked", "offered")
+        self._booking_cancelled(booking_id=booking_id, **self._about(booking_id), actor=actor)
+        if freed:
+            self._offer_next(booking["session"], now, offer_for)
+
+    def claim_offer(self, booking_id: str, now: dt.datetime, actor: str) -> None:
+        booking = self._booking(booking_id)
+        if booking["status"] != "offered":
+            raise Conflict("There is no place on offer for this booking.", "booking")
+        if now >= booking["offer_expires_at"]:
+            raise Conflict("The offer has expired; the place has gone to the next person.", "booking")
+        self._offer_claimed(booking_id=booking_id, **self._about(booking_id), actor=actor)
+
+    def expire_offers(self, now: dt.datetime, offer_for: dt.timedelta) -> int:
+        """Pass unclaimed places down the waiting list; returns how many offers expired."""
+        expired = [
+            b for b in self.bookings.values() if b["status"] == "offered" and now >= b["offer_expires_at"]
+        ]
+        for booking in expired:
+            self._offer_expired(
+                booking_id=booking["id"], **self._about(booking["id"]), actor="system:waiting-list"
+            )
+            self._offer_next(booking["session"], now, offer_for)
+        return len(expired)
+
+    def _offer_next(self, session_id: str, now: dt.datetime, offer_for: dt.timedelta) -> None:
+        if self.sessions[session_id]["status"] == "cancelled":
+            return
+        while self.capacity is None or self.places_taken(session_id) < self.capacity:
+            waiting = [
+                b for b in self.bookings.values() if b["session"] == session_id and b["status"] == "waiting"
+            ]
+            if not waiting:
+                return
+            first = waiting[0]["id"]
+            self._place_offered(
+                booking_id=first,
+                **self._about(first),
+                expires_at=now + offer_for,
+                actor="system:waiting-list",
+            )
+
+    # -- queries -----------------------------------------------------------------------
+
+    def places_taken(self, session_id: str) -> int:
+        return sum(1 for b in self.bookings.values() if b["session"] == session_id and b["status"] in HOLDING)
+
+    def _open_session(self, session_id: str) -> dict:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise NotFound("No such session.", "session")
+        if session["status"] == "cancelled":
+            raise Conflict("The session is cancelled.", "session")
+        return session
+
+    def _booking(self, booking_id: str) -> dict:
+        booking = self.bookings.get(booking_id)
+        if booking is None:
+            raise NotFound("No such booking.", "booking")
+        return booking
+
+    def _about(self, booking_id: str) -> dict:
+        booking = self.bookings[booking_id]
+        return {"session_id": booking["session"], "urn": booking["urn"]}
+
+    def _put_session(self, session: dict) -> None:
+        self.sessions[session["id"]] = {**session, "status": "scheduled", "sequence": 0}
+
+    def _changed(self, session_id: str, **values: object) -> None:
+        session = self.sessions[session_id]
+        session.update(values)
+        session["sequence"] += 1
+
+    # -- events --------------------------------------------------------------------------
+
+    @event("Described")
+    def _described(
+        self, title: str, description: str, audience: str, capacity: int | None, actor: str
+    ) -> None:
+        self.title, self.description, self.audience, self.capacity = title, description, audience, capacity
+
+    @event("SessionAdded")
+    def _session_added(self, session: dict, actor: str) -> None:
+        self._put_session(session)
+
+    @event("Rescheduled")
+    def _rescheduled(self, session_id: str, when: dict, actor: str) -> None:
+        self._changed(session_id, **when)
+
+    @event("VenueSet")
+    def _venue_set(
+        self, session_id: str, venue_status: str, venue: str | None, joining_link: str | None, actor: str
+    ) -> None:
+        self._changed(session_id, venue_status=venue_status, venue=venue, joining_link=joining_link)
+
+    @event("SessionCancelled")
+    def _session_cancelled(self, session_id: str, reason: str, actor: str) -> None:
+        self._changed(session_id, status="cancelled", cancelled_because=reason)
+
+    @event("Booked")
+    def _booked(
+        self,
+        booking_id: str,
+        session_id: str,
+        urn: str,
+        person: object,
+        email_key: str,
+        status: str,
+        actor: str,
+    ) -> None:
+        self.bookings[booking_id] = {
+            "id": booking_id,
+            "session": session_id,
+            "urn": urn,
+            "person": person,
+            "email_key": email_key,
+            "status": status,
+            "offer_expires_at": None,
+        }
+
+    @event("BookingCancelled")
+    def _booking_cancelled(self, booking_id: str, session_id: str, urn: str, actor: str) -> None:
+        self.bookings[booking_id]["status"] = "cancelled"
+
+    @event("PlaceOffered")
+    def _place_offered(
+        self, booking_id: str, session_id: str, urn: str, expires_at: dt.datetime, actor: str
+    ) -> None:
+        self.bookings[booking_id].update(status="offered", offer_expires_at=expires_at)
+
+    @event("OfferClaimed")
+    def _offer_claimed(self, booking_id: str, session_id: str, urn: str, actor: str) -> None:
+        self.bookings[booking_id].update(status="booked", offer_expires_at=None)
+
+    @event("OfferExpired")
+    def _offer_expired(self, booking_id: str, session_id: str, urn: str, actor: str) -> None:
+        self.bookings[booking_id].update(status="offer_expired", offer_expires_at=None)
+
+    @event("AttendanceRecorded")
+    def _attendance_recorded(
+        self, booking_id: str, session_id: str, urn: str, attended: bool, actor: str
+    ) -> None:
+        self.bookings[booking_id]["status"] = "attended" if attended else "absent"
+
+
+def check_when(when: dict) -> dict:
+    """A session's date and times, consistent with its date status."""
+    status = when.get("date_status", "confirmed")
+    if status not in DATE_STATUSES:
+        raise Invalid("Unknown date status.", {"date_status": [f"Must be one of {DATE_STATUSES}."]})
+    day, month = when.get("date"), when.get("month")
+    start, end = when.get("start"), when.get("end")
+    if status == "confirmed" and day is None:
+        raise Invalid("A confirmed session needs its date.", {"date": ["Give the date."]})
+    if status == "month" and not month:
+        raise Invalid("Say which month.", {"month": ["Give the month as YYYY-MM."]})
+    if (start is None) != (end is None):
+        raise Invalid("Give both start and end times, or neither.", {"end": ["Give both times."]})
+    if start is not None and end <= start:
+        raise Invalid("The session must end after it starts.", {"end": ["Must be after the start."]})
+    return {
+        "date_status": status,
+        "date": day if status == "confirmed" else None,
+        "month": month if status == "month" else None,
+        "start": start,
+        "end": end,
+    }
+
+
+class CatchUp(Aggregate):
+    """A catch-up meeting a school asks for: the lead proposes a time, the school confirms."""
+
+    @event("Requested")
+    def __init__(self, urn: str, note: str, actor: str) -> None:
+        self.urn = urn
+        self.note = note
+        self.proposal: dict | None = None
+        self.status = "requested"
+
+    def propose(self, day: dt.date, start: dt.time, end: dt.time, actor: str) -> None:
+        if self.status in ("confirmed", "declined"):
+            raise Conflict(f"The request is already {self.status}.", "status")
+        check_when({"date": day, "start": start, "end": end})
+        self._proposed(date=day, start=start, end=end, actor=actor)
+
+    def confirm(self, actor: str) -> None:
+        if self.status != "proposed":
+            raise Conflict("There is no proposed time to confirm.", "status")
+        self._confirmed(actor=actor)
+
+    def decline(self, reason: str, actor: str) -> None:
+        if self.status != "proposed":
+            raise Conflict("There is no proposed time to decline.", "status")
+        self._declined(reason=reason, actor=actor)
+
+    @event("Proposed")
+    def _proposed(self, date: dt.date, start: dt.time, end: dt.time, actor: str) -> None:
+        self.proposal = {
+            "date": date,
+            "start": start,
+            "end": end,
+            "sequence": (self.proposal or {"sequence": -1})["sequence"] + 1,
+        }
+        self.status = "proposed"
+
+    @event("Confirmed")
+    def _confirmed(self, actor: str) -> None:
+        self.status = "confirmed"
+
+    @event("Declined")
+    def _declined(self, reason: str, actor: str) -> None:
+        self.status = "declined"
