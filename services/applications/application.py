@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.applications.accreditation import AwardApplication, Deadline, Stage
 from services.applications.panels import Appraisal, Panel
-from services.applications.standing import PLEDGE_NEWS, PledgeStanding
+from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
 from shared.authority import Authority, Cycle
 from shared.clock import Clock
 from shared.envelope import IntegrationEvent
@@ -59,6 +59,17 @@ class Applications(PersonalDataApplication):
         kept = {k: v for k, v in news.payload.items() if k in KEPT}  # no personal data here
         standing.learn(news.type, news.position, kept, news.actor)
         return [standing]
+
+    def learn_attendance(self, news: IntegrationEvent) -> list[TrainingRecord]:
+        """CPD attendance, from the events service: evidence for staff training."""
+        p = news.payload
+        record = self._find(TrainingRecord.create_id(p["urn"])) or TrainingRecord(urn=p["urn"])
+        record.learn(p["booking"], p["title"], p["date"], p["attended"], news.position, news.actor)
+        return [record]
+
+    def training(self, urn: str) -> list[dict]:
+        record = self._find(TrainingRecord.create_id(urn))
+        return record.attended() if record else []
 
     # -- the school's commands ---------------------------------------------------------
 
@@ -273,6 +284,7 @@ class Applications(PersonalDataApplication):
             "extensions": a.extensions, "feedback": a.feedback, "visit": a.visit,
             "decision": a.decision, "award": a.award, "withdrawal": a.withdrawal,
             "missing": a.missing(), "next_submission": a.next_submission(),
+            "cpd_attended": self.training(a.urn),
             "deadline": self._deadline(a, a.next_submission()).day if a.next_submission() else None,
             "version": a.version,
         })

@@ -57,6 +57,10 @@ class ApplicationsService(ServiceBase, PersonalDataService):
         """Hourly, so a restart never misses a day; each award is marked once."""
         self.application.mark_renewals_due()
 
+    @integration_handler("events", "AttendanceRecorded")
+    def on_attendance_recorded(self, body: dict) -> None:
+        consume(self.application, body, self.application.learn_attendance)
+
     # -- one entry point per kind of caller ----------------------------------------
 
     def _run(self, rule: Rule, principal: dict, urn: str | None, method: str,

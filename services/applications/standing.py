@@ -70,3 +70,36 @@ class PledgeStanding(Aggregate):
         except ValueError:  # 29 February
             lapses = pledged.replace(year=pledged.year + lapse_years, day=28)
         return today < lapses
+
+
+class TrainingRecord(Aggregate):
+    """The school's CPD attendance as the events service reports it: evidence for
+    the staff-training criterion, learnt over the bus."""
+
+    @staticmethod
+    def create_id(urn: str) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"training/{urn}")
+
+    @event("Opened")
+    def __init__(self, urn: str) -> None:
+        self.urn = urn
+        self.sessions: dict[str, dict] = {}  # booking -> what was attended
+
+    def learn(self, booking: str, title: str, date: str | None, attended: bool, position: int,
+              actor: str) -> None:
+        known = self.sessions.get(booking)
+        if known is not None and known["position"] >= position:
+            return  # older news
+        self._learnt(booking=booking, title=title, date=date, attended=attended, position=position,
+                     actor=actor)
+
+    def attended(self) -> list[dict]:
+        kept = [s for s in self.sessions.values() if s["attended"]]
+        return sorted(({"title": s["title"], "date": s["date"]} for s in kept),
+                      key=lambda s: (s["date"] or "", s["title"]))
+
+    @event("Learnt")
+    def _learnt(self, booking: str, title: str, date: str | None, attended: bool, position: int,
+                actor: str) -> None:
+        self.sessions[booking] = {"title": title, "date": date, "attended": attended,
+                                  "position": position}

@@ -48,7 +48,8 @@ EVENTS = Contract("events", {
     CpdEvent.OfferClaimed: PublicEvent("PlaceBooked", 1, _booking),
     CpdEvent.OfferExpired: PublicEvent("OfferExpired", 1, _booking),
     CpdEvent.AttendanceRecorded: PublicEvent(
-        "AttendanceRecorded", 1, lambda e: {**_booking(e), "attended": e.attended}),
+        "AttendanceRecorded", 1, lambda e: jsonable({**_booking(e), "title": e.title, "date": e.date,
+                                                     "attended": e.attended})),
     CatchUp.Requested: PublicEvent(
         "CatchUpRequested", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn}),
     CatchUp.Proposed: PublicEvent(

@@ -118,8 +118,14 @@ class CpdEvent(Aggregate):
         booking = self._booking(booking_id)
         if booking["status"] not in ("booked", "attended", "absent"):
             raise Conflict("Only a booked place can be marked attended.", "booking")
+        session = self.sessions[booking["session"]]
         self._attendance_recorded(
-            booking_id=booking_id, **self._about(booking_id), attended=attended, actor=actor
+            booking_id=booking_id,
+            **self._about(booking_id),
+            title=self.title,
+            date=session["date"],
+            attended=attended,
+            actor=actor,
         )
 
     # -- schools' bookings -------------------------------------------------------------
@@ -297,7 +303,14 @@ class CpdEvent(Aggregate):
 
     @event("AttendanceRecorded")
     def _attendance_recorded(
-        self, booking_id: str, session_id: str, urn: str, attended: bool, actor: str
+        self,
+        booking_id: str,
+        session_id: str,
+        urn: str,
+        title: str,
+        date: dt.date | None,
+        attended: bool,
+        actor: str,
     ) -> None:
         self.bookings[booking_id]["status"] = "attended" if attended else "absent"
 
