@@ -242,12 +242,16 @@ class AwardApplication(Aggregate):
     def release_feedback(
         self, stage: str, criteria: dict[str, dict], summary: str, appraisal: str, actor: str
     ) -> None:
-        """Feedback per criterion (met / not yet met, with a comment) becomes visible."""
-        awaiting = {"draft": Stage.DRAFT_SUBMITTED, "final": Stage.VISITED}
-        if self.stage != awaiting.get(stage) and not (
-            stage == "final" and self.stage in (Stage.FINAL_SUBMITTED, Stage.VISIT_SCHEDULED)
+        """Feedback per criterion (met / not yet met, with a comment) becomes visible.
+
+        Draft feedback comes before the final submission; final feedback may come
+        with or after the decision (Coventry: by the start of Autumn 1)."""
+        if stage == "draft" and self.stage != Stage.DRAFT_SUBMITTED:
+            raise Conflict("There is no draft submission awaiting feedback.", "stage")
+        if stage == "final" and (
+            self.stage == Stage.WITHDRAWN or not any(s["stage"] == "final" for s in self.submissions)
         ):
-            raise Conflict(f"There is no {stage} submission awaiting feedback.", "stage")
+            raise Conflict("There is no final submission to give feedback on.", "stage")
         self._check_outcomes(criteria)
         self._feedback_released(
             urn=self.urn,
@@ -452,6 +456,7 @@ class AwardApplication(Aggregate):
                 "on": on,
                 "evidence": evidence,
                 "under_extension": under_extension,
+                "audit": audit,
                 "by": actor,
                 "version": len(self.submissions) + 1,
             }

@@ -159,7 +159,7 @@ class Applications(PersonalDataApplication):
         submitted = [s for s in application.submissions if s["stage"] == stage]
         if not submitted:
             raise Conflict(f"The school has not submitted its {stage} application.", "stage")
-        panel.assign(str(application.id), urn, actor)
+        panel.assign(str(application.id), urn, submitted[-1]["version"], actor)
         appraisal = Appraisal(panel=str(panel.id), application=str(application.id), urn=urn,
                               stage=stage, criteria=application.criteria, members=list(panel.members),
                               submission=submitted[-1]["version"], actor=actor)
@@ -189,7 +189,15 @@ class Applications(PersonalDataApplication):
         return self._change(urn, school_year, lambda a: a.schedule_visit(on, actor))
 
     def record_visit(self, actor: str, urn: str, school_year: str, attendees: list[str],
-                     notes: str) -> dict:
+                     notes: str, member: str | None = None) -> dict:
+        """By the lead, or by a member of the final panel who is clear to see the school."""
+        if member is not None:
+            try:
+                appraisal = self.appraisal(urn, school_year, "final")
+            except NotFound:
+                raise Forbidden("Only the lead or a member of the school's final panel records "
+                                "the visit.") from None
+            appraisal.require_clear(member)
         return self._change(urn, school_year, lambda a: a.record_visit(
             a.visit["on"] if a.visit else self.today(), attendees, notes, actor))
 
@@ -249,6 +257,7 @@ class Applications(PersonalDataApplication):
         submitted = next(s for s in application.submissions if s["version"] == appraisal.submission)
         view = self.view(application)
         view["evidence"] = [e for e in view["evidence"] if e["id"] in submitted["evidence"]]
+        view["audit"] = reveal(submitted["audit"])  # as submitted, not as edited since
         view["submission"] = submitted
         return view
 
@@ -369,11 +378,14 @@ class Applications(PersonalDataApplication):
         return panel
 
     def appraisal(self, urn: str, school_year: str, stage: str) -> Appraisal:
+        """The appraisal of the school's latest submission at that stage."""
         panel = self._panel(school_year, stage)
         application = self._get(urn, school_year)
-        appraisal = self._find(Appraisal.create_id(str(panel.id), str(application.id)))
-        if appraisal is None:
-            raise NotFound(f"The application is not assigned to the {stage} panel.", "urn")
+        submitted = [s["version"] for s in application.submissions if s["stage"] == stage]
+        appraisal = submitted and self._find(
+            Appraisal.create_id(str(panel.id), str(application.id), submitted[-1]))
+        if not appraisal:
+            raise NotFound(f"The school's latest {stage} submission is not assigned to the panel.", "urn")
         return appraisal
 
     def _save(self, *aggregates: Any) -> None:

@@ -35,6 +35,7 @@ class Panel(Aggregate):
         self.meets_on = meets_on
         self.members: dict[str, dict] = {}  # account -> {"name", "lived_experience"}
         self.assigned: dict[str, str] = {}  # application id -> urn
+        self.appraising: set[tuple[str, int]] = set()  # (application, submission version)
         self.convened = False
 
     def add_member(self, account: str, name: object, lived_experience: bool, actor: str) -> None:
@@ -57,10 +58,11 @@ class Panel(Aggregate):
         _check_composition(self.members, min_members, min_lived)
         self._convened(actor=actor)
 
-    def assign(self, application: str, urn: str, actor: str) -> None:
-        if application in self.assigned:
-            raise Conflict("That application is already assigned to this panel.", "application")
-        self._assigned(application=application, urn=urn, actor=actor)
+    def assign(self, application: str, urn: str, submission: int, actor: str) -> None:
+        """A submission comes to the panel once; a resubmission (further evidence) comes again."""
+        if (application, submission) in self.appraising:
+            raise Conflict("That submission is already assigned to this panel.", "application")
+        self._assigned(application=application, urn=urn, submission=submission, actor=actor)
 
     def is_member(self, account: str) -> bool:
         return account in self.members
@@ -78,8 +80,9 @@ class Panel(Aggregate):
         self.convened = True
 
     @event("ApplicationAssigned")
-    def _assigned(self, application: str, urn: str, actor: str) -> None:
+    def _assigned(self, application: str, urn: str, submission: int, actor: str) -> None:
         self.assigned[application] = urn
+        self.appraising.add((application, submission))
 
 
 def _check_composition(members: dict[str, dict], min_members: int, min_lived: int) -> None:
@@ -95,8 +98,8 @@ class Appraisal(Aggregate):
     """One panel's appraisal of one application at one stage."""
 
     @staticmethod
-    def create_id(panel: str, application: str, **_: object) -> uuid.UUID:
-        return uuid.uuid5(_NAMESPACE, f"appraisal/{panel}/{application}")
+    def create_id(panel: str, application: str, submission: int, **_: object) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"appraisal/{panel}/{application}/{submission}")
 
     @event("Opened")
     def __init__(self, panel: str, application: str, urn: str, stage: str, criteria: list[str],
@@ -117,6 +120,7 @@ class Appraisal(Aggregate):
 
     def declare(self, member: str, conflicted: bool, interests: str, actor: str) -> None:
         """Before seeing anything, each member declares any tie to the school."""
+        self._require_open()
         self._require_member(member)
         if member in self.declarations:
             raise Conflict("You have already declared your interests for this application.",
@@ -172,8 +176,10 @@ class Appraisal(Aggregate):
                     "comment"):
                 raise Invalid("Each criterion needs met or not yet met, with a comment.",
                               {f"criteria.{code}": ["Give an outcome and a comment."]})
-        for member in members:
-            self.require_clear(member)
+        unclear = [m for m in members if m not in self.members or not self.may_see(m)]
+        if unclear:
+            raise Invalid("Only members who declared and are not conflicted can agree the outcome.",
+                          {"members": [f"Not eligible: {', '.join(sorted(unclear))}."]})
         if not members:
             raise Invalid("Name the members who took the decision.", {"members": ["At least one."]})
         self._consolidated(criteria=criteria, overall=overall, members=sorted(members), actor=actor)

@@ -161,8 +161,10 @@ class ApplicationsService(ServiceBase, PersonalDataService):
 
     @rpc
     def record_visit(self, principal: dict, urn: str, year: str, data: dict) -> dict:
-        return self._run(LEAD | PANEL_MEMBERS, principal, urn, "record_visit", schemas.VisitRecord(),
-                         data, urn, year)
+        who = require(LEAD | PANEL_MEMBERS, principal)
+        member = None if who.has("lead") else who.account
+        values = load(schemas.VisitRecord(), data)
+        return jsonable(self.application.record_visit(who.actor, urn, year, member=member, **values))
 
     @rpc
     def decide(self, principal: dict, urn: str, year: str, data: dict) -> dict:

@@ -1,0 +1,360 @@
+"""Panels and appraisals in memory: composition, declarations before access, judgements,
+the agreed outcome and who agreed it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from eventsourcing.domain import Aggregate
+
+from services.applications.panels import OVERALL, Appraisal, Panel
+from shared.errors import Conflict, DomainError, Forbidden, Invalid
+
+CRITERIA = ["learn-1", "learn-2", "embed-3", "embed-4", "embed-5", "share-6", "share-7", "share-8"]
+MEMBERS = ["amy", "ben", "cat"]
+
+
+def panel(*members: tuple[str, bool]) -> Panel:
+    p = Panel(school_year="2026-27", stage="draft", meets_on=dt.date(2027, 4, 20), actor="lead")
+    for account, lived in members:
+        p.add_member(account, None, lived, "lead")
+    return p
+
+
+def appraisal(members: list[str] = MEMBERS) -> Appraisal:
+    return Appraisal(panel="panel-1", application="application-1", urn="103712", stage="draft",
+                     criteria=CRITERIA, members=members, submission=1, actor="lead")
+
+
+def all_met(comment: str = "Evidenced.") -> dict[str, dict]:
+    return {code: {"outcome": "met", "comment": comment} for code in CRITERIA}
+
+
+def judge_all(a: Appraisal, member: str, outcome: str = "met") -> None:
+    for code in CRITERIA:
+        a.judge(member, code, outcome, f"{member} on {code}", f"account:{member}")
+
+
+@contextmanager
+def refused(kind: type[DomainError], field: str | None, aggregate: Aggregate) -> Iterator[
+        pytest.ExceptionInfo]:
+    """The command raises exactly ``kind`` naming ``field``, and changes nothing."""
+    version = aggregate.version
+    with pytest.raises(kind) as caught:
+        yield caught
+    assert type(caught.value) is kind
+    assert caught.value.field == field
+    assert aggregate.version == version
+
+
+# -- panels ------------------------------------------------------------------------------
+
+
+def test_one_panel_per_cycle_and_stage() -> None:
+    assert Panel.create_id("2026-27", "draft") == Panel.create_id("2026-27", "draft")
+    assert Panel.create_id("2026-27", "draft") != Panel.create_id("2026-27", "final")
+    assert Panel.create_id("2026-27", "draft") != Panel.create_id("2027-28", "draft")
+
+
+def test_members_are_added_once() -> None:
+    p = panel(("amy", True))
+    assert p.is_member("amy") and not p.is_member("ben")
+    assert p.members == {"amy": {"name": None, "lived_experience": True}}
+    with refused(Conflict, "account", p):
+        p.add_member("amy", None, False, "lead")
+
+
+def test_three_members_one_with_lived_experience_may_convene() -> None:
+    p = panel(("amy", True), ("ben", False), ("cat", False))
+    p.convene(3, 1, "lead")
+    assert p.convened is True
+    assert [(type(e).__name__, e.actor) for e in p.collect_events()][-1] == ("Convened", "lead")
+
+
+@pytest.mark.parametrize("members", [
+    [("amy", True), ("ben", False)],  # too few
+    [("amy", False), ("ben", False), ("cat", False)],  # nobody with lived experience
+    [],
+])
+def test_the_default_rule_refuses_to_convene(members: list[tuple[str, bool]]) -> None:
+    p = panel(*members)
+    with refused(Conflict, "members", p) as caught:
+        p.convene(3, 1, "lead")
+    lived = sum(1 for _, has in members if has)
+    assert caught.value.message == (
+        "A panel needs at least 3 members, at least 1 of them with lived experience of seeking "
+        f"sanctuary; it has {len(members)}, {lived} with lived experience.")
+    assert p.convened is False
+
+
+@pytest.mark.parametrize(("members", "allowed"), [
+    ([("a", True), ("b", True), ("c", False), ("d", False)], True),
+    ([("a", True), ("b", True), ("c", True), ("d", True), ("e", False)], True),
+    ([("a", True), ("b", False), ("c", False), ("d", False)], False),  # only one lived
+    ([("a", True), ("b", True), ("c", False)], False),  # only three
+])
+def test_a_stricter_rule_of_four_with_two(members: list[tuple[str, bool]], allowed: bool) -> None:
+    p = panel(*members)
+    if allowed:
+        p.convene(4, 2, "lead")
+        assert p.convened
+    else:
+        with refused(Conflict, "members", p):
+            p.convene(4, 2, "lead")
+
+
+def test_a_panel_convenes_once() -> None:
+    p = panel(("amy", True), ("ben", False), ("cat", False))
+    p.convene(3, 1, "lead")
+    with refused(Conflict, "panel", p):
+        p.convene(3, 1, "lead")
+
+
+def test_before_convening_any_member_may_be_removed() -> None:
+    p = panel(("amy", True), ("ben", False))
+    p.remove_member("amy", 3, 1, "lead")
+    assert list(p.members) == ["ben"]
+    with refused(Conflict, "account", p):
+        p.remove_member("amy", 3, 1, "lead")
+
+
+def test_after_convening_a_removal_may_not_break_the_rule() -> None:
+    p = panel(("amy", True), ("ben", False), ("cat", False), ("dan", False))
+    p.convene(3, 1, "lead")
+    with refused(Conflict, "members", p):
+        p.remove_member("amy", 3, 1, "lead")  # the only member with lived experience
+    p.remove_member("dan", 3, 1, "lead")
+    assert sorted(p.members) == ["amy", "ben", "cat"]
+    with refused(Conflict, "members", p):
+        p.remove_member("ben", 3, 1, "lead")  # would leave two
+    with refused(Conflict, "account", p):
+        p.remove_member("zed", 3, 1, "lead")
+
+
+def test_after_convening_a_stricter_rule_protects_its_second_lived_member() -> None:
+    p = panel(("a", True), ("b", True), ("c", False), ("d", False), ("e", False))
+    p.convene(4, 2, "lead")
+    with refused(Conflict, "members", p):
+        p.remove_member("b", 4, 2, "lead")
+    p.remove_member("e", 4, 2, "lead")
+    assert sorted(p.members) == ["a", "b", "c", "d"]
+
+
+def test_a_submission_is_assigned_once_and_a_resubmission_again() -> None:
+    p = panel(("amy", True), ("ben", False), ("cat", False))
+    p.assign("application-1", "103712", 2, "lead")
+    assert p.assigned == {"application-1": "103712"}
+    with refused(Conflict, "application", p):
+        p.assign("application-1", "103712", 2, "lead")
+    p.assign("application-1", "103712", 3, "lead")  # further evidence, resubmitted
+    assert p.appraising == {("application-1", 2), ("application-1", 3)}
+
+
+# -- appraisals: declaring before seeing -----------------------------------------------------
+
+
+def test_one_appraisal_per_panel_application_and_submission() -> None:
+    one = Appraisal.create_id("p", "a", 1)
+    assert one == Appraisal.create_id("p", "a", 1)
+    assert one not in {Appraisal.create_id("p", "b", 1), Appraisal.create_id("q", "a", 1),
+                       Appraisal.create_id("p", "a", 2)}
+
+
+def test_a_non_member_is_forbidden_everything() -> None:
+    a = appraisal()
+    for command in (
+        lambda: a.declare("zed", False, "", "account:zed"),
+        lambda: a.require_clear("zed"),
+        lambda: a.judge("zed", "learn-1", "met", "Fine", "account:zed"),
+        lambda: a.note("zed", "Strong", "", "", "account:zed"),
+    ):
+        with refused(Forbidden, None, a):
+            command()
+    assert a.may_see("zed") is False
+
+
+def test_reading_or_judging_before_declaring_is_forbidden() -> None:
+    a = appraisal()
+    assert a.may_see("amy") is False
+    with refused(Forbidden, None, a) as caught:
+        a.require_clear("amy")
+    assert "Declare" in caught.value.message
+    with refused(Forbidden, None, a):
+        a.judge("amy", "learn-1", "met", "Fine", "account:amy")
+    with refused(Forbidden, None, a):
+        a.note("amy", "Strong", "", "", "account:amy")
+
+
+def test_a_clear_member_may_read_and_judge() -> None:
+    a = appraisal()
+    a.declare("amy", False, "", "account:amy")
+    assert a.declarations == {"amy": {"conflicted": False, "interests": ""}}
+    assert a.may_see("amy") is True
+    a.require_clear("amy")
+    a.judge("amy", "learn-1", "not_yet_met", "Only the head has trained.", "account:amy")
+    a.judge("amy", "learn-1", "met", "The INSET log shows everyone.", "account:amy")  # changed her mind
+    assert a.judgements == {
+        "amy": {"learn-1": {"outcome": "met", "comment": "The INSET log shows everyone."}}}
+    a.note("amy", "Pupil voice", "More subjects", "Who leads Refugee Week?", "account:amy")
+    assert a.notes["amy"] == {"strengths": "Pupil voice", "improvements": "More subjects",
+                              "questions": "Who leads Refugee Week?"}
+    assert [e.actor for e in a.collect_events()][1:] == ["account:amy"] * 4
+
+
+def test_a_conflicted_member_is_excluded() -> None:
+    a = appraisal()
+    a.declare("cat", True, "Governor at the school", "account:cat")
+    assert a.declarations["cat"] == {"conflicted": True, "interests": "Governor at the school"}
+    assert a.may_see("cat") is False
+    with refused(Forbidden, None, a) as caught:
+        a.require_clear("cat")
+    assert "conflict of interest" in caught.value.message
+    with refused(Forbidden, None, a):
+        a.judge("cat", "learn-1", "met", "Fine", "account:cat")
+    with refused(Forbidden, None, a):
+        a.note("cat", "Strong", "", "", "account:cat")
+
+
+def test_a_conflict_must_say_what_the_interests_are() -> None:
+    a = appraisal()
+    with refused(Invalid, "interests", a) as caught:
+        a.declare("cat", True, "", "account:cat")
+    assert set(caught.value.fields) == {"interests"}
+    assert "cat" not in a.declarations
+
+
+def test_declaring_twice_is_a_conflict() -> None:
+    a = appraisal()
+    a.declare("amy", False, "", "account:amy")
+    with refused(Conflict, "declaration", a):
+        a.declare("amy", True, "Actually my niece attends", "account:amy")
+    assert a.declarations["amy"]["conflicted"] is False
+
+
+# -- judgements ----------------------------------------------------------------------------------
+
+
+def test_a_judgement_needs_a_known_criterion_an_outcome_and_a_comment() -> None:
+    a = appraisal()
+    a.declare("amy", False, "", "account:amy")
+    with refused(Invalid, "criterion", a):
+        a.judge("amy", "learn-9", "met", "Fine", "account:amy")
+    with refused(Invalid, "outcome", a):
+        a.judge("amy", "learn-1", "excellent", "Fine", "account:amy")
+    with refused(Invalid, "comment", a):
+        a.judge("amy", "learn-1", "met", "", "account:amy")
+    assert a.judgements == {}
+
+
+# -- consolidation -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ready() -> Appraisal:
+    """amy and ben are clear and have judged; cat is conflicted."""
+    a = appraisal()
+    a.declare("amy", False, "", "account:amy")
+    a.declare("ben", False, "", "account:ben")
+    a.declare("cat", True, "Parent at the school", "account:cat")
+    judge_all(a, "amy")
+    judge_all(a, "ben")
+    return a
+
+
+def test_the_agreed_outcome_names_its_members(ready: Appraisal) -> None:
+    criteria = {**all_met(), "share-8": {"outcome": "not_yet_met", "comment": "No local links yet."}}
+    ready.consolidate(criteria, "further_evidence", ["ben", "amy"], "lead")
+    assert ready.outcome == {"criteria": criteria, "overall": "further_evidence",
+                             "members": ["amy", "ben"], "by": "lead"}
+
+
+@pytest.mark.parametrize("overall", OVERALL)
+def test_each_overall_outcome_is_accepted(ready: Appraisal, overall: str) -> None:
+    ready.consolidate(all_met(), overall, ["amy"], "lead")
+    assert ready.outcome["overall"] == overall
+
+
+def test_an_unknown_overall_outcome_is_invalid(ready: Appraisal) -> None:
+    with refused(Invalid, "overall", ready):
+        ready.consolidate(all_met(), "awarded", ["amy"], "lead")  # the decision's word, not the panel's
+
+
+def test_consolidation_needs_every_criterion(ready: Appraisal) -> None:
+    partial = all_met()
+    del partial["learn-2"]
+    with refused(Invalid, "criteria", ready) as caught:
+        ready.consolidate(partial, "award", ["amy", "ben"], "lead")
+    assert "learn-2" in caught.value.fields["criteria"][0]
+
+
+@pytest.mark.parametrize(("code", "judged"), [
+    ("embed-3", {"outcome": "met", "comment": ""}),
+    ("embed-3", {"outcome": "maybe", "comment": "Hmm"}),
+    ("learn-9", {"outcome": "met", "comment": "Unknown criterion"}),
+])
+def test_consolidation_needs_an_outcome_and_comment_per_known_criterion(
+        ready: Appraisal, code: str, judged: dict) -> None:
+    with refused(Invalid, f"criteria.{code}", ready):
+        ready.consolidate({**all_met(), code: judged}, "award", ["amy", "ben"], "lead")
+
+
+def test_consolidation_needs_members_who_are_clear(ready: Appraisal) -> None:
+    with refused(Forbidden, None, ready):
+        ready.consolidate(all_met(), "award", ["amy", "cat"], "lead")  # cat is conflicted
+    with refused(Forbidden, None, ready):
+        ready.consolidate(all_met(), "award", ["amy", "zed"], "lead")  # zed is not on the panel
+    b = appraisal()
+    b.declare("amy", False, "", "account:amy")
+    with refused(Forbidden, None, b):
+        b.consolidate(all_met(), "award", ["amy", "ben"], "lead")  # ben has not declared
+    with refused(Invalid, "members", ready):
+        ready.consolidate(all_met(), "award", [], "lead")
+    assert ready.outcome is None
+
+
+def test_nothing_changes_after_the_outcome_is_agreed(ready: Appraisal) -> None:
+    ready.consolidate(all_met(), "award", ["amy", "ben"], "lead")
+    with refused(Conflict, "appraisal", ready):
+        ready.judge("amy", "learn-1", "not_yet_met", "Second thoughts", "account:amy")
+    with refused(Conflict, "appraisal", ready):
+        ready.note("ben", "", "", "One more question", "account:ben")
+    with refused(Conflict, "appraisal", ready):
+        ready.consolidate(all_met(), "not_awarded", ["amy", "ben"], "lead")
+    assert ready.outcome["overall"] == "award"
+
+
+def test_no_declaration_after_the_outcome_is_agreed() -> None:
+    a = appraisal(["amy", "ben", "cat", "dan"])
+    for member in MEMBERS:
+        a.declare(member, False, "", f"account:{member}")
+    a.consolidate(all_met(), "award", MEMBERS, "lead")
+    version = a.version
+    try:
+        a.declare("dan", False, "", "account:dan")
+    except Conflict as refusal:
+        assert refusal.field == "appraisal"
+    assert a.version == version, "a declaration was recorded after the outcome was agreed"
+
+
+# -- who has not finished ----------------------------------------------------------------------------
+
+
+def test_outstanding_lists_who_has_not_finished() -> None:
+    a = appraisal()
+    assert a.outstanding() == MEMBERS  # nobody has declared
+    a.declare("cat", True, "Works with the head teacher", "account:cat")
+    assert a.outstanding() == ["amy", "ben"]  # a conflicted member has nothing more to do
+    a.declare("amy", False, "", "account:amy")
+    assert a.outstanding() == ["amy", "ben"]  # declared, not yet judged
+    judge_all(a, "amy")
+    assert a.outstanding() == ["ben"]
+    a.declare("ben", False, "", "account:ben")
+    for code in CRITERIA[:-1]:
+        a.judge("ben", code, "met", "Fine", "account:ben")
+    a.judge("ben", CRITERIA[0], "not_yet_met", "Rejudged", "account:ben")  # a second view of one
+    assert a.outstanding() == ["ben"]  # one criterion still unjudged
+    a.judge("ben", CRITERIA[-1], "met", "Fine", "account:ben")
+    assert a.outstanding() == []
