@@ -167,6 +167,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """How many days ahead people are reminded (each reminder goes once)."""
+
+    deadline_days: tuple[int, ...] = (14, 3)
+    cpd_days: tuple[int, ...] = (7, 1)
+
+
+@dataclass(frozen=True)
 class Authority:
     slug: str
     name: str
@@ -182,6 +190,7 @@ class Authority:
     cpd: tuple[CpdItem, ...]
     source: Path
     steps: tuple[Step, ...] = ()
+    reminders: Reminders = Reminders()
     telephone: str | None = None
     address: str | None = None
 
@@ -494,6 +503,13 @@ class _StepSchema(_Strict):
     details = fields.List(_text(), load_default=list)
 
 
+class _RemindersSchema(_Strict):
+    deadline_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=90)),
+                                load_default=lambda: [14, 3])
+    cpd_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=60)),
+                           load_default=lambda: [7, 1])
+
+
 class _FileSchema(_Strict):
     authority = fields.Nested(_AuthoritySchema, required=True)
     pledge = fields.Nested(_PledgeSchema, required=True)
@@ -506,6 +522,7 @@ class _FileSchema(_Strict):
     )
     cpd = fields.List(fields.Nested(_CpdSchema), load_default=list)
     steps = fields.List(fields.Nested(_StepSchema), load_default=list)
+    reminders = fields.Nested(_RemindersSchema, load_default=lambda: _RemindersSchema().load({}))
 
     @validates_schema
     def _cross_check(self, data: dict, **kwargs: Any) -> None:
@@ -607,6 +624,8 @@ def _build(data: dict, source: Path) -> Authority:
         criteria_sets=tuple(_criteria_set(item) for item in data["criteria_sets"]),
         cpd=tuple(CpdItem(**{**item, "dates": tuple(item["dates"])}) for item in data["cpd"]),
         steps=tuple(Step(**{**step, "details": tuple(step["details"])}) for step in data["steps"]),
+        reminders=Reminders(tuple(sorted(set(data["reminders"]["deadline_days"]), reverse=True)),
+                            tuple(sorted(set(data["reminders"]["cpd_days"]), reverse=True))),
         source=source,
     )
 

@@ -11,8 +11,8 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.events import calendar
 from services.events.programme import BOOKABLE, CatchUp, CpdEvent
+from shared import calendar
 from shared.authority import Authority, CpdItem
 from shared.clock import Clock
 from shared.errors import Conflict, Forbidden, NotFound
@@ -68,7 +68,8 @@ class Programme(PersonalDataApplication):
 
     def describe(self, actor: str, code: str, title: str, description: str, audience: str,
                  capacity: int | None) -> dict:
-        return self._change(code, lambda e: e.describe(title, description, audience, capacity, actor))
+        return self._change(code, lambda e: e.describe(title, description, audience, capacity, actor,
+                                                        self.clock.now(), self.offer_for))
 
     def add_session(self, actor: str, code: str, **when: Any) -> dict:
         session_id = f"{code}-{uuid.uuid4().hex[:8]}"
@@ -162,8 +163,9 @@ class Programme(PersonalDataApplication):
         record = []
         for event in (e for e in self.index.all() if isinstance(e, CpdEvent)):
             for booking in event.bookings.values():
-                if booking["urn"] == urn and booking["status"] in ("attended", "booked"):
-                    session = event.sessions[booking["session"]]
+                session = event.sessions[booking["session"]]
+                if (booking["urn"] == urn and booking["status"] in ("attended", "booked")
+                        and session["status"] != "cancelled"):
                     record.append({"code": event.code, "title": event.title, "date": session["date"],
                                    "person": reveal(booking["person"]), "status": booking["status"]})
         return sorted(record, key=lambda r: (r["date"] or dt.date.max, r["title"]))
@@ -174,6 +176,9 @@ class Programme(PersonalDataApplication):
         session = event.sessions[booking["session"]]
         if not calendar.in_calendar(session):
             raise Conflict("The session's date is not confirmed yet.", "date")
+        if booking["status"] in ("waiting", "offered"):
+            raise Conflict("There is no place to put in a calendar yet: the booking is "
+                           f"{booking['status']}.", "booking")
         return calendar.booking_calendar(self._item(event), session, booking, self.authority.slug,
                                          self.authority.timezone, self.clock.now())
 

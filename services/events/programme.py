@@ -13,6 +13,7 @@ next person for a limited time; unclaimed, it moves on down the list.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 from eventsourcing.domain import Aggregate, event
@@ -25,7 +26,8 @@ KINDS = ("session", "series", "on_request", "run_by_others")
 BOOKABLE = ("session", "series")
 DATE_STATUSES = ("confirmed", "tbc", "month")
 VENUE_STATUSES = ("confirmed", "tbc", "online", "at_school")
-HOLDING = ("booked", "offered", "attended")  # bookings that take up a place
+HOLDING = ("booked", "offered", "attended")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")  # bookings that take up a place
 
 
 class CpdEvent(Aggregate):
@@ -60,7 +62,17 @@ class CpdEvent(Aggregate):
 
     # -- the lead's changes --------------------------------------------------------
 
-    def describe(self, title: str, description: str, audience: str, capacity: int | None, actor: str) -> None:
+    def describe(
+        self,
+        title: str,
+        description: str,
+        audience: str,
+        capacity: int | None,
+        actor: str,
+        now: dt.datetime,
+        offer_for: dt.timedelta,
+    ) -> None:
+        """Edit the details; places added by a larger capacity go to the waiting list first."""
         if capacity is not None:
             for session_id in self.sessions:
                 taken = self.places_taken(session_id)
@@ -72,6 +84,8 @@ class CpdEvent(Aggregate):
         self._described(
             title=title, description=description, audience=audience, capacity=capacity, actor=actor
         )
+        for session_id in self.sessions:
+            self._offer_next(session_id, now, offer_for)  # skips cancelled sessions
 
     def add_session(self, session_id: str, when: dict, actor: str) -> None:
         if self.kind not in ("series", "session", "on_request"):
@@ -172,6 +186,7 @@ class CpdEvent(Aggregate):
         booking = self._booking(booking_id)
         if booking["status"] != "offered":
             raise Conflict("There is no place on offer for this booking.", "booking")
+        self._open_session(booking["session"])
         if now >= booking["offer_expires_at"]:
             raise Conflict("The offer has expired; the place has gone to the next person.", "booking")
         self._offer_claimed(booking_id=booking_id, **self._about(booking_id), actor=actor)
@@ -324,7 +339,7 @@ def check_when(when: dict) -> dict:
     start, end = when.get("start"), when.get("end")
     if status == "confirmed" and day is None:
         raise Invalid("A confirmed session needs its date.", {"date": ["Give the date."]})
-    if status == "month" and not month:
+    if status == "month" and not (month and MONTH.match(month)):
         raise Invalid("Say which month.", {"month": ["Give the month as YYYY-MM."]})
     if (start is None) != (end is None):
         raise Invalid("Give both start and end times, or neither.", {"end": ["Give both times."]})
@@ -350,8 +365,8 @@ class CatchUp(Aggregate):
         self.status = "requested"
 
     def propose(self, day: dt.date, start: dt.time, end: dt.time, actor: str) -> None:
-        if self.status in ("confirmed", "declined"):
-            raise Conflict(f"The request is already {self.status}.", "status")
+        if self.status == "confirmed":
+            raise Conflict("The meeting is already confirmed.", "status")
         check_when({"date": day, "start": start, "end": end})
         self._proposed(date=day, start=start, end=end, actor=actor)
 

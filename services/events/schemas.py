@@ -13,7 +13,8 @@ URN = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="A
 class When(StrictSchema):
     date_status = fields.String(validate=validate.OneOf(DATE_STATUSES), load_default="confirmed")
     date = fields.Date(allow_none=True, load_default=None)
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-\d{2}$"), allow_none=True, load_default=None)
+    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month as YYYY-MM."),
+                          allow_none=True, load_default=None)
     start = fields.Time(allow_none=True, load_default=None, metadata={"description": "UK local time"})
     end = fields.Time(allow_none=True, load_default=None, metadata={"description": "UK local time"})
 
