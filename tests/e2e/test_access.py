@@ -218,13 +218,20 @@ def test_anonymous_is_refused_everything_but_the_public_routes(world: World) -> 
     document = world.lead.ok(world.lead.get("/openapi.json"))
     documented = {(method.upper(), path) for path, operations in document["paths"].items()
                   for method in operations if method != "parameters"}
-    public = {(c.method, c.request(world)[0]) for c in CALLS.values() if "anonymous" in c.allowed}
+    public = {(method.upper(), path) for path, operations in document["paths"].items()
+              for method, op in operations.items() if method != "parameters" and op["security"] == []}
     assert public == {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/auth/sign-in-link"),
-                      ("POST", "/auth/session")}
+                      ("POST", "/auth/session"), ("GET", "/programme"), ("GET", "/programme.ics"),
+                      ("GET", "/programme/{code}")}  # the CPD programme is published
+    assert {(c.method, c.request(world)[0]) for c in CALLS.values() if "anonymous" in c.allowed} <= public
     anonymous = Api(world.system, None)
     for method, path in sorted(documented - public):
         concrete = path.replace("{urn}", A).replace("{account_id}", world.subject.id) \
-            .replace("{token_id}", "0123456789abcdef")
+            .replace("{token_id}", "0123456789abcdef").replace("{year}", "2026-27") \
+            .replace("{stage}", "draft").replace("{code}", "network-meeting") \
+            .replace("{session_id}", "network-meeting-1").replace("{booking_id}", "0123456789ab") \
+            .replace("{evidence_id}", "0123456789ab").replace("{request_id}", "0" * 32)
+        assert "{" not in concrete, concrete
         response = anonymous.call(method, concrete, json={})
         assert response.status_code == 401, f"{method} {concrete}: {response.status_code} {response.text}"
         assert response.json()["message"].startswith("Sign in first: this is for ")

@@ -380,7 +380,7 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
         for code in CRITERIA:
             app.judge(member, URN, YEAR, "draft", code, "met", "Evidenced")
     assert app.appraisal_view(app.appraisal(URN, YEAR, "draft"))["outstanding"] == []
-    refused(app, Forbidden, None, lambda: app.agree_outcome(
+    refused(app, Invalid, "members", lambda: app.agree_outcome(
         LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "cat"]))
     agreed = app.agree_outcome(LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben"])
     assert agreed["outcome"]["members"] == ["amy", "ben"]

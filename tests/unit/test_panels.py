@@ -302,13 +302,13 @@ def test_consolidation_needs_an_outcome_and_comment_per_known_criterion(
 
 
 def test_consolidation_needs_members_who_are_clear(ready: Appraisal) -> None:
-    with refused(Forbidden, None, ready):
+    with refused(Invalid, "members", ready):
         ready.consolidate(all_met(), "award", ["amy", "cat"], "lead")  # cat is conflicted
-    with refused(Forbidden, None, ready):
+    with refused(Invalid, "members", ready):
         ready.consolidate(all_met(), "award", ["amy", "zed"], "lead")  # zed is not on the panel
     b = appraisal()
     b.declare("amy", False, "", "account:amy")
-    with refused(Forbidden, None, b):
+    with refused(Invalid, "members", b):
         b.consolidate(all_met(), "award", ["amy", "ben"], "lead")  # ben has not declared
     with refused(Invalid, "members", ready):
         ready.consolidate(all_met(), "award", [], "lead")
