@@ -20,6 +20,7 @@ SERVICES = {
     "accounts": "services.accounts.service:AccountsService",
     "pledges": "services.pledges.service:PledgesService",
     "events": "services.events.service:EventsService",
+    "notifications": "services.notifications.service:NotificationsService",
     "applications": "services.applications.service:ApplicationsService",
     "gateway": "services.gateway.service:GatewayService",
 }

@@ -15,7 +15,8 @@ import requests
 from shared.config import Settings
 from shared.mail import SmtpSettings
 
-ORDER = ("accounts", "pledges", "applications", "events", "gateway")  # the gateway last: it answers health
+# the gateway last: it answers health
+ORDER = ("accounts", "pledges", "applications", "events", "notifications", "gateway")
 SINK = "mail-sink"
 
 

@@ -3,3 +3,4 @@ CREATE DATABASE accounts;
 CREATE DATABASE pledges;
 CREATE DATABASE applications;
 CREATE DATABASE events;
+CREATE DATABASE notifications;

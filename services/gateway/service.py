@@ -20,6 +20,7 @@ from services.gateway.application_routes import ApplicationRoutes
 from services.gateway.event_routes import EventRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.routes import ROUTES, json_response, route
+from services.notifications import schemas as notes
 from services.pledges import schemas as school
 from shared.access import ANY_COORDINATOR as COORDINATORS
 from shared.access import LEAD, OPERATOR, PUBLIC, SCHOOL_STAFF, SIGNED_IN
@@ -28,8 +29,8 @@ from shared.metrics import exposition
 from shared.runtime import settings_of
 from shared.subject_access import subjects_of
 
-SERVICES = ("accounts", "pledges", "applications", "events")
-PERSONAL_DATA_SERVICES = ("accounts", "pledges", "applications", "events")
+SERVICES = ("accounts", "pledges", "applications", "events", "notifications")
+PERSONAL_DATA_SERVICES = SERVICES
 HEALTH_TIMEOUT = 2.0
 SESSION_COOKIE = "sanctuary_session"
 
@@ -40,6 +41,7 @@ class GatewayService(ApplicationRoutes, EventRoutes):
     pledges = RpcProxy("pledges")
     applications = RpcProxy("applications")
     events = RpcProxy("events")
+    notifications = RpcProxy("notifications")
     config = Config()
 
     def _call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
@@ -235,6 +237,11 @@ class GatewayService(ApplicationRoutes, EventRoutes):
             return {"reachable": True, **self._call(name, "health", timeout=HEALTH_TIMEOUT)}
         except eventlet.Timeout:
             return {"reachable": False, "error": "did not answer in time"}
+
+    @route("GET", "/notifications", "The delivery log: what was sent to whom, when, and what failed",
+           "system", allow=LEAD, query=notes.LogQuery, response=notes.DeliveryLog, errors=(401, 403))
+    def delivery_log(self, request: Any) -> dict:
+        return self._call("notifications", "delivery_log", request.principal, request.data_in)
 
     @route("GET", "/metrics", "The gateway's Prometheus metrics", "system", allow=OPERATOR | LEAD,
            errors=(401, 403))

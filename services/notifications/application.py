@@ -1,0 +1,345 @@
+"""The notifications application: who is told what, when, exactly once in effect.
+
+Policies learn from other services' events (schools and coordinators,
+applications, CPD sessions and bookings) and turn milestones into
+notifications; reminders are computed from what is known and the clock; the
+sender hands due notifications to the SMTP server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.notifications import messages as m
+from services.notifications.delivery import CLAIM_TIMEOUT, Notification
+from services.notifications.directory import Entry
+from shared import calendar
+from shared.authority import Authority
+from shared.clock import Clock
+from shared.envelope import IntegrationEvent
+from shared.faults import crash_point
+from shared.mail import Attachment, Email, Mailer, MailError, make_message_id, valid_address
+from shared.personal import ERASED, Personal, PersonalDataApplication, reveal, subject_for_email
+from shared.projection import AggregateProjection
+
+log = logging.getLogger(__name__)
+Policy = Callable[["Notifications", IntegrationEvent], list]
+
+
+class Notifications(PersonalDataApplication):
+    name = "notifications"
+
+    def __init__(
+        self,
+        env: dict | None = None,
+        *,
+        authority: Authority,
+        mail_from: str,
+        mail_domain: str,
+        clock: Clock | None = None,
+        claim_timeout: dt.timedelta = CLAIM_TIMEOUT,
+    ) -> None:
+        super().__init__(env)
+        self.claim_timeout = claim_timeout
+        self.authority = authority
+        self.mail_from = mail_from
+        self.mail_domain = mail_domain
+        self.clock = clock or Clock()
+        self.index = AggregateProjection(self)
+
+    # -- reacting to other services' events ------------------------------------------------
+
+    def react(self, news: IntegrationEvent) -> list:
+        """The aggregates one event changes or creates (saved by the caller, with tracking)."""
+        policy = POLICIES.get((news.origin, news.type))
+        return policy(self, news) if policy else []
+
+    def entry(self, kind: str, key: str) -> Entry:
+        try:
+            return self.repository.get(Entry.create_id(kind, key))
+        except AggregateNotFoundError:
+            return Entry(kind=kind, key=key)
+
+    def learn(self, kind: str, key: str, news: IntegrationEvent, **facts: Any) -> Entry:
+        entry = self.entry(kind, key)
+        entry.learn(facts, news.origin, news.position)
+        return entry
+
+    def intend(self, drafts: list[m.Draft], key: str, due_at: dt.datetime | None = None) -> list:
+        """New notifications for the drafts (each once per key and recipient); optional
+        ones to people who opted out are recorded as held back, not sent."""
+        created = []
+        for draft in drafts:
+            if not valid_address(draft.to_email):
+                log.warning("no valid address for %s (%s); not notified", draft.kind, key)
+                continue
+            note_key = f"{key}/{draft.kind}/{subject_for_email(draft.to_email)}"
+            if self._exists(Notification.create_id(note_key)):
+                continue
+            text, html = m.render(draft, self.authority)
+            subject = subject_for_email(draft.to_email)
+            message = {
+                "to": draft.to_email,
+                "subject": draft.subject,
+                "text": text,
+                "html": html,
+                "message_id": make_message_id(note_key, self.mail_domain),
+                "attachments": [{**a, "data": _text(a["data"])} for a in draft.attachments],
+            }
+            note = Notification(
+                key=note_key,
+                kind=draft.kind,
+                recipient=subject,
+                message=Personal(subject, message, label="notification"),
+                reason=draft.reason,
+                optional=draft.optional,
+                due_at=due_at or self.clock.now(),
+                actor="system:notifications",
+            )
+            created.append(note)
+        return created
+
+    # -- reminders ---------------------------------------------------------------------------
+
+    def remind(self) -> int:
+        """Create the reminders now due; each has a key of its own, so it goes once."""
+        today = self.clock.today(self.authority.timezone)
+        notes = self._deadline_reminders(today) + self._cpd_reminders(today)
+        saved = 0
+        for note in notes:
+            try:
+                self.save(note)
+                saved += 1
+            except IntegrityError:  # another instance made it at the same moment
+                pass
+        return saved
+
+    def _deadline_reminders(self, today: dt.date) -> list:
+        drafts = []
+        for app in self._entries("application"):
+            if app.get("withdrawn") or app.get("decided"):
+                continue
+            cycle = next((c for c in self.authority.cycles if c.school_year == app.get("school_year")), None)
+            school = self._school(app.get("urn"))
+            if cycle is None or school is None:
+                continue
+            for stage in cycle.stages:
+                if app.get(f"submitted_{stage}") or (
+                    stage == "final" and cycle.has_draft and not app.get("submitted_draft")
+                ):
+                    continue
+                deadline = _date(app.get(f"extension_{stage}")) or (
+                    cycle.draft_deadline if stage == "draft" else cycle.final_deadline
+                )
+                days = _imminent(self.authority.reminders.deadline_days, deadline, today)
+                if days is not None:
+                    name, email = school
+                    draft = m.deadline_reminder(
+                        name, app.get("school_name", ""), email, stage, deadline, (deadline - today).days
+                    )
+                    drafts += self.intend([draft], f"reminder/{app.key}/{stage}/{deadline}/{days}")
+        return drafts
+
+    def _cpd_reminders(self, today: dt.date) -> list:
+        notes = []
+        for booking in self._entries("booking"):
+            session = self._session(booking.get("session"))
+            person = reveal(booking.get("person"))
+            if booking.get("status") != "booked" or not session or not isinstance(person, dict):
+                continue
+            day = _date(session.get("date"))
+            if session.get("status") == "cancelled" or session.get("date_status") != "confirmed" or not day:
+                continue
+            days = _imminent(self.authority.reminders.cpd_days, day - dt.timedelta(days=1), today)
+            if days is not None and today < day:
+                draft = m.cpd_reminder(person["name"], person["email"], session, (day - today).days)
+                notes += self.intend([draft], f"reminder/{booking.key}/{day}/{days}")
+        return notes
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send_due(self, mailer: Mailer) -> dict[str, int]:
+        """Send every notification now due; returns counts by what happened."""
+        now, counts = self.clock.now(), {"sent": 0, "failed": 0, "retrying": 0}
+        due = [n for n in self.index.all() if isinstance(n, Notification) and n.due(now, self.claim_timeout)]
+        for seen in due:
+            note = self.repository.get(seen.id)
+            if not note.due(now, self.claim_timeout):
+                continue
+            message = reveal(note.message)
+            if message == ERASED:
+                note.suppress("the person's data was erased", "system:sender")
+                self.save(note)
+                continue
+            crash_point("notifications.before_claim")
+            note.claim(now, self.claim_timeout)
+            try:
+                self.save(note)  # the claim: two senders cannot both take it
+            except IntegrityError:
+                continue
+            crash_point("notifications.before_send")
+            outcome = self._send(mailer, note, message)
+            counts[outcome] += 1
+        return counts
+
+    def _send(self, mailer: Mailer, note: Notification, message: dict) -> str:
+        try:
+            mailer.send(self._email(message))
+            crash_point("notifications.after_send")
+        except MailError as error:
+            note.failed(self.clock.now(), str(error), error.permanent)
+            self.save(note)
+            return "failed" if note.status == "failed" else "retrying"
+        note.sent(self.clock.now())
+        self.save(note)
+        return "sent"
+
+    def _email(self, message: dict) -> Email:
+        return Email(
+            to=(message["to"],),
+            subject=message["subject"],
+            text=message["text"],
+            html=message["html"],
+            sender=self.mail_from,
+            reply_to=self.authority.contact_email,
+            message_id=message["message_id"],
+            headers={"Auto-Submitted": "auto-generated"},
+            attachments=tuple(
+                Attachment(a["filename"], a["content_type"], a["data"].encode())
+                for a in message["attachments"]
+            ),
+        )
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def delivery_log(self, status: str | None = None, kind: str | None = None) -> list[dict]:
+        notes = [
+            n
+            for n in self.index.all()
+            if isinstance(n, Notification)
+            and (status is None or n.status == status)
+            and (kind is None or n.kind == kind)
+        ]
+        return [self.view(n) for n in sorted(notes, key=lambda n: n.created_on, reverse=True)]
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for note in (n for n in self.index.all() if isinstance(n, Notification)):
+            counts[note.status] = counts.get(note.status, 0) + 1
+        return counts
+
+    def view(self, n: Notification) -> dict:
+        message = reveal(n.message)
+        erased = message == ERASED
+        return {
+            "id": str(n.id),
+            "key": n.key,
+            "kind": n.kind,
+            "status": n.status,
+            "to": ERASED if erased else message["to"],
+            "subject": ERASED if erased else message["subject"],
+            "reason": n.reason,
+            "optional": n.optional,
+            "created_at": n.created_on,
+            "sent_at": n.sent_at,
+            "attempts": n.attempts,
+            "next_attempt_at": n.next_attempt_at if n.status == "pending" else None,
+        }
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _exists(self, aggregate_id: Any) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+            return True
+        except AggregateNotFoundError:
+            return False
+
+    def _entries(self, kind: str) -> list[Entry]:
+        return [e for e in self.index.all() if isinstance(e, Entry) and e.kind == kind]
+
+    def _school(self, urn: str | None) -> tuple[str, str] | None:
+        """The coordinator's name and address, if known (and not erased)."""
+        if urn is None:
+            return None
+        contact = reveal(self.entry("school", urn).get("coordinator"))
+        if not isinstance(contact, dict) or not contact.get("email"):
+            return None
+        return contact.get("name", "colleague"), contact["email"]
+
+    def _session(self, session_id: str | None) -> dict | None:
+        if session_id is None:
+            return None
+        entry = self.entry("session", session_id)
+        return (
+            {**entry.facts, "id": session_id, "place": calendar_location(entry.facts)}
+            if entry.facts
+            else None
+        )
+
+    def session_calendar(self, session: dict, booked: bool) -> bytes | None:
+        if not (session.get("date_status") == "confirmed" and session.get("date")):
+            return None
+        item = {"title": session.get("title", ""), "description": "", "runs_by": session.get("runs_by", "")}
+        as_session = {
+            **session,
+            "date": _date(session["date"]),
+            "start": _time(session.get("start")),
+            "end": _time(session.get("end")),
+            "sequence": session.get("sequence", 0),
+            "status": session.get("status", "scheduled"),
+        }
+        if as_session["start"] is None:
+            as_session["end"] = None
+        cal = calendar.calendar("CANCEL" if as_session["status"] == "cancelled" else "PUBLISH", item["title"])
+        cal.add_component(
+            calendar.vevent(
+                item,
+                as_session,
+                self.authority.slug,
+                self.authority.timezone,
+                self.clock.now(),
+                show_link=booked,
+            )
+        )
+        cal.add_missing_timezones()
+        return cal.to_ical()
+
+
+def calendar_location(session: dict) -> str:
+    return {"online": "online", "tbc": "venue to be confirmed", "at_school": "at the school"}.get(
+        session.get("venue_status", ""), session.get("venue") or "venue to be confirmed"
+    )
+
+
+def _imminent(days_ahead: tuple[int, ...], deadline: dt.date | None, today: dt.date) -> int | None:
+    """The nearest reminder now due for a deadline (one email, not a burst after downtime)."""
+    if deadline is None or today > deadline:
+        return None
+    due = [d for d in days_ahead if deadline - dt.timedelta(days=d) <= today]
+    return min(due) if due else None
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _time(value: Any) -> dt.time | None:
+    if value is None or isinstance(value, dt.time):
+        return value
+    return dt.time.fromisoformat(str(value))
+
+
+def _text(data: Any) -> str:
+    return data.decode() if isinstance(data, bytes) else str(data)
+
+
+from services.notifications.policies import POLICIES  # noqa: E402  (policies use this module)

@@ -1,0 +1,306 @@
+"""Which public event tells whom what. Each policy learns what it needs into the
+directory and returns the notifications it intends, all saved together with
+the consumed position (so a redelivery changes nothing)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from services.notifications import messages as m
+from shared.envelope import IntegrationEvent
+from shared.personal import Personal, reveal, subject_for_email
+
+if TYPE_CHECKING:
+    from services.notifications.application import Notifications
+
+
+def _key(news: IntegrationEvent) -> str:
+    return f"{news.origin}:{news.position}"
+
+
+def _coordinator(app: Notifications, urn: str, draft: Any, *args: Any) -> list:
+    """A draft for the school's coordinator, if the service knows who that is."""
+    known = app._school(urn)
+    if known is None:
+        return []
+    name, email = known
+    school = app.entry("school", urn).get("name", "your school")
+    return [draft(name, school, email, *args)]
+
+
+# -- pledges ----------------------------------------------------------------------------------
+
+
+def school_registered(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    contact = p["coordinator"]
+    entry = app.learn(
+        "school",
+        p["urn"],
+        news,
+        name=p["name"],
+        coordinator=Personal(
+            subject_for_email(contact["email"]), contact, label=f"coordinator of {p['urn']}"
+        ),
+    )
+    draft = m.school_registered(contact["name"], p["name"], contact["email"], app.authority)
+    return [entry, *app.intend([draft], _key(news))]
+
+
+def coordinator_changed(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    contact = p["coordinator"]
+    return [
+        app.learn(
+            "school",
+            p["urn"],
+            news,
+            coordinator=Personal(
+                subject_for_email(contact["email"]), contact, label=f"coordinator of {p['urn']}"
+            ),
+        )
+    ]
+
+
+def newsletter(app: Notifications, news: IntegrationEvent) -> list:
+    return [app.learn("school", news.payload["urn"], news, newsletter=news.type == "NewsletterSubscribed")]
+
+
+def pledge_signed(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    school = app.entry("school", p["urn"]).get("name", "A school")
+    drafts = _coordinator(app, p["urn"], m.pledge_signed, p["signed_on"])
+    drafts.append(m.pledge_signed_lead(app.authority, school, p["signed_on"]))
+    return app.intend(drafts, _key(news))
+
+
+# -- applications ---------------------------------------------------------------------------
+
+
+def application_started(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    return [
+        app.learn(
+            "application",
+            p["application"],
+            news,
+            urn=p["urn"],
+            school_year=p["school_year"],
+            school_name=p["school_name"],
+        )
+    ]
+
+
+def submitted(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    stage = p["stage"]
+    entry = app.learn(
+        "application",
+        p["application"],
+        news,
+        urn=p["urn"],
+        school_year=p["school_year"],
+        **{f"submitted_{stage}": True},
+    )
+    school = app.entry("school", p["urn"]).get("name", "A school")
+    drafts = _coordinator(app, p["urn"], m.submitted, stage, p["on"])
+    drafts.append(m.submitted_lead(app.authority, school, stage, p["on"]))
+    return [entry, *app.intend(drafts, _key(news))]
+
+
+def extension_granted(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    entry = app.learn("application", p["application"], news, **{f"extension_{p['stage']}": p["until"]})
+    return [
+        entry,
+        *app.intend(_coordinator(app, p["urn"], m.extension_granted, p["stage"], p["until"]), _key(news)),
+    ]
+
+
+def feedback_released(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    return app.intend(_coordinator(app, p["urn"], m.feedback_released, p["stage"]), _key(news))
+
+
+def visit_scheduled(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    return app.intend(_coordinator(app, p["urn"], m.visit_scheduled, p["on"]), _key(news))
+
+
+def decided(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    final = p["outcome"] != "further_evidence"
+    entry = app.learn(
+        "application", p["application"], news, decided=final, **({} if final else {"submitted_final": False})
+    )
+    drafts = _coordinator(app, p["urn"], m.decision, p["outcome"], p.get("expires_on"), p.get("evidence_due"))
+    return [entry, *app.intend(drafts, _key(news))]
+
+
+def withdrawn(app: Notifications, news: IntegrationEvent) -> list:
+    return [app.learn("application", news.payload["application"], news, withdrawn=True)]
+
+
+def renewal_due(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    return app.intend(_coordinator(app, p["urn"], m.renewal_due, p["expires_on"]), _key(news))
+
+
+# -- CPD --------------------------------------------------------------------------------------
+
+SESSION_FIELDS = ("date_status", "date", "month", "start", "end", "venue_status", "venue")
+
+
+def programme_listed(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    return [
+        app.learn(
+            "session",
+            s["id"],
+            news,
+            title=p["title"],
+            code=p["code"],
+            sequence=0,
+            status="scheduled",
+            **{k: s.get(k) for k in SESSION_FIELDS},
+        )
+        for s in p["sessions"]
+    ]
+
+
+def session_scheduled(app: Notifications, news: IntegrationEvent) -> list:
+    s = news.payload["session"]
+    title = next(
+        (
+            e.get("title")
+            for e in app._entries("session")
+            if e.get("code") and s["id"].startswith(e.get("code") + "-")
+        ),
+        "CPD session",
+    )
+    entry = app.learn(
+        "session",
+        s["id"],
+        news,
+        title=title,
+        sequence=0,
+        status="scheduled",
+        **{k: s.get(k) for k in SESSION_FIELDS},
+    )
+    session = {**entry.facts, "place": "venue to be confirmed"}
+    drafts = [m.new_session(*contact, session) for contact in _newsletter_readers(app)]
+    return [entry, *app.intend(drafts, _key(news))]
+
+
+def session_changed(app: Notifications, news: IntegrationEvent) -> list:
+    """Rescheduled, venue confirmed or changed, cancelled: everyone booked is told, with
+    the calendar entry at its next SEQUENCE (the events service counts the same way)."""
+    p = news.payload
+    current = app.entry("session", p["session"])
+    facts: dict[str, Any] = {"sequence": current.get("sequence", 0) + 1}
+    if news.type == "SessionRescheduled":
+        facts.update({k: p["when"].get(k) for k in ("date_status", "date", "month", "start", "end")})
+        what = "new time"
+    elif news.type == "SessionCancelled":
+        facts.update(status="cancelled", cancelled_because=p.get("reason"))
+        what = "cancelled"
+    else:
+        facts.update(venue_status=p["venue_status"], venue=p.get("venue"))
+        what = "venue"
+    entry = app.learn("session", p["session"], news, **facts)
+    session = app._session(p["session"])
+    drafts = []
+    for person in _people_booked(app, p["session"]):
+        ics = app.session_calendar(session, booked=True)
+        if what == "cancelled":
+            drafts.append(
+                m.session_cancelled(person["name"], person["email"], session, p.get("reason", ""), ics)
+            )
+        else:
+            drafts.append(m.session_changed(person["name"], person["email"], session, what, ics))
+    return [entry, *app.intend(drafts, _key(news))]
+
+
+def place_booked(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    status = "booked" if news.type == "PlaceBooked" else "waiting"
+    facts: dict[str, Any] = {"session": p["session"], "urn": p["urn"], "status": status}
+    if p.get("person"):
+        facts["person"] = Personal(
+            subject_for_email(p["person"]["email"]),
+            p["person"],
+            label=f"booked on a CPD session for {p['urn']}",
+        )
+    entry = app.learn("booking", p["booking"], news, **facts)
+    person, session = reveal(entry.get("person")), app._session(p["session"])
+    if not isinstance(person, dict) or session is None:
+        return [entry]
+    if status == "booked":
+        draft = m.booked(person["name"], person["email"], session, app.session_calendar(session, True))
+    else:
+        draft = m.waiting(person["name"], person["email"], session)
+    return [entry, *app.intend([draft], _key(news))]
+
+
+def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
+    p = news.payload
+    status = {
+        "BookingCancelled": "cancelled",
+        "PlaceOffered": "offered",
+        "OfferExpired": "offer_expired",
+        "AttendanceRecorded": "attended",
+    }[news.type]
+    entry = app.learn("booking", p["booking"], news, status=status)
+    person, session = reveal(entry.get("person")), app._session(p["session"])
+    if news.type != "PlaceOffered" or not isinstance(person, dict) or session is None:
+        return [entry]
+    draft = m.place_offered(person["name"], person["email"], session, p["expires_at"])
+    return [entry, *app.intend([draft], _key(news))]
+
+
+def _people_booked(app: Notifications, session_id: str) -> list[dict]:
+    people = [
+        reveal(b.get("person"))
+        for b in app._entries("booking")
+        if b.get("session") == session_id and b.get("status") == "booked"
+    ]
+    return [p for p in people if isinstance(p, dict)]
+
+
+def _newsletter_readers(app: Notifications) -> list[tuple[str, str]]:
+    return [
+        known
+        for school in app._entries("school")
+        if school.get("newsletter") and (known := app._school(school.key)) is not None
+    ]
+
+
+POLICIES: dict[tuple[str, str], Any] = {
+    ("pledges", "SchoolRegistered"): school_registered,
+    ("pledges", "CoordinatorChanged"): coordinator_changed,
+    ("pledges", "NewsletterSubscribed"): newsletter,
+    ("pledges", "NewsletterUnsubscribed"): newsletter,
+    ("pledges", "PledgeSigned"): pledge_signed,
+    ("applications", "ApplicationStarted"): application_started,
+    ("applications", "DraftSubmitted"): submitted,
+    ("applications", "FinalSubmitted"): submitted,
+    ("applications", "ExtensionGranted"): extension_granted,
+    ("applications", "FeedbackReleased"): feedback_released,
+    ("applications", "VisitScheduled"): visit_scheduled,
+    ("applications", "Awarded"): decided,
+    ("applications", "DecisionRecorded"): decided,
+    ("applications", "ApplicationWithdrawn"): withdrawn,
+    ("applications", "RenewalDue"): renewal_due,
+    ("events", "ProgrammeListed"): programme_listed,
+    ("events", "SessionScheduled"): session_scheduled,
+    ("events", "SessionRescheduled"): session_changed,
+    ("events", "VenueConfirmed"): session_changed,
+    ("events", "VenueChanged"): session_changed,
+    ("events", "SessionCancelled"): session_changed,
+    ("events", "PlaceBooked"): place_booked,
+    ("events", "WaitingListJoined"): place_booked,
+    ("events", "BookingCancelled"): booking_changed,
+    ("events", "PlaceOffered"): booking_changed,
+    ("events", "OfferExpired"): booking_changed,
+    ("events", "AttendanceRecorded"): booking_changed,
+}

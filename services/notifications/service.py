@@ -1,0 +1,68 @@
+"""The notifications nameko service: listens to every milestone, sends email through
+real SMTP, reminds on schedule, and keeps a delivery log for the lead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+
+from nameko.timer import timer
+
+from services.notifications import schemas
+from services.notifications.application import Notifications
+from services.notifications.policies import POLICIES
+from shared.access import LEAD, require
+from shared.authority import Authority
+from shared.config import Settings
+from shared.consumer import consume, integration_handler
+from shared.mail import Mailer, SmtpSettings
+from shared.runtime import EventSourcedApp, ServiceBase, rpc
+from shared.schema import jsonable, load
+from shared.store import store_env
+from shared.subject_access import PersonalDataService
+
+
+def build(settings: Settings, authority: Authority) -> Notifications:
+    # a claim older than this is taken to have died with its sender (tests shorten it)
+    claim = dt.timedelta(seconds=float(os.environ.get("SANCTUARY_CLAIM_TIMEOUT_SECONDS", "300")))
+    app = Notifications(env=store_env("notifications", settings), authority=authority,
+                        mail_from=settings.mail_from, mail_domain=settings.mail_domain,
+                        claim_timeout=claim)
+    app.mailer = Mailer(SmtpSettings.from_env())
+    return app
+
+
+def _handler() -> Callable:
+    def react(self: NotificationsService, body: dict) -> None:
+        consume(self.application, body, self.application.react)
+
+    return react
+
+
+class NotificationsService(ServiceBase, PersonalDataService):
+    name = "notifications"
+    application = EventSourcedApp(build)
+
+    # one handler (and so one queue) per kind of news, as nameko's event handlers go
+    for _origin, _type in POLICIES:
+        locals()[f"on_{_origin}_{_type}"] = integration_handler(_origin, _type)(_handler())
+
+    @timer(interval=2)
+    def send_due(self) -> None:
+        self.application.send_due(self.application.mailer)
+
+    @timer(interval=60, eager=True)
+    def remind(self) -> None:
+        self.application.remind()
+
+    @rpc
+    def delivery_log(self, principal: dict, query: dict) -> dict:
+        require(LEAD, principal)
+        query = load(schemas.LogQuery(), query)
+        return jsonable({"items": self.application.delivery_log(**query),
+                         "counts": self.application.counts()})
+
+    @rpc
+    def health(self) -> dict:
+        return {**ServiceBase.health(self), "notifications": self.application.counts()}
