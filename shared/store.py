@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 )
 
 from shared.config import Settings
+from shared.errors import Conflict
 
 
 def store_env(service: str, settings: Settings) -> dict[str, str]:
@@ -75,6 +76,14 @@ class ServiceApplication(Application):
         super()._notify(recordings)
         for listener in list(self._listeners):
             listener()
+
+    def save_changes(self, *aggregates: Any) -> None:
+        """Save, turning a lost race (someone saved the same aggregate first) into a 409."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise Conflict("Someone else changed this at the same moment; reload and try again.",
+                           "version") from None
 
     def save_tracked(self, tracking: Tracking, *aggregates: Any) -> bool:
         """Save new events atomically with the consumed position.

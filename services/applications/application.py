@@ -163,14 +163,14 @@ class Applications(PersonalDataApplication):
         appraisal = Appraisal(panel=str(panel.id), application=str(application.id), urn=urn,
                               stage=stage, criteria=application.criteria, members=list(panel.members),
                               submission=submitted[-1]["version"], actor=actor)
-        self._save(panel, appraisal)
+        self.save_changes(panel, appraisal)
         return self.appraisal_view(appraisal)
 
     def agree_outcome(self, actor: str, urn: str, school_year: str, stage: str,
                       criteria: dict[str, dict], overall: str, members: list[str]) -> dict:
         appraisal = self.appraisal(urn, school_year, stage)
         appraisal.consolidate(criteria, overall, members, actor)
-        self._save(appraisal)
+        self.save_changes(appraisal)
         return self.appraisal_view(appraisal)
 
     def release_feedback(self, actor: str, urn: str, school_year: str, stage: str,
@@ -221,7 +221,7 @@ class Applications(PersonalDataApplication):
             application = self._find(seen.id)
             if application.renewal_due(today):
                 try:
-                    self._save(application)
+                    self.save_changes(application)
                     marked += 1
                 except Conflict:  # another instance marked it at the same moment
                     pass
@@ -388,22 +388,16 @@ class Applications(PersonalDataApplication):
             raise NotFound(f"The school's latest {stage} submission is not assigned to the panel.", "urn")
         return appraisal
 
-    def _save(self, *aggregates: Any) -> None:
-        try:
-            self.save(*aggregates)
-        except IntegrityError:
-            raise Conflict("Someone else changed this at the same moment; try again.", "version") from None
-
     def _change(self, urn: str, school_year: str, command: Callable[[AwardApplication], Any]) -> dict:
         application = self._get(urn, school_year)
         command(application)
-        self._save(application)
+        self.save_changes(application)
         return self.view(application)
 
     def _change_panel(self, school_year: str, stage: str, command: Callable[[Panel], Any]) -> dict:
         panel = self._panel(school_year, stage)
         command(panel)
-        self._save(panel)
+        self.save_changes(panel)
         return self.panel_view(panel)
 
     def _change_appraisal(self, urn: str, school_year: str, stage: str,
@@ -412,7 +406,7 @@ class Applications(PersonalDataApplication):
         if member not in appraisal.members:
             raise Forbidden("You are not a member of the panel appraising this application.")
         command(appraisal)
-        self._save(appraisal)
+        self.save_changes(appraisal)
         return self.appraisal_summary(appraisal, member)
 
     def pledge_standing(self, urn: str) -> dict:

@@ -97,7 +97,7 @@ class Programme(PersonalDataApplication):
                 event = self.repository.get(seen.id)
                 count = event.expire_offers(now, self.offer_for)
                 if count:
-                    self._save(event)
+                    self.save_changes(event)
                     expired += count
         return expired
 
@@ -109,26 +109,26 @@ class Programme(PersonalDataApplication):
                           label=f"booked on {code} for {urn}")
         event = self._get(code)
         event.book(session_id, booking_id, urn, person, subject_for_email(email), actor)
-        self._save(event)
+        self.save_changes(event)
         return self.booking_view(event, booking_id)
 
     def cancel_booking(self, actor: str, code: str, booking_id: str, urns: set[str] | None) -> dict:
         event = self._get(code)
         self._check_school(event, booking_id, urns)
         event.cancel_booking(booking_id, self.clock.now(), self.offer_for, actor)
-        self._save(event)
+        self.save_changes(event)
         return self.booking_view(event, booking_id)
 
     def claim_offer(self, actor: str, code: str, booking_id: str, urns: set[str] | None) -> dict:
         event = self._get(code)
         self._check_school(event, booking_id, urns)
         event.claim_offer(booking_id, self.clock.now(), actor)
-        self._save(event)
+        self.save_changes(event)
         return self.booking_view(event, booking_id)
 
     def request_catch_up(self, actor: str, urn: str, note: str) -> dict:
         request = CatchUp(urn=urn, note=note, actor=actor)
-        self._save(request)
+        self.save_changes(request)
         return self.catch_up_view(request)
 
     def propose_catch_up(self, actor: str, request_id: str, date: dt.date, start: dt.time,
@@ -239,16 +239,10 @@ class Programme(PersonalDataApplication):
             raise Forbidden("That booking is another school's.")
         return booking
 
-    def _save(self, *aggregates: Any) -> None:
-        try:
-            self.save(*aggregates)
-        except IntegrityError:
-            raise Conflict("Someone else changed this at the same moment; try again.", "version") from None
-
     def _change(self, code: str, command: Callable[[CpdEvent], Any]) -> dict:
         event = self._get(code)
         command(event)
-        self._save(event)
+        self.save_changes(event)
         return self.event_view(event)
 
     def _change_catch_up(self, request_id: str, urns: set[str] | None,
@@ -262,7 +256,7 @@ class Programme(PersonalDataApplication):
         if urns is not None and request.urn not in urns:
             raise Forbidden("That request is another school's.")
         command(request)
-        self._save(request)
+        self.save_changes(request)
         return self.catch_up_view(request)
 
 

@@ -134,11 +134,7 @@ class Pledges(PersonalDataApplication):
     def _change(self, urn: str, command: Any) -> dict:
         school = self._get(urn)
         command(school)
-        try:
-            self.save(school)
-        except IntegrityError:
-            raise Conflict("The school was changed by someone else at the same moment; "
-                           "reload and try again.", "version") from None
+        self.save_changes(school)
         return self.view(school)
 
 
