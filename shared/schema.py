@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from shared.errors import Invalid
+from shared.mail import valid_address
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -34,9 +35,19 @@ class Text(fields.String):
         return text
 
 
+class EmailAddress(fields.Email):
+    """An address mail can actually go to: checked where it enters, not found out at send time."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        address = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not valid_address(address):
+            raise ValidationError("Not a valid email address.")
+        return address
+
+
 class Contact(StrictSchema):
     name = Text(100, required=True)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EmailAddress(required=True)
     phone = fields.String(
         validate=validate.Regexp(r"^\+?[0-9 ()-]{7,20}$", error="Not a valid phone number."))
     role = Text(100)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared.access import ROLES
-from shared.schema import StrictSchema, Text
+from shared.schema import EmailAddress, StrictSchema, Text
 
-EMAIL = fields.Email(required=True, validate=validate.Length(max=254))
+EMAIL = EmailAddress(required=True)
 URN = fields.String(validate=validate.Regexp(r"^\d{6}$", error="A URN is exactly 6 digits."),
                     allow_none=True)
 
@@ -73,7 +73,7 @@ class Accepted(StrictSchema):
 class Person(StrictSchema):
     """Whom: an email address, or a name as typed at one school (both, to be thorough)."""
 
-    email = fields.Email(validate=validate.Length(max=254))
+    email = EmailAddress()
     name = Text(100)
     urn = URN
 

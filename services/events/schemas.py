@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.events.programme import DATE_STATUSES, VENUE_STATUSES
-from shared.schema import StrictSchema, Text
+from shared.schema import EmailAddress, StrictSchema, Text
 
 URN = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="A URN is exactly 6 digits."))
 
@@ -44,7 +44,7 @@ class Cancellation(StrictSchema):
 class Booking(StrictSchema):
     urn = URN
     name = Text(100, required=True)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EmailAddress(required=True)
 
 
 class Attendance(StrictSchema):
