@@ -63,7 +63,8 @@ class OutboxRelay:
         return (self.app.recorder_.max_notification_id() or 0) - self.published_position()
 
     def relay_once(self) -> int:
-        """Publish the next batch; returns how many notifications it moved past."""
+        """Seal, then publish, the next batch; returns how many notifications it moved past."""
+        self.app.seal.extend()
         start = self.published_position() + 1
         notifications = self.app.recorder_.select_notifications(start=start, limit=self.batch_size)
         for notification in notifications:

@@ -57,19 +57,18 @@ class EventSourcedApp(DependencyProvider):
         authority = self.container.config.get("SANCTUARY_AUTHORITY") or load_authority(
             settings.authority_file)
         self.app = self.build(settings, authority)
-        if self.contract is not None:
-            self.relay = OutboxRelay(
-                self.app, self.contract, authority.slug,
-                BusPublisher(settings.amqp_uri, self.contract.origin),
-                relay_lock_for(self.app, settings),
-            )
+        # every service runs a relay: it seals the log, and publishes what the contract makes public
+        contract = self.contract or Contract(self.app.name, {})
+        self.relay = OutboxRelay(
+            self.app, contract, authority.slug, BusPublisher(settings.amqp_uri, contract.origin),
+            relay_lock_for(self.app, settings),
+        )
         self.app.relay = self.relay
 
     def start(self) -> None:
-        if self.relay is not None:
-            self._stop.clear()
-            self._thread = self.container.spawn_managed_thread(
-                lambda: self.relay.run(self._stop), identifier=f"{self.contract.origin}-relay")
+        self._stop.clear()
+        self._thread = self.container.spawn_managed_thread(
+            lambda: self.relay.run(self._stop), identifier=f"{self.app.name}-relay")
 
     def stop(self) -> None:
         self._stop.set()

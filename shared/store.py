@@ -54,6 +54,10 @@ class ServiceApplication(Application):
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
         super().__init__(env)
+        from shared.audit import Seal, protect  # audit builds on this module
+
+        self.seal = Seal(self)
+        protect(self)
 
     @property
     def recorder_(self) -> ProcessRecorder:
