@@ -50,6 +50,34 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--urn", help="the school, for a coordinator")
     add.add_argument("--token", metavar="LABEL", help="also create an API token with this label")
     add.set_defaults(run=_add_account)
+    audit = commands.add_parser("audit", help="verify, digest, history and decision trails")
+    audit_commands = audit.add_subparsers(required=True)
+    verify = audit_commands.add_parser("verify", help="check a service's log against its seal")
+    verify.add_argument("service")
+    verify.add_argument("--digest", help="a digest published earlier, to check the seal against")
+    verify.set_defaults(run=lambda a: _audit().verify(a.service, a.digest))
+    digest = audit_commands.add_parser("digest", help="seal what is committed and print the digest")
+    digest.add_argument("service")
+    digest.set_defaults(run=lambda a: _audit().digest(a.service))
+    history = audit_commands.add_parser("history", help="an aggregate's history (who, when, what)")
+    history.add_argument("service")
+    history.add_argument("aggregate", help="the aggregate's id (a UUID)")
+    history.add_argument("--as-of", help="only what had happened by this instant (ISO 8601)")
+    history.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    history.set_defaults(run=lambda a: _audit().history(a.service, a.aggregate, a.as_of, a.format))
+    trail = audit_commands.add_parser("trail", help="an application's decision trail")
+    trail.add_argument("urn")
+    trail.add_argument("school_year")
+    trail.add_argument("--html", metavar="FILE", help="write a printable page")
+    trail.set_defaults(run=lambda a: _audit().trail(a.urn, a.school_year, a.html))
+    replay = commands.add_parser("replay", help="publish a range of a service's log again")
+    replay.add_argument("service")
+    replay.add_argument("--from", dest="start", type=int, default=1)
+    replay.add_argument("--to", dest="stop", type=int)
+    replay.set_defaults(run=lambda a: _audit().replay(a.service, a.start, a.stop))
+    rebuild = commands.add_parser("rebuild", help="rebuild a service's read model from its log")
+    rebuild.add_argument("service")
+    rebuild.set_defaults(run=lambda a: _audit().rebuild(a.service))
     check = commands.add_parser("check-config", help="validate an authority file")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_check_config)
@@ -130,6 +158,12 @@ def _add_account(args: argparse.Namespace) -> int:
     if token:
         print(f"API token (shown once; send as 'Authorization: Bearer <token>'):\n{token}")
     return 0
+
+
+def _audit():  # noqa: ANN202 - the module, imported only when asked for
+    from shared import audit_commands
+
+    return audit_commands
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -41,6 +41,17 @@ class AggregateProjection:
                 if len(notifications) < self.batch:
                     return applied
 
+    def catch_up_batch(self) -> int:
+        """Apply one batch after the current position (for progress reporting)."""
+        with self._lock:
+            self._forget_erased()
+            notifications = self.app.recorder_.select_notifications(start=self.position + 1,
+                                                                    limit=self.batch)
+            for notification in notifications:
+                self._apply(self.app.mapper.to_domain_event(notification))
+                self.position = notification.id
+            return len(notifications)
+
     def _forget_erased(self) -> None:
         """After an erasure, rebuild: the copies held here still show what was erased."""
         keys = getattr(self.app, "subject_keys", None)

@@ -13,6 +13,7 @@ from nameko.timer import timer
 from services.applications import schemas
 from services.applications.application import Applications
 from services.applications.contract import APPLICATIONS
+from services.applications.trail import decision_trail, render_html
 from shared.access import LEAD, PANEL_MEMBERS, SCHOOL_STAFF, Rule, require
 from shared.authority import Authority
 from shared.config import Settings
@@ -179,6 +180,12 @@ class ApplicationsService(ServiceBase, PersonalDataService):
     def appraisal(self, principal: dict, urn: str, year: str, stage: str) -> dict:
         require(LEAD, principal)
         return jsonable(self.application.appraisal_view(self.application.appraisal(urn, year, stage)))
+
+    @rpc
+    def decision_trail(self, principal: dict, urn: str, year: str, as_html: bool = False) -> dict | str:
+        require(LEAD, principal)
+        found = decision_trail(self.application, urn, year)
+        return render_html(found, self.application.authority.name) if as_html else jsonable(found)
 
     # -- panel members -------------------------------------------------------------
 

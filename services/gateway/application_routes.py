@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 from services.applications import schemas as app
 from services.gateway.routes import route
 from shared.access import LEAD, PANEL_MEMBERS, SCHOOL_STAFF
@@ -139,6 +141,17 @@ class ApplicationRoutes:
            errors=(404, 409))
     def decide(self, request: Any, urn: str, year: str) -> dict:
         return self._apps("decide", request.principal, urn, year, request.data_in)
+
+    @route("GET", f"{BASE}/decision-trail", "Who decided what, when, on which evidence, after "
+           "which declarations (JSON)", "audit", allow=LEAD, errors=(404,))
+    def decision_trail(self, request: Any, urn: str, year: str) -> dict:
+        return self._apps("decision_trail", request.principal, urn, year)
+
+    @route("GET", f"{BASE}/decision-trail.html", "The decision trail, printable for the panel's minutes",
+           "audit", allow=LEAD, errors=(404,))
+    def decision_trail_page(self, request: Any, urn: str, year: str) -> Response:
+        page = self._apps("decision_trail", request.principal, urn, year, True)
+        return Response(page, content_type="text/html; charset=utf-8")
 
     # -- panel members ------------------------------------------------------------
 

@@ -1,0 +1,184 @@
+"""``sanctuary audit ...``, ``sanctuary replay`` and ``sanctuary rebuild``: run by an
+auditor or operator on the machine that holds the stores."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib
+import io
+import json
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from shared.authority import load_authority
+from shared.bus import BusPublisher
+from shared.config import Settings
+from shared.history import history_entry
+from shared.projection import AggregateProjection
+from shared.schema import jsonable
+
+BATCH = 1000
+
+
+def open_service(name: str) -> tuple[Any, Any]:
+    """The service's application on its store, and its public contract (or None)."""
+    from shared.cli import SERVICES
+
+    if name not in SERVICES or name == "gateway":
+        raise SystemExit(f"sanctuary: no service {name!r} with a store")
+    settings = Settings.from_env()
+    authority = load_authority(settings.authority_file)
+    module_name, class_name = SERVICES[name].split(":")
+    module = importlib.import_module(module_name)
+    app = module.build(settings, authority)
+    return app, getattr(module, class_name).application.contract
+
+
+def verify(name: str, digest: str | None) -> int:
+    app, _ = open_service(name)
+    verdict = app.seal.verify(digest)
+    unsealed = (app.recorder.max_notification_id() or 0) - verdict.sealed_to
+    print(
+        f"{name}: {verdict.checked} events checked against the seal (to position {verdict.sealed_to}); "
+        f"{unsealed} not sealed yet; digest now {app.seal.digest()}"
+    )
+    if verdict.ok:
+        print("OK: nothing altered, deleted or inserted" + (f"; matches digest {digest}" if digest else ""))
+        return 0
+    first = verdict.first()
+    print(
+        f"TAMPERED: {len(verdict.problems)} problem(s); the first at position {first['position']}: "
+        f"{first['what']}"
+        + (f" ({first.get('topic')}, version {first.get('version')})" if "topic" in first else "")
+    )
+    for problem in sorted(verdict.problems, key=lambda p: p["position"]):
+        print(f"  {problem['position']}: {problem['what']}")
+    return 1
+
+
+def digest(name: str) -> int:
+    app, _ = open_service(name)
+    app.seal.extend(limit=10**9)
+    print(app.seal.digest())
+    return 0
+
+
+def history(name: str, aggregate: str, as_of: str | None, form: str) -> int:
+    app, _ = open_service(name)
+    entries = [history_entry(e) for e in app.events.get(uuid.UUID(aggregate))]
+    if as_of:
+        instant = dt.datetime.fromisoformat(as_of)
+        entries = [e for e in entries if e["at"] <= instant]
+    rows = jsonable(entries)
+    if form == "json":
+        print(json.dumps(rows, indent=2))
+    elif form == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["version", "at", "actor", "event", "details"])
+        for row in rows:
+            writer.writerow(
+                [row["version"], row["at"], row["actor"], row["event"], json.dumps(row["details"])]
+            )
+        print(out.getvalue(), end="")
+    else:
+        for row in rows:
+            details = json.dumps(row["details"])
+            print(f"{row['at']}  v{row['version']:<4} {row['event']:<22} by {row['actor']}  {details}")
+    return 0 if rows else 1
+
+
+def trail(urn: str, year: str, html_file: str | None) -> int:
+    from services.applications.trail import decision_trail, render_html
+
+    app, _ = open_service("applications")
+    found = decision_trail(app, urn, year)
+    if html_file:
+        with open(html_file, "w", encoding="utf-8") as page:
+            page.write(render_html(found, app.authority.name))
+        print(f"written {html_file}")
+    else:
+        print(json.dumps(jsonable(found), indent=2))
+    return 0
+
+
+def replay(name: str, start: int, stop: int | None) -> int:
+    """Publish a range of the log again; consumers are idempotent, so nothing changes twice."""
+    app, contract = open_service(name)
+    if contract is None:
+        raise SystemExit(f"sanctuary: {name} publishes nothing")
+    settings = Settings.from_env()
+    authority = load_authority(settings.authority_file)
+    publisher = BusPublisher(settings.amqp_uri, contract.origin)
+    last = stop or app.recorder.max_notification_id() or 0
+    published = 0
+    with Progress("replayed", last - start + 1) as progress:
+        for notification in _log(app, start, last):
+            event = contract.envelope(
+                app.mapper.to_domain_event(notification), notification.id, authority.slug
+            )
+            if event is not None:
+                publisher.publish(event)
+                published += 1
+            progress.step()
+    publisher.close()
+    print(f"{published} integration events published from positions {start} to {last}")
+    return 0
+
+
+def rebuild(name: str) -> int:
+    """Rebuild the service's read model from its whole log and say how fast."""
+    app, _ = open_service(name)
+    total = app.recorder.max_notification_id() or 0
+    projection = AggregateProjection(app)
+    with Progress("applied", total) as progress:
+        while True:
+            before = projection.position
+            projection.catch_up_batch()
+            progress.advance(projection.position - before)
+            if projection.position == before:
+                break
+    print(f"{len(projection.aggregates)} aggregates rebuilt from {total} events")
+    return 0
+
+
+def _log(app: Any, start: int, stop: int) -> Iterator[Any]:
+    position = start - 1
+    while position < stop:
+        batch = app.recorder.select_notifications(start=position + 1, limit=BATCH, stop=stop)
+        if not batch:
+            return
+        yield from batch
+        position = batch[-1].id
+
+
+class Progress:
+    """A progress line on stderr while it runs; the rate at the end."""
+
+    def __init__(self, verb: str, total: int) -> None:
+        self.verb, self.total, self.done = verb, max(total, 0), 0
+        self.started = self.shown = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def step(self) -> None:
+        self.advance(1)
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if time.monotonic() - self.shown > 0.5:
+            self.shown = time.monotonic()
+            width = 30
+            filled = width * self.done // self.total if self.total else width
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}")
+            sys.stderr.flush()
+
+    def __exit__(self, *_: object) -> None:
+        seconds = time.monotonic() - self.started
+        rate = self.done / seconds if seconds else float("inf")
+        sys.stderr.write(f"\r{self.done} {self.verb} in {seconds:.2f} s ({rate:,.0f} a second)\n")
