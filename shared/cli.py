@@ -100,8 +100,11 @@ def _serve(args: argparse.Namespace) -> int:
     except AuthorityConfigError as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
-    module, cls = SERVICES[args.service].split(":")
-    service = getattr(importlib.import_module(module), cls)
+    from shared.consumer import declare_topology
+
+    classes = {name: _service_class(name) for name in SERVICES}
+    declare_topology(settings.amqp_uri, classes.values())  # whoever starts first declares all
+    service = classes[args.service]
     runner = ServiceRunner(settings.nameko_config(
         SANCTUARY_SETTINGS=settings, SANCTUARY_AUTHORITY=authority))
     runner.add_service(service)
@@ -114,6 +117,11 @@ def _serve(args: argparse.Namespace) -> int:
     runner.start()
     runner.wait()
     return 0
+
+
+def _service_class(name: str) -> type:
+    module, cls = SERVICES[name].split(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 def _up(args: argparse.Namespace) -> int:

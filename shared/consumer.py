@@ -13,6 +13,7 @@ redelivered message is acknowledged and changes nothing.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,6 +23,7 @@ import kombu
 from eventsourcing.persistence import Tracking
 from marshmallow import ValidationError
 from nameko.events import EventHandler
+from nameko.standalone.events import get_event_exchange
 
 from shared.envelope import IntegrationEvent, parse_envelope
 from shared.store import ServiceApplication
@@ -41,6 +43,15 @@ def dead_letter_queue() -> kombu.Queue:
     )
 
 
+def queue_arguments(queue_name: str) -> dict:
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": queue_name,
+    }
+
+
 class IntegrationEventHandler(EventHandler):
     def __init__(self, source_service: str, event_type: str, **kwargs: Any) -> None:
         kwargs.setdefault("requeue_on_error", True)
@@ -48,12 +59,7 @@ class IntegrationEventHandler(EventHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.queue.queue_arguments = {
-            "x-queue-type": "quorum",
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-            "x-dead-letter-routing-key": self.queue.name,
-        }
+        self.queue.queue_arguments = queue_arguments(self.queue.name)
         with kombu.Connection(self.container.config["AMQP_URI"]) as connection:
             dead_letter_queue()(connection.default_channel).declare()
 
@@ -76,6 +82,31 @@ class IntegrationEventHandler(EventHandler):
 
 
 integration_handler = IntegrationEventHandler.decorator
+
+
+def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
+    """Declare every service's handler queues, bound to their exchanges, before any
+    service starts: an event published by the first service up (the CPD programme
+    it seeds) then waits in the queue of a consumer that is not running yet."""
+    declared = 0
+    with kombu.Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        dead_letter_queue()(channel).declare()
+        for service in services:
+            for method, handler in _handlers(service):
+                name = f"evt-{handler.source_service}-{handler.event_type}--{service.name}.{method}"
+                exchange = get_event_exchange(handler.source_service, {})
+                kombu.Queue(name, exchange=exchange, routing_key=handler.event_type, durable=True,
+                            queue_arguments=queue_arguments(name))(channel).declare()
+                declared += 1
+    return declared
+
+
+def _handlers(service: type) -> Iterable[tuple[str, IntegrationEventHandler]]:
+    for name, member in inspect.getmembers(service):
+        for entrypoint in getattr(member, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, IntegrationEventHandler):
+                yield name, entrypoint
 
 
 def consume(

@@ -11,6 +11,7 @@ from shared.errors import Invalid
 from shared.mail import valid_address
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BREAKS = re.compile(r"[\t\n\r\u2028\u2029]")
 
 
 class StrictSchema(Schema):
@@ -21,17 +22,23 @@ class StrictSchema(Schema):
 
 
 class Text(fields.String):
-    """Trimmed text with length limits and no control characters."""
+    """Trimmed text with length limits and no control characters. Short text (names,
+    titles: under 1,000 characters unless told) is one line: it ends up in email
+    subjects and headers, where a line break is an error."""
 
-    def __init__(self, max_length: int = 200, min_length: int = 1, **kwargs: Any) -> None:
+    def __init__(self, max_length: int = 200, min_length: int = 1, multiline: bool | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("validate", validate.Length(min=min_length, max=max_length))
         super().__init__(**kwargs)
         self.metadata.setdefault("maxLength", max_length)
+        self.multiline = max_length >= 1000 if multiline is None else multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if _CONTROL.search(text):
             raise ValidationError("Must not contain control characters.")
+        if not self.multiline and _BREAKS.search(text):
+            raise ValidationError("Must be one line.")
         return text
 
 

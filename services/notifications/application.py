@@ -86,7 +86,7 @@ class Notifications(PersonalDataApplication):
             subject = subject_for_email(draft.to_email)
             message = {
                 "to": draft.to_email,
-                "subject": draft.subject,
+                "subject": " ".join(draft.subject.split()),  # one line, whatever came in
                 "text": text,
                 "html": html,
                 "message_id": make_message_id(note_key, self.mail_domain),
@@ -110,7 +110,7 @@ class Notifications(PersonalDataApplication):
     def remind(self) -> int:
         """Create the reminders now due; each has a key of its own, so it goes once."""
         today = self.clock.today(self.authority.timezone)
-        notes = self._deadline_reminders(today) + self._cpd_reminders(today)
+        notes = self._deadline_reminders(today) + self._cpd_reminders(today) + self._unconfirmed()
         saved = 0
         for note in notes:
             try:
@@ -146,6 +146,13 @@ class Notifications(PersonalDataApplication):
                     drafts += self.intend([draft], f"reminder/{app.key}/{stage}/{deadline}/{days}")
         return drafts
 
+    def _unconfirmed(self) -> list:
+        notes = []
+        for booking in self._entries("booking"):
+            if booking.get("status") == "booked":
+                notes += self.confirm_booking(booking, self._session(booking.get("session")))
+        return notes
+
     def _cpd_reminders(self, today: dt.date) -> list:
         notes = []
         for booking in self._entries("booking"):
@@ -156,7 +163,7 @@ class Notifications(PersonalDataApplication):
             day = _date(session.get("date"))
             if session.get("status") == "cancelled" or session.get("date_status") != "confirmed" or not day:
                 continue
-            days = _imminent(self.authority.reminders.cpd_days, day - dt.timedelta(days=1), today)
+            days = _imminent(self.authority.reminders.cpd_days, day, today)
             if days is not None and today < day:
                 draft = m.cpd_reminder(person["name"], person["email"], session, (day - today).days)
                 notes += self.intend([draft], f"reminder/{booking.key}/{day}/{days}")
@@ -190,7 +197,13 @@ class Notifications(PersonalDataApplication):
 
     def _send(self, mailer: Mailer, note: Notification, message: dict) -> str:
         try:
-            mailer.send(self._email(message))
+            email = self._email(message)
+        except (ValueError, TypeError) as error:  # a header no mail server would take
+            note.failed(self.clock.now(), f"cannot build the message: {error}", permanent=True)
+            self.save(note)
+            return "failed"
+        try:
+            mailer.send(email)
             crash_point("notifications.after_send")
         except MailError as error:
             note.failed(self.clock.now(), str(error), error.permanent)
@@ -272,6 +285,20 @@ class Notifications(PersonalDataApplication):
         if not isinstance(contact, dict) or not contact.get("email"):
             return None
         return contact.get("name", "colleague"), contact["email"]
+
+    def session_of(self, entry: Entry) -> dict | None:
+        if not entry.facts:
+            return None
+        return {**entry.facts, "id": entry.key, "place": calendar_location(entry.facts)}
+
+    def confirm_booking(self, booking: Entry, session: dict) -> list:
+        """The "your place" email, keyed by the booking: sent once, whenever both the
+        booking and its session are known (their news may arrive in either order)."""
+        person = reveal(booking.get("person"))
+        if not isinstance(person, dict) or session is None:
+            return []
+        draft = m.booked(person["name"], person["email"], session, self.session_calendar(session, True))
+        return self.intend([draft], f"booking/{booking.key}")
 
     def _session(self, session_id: str | None) -> dict | None:
         if session_id is None:

@@ -222,7 +222,13 @@ def _session_text(session: dict) -> str:
 
 def booked(name: str, email: str, session: dict, calendar: bytes | None) -> Draft:
     attachments = (
-        ({"filename": "session.ics", "content_type": "text/calendar; method=PUBLISH", "data": calendar},)
+        (
+            {
+                "filename": "session.ics",
+                "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
+                "data": calendar,
+            },
+        )
         if calendar
         else ()
     )
@@ -249,22 +255,28 @@ def waiting(name: str, email: str, session: dict) -> Draft:
     )
 
 
-def place_offered(name: str, email: str, session: dict, expires_at: str) -> Draft:
-    until = dt.datetime.fromisoformat(expires_at)
+def place_offered(name: str, email: str, session: dict, expires_at: str, tz: dt.tzinfo) -> Draft:
+    until = dt.datetime.fromisoformat(expires_at).astimezone(tz)  # UK time, as people read it
     return Draft(
         "place-offered",
         email,
         name,
         f"A place is free: {session.get('title', 'CPD session')}",
         f"A place has come free at {_session_text(session)}. It is yours if you claim it by "
-        f"{until:%H:%M} on {day(until.date())}; after that it goes to the next person.",
+        f"{until:%H:%M} (UK time) on {day(until.date())}; after that it goes to the next person.",
         WAITING,
     )
 
 
 def session_changed(name: str, email: str, session: dict, what: str, calendar: bytes | None) -> Draft:
     attachments = (
-        ({"filename": "session.ics", "content_type": "text/calendar; method=PUBLISH", "data": calendar},)
+        (
+            {
+                "filename": "session.ics",
+                "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
+                "data": calendar,
+            },
+        )
         if calendar
         else ()
     )
@@ -282,7 +294,13 @@ def session_changed(name: str, email: str, session: dict, what: str, calendar: b
 
 def session_cancelled(name: str, email: str, session: dict, reason: str, calendar: bytes | None) -> Draft:
     attachments = (
-        ({"filename": "session.ics", "content_type": "text/calendar; method=CANCEL", "data": calendar},)
+        (
+            {
+                "filename": "session.ics",
+                "content_type": "text/calendar; charset=utf-8; method=CANCEL",
+                "data": calendar,
+            },
+        )
         if calendar
         else ()
     )

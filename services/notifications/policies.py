@@ -153,7 +153,7 @@ SESSION_FIELDS = ("date_status", "date", "month", "start", "end", "venue_status"
 
 def programme_listed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    return [
+    sessions = [
         app.learn(
             "session",
             s["id"],
@@ -166,6 +166,18 @@ def programme_listed(app: Notifications, news: IntegrationEvent) -> list:
         )
         for s in p["sessions"]
     ]
+    return [*sessions, *_waiting_confirmations(app, sessions)]
+
+
+def _waiting_confirmations(app: Notifications, sessions: list) -> list:
+    """Bookings heard before their session (news travels on separate queues) are confirmed now."""
+    known = {entry.key: entry for entry in sessions}
+    notes = []
+    for booking in app._entries("booking"):
+        entry = known.get(booking.get("session"))
+        if entry is not None and booking.get("status") == "booked":
+            notes += app.confirm_booking(booking, app.session_of(entry))
+    return notes
 
 
 def session_scheduled(app: Notifications, news: IntegrationEvent) -> list:
@@ -208,7 +220,7 @@ def session_changed(app: Notifications, news: IntegrationEvent) -> list:
         facts.update(venue_status=p["venue_status"], venue=p.get("venue"))
         what = "venue"
     entry = app.learn("session", p["session"], news, **facts)
-    session = app._session(p["session"])
+    session = app.session_of(entry)  # as it is now, not as last saved
     drafts = []
     for person in _people_booked(app, p["session"]):
         ics = app.session_calendar(session, booked=True)
@@ -236,9 +248,8 @@ def place_booked(app: Notifications, news: IntegrationEvent) -> list:
     if not isinstance(person, dict) or session is None:
         return [entry]
     if status == "booked":
-        draft = m.booked(person["name"], person["email"], session, app.session_calendar(session, True))
-    else:
-        draft = m.waiting(person["name"], person["email"], session)
+        return [entry, *app.confirm_booking(entry, session)]
+    draft = m.waiting(person["name"], person["email"], session)
     return [entry, *app.intend([draft], _key(news))]
 
 
@@ -254,7 +265,7 @@ def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
     person, session = reveal(entry.get("person")), app._session(p["session"])
     if news.type != "PlaceOffered" or not isinstance(person, dict) or session is None:
         return [entry]
-    draft = m.place_offered(person["name"], person["email"], session, p["expires_at"])
+    draft = m.place_offered(person["name"], person["email"], session, p["expires_at"], app.authority.timezone)
     return [entry, *app.intend([draft], _key(news))]
 
 

@@ -26,9 +26,13 @@ from shared.subject_access import PersonalDataService
 def build(settings: Settings, authority: Authority) -> Notifications:
     # a claim older than this is taken to have died with its sender (tests shorten it)
     claim = dt.timedelta(seconds=float(os.environ.get("SANCTUARY_CLAIM_TIMEOUT_SECONDS", "300")))
-    app = Notifications(env=store_env("notifications", settings), authority=authority,
-                        mail_from=settings.mail_from, mail_domain=settings.mail_domain,
-                        claim_timeout=claim)
+    app = Notifications(
+        env=store_env("notifications", settings),
+        authority=authority,
+        mail_from=settings.mail_from,
+        mail_domain=settings.mail_domain,
+        claim_timeout=claim,
+    )
     app.mailer = Mailer(SmtpSettings.from_env())
     return app
 
@@ -60,8 +64,9 @@ class NotificationsService(ServiceBase, PersonalDataService):
     def delivery_log(self, principal: dict, query: dict) -> dict:
         require(LEAD, principal)
         query = load(schemas.LogQuery(), query)
-        return jsonable({"items": self.application.delivery_log(**query),
-                         "counts": self.application.counts()})
+        return jsonable(
+            {"items": self.application.delivery_log(**query), "counts": self.application.counts()}
+        )
 
     @rpc
     def health(self) -> dict:
