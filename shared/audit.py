@@ -26,8 +26,13 @@ BATCH = 1000
 
 def link(previous: str, notification: Any) -> str:
     digest = hashlib.sha256()
-    for part in (previous, str(notification.id), str(notification.originator_id),
-                 str(notification.originator_version), notification.topic):
+    for part in (
+        previous,
+        str(notification.id),
+        str(notification.originator_id),
+        str(notification.originator_version),
+        notification.topic,
+    ):
         digest.update(part.encode())
         digest.update(b"\0")
     digest.update(bytes(notification.state))
@@ -59,13 +64,16 @@ class Seal:
         self.table = f"{schema}{app.name.lower()}_seal"
         self.mark = "?" if self.sqlite else "%s"
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} "
-                           "(notification_id BIGINT PRIMARY KEY, hash TEXT NOT NULL)")
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} "
+                "(notification_id BIGINT PRIMARY KEY, hash TEXT NOT NULL)"
+            )
 
     def last(self) -> tuple[int, str]:
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT notification_id, hash FROM {self.table} "
-                           "ORDER BY notification_id DESC LIMIT 1")
+            cursor.execute(
+                f"SELECT notification_id, hash FROM {self.table} ORDER BY notification_id DESC LIMIT 1"
+            )
             row = cursor.fetchone()
         return (0, GENESIS) if row is None else (_get(row, 0, "notification_id"), _get(row, 1, "hash"))
 
@@ -81,8 +89,9 @@ class Seal:
             conflict = "OR IGNORE " if self.sqlite else ""
             tail = "" if self.sqlite else " ON CONFLICT DO NOTHING"
             with self.datastore.transaction(commit=True) as cursor:
-                cursor.executemany(f"INSERT {conflict}INTO {self.table} VALUES "
-                                   f"({self.mark}, {self.mark}){tail}", rows)
+                cursor.executemany(
+                    f"INSERT {conflict}INTO {self.table} VALUES ({self.mark}, {self.mark}){tail}", rows
+                )
         return len(rows)
 
     def links(self) -> dict[int, str]:
@@ -115,8 +124,12 @@ class Seal:
         for position in sorted(set(links) - seen):
             verdict.problems.append({"position": position, "what": "deleted: sealed but missing"})
         if digest is not None and not self._matches(links, digest):
-            verdict.problems.append({"position": int(digest.split(":")[0]),
-                                     "what": "the seal itself differs from the published digest"})
+            verdict.problems.append(
+                {
+                    "position": int(digest.split(":")[0]),
+                    "what": "the seal itself differs from the published digest",
+                }
+            )
         return verdict
 
     def _log(self, up_to: int) -> Iterator[Any]:
@@ -135,8 +148,13 @@ class Seal:
 
 
 def _problem(notification: Any, what: str) -> dict:
-    return {"position": notification.id, "aggregate": str(notification.originator_id),
-            "version": notification.originator_version, "topic": notification.topic, "what": what}
+    return {
+        "position": notification.id,
+        "aggregate": str(notification.originator_id),
+        "version": notification.originator_version,
+        "topic": notification.topic,
+        "what": what,
+    }
 
 
 def _get(row: Any, index: int, name: str) -> Any:
@@ -149,20 +167,34 @@ def protect(app: Any) -> None:
     events = app.recorder.events_table_name
     seal = f"{app.name.lower()}_seal"
     if type(datastore).__module__.endswith("sqlite"):
+        # INSERT OR REPLACE deletes the row it replaces without firing DELETE triggers,
+        # so an insert over an existing key is refused (events) or ignored (the seal,
+        # whose extend() is safe to repeat) before it can replace anything.
+        keys = {events: ("originator_id", "originator_version"), seal: ("notification_id",)}
         with datastore.transaction(commit=True) as cursor:
             for table in (events, seal):
                 for action in ("UPDATE", "DELETE"):
                     cursor.execute(
                         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} "
-                        f"ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+                        f"ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                    )
+                match = " AND ".join(f"{k} = NEW.{k}" for k in keys[table])
+                outcome = "IGNORE" if table == seal else f"ABORT, '{table} is append-only'"
+                cursor.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+                    f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {match}) "
+                    f"BEGIN SELECT RAISE({outcome}); END"
+                )
         return
     schema = datastore.schema
     with datastore.transaction(commit=True) as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sanctuary-append-only'))")
         cursor.execute(
             f"CREATE OR REPLACE FUNCTION {schema}.sanctuary_append_only() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$")
+            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
+        )
         for table in (events, seal):
             cursor.execute(
                 f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
-                f"ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sanctuary_append_only()")
+                f"ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sanctuary_append_only()"
+            )

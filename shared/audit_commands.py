@@ -16,7 +16,9 @@ from typing import Any
 
 from shared.authority import load_authority
 from shared.bus import BusPublisher
+from shared.clock import UK
 from shared.config import Settings
+from shared.errors import DomainError
 from shared.history import history_entry
 from shared.projection import AggregateProjection
 from shared.schema import jsonable
@@ -68,11 +70,20 @@ def digest(name: str) -> int:
 
 
 def history(name: str, aggregate: str, as_of: str | None, form: str) -> int:
+    try:
+        aggregate_id = uuid.UUID(aggregate)
+        instant = dt.datetime.fromisoformat(as_of) if as_of else None
+    except ValueError as error:
+        raise SystemExit(f"sanctuary: {error}") from None
     app, _ = open_service(name)
-    entries = [history_entry(e) for e in app.events.get(uuid.UUID(aggregate))]
-    if as_of:
-        instant = dt.datetime.fromisoformat(as_of)
+    entries = [history_entry(e) for e in app.events.get(aggregate_id)]
+    if instant is not None:
+        if instant.tzinfo is None:  # a date or a local time: UK time, as people mean it
+            instant = instant.replace(tzinfo=app.authority.timezone if hasattr(app, "authority") else UK)
         entries = [e for e in entries if e["at"] <= instant]
+    if not entries:
+        print(f"sanctuary: {name} has no events for {aggregate_id}", file=sys.stderr)
+        return 1
     rows = jsonable(entries)
     if form == "json":
         print(json.dumps(rows, indent=2))
@@ -96,7 +107,10 @@ def trail(urn: str, year: str, html_file: str | None) -> int:
     from services.applications.trail import decision_trail, render_html
 
     app, _ = open_service("applications")
-    found = decision_trail(app, urn, year)
+    try:
+        found = decision_trail(app, urn, year)
+    except DomainError as error:
+        raise SystemExit(f"sanctuary: {error}") from None
     if html_file:
         with open(html_file, "w", encoding="utf-8") as page:
             page.write(render_html(found, app.authority.name))

@@ -65,8 +65,13 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Seal, then publish, the next batch; returns how many notifications it moved past."""
         self.app.seal.extend()
+        sealed, _ = self.app.seal.last()  # never publish past what is sealed
         start = self.published_position() + 1
-        notifications = self.app.recorder_.select_notifications(start=start, limit=self.batch_size)
+        if start > sealed:
+            return 0
+        notifications = self.app.recorder_.select_notifications(
+            start=start, limit=self.batch_size, stop=sealed
+        )
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
             event = self.contract.envelope(domain_event, notification.id, self.authority)

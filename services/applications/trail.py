@@ -19,7 +19,7 @@ def decision_trail(app: Any, urn: str, school_year: str) -> dict:
             appraisal = app._find(_appraisal_id(app, school_year, stage, application, submission))
             if appraisal is not None:
                 appraisals.append(_appraisal(app, appraisal))
-    return reveal(
+    found = reveal(
         {
             "urn": urn,
             "school_name": application.school_name,
@@ -42,23 +42,24 @@ def decision_trail(app: Any, urn: str, school_year: str) -> dict:
                 if _name(e) == "FeedbackReleased"
             ],
             "visit": application.visit,
-            "decision": next(
-                (
-                    _at(e)
-                    | {
-                        "outcome": e.outcome,
-                        "reasons": e.reasons,
-                        "appraisal": e.appraisal,
-                        "panel_members": e.panel_members,
-                        "expires_on": e.expires_on,
-                    }
-                    for e in reversed(events)
-                    if _name(e) == "Decided"
-                ),
-                None,
-            ),
+            # every decision, in order: a further-evidence decision stays on the record
+            "decisions": [
+                _at(e)
+                | {
+                    "outcome": e.outcome,
+                    "reasons": e.reasons,
+                    "appraisal": e.appraisal,
+                    "panel_members": e.panel_members,
+                    "expires_on": e.expires_on,
+                    "evidence_due": e.evidence_due,
+                }
+                for e in events
+                if _name(e) == "Decided"
+            ],
         }
     )
+    found["decision"] = found["decisions"][-1] if found["decisions"] else None  # the one that stands
+    return found
 
 
 def _appraisal_id(app: Any, year: str, stage: str, application: Any, submission: dict) -> Any:
@@ -145,16 +146,14 @@ def render_html(trail: dict, authority_name: str) -> str:
         "<h2>Feedback released</h2>"
         + (_table(trail["feedback"], ("stage", "summary", "by", "at")) or "<p>None.</p>")
     )
-    d = trail["decision"]
-    parts.append(
-        "<h2>Decision</h2>"
-        + (
-            f"<p>{e(d['outcome'])} at {e(str(d['at']))} by {e(d['by'])}, on the agreement of "
-            f"{e(', '.join(d['panel_members']))}. Reasons: {e(d['reasons'])}</p>"
-            if d
-            else "<p>Not yet.</p>"
-        )
-    )
+    decisions = [
+        f"<p>{e(d['outcome'])} at {e(str(d['at']))} by {e(d['by'])}, on the agreement of "
+        f"{e(', '.join(d['panel_members']))}. Reasons: {e(d['reasons'])}"
+        + (f" Further evidence due by {e(str(d['evidence_due']))}." if d.get("evidence_due") else "")
+        + "</p>"
+        for d in trail["decisions"]
+    ]
+    parts.append("<h2>Decisions</h2>" + ("".join(decisions) or "<p>Not yet.</p>"))
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Decision trail</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"

@@ -1,0 +1,154 @@
+"""The decision trail over real HTTP: a short journey to a decision (Coventry, 2026-27, on the
+real clock), then the lead reads who decided what, when, on which evidence and after which
+declarations, as JSON and as a printable page; nobody else may."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pytest
+
+from tests.e2e.conftest import Api, E2ESystem, Person
+from tests.e2e.test_journey import (
+    YEAR,
+    People,
+    app_path,
+    appraisal_path,
+    ensure_panel,
+    refused,
+    to_draft_assigned,
+    today,
+)
+
+pytestmark = pytest.mark.e2e
+
+URN = "620201"  # no other e2e test uses 6202xx
+TRAIL = f"{app_path(URN)}/decision-trail"
+CONFLICT = "Governor at the school"
+
+
+@pytest.fixture(scope="module")
+def people(system: E2ESystem) -> People:
+    def member(handle: str, name: str) -> Person:
+        return system.add_account(f"{handle}@trail.e2e.example.org", name, [{"role": "panel_member"}])
+    return People(system, member("ria", "Ria Member"), member("sam", "Sam Member"),
+                  member("tom", "Tom Member"), member("uma", "Uma Outsider"))
+
+
+def appraise(people: People, stage: str, criteria: list[str], overall: str) -> dict:
+    """Everyone declares (m3 a conflict); m1 and m2 judge every criterion; the lead records
+    the agreed outcome with m1 and m2."""
+    base = appraisal_path(URN, stage)
+    for member, conflicted in ((people.m1, False), (people.m2, False), (people.m3, True)):
+        api = people.api(member)
+        api.ok(api.post(f"{base}/declaration",
+                        {"conflicted": conflicted, "interests": CONFLICT if conflicted else ""}))
+    for member in (people.m1, people.m2):
+        api = people.api(member)
+        for code in criteria:
+            api.ok(api.post(f"{base}/judgements", {"criterion": code, "outcome": "met",
+                                                   "comment": f"{member.name} on {code}"}))
+    lead = people.lead
+    body = {"criteria": {c: {"outcome": "met", "comment": f"Agreed on {c}"} for c in criteria},
+            "overall": overall, "members": [people.m1.id, people.m2.id]}
+    return lead.ok(lead.post(f"{base}/outcome", body))
+
+
+@pytest.fixture(scope="module")
+def decided(people: People) -> dict:
+    """Pledged, a draft with one piece of evidence, the draft panel, feedback, the final
+    submission, the final panel, the decision. Returns what the trail should show."""
+    started = dt.datetime.now(dt.UTC)
+    draft = to_draft_assigned(people, URN)
+    school, lead, path = people.school(URN), people.lead, app_path(URN)
+    criteria = list(school.ok(school.get(path))["audit"])
+    draft_outcome = appraise(people, "draft", criteria, "further_evidence")
+    lead.ok(lead.post(f"{path}/feedback/draft", {"summary": "A good start"}))
+    school.ok(school.post(f"{path}/evidence", {"criterion": "learn-2", "title": "Geography unit"}), 201)
+    final = school.ok(school.post(f"{path}/submissions", {"stage": "final"}))["submissions"][-1]
+    ensure_panel(people, "final")
+    lead.ok(lead.post(f"/cycles/{YEAR}/panels/final/assignments/{URN}"))
+    final_outcome = appraise(people, "final", criteria, "award")
+    decision = lead.ok(lead.post(f"{path}/decision", {"reasons": "Every criterion met"}))
+    assert decision["stage"] == "awarded"
+    return {"started": started, "criteria": criteria, "submissions": [draft, final],
+            "outcomes": [draft_outcome, final_outcome], "ended": dt.datetime.now(dt.UTC)}
+
+
+def test_the_lead_reads_the_decision_trail_as_json(people: People, decided: dict) -> None:
+    lead = people.lead
+    response = lead.get(TRAIL)
+    assert response.headers["Content-Type"].startswith("application/json")
+    trail = lead.ok(response)
+    assert (trail["urn"], trail["school_year"], trail["school_name"], trail["stage"]) == (
+        URN, YEAR, f"School {URN}", "awarded")
+    coordinator = people.system.coordinator(URN).actor
+    assert [(s["stage"], s["version"], s["by"]) for s in trail["submissions"]] == [
+        ("draft", 1, coordinator), ("final", 2, coordinator)]
+    for shown, submitted in zip(trail["submissions"], decided["submissions"], strict=True):
+        assert [e["id"] for e in shown["evidence"]] == submitted["evidence"]
+    draft_evidence, final_evidence = (s["evidence"] for s in trail["submissions"])
+    assert [(e["criterion"], e["title"]) for e in draft_evidence] == [("learn-1", "Training log")]
+    assert [(e["criterion"], e["title"]) for e in final_evidence if e not in draft_evidence] == [
+        ("learn-2", "Geography unit")]
+
+    m1, m2, m3 = people.m1, people.m2, people.m3
+    assert [(a["stage"], a["submission"]) for a in trail["appraisals"]] == [("draft", 1), ("final", 2)]
+    for appraisal, agreed in zip(trail["appraisals"], decided["outcomes"], strict=True):
+        assert appraisal["id"] == agreed["id"]
+        assert appraisal["members"] == [m1.id, m2.id, m3.id]
+        declared = {d["member"]: (d["conflicted"], d["interests"], d["by"])
+                    for d in appraisal["declarations"]}
+        assert declared == {m1.id: (False, "", m1.actor), m2.id: (False, "", m2.actor),
+                            m3.id: (True, CONFLICT, m3.actor)}
+        judged = {(j["member"], j["criterion"]): (j["outcome"], j["comment"], j["by"])
+                  for j in appraisal["judgements"]}
+        assert judged == {(m.id, c): ("met", f"{m.name} on {c}", m.actor)
+                          for m in (m1, m2) for c in decided["criteria"]}
+        times = [dt.datetime.fromisoformat(x["at"])
+                 for x in appraisal["declarations"] + appraisal["judgements"]]
+        assert all(decided["started"] <= t <= decided["ended"] for t in times)
+        outcome = appraisal["outcome"]
+        assert outcome["members"] == sorted([m1.id, m2.id])
+        assert outcome["by"] == people.system.lead.actor
+        assert outcome["overall"] == agreed["outcome"]["overall"]
+        assert max(times) <= dt.datetime.fromisoformat(outcome["at"])
+    assert [(f["stage"], f["summary"]) for f in trail["feedback"]] == [("draft", "A good start")]
+    decision = trail["decision"]
+    assert (decision["outcome"], decision["by"], decision["appraisal"]) == (
+        "awarded", people.system.lead.actor, decided["outcomes"][1]["id"])
+    assert decision["panel_members"] == sorted([m1.id, m2.id])
+    assert decision["reasons"] == "Every criterion met"
+    assert dt.datetime.fromisoformat(decision["at"]).astimezone(dt.UTC) <= decided["ended"]
+    assert decision["expires_on"] is not None and decision["expires_on"] > today().isoformat()
+
+
+def test_the_lead_prints_the_decision_trail(people: People, decided: dict) -> None:
+    lead = people.lead
+    response = lead.get(f"{TRAIL}.html")
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/html")
+    page = response.text
+    assert page.startswith("<!doctype html>")
+    assert f"Decision trail: School {URN} ({URN}), {YEAR}" in page
+    m1, m2, m3 = people.m1, people.m2, people.m3
+    assert f"<td>{m3.id}</td><td>True</td><td>{html.escape(CONFLICT)}</td>" in page
+    for member in (m1, m2):
+        assert f"<td>{member.id}</td><td>False</td>" in page
+        for code in decided["criteria"]:
+            assert (f"<td>{member.id}</td><td>{code}</td><td>met</td>"
+                    f"<td>{html.escape(f'{member.name} on {code}')}</td>") in page
+    assert f"<td>{m3.id}</td><td>{decided['criteria'][0]}</td>" not in page  # m3 judged nothing
+    assert f"Agreed: award, by {', '.join(sorted([m1.id, m2.id]))}" in page
+    assert "awarded at" in page and "Every criterion met" in page
+
+
+@pytest.mark.parametrize("who", ["coordinator", "panel_member"])
+def test_nobody_but_the_lead_reads_the_trail(people: People, decided: dict, who: str) -> None:
+    person = people.system.coordinator(URN) if who == "coordinator" else people.m1
+    api = Api(people.system, person)
+    for path in (TRAIL, f"{TRAIL}.html"):
+        refused(api.get(path), 403, says="the local lead")
+    anonymous = Api(people.system, None)
+    assert anonymous.get(TRAIL).status_code == 401

@@ -1,0 +1,809 @@
+"""Audit on a real store (SQLite and PostgreSQL unless a test says otherwise): the database keeps
+the event log append-only, the seal names what was altered, deleted or inserted behind the
+service's back, the ``sanctuary audit`` commands, the decision trail, replay and rebuild of a
+large log, and the seal under the outbox relay."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import itertools
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.persistence import PersistenceError, StoredEvent
+
+from services.applications.application import Applications
+from services.applications.trail import decision_trail, render_html
+from services.pledges.application import Pledges
+from services.pledges.contract import PLEDGES
+from services.pledges.domain import School
+from shared.audit import GENESIS, link
+from shared.authority import Authority
+from shared.bus import BusPublisher
+from shared.clock import FixedClock
+from shared.config import ROOT, Settings
+from shared.consumer import consume
+from shared.envelope import IntegrationEvent, parse_envelope
+from shared.errors import Conflict
+from shared.outbox import OutboxRelay
+from shared.relay_lock import relay_lock_for
+from shared.schema import jsonable
+from tests.conftest import Store
+from tests.integration.bus_tap import Tap, body
+
+pytestmark = pytest.mark.integration
+
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+YEAR = "2026-27"
+URN = "103712"
+LEAD = "account:lead"
+COORDINATOR = "account:coordinator"
+PANEL = {"amy": True, "ben": False, "cat": False}  # account -> lived experience
+CONFLICT = "My son attends the school"
+REFUSED = (sqlite3.DatabaseError, psycopg.Error, PersistenceError)
+
+_positions = itertools.count(1)  # positions of pledge news, unique for the whole run
+
+
+# -- the store, as someone holding its connection details sees it ------------------------------
+
+
+@dataclass
+class Raw:
+    """Plain SQL on one service's database, outside the service: what an operator, or anyone
+    with the connection details (or the file), could run."""
+
+    store: Store
+    service: str
+
+    @property
+    def sqlite(self) -> bool:
+        return self.store.kind == "sqlite"
+
+    @property
+    def schema(self) -> str:
+        return self.store.env_extra["POSTGRES_SCHEMA"]
+
+    @property
+    def events(self) -> str:
+        return "stored_events" if self.sqlite else f"{self.schema}.{self.service}_events"
+
+    @property
+    def seal(self) -> str:
+        return f"{self.service}_seal" if self.sqlite else f"{self.schema}.{self.service}_seal"
+
+    @property
+    def position(self) -> str:
+        return "rowid" if self.sqlite else "notification_id"
+
+    @property
+    def mark(self) -> str:
+        return "?" if self.sqlite else "%s"
+
+    def connect(self) -> Any:
+        if self.sqlite:
+            return sqlite3.connect(self.store.settings.data_dir / f"{self.service}.sqlite",
+                                   isolation_level=None, timeout=10)
+        env = self.store.env_extra
+        return psycopg.connect(host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+                               user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"],
+                               dbname=env["POSTGRES_DBNAME"], autocommit=True)
+
+    def run(self, sql: str, params: tuple = ()) -> list[tuple]:
+        connection = self.connect()
+        try:
+            cursor = connection.execute(sql, params)
+            return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            connection.close()
+
+    def rows(self) -> list[tuple]:
+        """Every stored event: position, aggregate, version, topic, bytes."""
+        return [(p, str(o), v, t, bytes(s)) for p, o, v, t, s in self.run(
+            f"SELECT {self.position}, originator_id, originator_version, topic, state "
+            f"FROM {self.events} ORDER BY {self.position}")]
+
+    def seal_rows(self) -> list[tuple]:
+        return self.run(f"SELECT notification_id, hash FROM {self.seal} ORDER BY notification_id")
+
+    def unprotect(self) -> None:
+        """As the tables' owner: take the append-only triggers off (or away)."""
+        if self.sqlite:
+            for table in ("stored_events", f"{self.service}_seal"):
+                for action in ("update", "delete"):
+                    self.run(f"DROP TRIGGER {table}_no_{action}")
+        else:
+            for table in (self.events, self.seal):
+                self.run(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+
+    def alter(self, position: int, old: bytes, new: bytes) -> None:
+        [(state,)] = self.run(f"SELECT state FROM {self.events} WHERE {self.position} = {self.mark}",
+                              (position,))
+        assert old in bytes(state)
+        self.run(f"UPDATE {self.events} SET state = {self.mark} WHERE {self.position} = {self.mark}",
+                 (bytes(state).replace(old, new), position))
+
+    def delete(self, position: int) -> None:
+        self.run(f"DELETE FROM {self.events} WHERE {self.position} = {self.mark}", (position,))
+
+    def insert_copy(self, of: int, aggregate: uuid.UUID, at: int | None = None) -> None:
+        """A copy of the event at ``of`` under another aggregate id; at position ``at`` if given."""
+        [(topic, state)] = self.run(
+            f"SELECT topic, state FROM {self.events} WHERE {self.position} = {self.mark}", (of,))
+        columns, values = "originator_id, originator_version, topic, state", [
+            aggregate.hex if self.sqlite else aggregate, 1, topic, bytes(state)]
+        if at is not None:
+            columns += f", {self.position}"
+            values.append(at)
+        marks = ", ".join([self.mark] * len(values))
+        self.run(f"INSERT INTO {self.events} ({columns}) VALUES ({marks})", tuple(values))
+
+    def replace_seal(self, links: list[tuple[int, str]]) -> None:
+        self.run(f"DELETE FROM {self.seal}")
+        connection = self.connect()
+        try:
+            cursor = connection.cursor()
+            cursor.executemany(f"INSERT INTO {self.seal} VALUES ({self.mark}, {self.mark})", links)
+        finally:
+            connection.close()
+
+
+def chain(app: Any) -> list[tuple[int, str]]:
+    """The seal recomputed over the log as it now stands (what a forger would write)."""
+    previous, links = GENESIS, []
+    for notification in app.recorder.select_notifications(start=1, limit=10**6):
+        previous = link(previous, notification)
+        links.append((notification.id, previous))
+    return links
+
+
+def positions(app: Any) -> list[int]:
+    return [n.id for n in app.recorder.select_notifications(start=1, limit=10**6)]
+
+
+def problems(verdict: Any) -> list[tuple[int, str]]:
+    return sorted((p["position"], p["what"].split(":")[0]) for p in verdict.problems)
+
+
+# -- pledges ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def pledges(store: Store, coventry: Authority, clock: FixedClock) -> Pledges:
+    app = Pledges(env=store.env("pledges"), rules=coventry.pledge, clock=clock)
+    yield app
+    app.close()
+
+
+def pledge_journey(app: Pledges, urn: str, pause: float = 0.0) -> None:
+    contact = {"name": "Ann Coordinator", "email": f"ann@{urn}.example.org"}
+    app.register_school("account:lead", urn, f"School {urn}", "primary", "CV1 2AB", contact)
+    for step in (lambda: app.express_interest("account:lead", urn),
+                 lambda: app.record_commitment("account:lead", urn, "slt", "Ms Head", "Head teacher"),
+                 lambda: app.record_commitment("account:lead", urn, "governors", "Mr Chair", "Chair"),
+                 lambda: app.sign_pledge("account:coordinator", urn, "Ms Head", "Head teacher")):
+        time.sleep(pause)
+        step()
+
+
+def a_refused_registration(app: Pledges, urn: str) -> None:
+    """On PostgreSQL the refused insert still takes a number from the notification sequence:
+    the log has a gap there (SQLite reuses it)."""
+    with pytest.raises(Conflict):
+        app.register_school("account:lead", urn, "Again", "primary", "CV1 2AB",
+                            {"name": "Ann", "email": "ann@example.org"})
+
+
+# -- 1. append-only, enforced by the database ------------------------------------------------------
+
+
+def test_the_database_refuses_to_update_or_delete_events_and_the_seal(store: Store,
+                                                                       pledges: Pledges) -> None:
+    pledge_journey(pledges, "100001")
+    assert pledges.seal.extend() == 5  # the seal has rows too (SQLite's row triggers need them)
+    raw = Raw(store, "pledges")
+    events, seal = raw.rows(), raw.seal_rows()
+    assert len(events) == 5 and len(seal) == 5
+
+    statements = []
+    for table, column in ((raw.events, "topic"), (raw.seal, "hash")):
+        key = raw.position if table == raw.events else "notification_id"
+        statements += [f"UPDATE {table} SET {column} = {column} || 'x'",
+                       f"DELETE FROM {table} WHERE {key} = 1", f"DELETE FROM {table}"]
+        if not raw.sqlite:
+            statements.append(f"TRUNCATE {table}")
+    for sql in statements:
+        # with the service's own connection details, outside the service...
+        with pytest.raises(REFUSED, match="append-only"):
+            raw.run(sql)
+        # ...and through the service's own connections
+        with pytest.raises(REFUSED, match="append-only"), \
+                pledges.factory.datastore.transaction(commit=True) as cursor:
+            cursor.execute(sql)
+    assert raw.rows() == events
+    assert raw.seal_rows() == seal
+    assert pledges.seal.verify().ok
+    assert pledges.school("100001")["status"] == "signed"
+
+
+# -- 2. tamper evidence ----------------------------------------------------------------------------
+
+
+def test_the_seal_names_what_was_altered_deleted_or_inserted(store: Store, pledges: Pledges) -> None:
+    pledge_journey(pledges, "100001")
+    pledge_journey(pledges, "100002")
+    a_refused_registration(pledges, "100002")
+    pledge_journey(pledges, "100003")
+    log = positions(pledges)
+    assert len(log) == 15
+    gaps = sorted(set(range(1, log[-1] + 1)) - set(log))
+    assert gaps == ([] if store.kind == "sqlite" else [11])
+
+    assert pledges.seal.extend() == 15
+    kept = pledges.seal.digest()
+    assert re.fullmatch(rf"{log[-1]}:[0-9a-f]{{16}}", kept)
+    verdict = pledges.seal.verify()
+    assert (verdict.ok, verdict.checked, verdict.sealed_to, verdict.problems) == (True, 15, log[-1], [])
+    assert pledges.seal.verify(digest=kept).ok
+
+    # the owner takes the triggers off, rewrites one event's bytes and deletes another
+    raw = Raw(store, "pledges")
+    raw.unprotect()
+    altered, deleted = log[3], log[7]  # a commitment by the lead; school 2's first commitment
+    raw.alter(altered, b'"actor":"account:lead"', b'"actor":"account:mallory"')
+    raw.delete(deleted)
+    verdict = pledges.seal.verify()
+    assert problems(verdict) == [(altered, "altered"), (deleted, "deleted")]
+    [named] = [p for p in verdict.problems if p["position"] == altered]
+    assert (named["aggregate"], named["version"], named["topic"]) == (
+        str(School.create_id("100001")), 4, "services.pledges.domain:School.CommitmentRecorded")
+    assert verdict.first()["position"] == altered
+
+    # a copy of a stored event under a new aggregate id, slipped into the log
+    forged = School.create_id("199999")
+    if store.kind == "postgres":
+        raw.insert_copy(of=log[0], aggregate=forged, at=gaps[0])  # into the gap the sequence left
+        assert problems(pledges.seal.verify()) == [(altered, "altered"), (deleted, "deleted"),
+                                                   (gaps[0], "inserted")]
+    else:
+        # SQLite's rowids have no gaps: a new row can only land after the sealed end, where the
+        # seal cannot tell it from an event not sealed yet (see the report)
+        raw.insert_copy(of=log[0], aggregate=forged)
+        assert pledges.recorder.max_notification_id() == log[-1] + 1
+        verdict = pledges.seal.verify()
+        assert problems(verdict) == [(altered, "altered"), (deleted, "deleted")]
+        assert verdict.sealed_to == log[-1]
+    # a forged event put where the deleted one was is named at that position
+    raw.insert_copy(of=log[1], aggregate=School.create_id("199998"), at=deleted)
+    assert (deleted, "altered") in problems(pledges.seal.verify())
+
+    # the whole seal rewritten consistently over the tampered log: only the digest catches it
+    raw.replace_seal(chain(pledges))
+    assert pledges.seal.verify().ok
+    caught = pledges.seal.verify(digest=kept)
+    assert not caught.ok
+    assert caught.problems == [{"position": log[-1],
+                                "what": "the seal itself differs from the published digest"}]
+    assert pledges.seal.digest() != kept
+
+
+# -- 3. the sanctuary audit commands ---------------------------------------------------------------
+
+
+def sanctuary(store: Store, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    """``sanctuary ...`` as a child process with the store's environment."""
+    env = {**os.environ, **store.os_environ(), "SANCTUARY_LOG_LEVEL": "WARNING", **extra}
+    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=240)
+
+
+def test_audit_verify_and_digest_on_a_real_store(store: Store, pledges: Pledges) -> None:
+    pledge_journey(pledges, "100001")
+    pledge_journey(pledges, "100002")
+    log = positions(pledges)
+
+    digest = sanctuary(store, "audit", "digest", "pledges")
+    assert digest.returncode == 0, digest.stderr
+    assert re.fullmatch(rf"{log[-1]}:[0-9a-f]{{16}}\n", digest.stdout)
+    assert digest.stdout.strip() == pledges.seal.digest()  # it sealed what was committed
+
+    verified = sanctuary(store, "audit", "verify", "pledges")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "10 events checked against the seal" in verified.stdout
+    assert "OK: nothing altered, deleted or inserted" in verified.stdout
+    against = sanctuary(store, "audit", "verify", "pledges", "--digest", digest.stdout.strip())
+    assert against.returncode == 0 and "matches digest" in against.stdout, against.stdout
+
+    raw = Raw(store, "pledges")
+    raw.unprotect()
+    raw.delete(log[6])
+    raw.alter(log[2], b'"body":"slt"', b'"body":"pta"')
+    tampered = sanctuary(store, "audit", "verify", "pledges")
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
+    assert f"the first at position {log[2]}: altered" in tampered.stdout
+    assert "TAMPERED: 2 problem(s)" in tampered.stdout
+    assert f"  {log[6]}: deleted: sealed but missing" in tampered.stdout
+
+
+def test_audit_history_as_csv_and_as_of_an_instant(store: Store, pledges: Pledges) -> None:
+    pledge_journey(pledges, "100001", pause=0.01)
+    school = str(School.create_id("100001"))
+    timestamps = [e.timestamp for e in pledges.events.get(uuid.UUID(school))]
+    middle = timestamps[1] + (timestamps[2] - timestamps[1]) / 2
+
+    full = sanctuary(store, "audit", "history", "pledges", school, "--format", "csv")
+    assert full.returncode == 0, full.stderr
+    rows = list(csv.reader(io.StringIO(full.stdout)))
+    assert rows[0] == ["version", "at", "actor", "event", "details"]
+    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [
+        ("1", "account:lead", "Registered"), ("2", "account:lead", "InterestExpressed"),
+        ("3", "account:lead", "CommitmentRecorded"), ("4", "account:lead", "CommitmentRecorded"),
+        ("5", "account:coordinator", "PledgeSigned")]
+    assert [dt.datetime.fromisoformat(r[1]) for r in rows[1:]] == timestamps
+    assert '"signed_by": "Ms Head"' in rows[5][4]  # personal values read back, for the auditor
+
+    then = sanctuary(store, "audit", "history", "pledges", school, "--format", "csv",
+                     "--as-of", middle.isoformat())
+    assert then.returncode == 0, then.stderr
+    earlier = list(csv.reader(io.StringIO(then.stdout)))
+    assert earlier[0] == rows[0]
+    assert earlier[1:] == rows[1:3]
+
+
+def test_audit_trail_writes_a_printable_page(store: Store, applications: Applications,
+                                             clock: FixedClock, tmp_path: Path) -> None:
+    accredited(applications, clock)
+    page = tmp_path / "trail.html"
+    written = sanctuary(store, "audit", "trail", URN, YEAR, "--html", str(page))
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert f"written {page}" in written.stdout
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>")
+    assert f"Decision trail: Hill Primary ({URN}), {YEAR}" in text
+    for stage in ("draft", "final"):
+        assert f"{stage} appraisal of submission" in text
+    for member in ("amy", "ben", "cat"):
+        assert f"<td>{member}</td>" in text  # every member's declaration
+    assert f"<td>cat</td><td>True</td><td>{CONFLICT}</td>" in text
+    for member in ("amy", "ben"):  # and the judgements of those who were clear to judge
+        assert f"<td>{member}</td><td>learn-1</td><td>met</td><td>{member}: learn-1 is evidenced</td>" \
+            in text
+    assert "<td>ben</td><td>learn-2</td><td>not_yet_met</td>" in text
+    assert "<td>cat</td><td>learn-1</td>" not in text
+    assert "Agreed: award, by amy, ben" in text
+
+
+# -- 4. the decision trail -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def applications(store: Store, coventry: Authority, clock: FixedClock) -> Applications:
+    app = Applications(env=store.env("applications"), authority=coventry, clock=clock)
+    yield app
+    app.close()
+
+
+def utc(*parts: int) -> dt.datetime:
+    return dt.datetime(*parts, tzinfo=dt.UTC)
+
+
+def instant() -> dt.datetime:
+    """A real instant between two commands (event timestamps come from the real clock)."""
+    time.sleep(0.002)
+    moment = dt.datetime.now(dt.UTC)
+    time.sleep(0.002)
+    return moment
+
+
+def tell(app: Applications, kind: str, **payload: object) -> bool:
+    news = IntegrationEvent(
+        id=str(uuid.uuid4()), type=kind, schema_version=1, origin="pledges", position=next(_positions),
+        occurred_at="2025-09-01T09:00:00+00:00", authority=app.authority.slug, actor=LEAD,
+        payload=payload)
+    return consume(app, news.to_dict(), app.learn_pledge_news)
+
+
+def convened(app: Applications, stage: str) -> None:
+    """The cycle's panel for ``stage`` with amy, ben and cat, formed and convened unless it is."""
+    try:
+        app.form_panel(LEAD, YEAR, stage)
+    except Conflict:
+        return
+    for account, lived in PANEL.items():
+        app.add_panel_member(LEAD, YEAR, stage, account, lived)
+    app.convene(LEAD, YEAR, stage)
+
+
+def appraise(app: Applications, stage: str, not_yet: tuple[str, ...] = ()) -> None:
+    """The stage's panel formed and convened, the submission assigned; amy and ben declare
+    no interest and judge every criterion (ben finds ``not_yet`` not yet met); cat declares a
+    conflict and judges nothing."""
+    convened(app, stage)
+    app.assign(LEAD, YEAR, stage, URN)
+    app.declare("cat", URN, YEAR, stage, conflicted=True, interests=CONFLICT)
+    criteria = list(app.application(URN, YEAR)["audit"])
+    for member in ("amy", "ben"):
+        app.declare(member, URN, YEAR, stage, conflicted=False)
+        for code in criteria:
+            outcome = "not_yet_met" if member == "ben" and code in not_yet else "met"
+            app.judge(member, URN, YEAR, stage, code, outcome, f"{member}: {code} is evidenced")
+
+
+def agreed(app: Applications, not_yet: tuple[str, ...] = ()) -> dict:
+    """The criteria as the panel agreed them: met, except ``not_yet``."""
+    criteria = list(app.application(URN, YEAR)["audit"])
+    return {code: {"outcome": "not_yet_met" if code in not_yet else "met",
+                   "comment": f"The panel on {code}"} for code in criteria}
+
+
+def accredited(app: Applications, clock: FixedClock) -> dict[str, Any]:
+    """Coventry's journey for Hill Primary: a late draft under an extension, a draft panel
+    (with a conflict), feedback, more evidence, the final panel, the award."""
+    marks: dict[str, Any] = {"before": instant()}
+    assert tell(app, "SchoolRegistered", urn=URN, name="Hill Primary", phase="primary",
+                postcode="CV1 2AB", coordinator={"name": "Ann", "email": "ann@example.org"})
+    assert tell(app, "PledgeSigned", urn=URN, signed_by="Ms Head", role="Head teacher",
+                signed_on="2025-09-01")
+    clock.at = utc(2026, 9, 21, 9, 0)
+    view = app.start(COORDINATOR, URN, YEAR)
+    for code in view["audit"]:
+        app.record_audit(COORDINATOR, URN, YEAR, code, "met", f"Practice for {code}")
+        app.add_evidence(COORDINATOR, URN, YEAR, code, f"Evidence for {code}")
+    marks["draft_evidence"] = sorted(e["id"] for e in app.application(URN, YEAR)["evidence"])
+    clock.at = utc(2027, 3, 26, 9, 0)  # the day after the draft deadline
+    marks["before_extension"] = instant()
+    app.grant_extension(LEAD, URN, YEAR, "draft", dt.date(2027, 4, 9), "Staff illness")
+    app.submit(COORDINATOR, URN, YEAR, "draft")
+    clock.at = utc(2027, 4, 20, 14, 0)
+    marks["before_draft_panel"] = instant()
+    appraise(app, "draft", not_yet=("learn-2",))
+    app.agree_outcome(LEAD, URN, YEAR, "draft", agreed(app, ("learn-2",)),
+                      "further_evidence", ["ben", "amy"])
+    app.release_feedback(LEAD, URN, YEAR, "draft", "Nearly there: widen learn-2.")
+    marks["after_draft_feedback"] = instant()
+    app.add_evidence(COORDINATOR, URN, YEAR, "learn-2", "Geography and RE units")
+    clock.at = utc(2027, 5, 28, 15, 0)
+    app.submit(COORDINATOR, URN, YEAR, "final")
+    clock.at = utc(2027, 6, 10, 14, 0)
+    appraise(app, "final")
+    app.agree_outcome(LEAD, URN, YEAR, "final", agreed(app), "award", ["amy", "ben"])
+    app.release_feedback(LEAD, URN, YEAR, "final", "Every criterion met.")
+    clock.at = utc(2027, 7, 1, 9, 0)
+    marks["before_decision"] = instant()
+    app.decide(LEAD, URN, YEAR, "The panel found every criterion met.")
+    marks["after"] = instant()
+    return marks
+
+
+def test_the_decision_trail_of_a_whole_journey(applications: Applications, clock: FixedClock) -> None:
+    marks = accredited(applications, clock)
+    trail = decision_trail(applications, URN, YEAR)
+    view = applications.application(URN, YEAR)
+
+    assert (trail["urn"], trail["school_name"], trail["school_year"], trail["stage"]) == (
+        URN, "Hill Primary", YEAR, "awarded")
+    # the submissions, each with the evidence it included
+    draft, final = trail["submissions"]
+    assert [(s["stage"], s["version"], s["by"], s["under_extension"]) for s in (draft, final)] == [
+        ("draft", 1, COORDINATOR, True), ("final", 2, COORDINATOR, False)]
+    assert (draft["on"], final["on"]) == (dt.date(2027, 3, 26), dt.date(2027, 5, 28))
+    assert [e["id"] for e in draft["evidence"]] == marks["draft_evidence"]
+    assert {e["title"] for e in draft["evidence"]} == {f"Evidence for {c}" for c in view["audit"]}
+    [added] = [e for e in final["evidence"] if e["id"] not in marks["draft_evidence"]]
+    assert (added["criterion"], added["title"]) == ("learn-2", "Geography and RE units")
+    assert len(final["evidence"]) == len(draft["evidence"]) + 1
+
+    # the extension, and who granted it
+    [extension] = trail["extensions"]
+    assert (extension["stage"], extension["until"], extension["reason"], extension["by"]) == (
+        "draft", dt.date(2027, 4, 9), "Staff illness", LEAD)
+    assert marks["before_extension"] < extension["at"] < marks["before_draft_panel"]
+
+    # each appraisal: declarations (cat's conflict), judgements, the agreed outcome
+    assert [(a["stage"], a["submission"]) for a in trail["appraisals"]] == [("draft", 1), ("final", 2)]
+    criteria = list(view["audit"])
+    for appraisal in trail["appraisals"]:
+        assert appraisal["members"] == list(PANEL)
+        declarations = {d["member"]: (d["conflicted"], d["interests"], d["by"])
+                        for d in appraisal["declarations"]}
+        assert declarations == {"cat": (True, CONFLICT, "account:cat"),
+                                "amy": (False, "", "account:amy"), "ben": (False, "", "account:ben")}
+        judged = appraisal["judgements"]
+        assert len(judged) == 2 * len(criteria)
+        assert {j["member"] for j in judged} == {"amy", "ben"}  # the conflicted member judged nothing
+        assert all(j["by"] == f"account:{j['member']}" for j in judged)
+        assert all(j["comment"] == f"{j['member']}: {j['criterion']} is evidenced" for j in judged)
+        times = [d["at"] for d in appraisal["declarations"]] + [j["at"] for j in judged]
+        assert all(marks["before_draft_panel"] < t < marks["before_decision"] for t in times)
+        declared_amy = next(d["at"] for d in appraisal["declarations"] if d["member"] == "amy")
+        assert all(declared_amy < j["at"] for j in judged if j["member"] == "amy")
+        outcome = appraisal["outcome"]
+        assert (outcome["members"], outcome["by"]) == (["amy", "ben"], LEAD)
+        assert max(j["at"] for j in judged) < outcome["at"]
+    draft_appraisal, final_appraisal = trail["appraisals"]
+    assert [(j["member"], j["outcome"]) for j in draft_appraisal["judgements"]
+            if j["criterion"] == "learn-2"] == [("amy", "met"), ("ben", "not_yet_met")]
+    assert draft_appraisal["outcome"]["overall"] == "further_evidence"
+    assert draft_appraisal["outcome"]["criteria"]["learn-2"]["outcome"] == "not_yet_met"
+    assert final_appraisal["outcome"]["overall"] == "award"
+    assert {j["outcome"] for j in final_appraisal["judgements"]} == {"met"}
+
+    # feedback released, and the decision with who recorded it and on whose agreement
+    assert [(f["stage"], f["summary"], f["by"], f["appraisal"]) for f in trail["feedback"]] == [
+        ("draft", "Nearly there: widen learn-2.", LEAD, draft_appraisal["id"]),
+        ("final", "Every criterion met.", LEAD, final_appraisal["id"])]
+    assert marks["before_draft_panel"] < trail["feedback"][0]["at"] < marks["after_draft_feedback"]
+    decision = trail["decision"]
+    assert (decision["outcome"], decision["by"], decision["panel_members"], decision["appraisal"]) == (
+        "awarded", LEAD, ["amy", "ben"], final_appraisal["id"])
+    assert decision["reasons"] == "The panel found every criterion met."
+    assert decision["expires_on"] == dt.date(2030, 7, 1)
+    assert marks["before_decision"] < decision["at"] < marks["after"]
+
+
+def test_the_printable_trail_escapes_what_it_prints(applications: Applications,
+                                                    clock: FixedClock) -> None:
+    accredited(applications, clock)
+    trail = decision_trail(applications, URN, YEAR)
+    hostile = "<script>alert('x')</script>"
+    trail["appraisals"][0]["judgements"][0]["comment"] = hostile
+    trail["extensions"][0]["reason"] = f"Flu & {hostile}"
+    trail["decision"]["reasons"] = hostile
+    trail["school_name"] = "Hill <b>Primary</b>"
+    page = render_html(trail, "Coventry <City>")
+    assert "<script>" not in page and "<b>Primary" not in page and "<City>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "Flu &amp; &lt;script&gt;" in page
+    assert "Hill &lt;b&gt;Primary&lt;/b&gt;" in page and "Coventry &lt;City&gt;" in page
+
+
+def test_the_trail_of_a_comment_with_markup_typed_by_a_member(applications: Applications,
+                                                              clock: FixedClock) -> None:
+    """A member's own words (a judgement comment, a declared interest) with markup in them."""
+    hostile = "<script>document.location='https://evil.example'</script>"
+    assert tell(applications, "SchoolRegistered", urn=URN, name="Hill Primary", phase="primary",
+                postcode="CV1 2AB", coordinator={"name": "Ann", "email": "ann@example.org"})
+    assert tell(applications, "PledgeSigned", urn=URN, signed_by="Ms Head", role="Head teacher",
+                signed_on="2025-09-01")
+    view = applications.start(COORDINATOR, URN, YEAR)
+    for code in view["audit"]:
+        applications.add_evidence(COORDINATOR, URN, YEAR, code, f"<i>{code}</i>")
+    clock.at = utc(2027, 3, 20, 9, 0)
+    applications.submit(COORDINATOR, URN, YEAR, "draft")
+    applications.form_panel(LEAD, YEAR, "draft")
+    for account, lived in PANEL.items():
+        applications.add_panel_member(LEAD, YEAR, "draft", account, lived)
+    applications.convene(LEAD, YEAR, "draft")
+    applications.assign(LEAD, YEAR, "draft", URN)
+    applications.declare("cat", URN, YEAR, "draft", conflicted=True, interests=hostile)
+    applications.declare("amy", URN, YEAR, "draft", conflicted=False)
+    applications.judge("amy", URN, YEAR, "draft", "learn-1", "met", hostile)
+    page = render_html(decision_trail(applications, URN, YEAR), applications.authority.name)
+    assert "<script>" not in page and "<i>" not in page
+    assert page.count("&lt;script&gt;document.location=") == 2
+    assert "&lt;i&gt;learn-1&lt;/i&gt;" in page
+
+
+
+def test_the_trail_keeps_a_further_evidence_decision(applications: Applications,
+                                                     clock: FixedClock) -> None:
+    app = applications
+    urn, year = "100777", YEAR
+    assert tell(app, "SchoolRegistered", urn=urn, name="Oak Primary", phase="primary", postcode="CV2 1AA",
+                coordinator={"name": "Bo", "email": "bo@example.org"})
+    assert tell(app, "PledgeSigned", urn=urn, signed_by="Mr Head", role="Head teacher",
+                signed_on="2025-09-01")
+    clock.at = utc(2026, 10, 1, 9, 0)
+    criteria = list(app.start(COORDINATOR, urn, year)["audit"])
+    for code in criteria:
+        app.add_evidence(COORDINATOR, urn, year, code, f"Evidence for {code}")
+    clock.at = utc(2027, 3, 20, 9, 0)
+    app.submit(COORDINATOR, urn, year, "draft")
+    clock.at = utc(2027, 4, 20, 14, 0)
+
+    def sit(stage: str, overall: str) -> None:
+        convened(app, stage)
+        app.assign(LEAD, year, stage, urn)
+        for member in ("amy", "ben"):
+            app.declare(member, urn, year, stage, conflicted=False)
+            app.judge(member, urn, year, stage, "learn-1", "met", f"{member} on learn-1")
+        app.agree_outcome(LEAD, urn, year, stage, {c: {"outcome": "met", "comment": "ok"} for c in criteria},
+                          overall, ["amy", "ben"])
+
+    sit("draft", "further_evidence")
+    app.release_feedback(LEAD, urn, year, "draft", "Widen it.")
+    clock.at = utc(2027, 5, 20, 9, 0)
+    app.submit(COORDINATOR, urn, year, "final")
+    clock.at = utc(2027, 6, 10, 14, 0)
+    sit("final", "further_evidence")
+    clock.at = utc(2027, 7, 1, 9, 0)
+    first = "More on pupil voice, please"
+    app.decide(LEAD, urn, year, first, evidence_due=dt.date(2027, 10, 1))
+    app.add_evidence(COORDINATOR, urn, year, "learn-2", "School council minutes")
+    clock.at = utc(2027, 9, 20, 9, 0)
+    app.submit(COORDINATOR, urn, year, "final")
+    sit("final", "award")
+    app.decide(LEAD, urn, year, "Now every criterion is met")
+
+    trail = decision_trail(app, urn, year)
+    assert [(a["stage"], a["submission"]) for a in trail["appraisals"]] == [
+        ("draft", 1), ("final", 2), ("final", 3)]
+    assert trail["decision"]["outcome"] == "awarded"
+    assert first in json.dumps(jsonable(trail)), "the further-evidence decision is not in the trail"
+    assert first in render_html(trail, app.authority.name)
+
+# -- 5. replay and rebuild of a large log (SQLite only, for speed) --------------------------------
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
+    return Store("sqlite", Settings.from_env({"SANCTUARY_STORE": "sqlite",
+                                              "SANCTUARY_DATA_DIR": str(tmp_path)}), {})
+
+
+def large_log(app: Pledges, real: int, total_schools: int) -> None:
+    """``real`` schools pledged through the application, then copies of the first school's five
+    stored events under other URNs, written in batches, up to ``total_schools`` schools."""
+    for number in range(real):
+        pledge_journey(app, str(100000 + number))
+    template = app.recorder.select_events(School.create_id("100000"))
+    batch: list[StoredEvent] = []
+    for number in range(real, total_schools):
+        urn = str(100000 + number)
+        for event in template:
+            state = event.state.replace(b'"100000"', f'"{urn}"'.encode()).replace(
+                b"School 100000", f"School {urn}".encode())
+            batch.append(StoredEvent(School.create_id(urn), event.originator_version, event.topic, state))
+        if len(batch) >= 10000:
+            app.recorder.insert_events(batch)
+            batch = []
+    if batch:
+        app.recorder.insert_events(batch)
+
+
+def test_rebuild_and_replay_a_log_of_100000_events(sqlite_store: Store, coventry: Authority,
+                                                   clock: FixedClock, amqp_uri: str) -> None:
+    store = sqlite_store
+    pledges = Pledges(env=store.env("pledges"), rules=coventry.pledge, clock=clock)
+    consumer = Applications(env=store.env("applications"), authority=coventry)
+    try:
+        large_log(pledges, real=400, total_schools=20000)
+        assert pledges.recorder.max_notification_id() == 100000
+        assert pledges.school("119999")["status"] == "signed"  # the copies read as real events
+
+        rebuilt = sanctuary(store, "rebuild", "pledges")
+        assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+        assert rebuilt.stdout.strip() == "20000 aggregates rebuilt from 100000 events"
+        rate = re.search(r"100000 applied in ([\d.]+) s \(([\d,]+) a second\)", rebuilt.stderr)
+        assert rate, rebuilt.stderr[-500:]
+        assert int(rate.group(2).replace(",", "")) > 0
+
+        # the consumer has already had the first 2000 events, as the relay published them
+        first = pledges.recorder.select_notifications(start=1, limit=2000)
+        published = [PLEDGES.envelope(pledges.mapper.to_domain_event(n), n.id, coventry.slug)
+                     for n in first]
+        assert all(consume(consumer, e.to_dict(), consumer.learn_pledge_news) for e in published)
+        before = (consumer.recorder.max_notification_id(),
+                  [consumer.pledge_standing(str(100000 + n)) for n in range(400)])
+
+        tap = Tap(amqp_uri, "pledges", name="replay-tap")
+        replayed = sanctuary(store, "replay", "pledges", "--from", "1", "--to", "2000",
+                             SANCTUARY_AMQP_URI=amqp_uri)
+        assert replayed.returncode == 0, replayed.stderr[-2000:]
+        assert "2000 integration events published from positions 1 to 2000" in replayed.stdout
+        messages = tap.read(expect=2000, timeout=60)
+        copies = [parse_envelope(body(m)) for m in messages]
+        assert [c.position for c in copies] == list(range(1, 2001))
+        assert [m.properties["message_id"] for m in messages] == [f"pledges:{n}" for n in range(1, 2001)]
+        assert copies == published  # the same ids, payloads and times as first published
+
+        assert not any(consume(consumer, body(m), consumer.learn_pledge_news) for m in messages)
+        after = (consumer.recorder.max_notification_id(),
+                 [consumer.pledge_standing(str(100000 + n)) for n in range(400)])
+        assert after == before
+    finally:
+        consumer.close()
+        pledges.close()
+
+
+# -- 6. the seal under the relay -------------------------------------------------------------------
+
+
+def test_every_event_the_relay_publishes_is_sealed_first(store: Store, pledges: Pledges,
+                                                         amqp_uri: str) -> None:
+    tap = Tap(amqp_uri, "pledges")
+    relay = OutboxRelay(pledges, PLEDGES, "coventry", BusPublisher(amqp_uri, "pledges"),
+                        relay_lock_for(pledges, store.settings), batch_size=4)
+    try:
+        pledge_journey(pledges, "100001")
+        a_refused_registration(pledges, "100001")
+        pledge_journey(pledges, "100002")
+        assert relay.drain() == 10
+        last = pledges.recorder.max_notification_id()
+        assert relay.published_position() == last
+        assert pledges.seal.last()[0] == last
+        verdict = pledges.seal.verify()
+        assert (verdict.ok, verdict.checked, verdict.sealed_to) == (True, 10, last)
+        published = [parse_envelope(body(m)).position for m in tap.read(expect=10)]
+        assert published == positions(pledges)
+        assert set(published) <= set(pledges.seal.links())
+
+        pledge_journey(pledges, "100003")
+        assert relay.relay_once() == 4  # one batch: sealed past it before publishing it
+        assert relay.published_position() <= pledges.seal.last()[0]
+        relay.drain()
+        assert pledges.seal.last()[0] == relay.published_position() == pledges.recorder.max_notification_id()
+        assert pledges.seal.verify().ok
+    finally:
+        relay.publisher.close()
+
+
+# -- product bugs, pinned --------------------------------------------------------------------------
+
+
+def test_sqlite_refuses_insert_or_replace_over_a_stored_event_and_a_seal_link(
+        sqlite_store: Store, coventry: Authority, clock: FixedClock) -> None:
+    pledges = Pledges(env=sqlite_store.env("pledges"), rules=coventry.pledge, clock=clock)
+    try:
+        pledge_journey(pledges, "100001")
+        pledges.seal.extend()
+        raw = Raw(sqlite_store, "pledges")
+        events, seal = raw.rows(), raw.seal_rows()
+        [(aggregate,)] = raw.run("SELECT originator_id FROM stored_events WHERE rowid = 2")
+        for sql, params in (
+                ("INSERT OR REPLACE INTO stored_events VALUES (?, 2, ?, ?)",
+                 (aggregate, events[1][3], b'{"forged":true}')),
+                ("REPLACE INTO pledges_seal VALUES (1, ?)", ("0" * 64,))):
+            with contextlib.suppress(sqlite3.DatabaseError):  # refused: as it should be
+                raw.run(sql, params)
+        assert (raw.rows(), raw.seal_rows()) == (events, seal), "history was rewritten"
+    finally:
+        pledges.close()
+
+
+def test_an_event_committed_while_the_relay_seals_is_not_published_unsealed(
+        store: Store, pledges: Pledges, amqp_uri: str) -> None:
+    relay = OutboxRelay(pledges, PLEDGES, "coventry", BusPublisher(amqp_uri, "pledges"),
+                        relay_lock_for(pledges, store.settings))
+    try:
+        pledge_journey(pledges, "100001")
+        seal, extend = pledges.seal, pledges.seal.extend
+
+        def another_instance_commits_meanwhile(limit: int = 1000) -> int:
+            sealed = extend(limit)
+            pledge_journey(pledges, "100002")  # e.g. an RPC worker's save, or another instance's
+            seal.extend = extend
+            return sealed
+
+        seal.extend = another_instance_commits_meanwhile
+        relay.relay_once()
+        assert relay.published_position() <= seal.last()[0], "published events the seal does not hold"
+    finally:
+        relay.publisher.close()
+
+
+def test_audit_history_as_of_a_date(store: Store, pledges: Pledges) -> None:
+    pledge_journey(pledges, "100001")
+    school = str(School.create_id("100001"))
+    result = sanctuary(store, "audit", "history", "pledges", school, "--as-of", "2099-01-01")
+    assert "Traceback" not in result.stderr, result.stderr[-1500:]
+    assert result.returncode == 0 and "Registered" in result.stdout
