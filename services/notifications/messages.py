@@ -213,6 +213,19 @@ def deadline_reminder(name: str, school: str, email: str, stage: str, deadline: 
 # -- CPD ------------------------------------------------------------------------------------
 
 
+def calendar_file(calendar: bytes | None, method: str) -> tuple[dict, ...]:
+    """The session's calendar entry as an attachment (none while its date is unconfirmed)."""
+    if not calendar:
+        return ()
+    return (
+        {
+            "filename": "session.ics",
+            "content_type": f"text/calendar; charset=utf-8; method={method}",
+            "data": calendar,
+        },
+    )
+
+
 def _session_text(session: dict) -> str:
     when = day(session.get("date"))
     if session.get("start"):
@@ -221,17 +234,7 @@ def _session_text(session: dict) -> str:
 
 
 def booked(name: str, email: str, session: dict, calendar: bytes | None) -> Draft:
-    attachments = (
-        (
-            {
-                "filename": "session.ics",
-                "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
-                "data": calendar,
-            },
-        )
-        if calendar
-        else ()
-    )
+    attachments = calendar_file(calendar, "PUBLISH")
     return Draft(
         "booked",
         email,
@@ -269,17 +272,7 @@ def place_offered(name: str, email: str, session: dict, expires_at: str, tz: dt.
 
 
 def session_changed(name: str, email: str, session: dict, what: str, calendar: bytes | None) -> Draft:
-    attachments = (
-        (
-            {
-                "filename": "session.ics",
-                "content_type": "text/calendar; charset=utf-8; method=PUBLISH",
-                "data": calendar,
-            },
-        )
-        if calendar
-        else ()
-    )
+    attachments = calendar_file(calendar, "PUBLISH")
     return Draft(
         f"session-{what}",
         email,
@@ -293,17 +286,7 @@ def session_changed(name: str, email: str, session: dict, what: str, calendar: b
 
 
 def session_cancelled(name: str, email: str, session: dict, reason: str, calendar: bytes | None) -> Draft:
-    attachments = (
-        (
-            {
-                "filename": "session.ics",
-                "content_type": "text/calendar; charset=utf-8; method=CANCEL",
-                "data": calendar,
-            },
-        )
-        if calendar
-        else ()
-    )
+    attachments = calendar_file(calendar, "CANCEL")
     return Draft(
         "session-cancelled",
         email,
