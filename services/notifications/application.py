@@ -44,9 +44,11 @@ class Notifications(PersonalDataApplication):
         mail_domain: str,
         clock: Clock | None = None,
         claim_timeout: dt.timedelta = CLAIM_TIMEOUT,
+        send_after: dt.datetime | None = None,
     ) -> None:
         super().__init__(env)
         self.claim_timeout = claim_timeout
+        self.send_after = send_after
         self.authority = authority
         self.mail_from = mail_from
         self.mail_domain = mail_domain
@@ -56,9 +58,20 @@ class Notifications(PersonalDataApplication):
     # -- reacting to other services' events ------------------------------------------------
 
     def react(self, news: IntegrationEvent) -> list:
-        """The aggregates one event changes or creates (saved by the caller, with tracking)."""
+        """The aggregates one event changes or creates (saved by the caller, with tracking).
+
+        Events that happened before ``send_after`` (history replayed to rebuild this
+        service) still teach it what it needs, but their mail is recorded as held
+        back: nobody is sent last year's emails again."""
         policy = POLICIES.get((news.origin, news.type))
-        return policy(self, news) if policy else []
+        changed = policy(self, news) if policy else []
+        if self.send_after is not None and dt.datetime.fromisoformat(news.occurred_at) < self.send_after:
+            for note in changed:
+                if isinstance(note, Notification):
+                    note.suppress(
+                        "history replayed to rebuild the service; sent at the time", "system:rebuild"
+                    )
+        return changed
 
     def entry(self, kind: str, key: str) -> Entry:
         try:
@@ -72,8 +85,7 @@ class Notifications(PersonalDataApplication):
         return entry
 
     def intend(self, drafts: list[m.Draft], key: str, due_at: dt.datetime | None = None) -> list:
-        """New notifications for the drafts (each once per key and recipient); optional
-        ones to people who opted out are recorded as held back, not sent."""
+        """New notifications for the drafts, each once per key and recipient."""
         created = []
         for draft in drafts:
             if not valid_address(draft.to_email):

@@ -26,12 +26,16 @@ from shared.subject_access import PersonalDataService
 def build(settings: Settings, authority: Authority) -> Notifications:
     # a claim older than this is taken to have died with its sender (tests shorten it)
     claim = dt.timedelta(seconds=float(os.environ.get("SANCTUARY_CLAIM_TIMEOUT_SECONDS", "300")))
+    # rebuilding this service from the others' history: mail for events that happened
+    # before this instant is recorded as held back, not sent again
+    after = os.environ.get("SANCTUARY_NOTIFICATIONS_SEND_AFTER")
     app = Notifications(
         env=store_env("notifications", settings),
         authority=authority,
         mail_from=settings.mail_from,
         mail_domain=settings.mail_domain,
         claim_timeout=claim,
+        send_after=dt.datetime.fromisoformat(after) if after else None,
     )
     app.mailer = Mailer(SmtpSettings.from_env())
     return app
