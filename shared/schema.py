@@ -32,6 +32,9 @@ class Text(fields.String):
         super().__init__(**kwargs)
         self.metadata.setdefault("maxLength", max_length)
         self.multiline = max_length >= 1000 if multiline is None else multiline
+        # the same rules, written into the API document
+        self.metadata.setdefault("pattern", r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$" if self.multiline
+                                 else r"^[^\x00-\x1f\x7f\u2028\u2029]*$")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()

@@ -7,7 +7,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from services.gateway.routes import RouteSpec
+from services.gateway.routes import PATH_PATTERNS, RouteSpec
 
 _PARAM = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-z_]+)>")
 _ERROR = {"type": "object", "required": ["error", "message"], "properties": {
@@ -42,7 +42,8 @@ def _operation(r: RouteSpec) -> dict:
                 "description": f"For {r.allow.describes}."}
     op["security"] = [] if r.allow.public else [{"bearer": []}]
     if r.body is not None:
-        op["requestBody"] = {"required": True,
+        needed = any(f.required for f in r.body().fields.values())  # an empty body is fine otherwise
+        op["requestBody"] = {"required": needed,
                              "content": {"application/json": {"schema": r.body}}}
     if r.query is not None:
         op["parameters"] = [{"in": "query", "schema": r.query}]
@@ -53,6 +54,7 @@ def _operation(r: RouteSpec) -> dict:
     implied = [422, 400] if r.body or r.query else []
     implied += [] if r.allow.public else [401, 403]
     implied += [413] if r.body else []
+    implied += [404] if any(name in PATH_PATTERNS for *_, name in _PARAM.findall(r.path)) else []
     for status in sorted({*r.errors, *implied}):
         op["responses"][str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
@@ -66,13 +68,10 @@ def _operation_id(r: RouteSpec) -> str:
     return re.sub(r"[^a-z0-9]+", "_", f"{r.method} {path}".lower()).strip("_")
 
 
-PATTERNS = {"urn": r"^\d{6}$", "year": r"^\d{4}-\d{2}$"}
-
-
 def _path_param(converter: str, choices: str, name: str) -> dict:
     schema: dict = {"type": "string"}
     if converter == "any":
         schema["enum"] = [c.strip() for c in choices.split(",")]
-    elif name in PATTERNS:
-        schema["pattern"] = PATTERNS[name]
+    elif name in PATH_PATTERNS:
+        schema["pattern"] = PATH_PATTERNS[name]
     return {"in": "path", "name": name, "required": True, "schema": schema}

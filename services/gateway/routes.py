@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +20,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from shared.access import Rule, require
-from shared.errors import DomainError, Forbidden, Invalid, TooLarge, Unauthorized, Unavailable
+from shared.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, Unavailable
 from shared.metrics import REFUSALS
 from shared.schema import load
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# path values with a shape of their own: anything else names no such thing (404)
+PATH_PATTERNS = {"urn": r"^\d{6}$", "year": r"^\d{4}-\d{2}$"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,13 @@ class JsonRoute(HttpRequestHandler):
                                    "message": f"{detail}; the error has been logged."})
 
 
+def check_path(path: dict[str, str]) -> None:
+    for name, value in path.items():
+        pattern = PATH_PATTERNS.get(name)
+        if pattern and not re.match(pattern, value):
+            raise NotFound(f"There is no {name} {value!r}: it is not of the right form.", name)
+
+
 def read_input(spec: RouteSpec, request: Any) -> dict:
     """The validated query or JSON body (raw: the owning service loads it again)."""
     if spec.query is not None:
@@ -143,6 +153,7 @@ def route(method: str, path: str, summary: str, tag: str, allow: Rule, **options
             request.principal = None if allow.public else self.authenticate(request)
             if request.principal is None and not allow.public:
                 require(allow, None)
+            check_path(path)
             request.data_in = read_input(spec, request)
             require(allow, request.principal, {**request.data_in, **path})
             return handler(self, request, **path)
