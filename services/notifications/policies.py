@@ -31,6 +31,11 @@ def _coordinator(app: Notifications, urn: str, draft: Any, *args: Any) -> list:
 # -- pledges ----------------------------------------------------------------------------------
 
 
+def _contact(urn: str, contact: dict) -> Personal:
+    """A coordinator's contact, encrypted under their address's key."""
+    return Personal(subject_for_email(contact["email"]), contact, label=f"coordinator of {urn}")
+
+
 def school_registered(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     contact = p["coordinator"]
@@ -39,9 +44,7 @@ def school_registered(app: Notifications, news: IntegrationEvent) -> list:
         p["urn"],
         news,
         name=p["name"],
-        coordinator=Personal(
-            subject_for_email(contact["email"]), contact, label=f"coordinator of {p['urn']}"
-        ),
+        coordinator=_contact(p["urn"], contact),
     )
     draft = m.school_registered(contact["name"], p["name"], contact["email"], app.authority)
     return [entry, *app.intend([draft], _key(news))]
@@ -49,17 +52,7 @@ def school_registered(app: Notifications, news: IntegrationEvent) -> list:
 
 def coordinator_changed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    contact = p["coordinator"]
-    return [
-        app.learn(
-            "school",
-            p["urn"],
-            news,
-            coordinator=Personal(
-                subject_for_email(contact["email"]), contact, label=f"coordinator of {p['urn']}"
-            ),
-        )
-    ]
+    return [app.learn("school", p["urn"], news, coordinator=_contact(p["urn"], p["coordinator"]))]
 
 
 def newsletter(app: Notifications, news: IntegrationEvent) -> list:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -15,7 +13,8 @@ from services.applications.accreditation import (
     Stage,
     add_years,
 )
-from shared.errors import Conflict, DomainError, Invalid
+from shared.errors import Conflict, Invalid
+from tests.unit.refusals import refused
 
 CRITERIA = ["learn-1", "learn-2", "embed-3", "embed-4", "embed-5", "share-6", "share-7", "share-8"]
 DRAFT_DAY = dt.date(2027, 3, 25)  # Coventry 2026-27, a Thursday
@@ -73,18 +72,6 @@ def decided(outcome: str = "awarded", on: dt.date = DECIDED_ON) -> AwardApplicat
     due = dt.date(2027, 7, 16) if outcome == "further_evidence" else None
     a.decide(outcome, "The panel's reasons.", due, on, "appraisal-2", ["amy", "ben", "cat"], "lead")
     return a
-
-
-@contextmanager
-def refused(kind: type[DomainError], field: str | None, aggregate: AwardApplication) -> Iterator[
-        pytest.ExceptionInfo]:
-    """The command raises exactly ``kind`` naming ``field``, and changes nothing."""
-    version = aggregate.version
-    with pytest.raises(kind) as caught:
-        yield caught
-    assert type(caught.value) is kind
-    assert caught.value.field == field
-    assert aggregate.version == version
 
 
 # -- starting -------------------------------------------------------------------------

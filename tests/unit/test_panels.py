@@ -4,14 +4,12 @@ the agreed outcome and who agreed it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from eventsourcing.domain import Aggregate
 
 from services.applications.panels import OVERALL, Appraisal, Panel
-from shared.errors import Conflict, DomainError, Forbidden, Invalid
+from shared.errors import Conflict, Forbidden, Invalid
+from tests.unit.refusals import refused
 
 CRITERIA = ["learn-1", "learn-2", "embed-3", "embed-4", "embed-5", "share-6", "share-7", "share-8"]
 MEMBERS = ["amy", "ben", "cat"]
@@ -36,18 +34,6 @@ def all_met(comment: str = "Evidenced.") -> dict[str, dict]:
 def judge_all(a: Appraisal, member: str, outcome: str = "met") -> None:
     for code in CRITERIA:
         a.judge(member, code, outcome, f"{member} on {code}", f"account:{member}")
-
-
-@contextmanager
-def refused(kind: type[DomainError], field: str | None, aggregate: Aggregate) -> Iterator[
-        pytest.ExceptionInfo]:
-    """The command raises exactly ``kind`` naming ``field``, and changes nothing."""
-    version = aggregate.version
-    with pytest.raises(kind) as caught:
-        yield caught
-    assert type(caught.value) is kind
-    assert caught.value.field == field
-    assert aggregate.version == version
 
 
 # -- panels ------------------------------------------------------------------------------
