@@ -45,13 +45,27 @@ ensure_venv() {
   fi
 }
 
+# -detached returns before the node has registered with epmd, and await_startup
+# fails at once ("not running at all") until it has: poll first, then await boot.
+wait_for_rabbitmq() {
+  local tries=0
+  until rabbitmq-diagnostics -q ping >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 120 ]; then
+      echo "RabbitMQ did not start in 120 s; see /var/log/rabbitmq/" >&2; return 1
+    fi
+    sleep 1
+  done
+  rabbitmqctl -q await_startup --timeout 120 >/dev/null
+}
+
 ensure_rabbitmq() {
   apt_install rabbitmq-server
   if ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
     say "starting RabbitMQ"
     rabbitmq-plugins -q enable --offline rabbitmq_management >/dev/null
     rabbitmq-server -detached >/dev/null 2>&1 || true
-    rabbitmqctl -q await_startup --timeout 120 >/dev/null
+    wait_for_rabbitmq
   fi
   # the tests make a virtual host per test through the management API
   rabbitmq-plugins -q enable rabbitmq_management >/dev/null 2>&1 || true
