@@ -23,6 +23,7 @@ class Settings:
     rpc_timeout: float
     public_url: str  # how people reach the gateway, for links in emails
     mail_from: str
+    ops_address: str = ""  # where this process serves /metrics and /health/*; none if empty
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -42,6 +43,7 @@ class Settings:
             public_url=env.get("SANCTUARY_PUBLIC_URL", "").rstrip("/")
             or f"http://{env.get('SANCTUARY_GATEWAY_ADDRESS', '127.0.0.1:8080')}",
             mail_from=env.get("SANCTUARY_MAIL_FROM", "Schools of Sanctuary <no-reply@sanctuary.invalid>"),
+            ops_address=env.get("SANCTUARY_OPS_ADDRESS", ""),
         )
 
     @property
@@ -54,6 +56,7 @@ class Settings:
         return {
             "AMQP_URI": self.amqp_uri,
             "WEB_SERVER_ADDRESS": self.gateway_address,
+            "SANCTUARY_OPS_ADDRESS": self.ops_address,
             "max_workers": 10,
             "serializer": "json",
             **extra,

@@ -23,9 +23,11 @@ import kombu
 from eventsourcing.persistence import Tracking
 from marshmallow import ValidationError
 from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from shared.envelope import IntegrationEvent, parse_envelope
+from shared.metrics import CONSUMED, DEAD_LETTERED, REGISTRY, Gauges, Metric, gauge, read_gauges
 from shared.store import ServiceApplication
 
 log = logging.getLogger(__name__)
@@ -68,11 +70,15 @@ class IntegrationEventHandler(EventHandler):
             # a malformed envelope will never parse: dead-letter it now
             log.error("malformed integration event %s: %s",
                       message.properties.get("message_id"), exc_info[1].messages)
+            DEAD_LETTERED.labels(self.source_service, self.event_type).inc()
             if message.channel.connection:
                 message.reject(requeue=False)
             return
         if exc_info is not None:
             attempts = int((message.headers or {}).get("x-delivery-count") or 0)
+            CONSUMED.labels(self.source_service, self.event_type, "failed").inc()
+            if attempts >= DELIVERY_LIMIT:  # RabbitMQ dead-letters it instead of redelivering
+                DEAD_LETTERED.labels(self.source_service, self.event_type).inc()
             log.warning(
                 "handling %s failed (delivery %d of %d)", message.properties.get("message_id"),
                 attempts + 1, DELIVERY_LIMIT + 1, exc_info=exc_info,
@@ -93,13 +99,49 @@ def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
         channel = connection.default_channel
         dead_letter_queue()(channel).declare()
         for service in services:
-            for method, handler in _handlers(service):
-                name = f"evt-{handler.source_service}-{handler.event_type}--{service.name}.{method}"
+            for (_, handler), name in zip(_handlers(service), handler_queues(service), strict=True):
                 exchange = get_event_exchange(handler.source_service, {})
                 kombu.Queue(name, exchange=exchange, routing_key=handler.event_type, durable=True,
                             queue_arguments=queue_arguments(name))(channel).declare()
                 declared += 1
     return declared
+
+
+def handler_queues(service: type) -> list[str]:
+    """The names of the queues a service's integration handlers consume from."""
+    return [f"evt-{h.source_service}-{h.event_type}--{service.name}.{method}"
+            for method, h in _handlers(service)]
+
+
+class QueueGauges(DependencyProvider):
+    """Consumer lag: messages waiting in each of the service's queues, and in the
+    dead-letter queue, read from the broker when Prometheus scrapes."""
+
+    def __init__(self) -> None:
+        self._gauges: Gauges | None = None
+
+    def setup(self) -> None:
+        self._gauges = read_gauges(self.read)
+
+    def stop(self) -> None:
+        if self._gauges is not None:
+            REGISTRY.unregister(self._gauges)
+            self._gauges = None
+
+    kill = stop
+
+    def read(self) -> Iterable[Metric]:
+        queues = handler_queues(self.container.service_cls)
+        waiting = {}
+        with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=3) as connection:
+            channel = connection.default_channel
+            for name in queues:
+                waiting[(name,)] = channel.queue_declare(queue=name, passive=True).message_count
+            dead = channel.queue_declare(queue=DEAD_LETTER_QUEUE, passive=True).message_count
+        yield gauge("sanctuary_consumer_queue_messages",
+                    "Integration events waiting in this service's queues (consumer lag)", waiting, ["queue"])
+        yield gauge("sanctuary_dead_letter_messages",
+                    "Integration events waiting in the dead-letter queue for an operator", {(): dead})
 
 
 def _handlers(service: type) -> Iterable[tuple[str, IntegrationEventHandler]]:
@@ -121,5 +163,8 @@ def consume(
     event = parse_envelope(body)
     tracking = Tracking(event.origin, event.position)
     if app.has_consumed(tracking):
+        CONSUMED.labels(event.origin, event.type, "duplicate").inc()
         return False
-    return app.save_tracked(tracking, *react(event))
+    saved = app.save_tracked(tracking, *react(event))
+    CONSUMED.labels(event.origin, event.type, "handled" if saved else "duplicate").inc()
+    return saved

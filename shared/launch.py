@@ -18,6 +18,7 @@ from shared.mail import SmtpSettings
 # the gateway last: it answers health
 ORDER = ("accounts", "pledges", "applications", "events", "notifications", "gateway")
 SINK = "mail-sink"
+OPS_BASE_PORT = 9401  # each process serves /metrics and /health/* on base + its place in ORDER
 
 
 def _die_with_parent() -> None:
@@ -48,7 +49,13 @@ class System:
         self.wait_healthy(timeout)
 
     def start_service(self, name: str) -> None:
-        self._spawn(name, ["-m", "shared.cli", "serve", name])
+        self._spawn(name, ["-m", "shared.cli", "serve", name],
+                    {"SANCTUARY_OPS_ADDRESS": self.ops_address(name)})
+
+    def ops_address(self, name: str) -> str:
+        """Where a service serves its metrics and health (``SANCTUARY_OPS_BASE_PORT`` moves them)."""
+        base = int(self.env.get("SANCTUARY_OPS_BASE_PORT", OPS_BASE_PORT))
+        return f"127.0.0.1:{base + ORDER.index(name)}"
 
     def start_sink(self) -> None:
         port = SmtpSettings.from_env(self.env).port
@@ -58,11 +65,11 @@ class System:
     def mail_dir(self) -> Path:
         return self.settings.data_dir / "mail"
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], env: dict | None = None) -> None:
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child keeps writing to it
         self.processes[name] = subprocess.Popen(
             [sys.executable, *args],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             preexec_fn=_die_with_parent,
         )

@@ -12,10 +12,13 @@ import os
 import re
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
+
+from shared.metrics import MAIL_FAILURES, MAIL_SECONDS, MAIL_SENT
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class Email:
     message_id: str
     headers: dict[str, str] = field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()
+    kind: str = "other"  # what the message is (sign-in, pledge-signed ...), for metrics only
 
 
 class MailError(Exception):
@@ -130,6 +134,16 @@ class Mailer:
 
     def send(self, email: Email) -> None:
         """Hand the message to the SMTP server; raises MailError if it is not accepted."""
+        started = time.perf_counter()
+        try:
+            self._send(email)
+        except MailError as error:
+            MAIL_FAILURES.labels(email.kind, "permanent" if error.permanent else "transient").inc()
+            raise
+        MAIL_SECONDS.observe(time.perf_counter() - started)
+        MAIL_SENT.labels(email.kind).inc()
+
+    def _send(self, email: Email) -> None:
         message = build_message(email)
         sender = parseaddr(email.sender)[1]
         recipients = [parseaddr(address)[1] for address in email.to]

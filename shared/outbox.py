@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 from shared.bus import BusPublisher
 from shared.envelope import Contract
 from shared.faults import crash_point
+from shared.metrics import PUBLISHED
 from shared.relay_lock import RelayLock
 from shared.store import ServiceApplication
 
@@ -32,7 +33,8 @@ class RelayStats:
     published_total: int = 0
     failures_total: int = 0
     last_published_at: float | None = None
-    running: bool = False
+    running: bool = False  # holds the relay lock (a standby instance does not)
+    beat_at: float | None = None  # the loop's last turn: a stuck relay stops beating
 
 
 class OutboxRelay:
@@ -77,6 +79,7 @@ class OutboxRelay:
             event = self.contract.envelope(domain_event, notification.id, self.authority)
             if event is not None:
                 self.publisher.publish(event)
+                PUBLISHED.labels(event.type).inc()
                 self.stats.published_total += 1
                 self.stats.last_published_at = time.time()
         if notifications:
@@ -98,6 +101,7 @@ class OutboxRelay:
         (another instance may have committed)."""
         backoff = 0.1
         while not stop.is_set():
+            self.stats.beat_at = time.time()
             if not self.lock.acquire():
                 self.stats.running = False
                 stop.wait(idle_poll)

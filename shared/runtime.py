@@ -9,7 +9,8 @@ with nameko, so they cross RPC as themselves (the gateway maps them to HTTP).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from nameko.exceptions import get_module_path, registry
@@ -20,7 +21,10 @@ from shared import errors
 from shared.authority import Authority, load_authority
 from shared.bus import BusPublisher
 from shared.config import Settings
+from shared.consumer import QueueGauges
 from shared.envelope import Contract
+from shared.metrics import REGISTRY, Gauges, Metric, gauge, read_gauges
+from shared.ops import OpsEndpoint, RpcMetrics
 from shared.outbox import OutboxRelay
 from shared.personal import SubjectErased
 from shared.relay_lock import relay_lock_for
@@ -35,6 +39,7 @@ registry[get_module_path(SubjectErased)] = errors.Conflict  # crosses as the 409
 rpc = nameko_rpc(expected_exceptions=errors.ALL)
 
 Build = Callable[[Settings, Authority], ServiceApplication]
+RELAY_SILENT_AFTER = 30.0  # seconds without a turn of the relay loop before it counts as stuck
 
 
 def settings_of(config: dict) -> Settings:
@@ -44,13 +49,16 @@ def settings_of(config: dict) -> Settings:
 class EventSourcedApp(DependencyProvider):
     """Injects the service's Application; relays its events to the bus."""
 
-    def __init__(self, build: Build, contract: Contract | None = None) -> None:
+    def __init__(self, build: Build, contract: Contract | None = None,
+                 gauges: Callable[[Any], Iterable[Metric]] | None = None) -> None:
         self.build = build
         self.contract = contract
+        self.gauges = gauges  # the service's domain gauges, read from its application
         self.app: ServiceApplication | None = None
         self.relay: OutboxRelay | None = None
         self._stop = threading.Event()
         self._thread = None
+        self._gauges: list[Gauges] = []
 
     def setup(self) -> None:
         settings = settings_of(self.container.config)
@@ -64,6 +72,40 @@ class EventSourcedApp(DependencyProvider):
             relay_lock_for(self.app, settings),
         )
         self.app.relay = self.relay
+        self._gauges = [read_gauges(self.relay_gauges)]
+        if self.gauges is not None:
+            self._gauges.append(read_gauges(lambda: self.gauges(self.app)))
+
+    def relay_gauges(self) -> Iterable[Metric]:
+        position = self.app.recorder_.max_notification_id() or 0
+        stats = self.relay.stats
+        yield gauge("sanctuary_store_position", "The newest position in the service's event log",
+                    {(): position})
+        yield gauge("sanctuary_relay_lag_events", "Events stored but not yet published",
+                    {(): position - self.relay.published_position()})
+        yield gauge("sanctuary_relay_running", "1 while this instance holds the relay lock",
+                    {(): float(stats.running)})
+        yield gauge("sanctuary_relay_last_publish_timestamp_seconds",
+                    "When the relay last published an event (Unix time; 0: not since start)",
+                    {(): stats.last_published_at or 0.0})
+        yield gauge("sanctuary_relay_last_turn_timestamp_seconds",
+                    "When the relay loop last turned (Unix time): a stuck relay stops turning",
+                    {(): stats.beat_at or 0.0})
+        yield gauge("sanctuary_relay_failures", "Relay attempts that failed since start",
+                    {(): stats.failures_total})
+
+    def readiness(self) -> dict[str, str | None]:
+        """The store answers, and the relay loop turns."""
+        try:
+            self.app.recorder_.max_notification_id()
+            store = None
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            store = f"the event store did not answer: {exc}"
+        beat = self.relay.stats.beat_at if self.relay else None
+        relay = None
+        if beat is None or time.time() - beat > RELAY_SILENT_AFTER:
+            relay = "the outbox relay is not running"
+        return {"store": store, "relay": relay}
 
     def start(self) -> None:
         self._stop.clear()
@@ -77,6 +119,9 @@ class EventSourcedApp(DependencyProvider):
         if self._thread is not None:
             self._thread.wait()
             self._thread = None
+        for collector in self._gauges:
+            REGISTRY.unregister(collector)
+        self._gauges = []
         if self.app is not None:
             self.app.close()
 
@@ -91,6 +136,9 @@ class ServiceBase:
     """Mixed into every service: ``application`` must be an ``EventSourcedApp``."""
 
     application: Any
+    ops = OpsEndpoint()
+    rpc_metrics = RpcMetrics()
+    queue_gauges = QueueGauges()
 
     @rpc
     def health(self) -> dict:

@@ -71,6 +71,12 @@ ensure_rabbitmq() {
   rabbitmq-plugins -q enable rabbitmq_management >/dev/null 2>&1 || true
 }
 
+# promtool checks our Prometheus configuration, alert rules and exposition text;
+# the tests also run a real Prometheus against a running system.
+ensure_prometheus() {
+  apt_install prometheus
+}
+
 ensure_postgres() {
   apt_install postgresql
   local version

@@ -37,5 +37,5 @@ def sign_in_email(settings: Settings, authority: Authority, to: str, name: str, 
         to=(to,), subject=f"Your sign-in link for {authority.name} Schools of Sanctuary",
         text=text, html=f"<p>{body}</p>", sender=settings.mail_from, reply_to=authority.contact_email,
         message_id=make_message_id(f"sign-in/{uuid.uuid4()}", settings.mail_domain),
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated"}, kind="sign-in-link",
     )

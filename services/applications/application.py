@@ -277,6 +277,29 @@ class Applications(PersonalDataApplication):
         return {"school_year": school_year, "today": today, "by_stage": by_stage,
                 "applications": sorted(rows, key=lambda r: r["school_name"].lower())}
 
+    def count_by_stage(self) -> dict[tuple[str, str], int]:
+        """Applications per (school year, stage), for the operators' gauges."""
+        counts: dict[tuple[str, str], int] = {}
+        for a in self.index.all():
+            if isinstance(a, AwardApplication):
+                counts[(a.school_year, a.stage)] = counts.get((a.school_year, a.stage), 0) + 1
+        return counts
+
+    def deadlines_ahead(self) -> list[dict]:
+        """Each configured deadline not yet passed: days to go, and how many
+        applications still owe that submission with no extension."""
+        today = self.today()
+        ahead = []
+        for cycle in self.authority.cycles:
+            for stage, day in (("draft", cycle.draft_deadline), ("final", cycle.final_deadline)):
+                if day is None or day < today:
+                    continue
+                rows = self.cycle_overview(cycle.school_year)["applications"]
+                owing = sum(1 for r in rows if r["next_submission"] == stage and r["extension"] is None)
+                ahead.append({"school_year": cycle.school_year, "deadline": stage,
+                              "days": (day - today).days, "unsubmitted": owing})
+        return ahead
+
     def history(self, urn: str, school_year: str) -> list[dict]:
         application = self._get(urn, school_year)
         return [history_entry(e) for e in self.events.get(application.id)]

@@ -7,6 +7,8 @@ of that panel, interests declared, not conflicted).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from marshmallow import Schema
 from nameko.timer import timer
 
@@ -18,6 +20,7 @@ from shared.access import LEAD, PANEL_MEMBERS, SCHOOL_STAFF, Rule, require
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
+from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import jsonable, load
 from shared.store import store_env
@@ -28,9 +31,21 @@ def build(settings: Settings, authority: Authority) -> Applications:
     return Applications(env=store_env("applications", settings), authority=authority)
 
 
+def gauges(app: Applications) -> Iterable[Metric]:
+    yield gauge("sanctuary_applications", "Award applications by school year and stage",
+                app.count_by_stage(), ["school_year", "stage"])
+    ahead = app.deadlines_ahead()
+    keys = [(d["school_year"], d["deadline"]) for d in ahead]
+    yield gauge("sanctuary_deadline_days", "Days until each submission deadline still ahead",
+                dict(zip(keys, (d["days"] for d in ahead), strict=True)), ["school_year", "deadline"])
+    yield gauge("sanctuary_deadline_unsubmitted_applications",
+                "Applications that still owe the submission due at that deadline (no extension)",
+                dict(zip(keys, (d["unsubmitted"] for d in ahead), strict=True)), ["school_year", "deadline"])
+
+
 class ApplicationsService(ServiceBase, PersonalDataService):
     name = "applications"
-    application = EventSourcedApp(build, APPLICATIONS)
+    application = EventSourcedApp(build, APPLICATIONS, gauges)
 
     # -- pledge news from the pledges service -------------------------------------
 

@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from shared.access import Rule, require
 from shared.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, Unavailable
-from shared.metrics import REFUSALS
+from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS, REFUSALS
 from shared.schema import load
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,12 @@ class JsonRoute(HttpRequestHandler):
 
     def handle_request(self, request: Any) -> Response:
         request.shallow = False  # nameko's server hands us a request that may not read its body
-        return super().handle_request(request)
+        started = time.perf_counter()
+        response = super().handle_request(request)
+        method, path = self.spec.method, self.spec.path
+        HTTP_SECONDS.labels(path, method).observe(time.perf_counter() - started)
+        HTTP_REQUESTS.labels(path, method, str(response.status_code)).inc()
+        return response
 
     def response_from_result(self, result: Any) -> Response:
         if isinstance(result, Response):

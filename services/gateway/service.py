@@ -26,6 +26,7 @@ from shared.access import ANY_COORDINATOR as COORDINATORS
 from shared.access import LEAD, OPERATOR, PUBLIC, SCHOOL_STAFF, SIGNED_IN
 from shared.errors import Unauthorized
 from shared.metrics import exposition
+from shared.ops import OpsEndpoint
 from shared.runtime import settings_of
 from shared.subject_access import subjects_of
 
@@ -43,6 +44,7 @@ class GatewayService(ApplicationRoutes, EventRoutes):
     events = RpcProxy("events")
     notifications = RpcProxy("notifications")
     config = Config()
+    ops = OpsEndpoint()
 
     def _call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
         """An RPC that gives up after a while: a 503 beats a request hanging forever."""

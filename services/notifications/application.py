@@ -209,7 +209,7 @@ class Notifications(PersonalDataApplication):
 
     def _send(self, mailer: Mailer, note: Notification, message: dict) -> str:
         try:
-            email = self._email(message)
+            email = self._email(message, note.kind)
         except (ValueError, TypeError) as error:  # a header no mail server would take
             note.failed(self.clock.now(), f"cannot build the message: {error}", permanent=True)
             self.save(note)
@@ -225,8 +225,9 @@ class Notifications(PersonalDataApplication):
         self.save(note)
         return "sent"
 
-    def _email(self, message: dict) -> Email:
+    def _email(self, message: dict, kind: str) -> Email:
         return Email(
+            kind=kind,
             to=(message["to"],),
             subject=message["subject"],
             text=message["text"],

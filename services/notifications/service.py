@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from nameko.timer import timer
 
@@ -17,6 +17,7 @@ from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.mail import Mailer, SmtpSettings
+from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import jsonable, load
 from shared.store import store_env
@@ -41,6 +42,11 @@ def build(settings: Settings, authority: Authority) -> Notifications:
     return app
 
 
+def gauges(app: Notifications) -> Iterable[Metric]:
+    counts = {(status,): n for status, n in app.counts().items()}
+    yield gauge("sanctuary_notifications", "Notifications by delivery status", counts, ["status"])
+
+
 def _handler() -> Callable:
     def react(self: NotificationsService, body: dict) -> None:
         consume(self.application, body, self.application.react)
@@ -50,7 +56,7 @@ def _handler() -> Callable:
 
 class NotificationsService(ServiceBase, PersonalDataService):
     name = "notifications"
-    application = EventSourcedApp(build)
+    application = EventSourcedApp(build, gauges=gauges)
 
     # one handler (and so one queue) per kind of news, as nameko's event handlers go
     for _origin, _type in POLICIES:

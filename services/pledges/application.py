@@ -97,6 +97,15 @@ class Pledges(PersonalDataApplication):
         views.sort(key=lambda v: (v["name"].lower(), v["urn"]))
         return [v for v in views if status is None or v["status"] == status]
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many schools stand at each pledge status (for the operators' gauges)."""
+        today, rules = self.today(), self.rules
+        counts: dict[str, int] = {}
+        for school in self.directory.all():
+            status = school.status(today, rules.lapse_years, rules.required_commitments)
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
     def history(self, urn: str) -> list[dict]:
         school = self._get(urn)
         return [history_entry(e) for e in self.events.get(school.id)]

@@ -6,6 +6,8 @@ rule is checked here again: this service owns the data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from marshmallow import Schema
 
 from services.pledges import schemas
@@ -14,6 +16,7 @@ from services.pledges.contract import PLEDGES
 from shared.access import ANY_COORDINATOR, LEAD, SCHOOL_STAFF, Principal, require
 from shared.authority import Authority
 from shared.config import Settings
+from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import load
 from shared.store import store_env
@@ -24,13 +27,18 @@ def build(settings: Settings, authority: Authority) -> Pledges:
     return Pledges(env=store_env("pledges", settings), rules=authority.pledge)
 
 
+def gauges(app: Pledges) -> Iterable[Metric]:
+    counts = {(status,): n for status, n in app.count_by_status().items()}
+    yield gauge("sanctuary_schools", "Schools by pledge status", counts, ["status"])
+
+
 def _dump(view: dict) -> dict:
     return schemas.SchoolView().dump(view)
 
 
 class PledgesService(ServiceBase, PersonalDataService):
     name = "pledges"
-    application = EventSourcedApp(build, PLEDGES)
+    application = EventSourcedApp(build, PLEDGES, gauges)
 
     def _command(self, principal: dict, urn: str, schema: Schema, data: dict, method: str) -> dict:
         actor = require(SCHOOL_STAFF, principal, urn=urn).actor

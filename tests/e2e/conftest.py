@@ -15,6 +15,7 @@ fails, the tail of every service log is attached to its report.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import time
 import uuid
@@ -44,6 +45,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_range(count: int) -> int:
+    """The first of ``count`` consecutive ports that are free now."""
+    for _ in range(200):
+        base = random.randrange(20000, 60000)
+        try:
+            for offset in range(count):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                    sock.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def log_tails(system: System) -> str:
@@ -181,6 +196,7 @@ def system_env(amqp_uri: str, data_dir: Path, store_env: dict[str, str] | None =
         "SANCTUARY_SMTP_HOST": "127.0.0.1",
         "SANCTUARY_SMTP_PORT": str(free_port()),  # its own mail sink, never ./run's 8025
         "SANCTUARY_SMTP_SECURITY": "none",
+        "SANCTUARY_OPS_BASE_PORT": str(free_port_range(len(ORDER))),
         "SANCTUARY_LOG_LEVEL": "INFO",
         **extra,
     }
