@@ -46,6 +46,8 @@ CYCLE_DATE_ORDER = (
     "feedback_by",
 )
 DRAFT_DATES = ("draft_deadline", "draft_panel")
+# When a configured starter pack is emailed to a school's coordinator.
+STARTER_PACK_MOMENTS = ("registered", "pledge_signed")
 
 
 # ---------------------------------------------------------------- errors
@@ -175,6 +177,22 @@ class Reminders:
 
 
 @dataclass(frozen=True)
+class StarterPack:
+    """What a school is sent to get started (Lancashire: "A starter pack will be
+    sent out to you electronically"), emailed once to its coordinator when the
+    school is registered or signs the pledge (``send_when``). Without a ``url``
+    the email says the lead will send the pack and gives the contact address.
+    ``support_meetings`` names the on-request programme item (meetings a school
+    asks for and the lead schedules) that the email offers alongside the pack."""
+
+    title: str
+    description: str
+    send_when: str  # STARTER_PACK_MOMENTS
+    url: str | None = None
+    support_meetings: str | None = None  # the code of an "on_request" CPD item
+
+
+@dataclass(frozen=True)
 class Authority:
     slug: str
     name: str
@@ -193,6 +211,13 @@ class Authority:
     reminders: Reminders = Reminders()
     telephone: str | None = None
     address: str | None = None
+    starter_pack: StarterPack | None = None  # None: the authority sends none
+
+    def cpd_item(self, code: str) -> CpdItem:
+        for item in self.cpd:
+            if item.code == code:
+                return item
+        raise KeyError(f"{self.slug}: no CPD item {code!r} in the programme")
 
     def cycle(self, year: str) -> Cycle:
         for item in self.cycles:
@@ -510,6 +535,14 @@ class _RemindersSchema(_Strict):
                            load_default=lambda: [7, 1])
 
 
+class _StarterPackSchema(_Strict):
+    title = _text(required=True)
+    description = _text(required=True)
+    url = fields.Url(load_default=None)  # absent: the lead sends the pack; never invent one
+    send_when = _choice(STARTER_PACK_MOMENTS, required=True)
+    support_meetings = _slug(load_default=None)
+
+
 class _FileSchema(_Strict):
     authority = fields.Nested(_AuthoritySchema, required=True)
     pledge = fields.Nested(_PledgeSchema, required=True)
@@ -523,6 +556,7 @@ class _FileSchema(_Strict):
     cpd = fields.List(fields.Nested(_CpdSchema), load_default=list)
     steps = fields.List(fields.Nested(_StepSchema), load_default=list)
     reminders = fields.Nested(_RemindersSchema, load_default=lambda: _RemindersSchema().load({}))
+    starter_pack = fields.Nested(_StarterPackSchema, load_default=None)
 
     @validates_schema
     def _cross_check(self, data: dict, **kwargs: Any) -> None:
@@ -532,8 +566,21 @@ class _FileSchema(_Strict):
             "criteria_sets": _flag_duplicates(data["criteria_sets"], "version"),
             "cpd": _flag_duplicates(data["cpd"], "code"),
             "steps": _flag_duplicates(data["steps"], "code"),
+            "starter_pack": self._starter_pack_errors(data),
         }
         _raise_if({key: value for key, value in errors.items() if value})
+
+    @staticmethod
+    def _starter_pack_errors(data: dict) -> dict:
+        code = (data["starter_pack"] or {}).get("support_meetings")
+        if code is None:
+            return {}
+        kinds = {item["code"]: item["kind"] for item in data["cpd"]}
+        if code not in kinds:
+            return {"support_meetings": [f"No CPD item with code {code!r}."]}
+        if kinds[code] != "on_request":
+            return {"support_meetings": [f'CPD item {code!r} is kind "{kinds[code]}", not "on_request".']}
+        return {}
 
     @staticmethod
     def _term_errors(terms: list[dict]) -> dict:
@@ -626,6 +673,7 @@ def _build(data: dict, source: Path) -> Authority:
         steps=tuple(Step(**{**step, "details": tuple(step["details"])}) for step in data["steps"]),
         reminders=Reminders(tuple(sorted(set(data["reminders"]["deadline_days"]), reverse=True)),
                             tuple(sorted(set(data["reminders"]["cpd_days"]), reverse=True))),
+        starter_pack=StarterPack(**data["starter_pack"]) if data["starter_pack"] else None,
         source=source,
     )
 

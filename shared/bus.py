@@ -23,6 +23,7 @@ class BusPublisher:
     def __init__(self, amqp_uri: str, origin: str) -> None:
         self.amqp_uri = amqp_uri
         self.exchange = get_event_exchange(origin, {})
+        self.connection_name = f"{origin} relay"
         self._connection: kombu.Connection | None = None
         self._producer: kombu.Producer | None = None
 
@@ -48,7 +49,9 @@ class BusPublisher:
         if self._producer is None:
             connection = kombu.Connection(
                 self.amqp_uri,
-                transport_options={"confirm_publish": True},
+                # named, so an operator (or a fault test) can find it in the broker's connection list
+                transport_options={"confirm_publish": True,
+                                   "client_properties": {"connection_name": self.connection_name}},
                 connect_timeout=5,
                 heartbeat=0,
             )

@@ -95,7 +95,9 @@ def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
     service starts: an event published by the first service up (the CPD programme
     it seeds) then waits in the queue of a consumer that is not running yet."""
     declared = 0
-    with kombu.Connection(amqp_uri) as connection:
+    with kombu.Connection(amqp_uri, connect_timeout=10) as connection:
+        # a busy or just-restarted broker: wait for it (about a minute) rather than exit
+        connection.ensure_connection(max_retries=12, interval_start=1, interval_step=2, interval_max=5)
         channel = connection.default_channel
         dead_letter_queue()(channel).declare()
         for service in services:

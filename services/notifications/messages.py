@@ -58,29 +58,60 @@ def render(draft: Draft, authority: Authority) -> tuple[str, str]:
 # -- schools and pledges ------------------------------------------------------------------
 
 
+# How a registration email names the people whose commitment the pledge needs.
+COMMITTED = {"slt": "leadership", "governors": "governors", "head_teacher": "head teacher"}
+
+
 def school_registered(name: str, school: str, email: str, authority: Authority) -> Draft:
+    needed = " and ".join(COMMITTED[b] for b in authority.pledge.required_commitments)
     return Draft(
         "school-registered",
         email,
         name,
         f"{school} is registered for Schools of Sanctuary",
         f"{school} is now registered with {authority.name} Schools of Sanctuary. The next "
-        "steps are to secure the commitment of your leadership and governors and to sign "
+        f"steps are to secure the commitment of your {needed} and to sign "
         "the City of Sanctuary pledge.",
         COORDINATOR,
     )
 
 
-def pledge_signed(name: str, school: str, email: str, signed_on: str) -> Draft:
+def _advice(months: int) -> str:
+    """The authority's advice on time between pledge and application, if it gives any."""
+    if months <= 0:
+        return ""
+    span = "a whole school year" if months == 12 else f"{months} months"
+    return f" We advise at least {span} of learning, embedding and sharing before applying."
+
+
+def pledge_signed(name: str, school: str, email: str, signed_on: str, authority: Authority) -> Draft:
     return Draft(
         "pledge-signed",
         email,
         name,
         f"Thank you: {school} has signed the pledge",
-        f"{school} signed the Schools of Sanctuary pledge on {day(signed_on)}. We advise "
-        "at least a whole school year of learning, embedding and sharing before applying.",
+        f"{school} signed the Schools of Sanctuary pledge on {day(signed_on)}."
+        + _advice(authority.pledge.advised_months_before_application),
         COORDINATOR,
     )
+
+
+def starter_pack(name: str, school: str, email: str, authority: Authority) -> Draft:
+    """The authority's starter pack (only where one is configured), with the support
+    meetings that come with it: the school asks, the lead proposes a time."""
+    pack = authority.starter_pack
+    assert pack is not None, "no starter pack is configured"
+    if pack.url:
+        how = f"Here is the {pack.title} for {school}: {pack.url}"
+    else:  # never a made-up link: the lead sends it
+        how = (f"The {authority.name} Schools of Sanctuary lead will send you the {pack.title} for "
+               f"{school} by email. If it has not reached you, write to {authority.contact_email}.")
+    parts = [f"{how}\n\n{pack.description}"]
+    if pack.support_meetings:
+        meetings = authority.cpd_item(pack.support_meetings)
+        parts.append(f"{meetings.title}: sign in to ask for a meeting whenever you want one, and "
+                     "the lead will propose a date and time for you to accept.")
+    return Draft("starter-pack", email, name, f"{pack.title} for {school}", "\n\n".join(parts), COORDINATOR)
 
 
 def pledge_signed_lead(authority: Authority, school: str, signed_on: str) -> Draft:

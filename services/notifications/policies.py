@@ -47,7 +47,10 @@ def school_registered(app: Notifications, news: IntegrationEvent) -> list:
         coordinator=_contact(p["urn"], contact),
     )
     draft = m.school_registered(contact["name"], p["name"], contact["email"], app.authority)
-    return [entry, *app.intend([draft], _key(news))]
+    # the pledge may be heard first (each kind of news has its own queue)
+    moments = {"registered", "pledge_signed"} if entry.get("pledged_on") else {"registered"}
+    pack = _starter_pack(app, p["urn"], moments, known=(contact["name"], p["name"], contact["email"]))
+    return [entry, *app.intend([draft], _key(news)), *pack]
 
 
 def coordinator_changed(app: Notifications, news: IntegrationEvent) -> list:
@@ -61,10 +64,26 @@ def newsletter(app: Notifications, news: IntegrationEvent) -> list:
 
 def pledge_signed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    school = app.entry("school", p["urn"]).get("name", "A school")
-    drafts = _coordinator(app, p["urn"], m.pledge_signed, p["signed_on"])
+    entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"])
+    school = entry.get("name", "A school")
+    drafts = _coordinator(app, p["urn"], m.pledge_signed, p["signed_on"], app.authority)
     drafts.append(m.pledge_signed_lead(app.authority, school, p["signed_on"]))
-    return app.intend(drafts, _key(news))
+    return [entry, *app.intend(drafts, _key(news)), *_starter_pack(app, p["urn"], {"pledge_signed"})]
+
+
+def _starter_pack(app: Notifications, urn: str, moments: set[str], known: tuple | None = None) -> list:
+    """The authority's starter pack for the coordinator, if it sends one at one of these
+    moments (``known``: the coordinator's name, the school's name and the address, when
+    the news itself brings them). Keyed by the school, not the news: one pack per school
+    (and address), however often it pledges, whichever of its news arrives first."""
+    pack = app.authority.starter_pack
+    if pack is None or pack.send_when not in moments:
+        return []
+    if known is not None:
+        drafts = [m.starter_pack(*known, app.authority)]
+    else:
+        drafts = _coordinator(app, urn, m.starter_pack, app.authority)
+    return app.intend(drafts, f"school/{urn}")
 
 
 # -- applications ---------------------------------------------------------------------------
