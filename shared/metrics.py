@@ -19,7 +19,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, choose_encoder
 from prometheus_client.registry import Collector
 
 disable_created_metrics()  # the *_created series double every counter's series for little use
@@ -121,6 +121,10 @@ def read_gauges(read: Callable[[], Iterable[Metric]]) -> Gauges:
     return collector
 
 
-def exposition() -> tuple[bytes, str]:
-    """The text Prometheus scrapes, and its content type."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+def exposition(accept: str | None = None) -> tuple[bytes, str]:
+    """The text Prometheus scrapes, and its content type, in the format the scraper
+    asks for (OpenMetrics or the classic text format)."""
+    if accept is None:
+        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    encode, content_type = choose_encoder(accept)
+    return encode(REGISTRY), content_type

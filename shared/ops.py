@@ -88,7 +88,7 @@ class OpsEndpoint(DependencyProvider):
     def wsgi(self, environ: dict, start_response: Any) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
-            body, content_type = exposition()
+            body, content_type = exposition(environ.get("HTTP_ACCEPT", ""))
             return _answer(start_response, 200, body, content_type)
         if path == "/health/live":
             return _json(start_response, 200, {"status": "live", "service": self.container.service_name})

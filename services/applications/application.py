@@ -286,9 +286,10 @@ class Applications(PersonalDataApplication):
         return counts
 
     def deadlines_ahead(self) -> list[dict]:
-        """Each configured deadline not yet passed: days to go, and how many
-        applications still owe that submission with no extension."""
-        today = self.today()
+        """Each configured deadline not yet passed: when it closes (the end of its day
+        in the authority's time), and how many applications still owe that
+        submission with no extension."""
+        today, zone = self.today(), self.authority.timezone
         ahead = []
         for cycle in self.authority.cycles:
             for stage, day in (("draft", cycle.draft_deadline), ("final", cycle.final_deadline)):
@@ -296,8 +297,9 @@ class Applications(PersonalDataApplication):
                     continue
                 rows = self.cycle_overview(cycle.school_year)["applications"]
                 owing = sum(1 for r in rows if r["next_submission"] == stage and r["extension"] is None)
+                closes = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
                 ahead.append({"school_year": cycle.school_year, "deadline": stage,
-                              "days": (day - today).days, "unsubmitted": owing})
+                              "closes_at": closes, "unsubmitted": owing})
         return ahead
 
     def history(self, urn: str, school_year: str) -> list[dict]:

@@ -36,8 +36,10 @@ def gauges(app: Applications) -> Iterable[Metric]:
                 app.count_by_stage(), ["school_year", "stage"])
     ahead = app.deadlines_ahead()
     keys = [(d["school_year"], d["deadline"]) for d in ahead]
-    yield gauge("sanctuary_deadline_days", "Days until each submission deadline still ahead",
-                dict(zip(keys, (d["days"] for d in ahead), strict=True)), ["school_year", "deadline"])
+    yield gauge("sanctuary_deadline_timestamp_seconds",
+                "When each submission deadline still ahead closes (Unix time: the end of its day)",
+                dict(zip(keys, (d["closes_at"].timestamp() for d in ahead), strict=True)),
+                ["school_year", "deadline"])
     yield gauge("sanctuary_deadline_unsubmitted_applications",
                 "Applications that still owe the submission due at that deadline (no extension)",
                 dict(zip(keys, (d["unsubmitted"] for d in ahead), strict=True)), ["school_year", "deadline"])

@@ -58,7 +58,7 @@ def vhost_of(system: E2ESystem) -> str:
 def test_every_service_serves_metrics_that_promtool_accepts(system: E2ESystem, service: str) -> None:
     response = requests.get(ops_url(system, service, "/metrics"), timeout=10)
     assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
     samples = scrape(system, service)
     info = [labels for (name, labels) in samples if name == "sanctuary_build_info"]
     assert info and dict(info[0])["service"] == service and dict(info[0])["authority"] == "coventry"
@@ -181,8 +181,8 @@ def test_a_real_prometheus_scrapes_every_service_and_loads_the_alert_rules(
     assert {r["metric"]["service"] for r in up} == set(ORDER)
     relays = query(prometheus, "sanctuary_relay_running")
     assert {r["metric"]["service"] for r in relays} == set(ORDER) - {"gateway"}
-    days = query(prometheus, 'sanctuary_deadline_days{deadline="final"}')
-    assert days and float(days[0]["value"][1]) >= 0
+    days = query(prometheus, '(sanctuary_deadline_timestamp_seconds{deadline="final"} - time()) / 86400')
+    assert days and float(days[0]["value"][1]) > 0
 
     groups = requests.get(f"{prometheus}/api/v1/rules", timeout=10).json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]

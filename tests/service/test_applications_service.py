@@ -12,8 +12,10 @@ from nameko.testing.services import entrypoint_waiter
 from services.applications.service import ApplicationsService
 from shared.bus import BusPublisher
 from shared.config import Settings
-from shared.consumer import DEAD_LETTER_QUEUE, dead_letter_queue
+from shared.consumer import DEAD_LETTER_QUEUE, DELIVERY_LIMIT, dead_letter_queue
 from shared.envelope import IntegrationEvent
+from shared.metrics import REGISTRY
+from shared.runtime import EventSourcedApp
 
 
 def news(kind: str, position: int, **payload: str) -> IntegrationEvent:
@@ -35,7 +37,7 @@ def container(container_factory, amqp_uri, tmp_path, coventry):
 
 
 def app_of(container):
-    return next(iter(container.dependencies)).app
+    return next(d for d in container.dependencies if isinstance(d, EventSourcedApp)).app
 
 
 def test_news_is_applied_once_however_often_it_arrives(container, amqp_uri) -> None:
@@ -54,7 +56,18 @@ def test_news_is_applied_once_however_often_it_arrives(container, amqp_uri) -> N
     publisher.close()
 
 
+def dead_lettered() -> float:
+    labels = {"origin": "pledges", "type": "PledgeSigned"}
+    return REGISTRY.get_sample_value("sanctuary_integration_events_dead_lettered_total", labels) or 0.0
+
+
+def failed() -> float:
+    labels = {"origin": "pledges", "type": "PledgeSigned", "outcome": "failed"}
+    return REGISTRY.get_sample_value("sanctuary_integration_events_consumed_total", labels) or 0.0
+
+
 def test_a_message_that_keeps_failing_is_dead_lettered_not_dropped(container, amqp_uri) -> None:
+    counted_dead, counted_failed = dead_lettered(), failed()
     publisher = BusPublisher(amqp_uri, "pledges")
     poison = news("PledgeSigned", 7, signed_by="no urn in this payload")
     publisher.publish(poison)
@@ -70,9 +83,12 @@ def test_a_message_that_keeps_failing_is_dead_lettered_not_dropped(container, am
     assert deaths[0]["queue"] == "evt-pledges-PledgeSigned--applications.on_pledge_signed"
     assert deaths[0]["reason"] == "delivery_limit"  # retried DELIVERY_LIMIT times first
     assert app_of(container).recorder.max_notification_id() in (None, 0)  # nothing applied
+    assert failed() - counted_failed == DELIVERY_LIMIT + 1  # every delivery failed ...
+    assert dead_lettered() - counted_dead == 1  # ... and the last one was counted as given up on
 
 
 def test_a_malformed_envelope_is_dead_lettered_at_once(container, amqp_uri) -> None:
+    counted = dead_lettered()
     exchange = BusPublisher(amqp_uri, "pledges").exchange
     with kombu.Connection(amqp_uri) as connection:
         producer = kombu.Producer(connection.default_channel)
@@ -86,3 +102,4 @@ def test_a_malformed_envelope_is_dead_lettered_at_once(container, amqp_uri) -> N
             assert time.monotonic() < deadline, f"nothing reached {DEAD_LETTER_QUEUE}"
             time.sleep(0.1)
     assert message.headers["x-death"][0]["reason"] == "rejected"
+    assert dead_lettered() - counted == 1
