@@ -63,12 +63,13 @@ ensure_rabbitmq() {
   apt_install rabbitmq-server
   if ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
     say "starting RabbitMQ"
-    rabbitmq-plugins -q enable --offline rabbitmq_management >/dev/null
+    rabbitmq-plugins -q enable --offline rabbitmq_management rabbitmq_prometheus >/dev/null
     rabbitmq-server -detached >/dev/null 2>&1 || true
     wait_for_rabbitmq
   fi
-  # the tests make a virtual host per test through the management API
-  rabbitmq-plugins -q enable rabbitmq_management >/dev/null 2>&1 || true
+  # the tests make a virtual host per test through the management API;
+  # rabbitmq_prometheus serves the broker's own metrics on :15692
+  rabbitmq-plugins -q enable rabbitmq_management rabbitmq_prometheus >/dev/null 2>&1 || true
 }
 
 # promtool checks our Prometheus configuration, alert rules and exposition text;
