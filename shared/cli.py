@@ -78,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser("rebuild", help="rebuild a service's read model from its log")
     rebuild.add_argument("service")
     rebuild.set_defaults(run=lambda a: _audit().rebuild(a.service))
+    backup = commands.add_parser("backup", help="back up every service's event store into a folder")
+    backup.add_argument("folder", type=Path)
+    backup.add_argument("--dated", action="store_true",
+                        help="write into a new folder inside FOLDER named by the time (UTC)")
+    backup.set_defaults(run=lambda a: _backup().backup(a.folder, a.dated))
+    restore = commands.add_parser("restore", help="restore every event store from a backup and verify it")
+    restore.add_argument("folder", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace stores that already hold data")
+    restore.set_defaults(run=lambda a: _backup().restore(a.folder, a.force))
     check = commands.add_parser("check-config", help="validate an authority file")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_check_config)
@@ -172,6 +181,12 @@ def _audit():  # noqa: ANN202 - the module, imported only when asked for
     from shared import audit_commands
 
     return audit_commands
+
+
+def _backup():  # noqa: ANN202 - the module, imported only when asked for
+    from shared import backup
+
+    return backup
 
 
 def _check_config(args: argparse.Namespace) -> int:

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def version() -> str:
+    """The installed release (pyproject.toml's version): in metrics, the API document, backups."""
+    try:
+        return metadata.version("schools-of-sanctuary")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ import kombu
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 
+from shared.config import version
 from shared.errors import ALL as DOMAIN_ERRORS
 from shared.metrics import BUILD, RPC_CALLS, RPC_SECONDS, exposition
 
 log = logging.getLogger(__name__)
 
 BROKER_TIMEOUT = 3.0
-VERSION = "0.3.0"
 
 
 def broker_readiness(amqp_uri: str) -> str | None:
@@ -52,7 +52,7 @@ class OpsEndpoint(DependencyProvider):
 
     def setup(self) -> None:
         authority = self.container.config.get("SANCTUARY_AUTHORITY")
-        BUILD.info({"service": self.container.service_name, "version": VERSION,
+        BUILD.info({"service": self.container.service_name, "version": version(),
                     "authority": getattr(authority, "slug", "")})
 
     def start(self) -> None:

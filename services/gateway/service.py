@@ -24,6 +24,7 @@ from services.notifications import schemas as notes
 from services.pledges import schemas as school
 from shared.access import ANY_COORDINATOR as COORDINATORS
 from shared.access import LEAD, OPERATOR, PUBLIC, SCHOOL_STAFF, SIGNED_IN
+from shared.config import version
 from shared.errors import Unauthorized
 from shared.metrics import exposition
 from shared.ops import OpsEndpoint
@@ -253,4 +254,4 @@ class GatewayService(ApplicationRoutes, EventRoutes):
 
     @route("GET", "/openapi.json", "This document", "system", allow=PUBLIC)
     def openapi(self, request: Any) -> dict:
-        return build_openapi(ROUTES, "Schools of Sanctuary", "0.2.0")
+        return build_openapi(ROUTES, "Schools of Sanctuary", version())
