@@ -50,9 +50,11 @@ class EventSourcedApp(DependencyProvider):
     """Injects the service's Application; relays its events to the bus."""
 
     def __init__(self, build: Build, contract: Contract | None = None,
-                 gauges: Callable[[Any], Iterable[Metric]] | None = None) -> None:
+                 gauges: Callable[[Any], Iterable[Metric]] | None = None,
+                 prepare: Callable[[Any], None] | None = None) -> None:
         self.build = build
         self.contract = contract
+        self.prepare = prepare  # run once the application is built, before the service starts
         self.gauges = gauges  # the service's domain gauges, read from its application
         self.app: ServiceApplication | None = None
         self.relay: OutboxRelay | None = None
@@ -65,6 +67,8 @@ class EventSourcedApp(DependencyProvider):
         authority = self.container.config.get("SANCTUARY_AUTHORITY") or load_authority(
             settings.authority_file)
         self.app = self.build(settings, authority)
+        if self.prepare is not None:
+            self.prepare(self.app)
         # every service runs a relay: it seals the log, and publishes what the contract makes public
         contract = self.contract or Contract(self.app.name, {})
         self.relay = OutboxRelay(

@@ -17,9 +17,13 @@ from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Programme:
-    programme = Programme(env=store_env("events", settings), authority=authority)
-    programme.seed()  # the configured programme, once; the lead's edits are kept
-    return programme
+    return Programme(env=store_env("events", settings), authority=authority)
+
+
+def seed(programme: Programme) -> None:
+    """At the service's start (not in ``build``, which the read-only audit commands
+    use too): the configured programme, once; the lead's edits are kept."""
+    programme.seed()
 
 
 def _school_scope(principal: dict) -> tuple[Principal, set[str] | None]:
@@ -30,7 +34,7 @@ def _school_scope(principal: dict) -> tuple[Principal, set[str] | None]:
 
 class EventsService(ServiceBase, PersonalDataService):
     name = "events"
-    application = EventSourcedApp(build, EVENTS)
+    application = EventSourcedApp(build, EVENTS, prepare=seed)
 
     @timer(interval=60)
     def expire_offers(self) -> None:
