@@ -26,7 +26,17 @@ from nameko.rpc import Rpc
 
 from shared.config import version
 from shared.errors import ALL as DOMAIN_ERRORS
-from shared.metrics import BUILD, RPC_CALLS, RPC_SECONDS, exposition
+from shared.metrics import (
+    BUILD,
+    REGISTRY,
+    RPC_CALLS,
+    RPC_SECONDS,
+    Gauges,
+    Metric,
+    exposition,
+    gauge,
+    read_gauges,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +59,7 @@ class OpsEndpoint(DependencyProvider):
     def __init__(self) -> None:
         self._sock = None
         self._thread = None
+        self._gauges: Gauges | None = None
 
     def setup(self) -> None:
         authority = self.container.config.get("SANCTUARY_AUTHORITY")
@@ -60,12 +71,16 @@ class OpsEndpoint(DependencyProvider):
         if not address:
             return
         host, _, port = address.rpartition(":")
+        self._gauges = read_gauges(self.ready_gauge)  # only where scraped: it connects to the broker
         self._sock = eventlet.listen((host or "0.0.0.0", int(port)))
         self._thread = self.container.spawn_managed_thread(
             lambda: eventlet.wsgi.server(self._sock, self.wsgi, log_output=False),
             identifier="ops-endpoint")
 
     def stop(self) -> None:
+        if self._gauges is not None:
+            REGISTRY.unregister(self._gauges)
+            self._gauges = None
         if self._thread is not None:
             self._thread.kill()
             self._thread = None
@@ -84,6 +99,11 @@ class OpsEndpoint(DependencyProvider):
             if provider is not self and callable(tell):
                 checks.update(tell())
         return checks
+
+    def ready_gauge(self) -> list[Metric]:
+        checks = {(name,): 0.0 if why else 1.0 for name, why in self.readiness().items()}
+        return [gauge("sanctuary_ready", "1 when the check passes (broker, store, relay), as /health/ready",
+                      checks, ["check"])]
 
     def wsgi(self, environ: dict, start_response: Any) -> list[bytes]:
         path = environ.get("PATH_INFO", "")

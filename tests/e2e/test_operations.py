@@ -75,6 +75,9 @@ def test_every_service_is_live_and_ready(system: E2ESystem, service: str) -> Non
     assert status == 200, body
     expected = {"broker"} if service == "gateway" else {"broker", "store", "relay"}
     assert set(body["checks"]) == expected and set(body["checks"].values()) == {"ok"}
+    samples = scrape(system, service)
+    assert {dict(labels)["check"]: v for (name, labels), v in samples.items()
+            if name == "sanctuary_ready"} == dict.fromkeys(expected, 1.0)
 
 
 def test_metrics_move_as_a_school_pledges(system: E2ESystem) -> None:
@@ -232,6 +235,9 @@ def test_readiness_fails_while_the_broker_refuses_connections(system: E2ESystem)
         assert body["status"] == "not ready"
         assert body["checks"]["broker"].startswith("the broker did not answer")
         assert body["checks"]["store"] == "ok"
+        samples = scrape(system, "pledges")  # the same checks, as a metric an alert can watch
+        assert value(samples, "sanctuary_ready", check="broker") == 0
+        assert value(samples, "sanctuary_ready", check="store") == 1
     finally:
         _limit_connections(vhost, None)
     assert ready(system, "pledges")[0] == 200
