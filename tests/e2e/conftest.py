@@ -50,7 +50,7 @@ def free_port() -> int:
 def free_port_range(count: int) -> int:
     """The first of ``count`` consecutive ports that are free now."""
     for _ in range(200):
-        base = random.randrange(20000, 60000)
+        base = random.randrange(10000, 30000)  # below the ephemeral ports free_port() hands out
         try:
             for offset in range(count):
                 with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
