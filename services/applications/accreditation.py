@@ -80,6 +80,34 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day if it has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def school_year_advice(pledged_on: dt.date | None, started_on: dt.date, months: int) -> dict | None:
+    """The lead's advice that a school takes at least ``months`` between its pledge
+    and its application, when an application started sooner: a warning, never a bar."""
+    if pledged_on is None or months <= 0:
+        return None
+    advised_from = add_months(pledged_on, months)
+    if started_on >= advised_from:
+        return None
+    return {"advised_months": months, "pledged_on": pledged_on, "started_on": started_on,
+            "advised_from": advised_from,
+            "message": f"This application started before the advised time: the pledge was signed on "
+                       f"{pledged_on:%-d %B %Y}, and schools are advised to take at least {months} "
+                       f"months (a whole school year) to learn and embed before applying, that is "
+                       f"from {advised_from:%-d %B %Y}. The school may still apply."}
+
+
 class AwardApplication(Aggregate):
     @staticmethod
     def create_id(urn: str, school_year: str, **_: object) -> uuid.UUID:
@@ -97,8 +125,12 @@ class AwardApplication(Aggregate):
         renewal_of: str | None,
         carried_actions: list[dict],
         actor: str,
+        pledged_on: dt.date | None = None,  # the pledge it rests on (absent from early events)
+        started_on: dt.date | None = None,  # the school's day it started, by the service's clock
     ) -> None:
         self.urn = urn
+        self.pledged_on = pledged_on
+        self.started_on = started_on or self.created_on.date()
         self.school_name = school_name
         self.school_year = school_year
         self.criteria_version = criteria_version

@@ -15,7 +15,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.applications.accreditation import AwardApplication, Deadline, Stage
+from services.applications.accreditation import AwardApplication, Deadline, Stage, school_year_advice
 from services.applications.panels import Appraisal, Panel
 from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
 from shared.authority import Authority, Cycle
@@ -84,7 +84,8 @@ class Applications(PersonalDataApplication):
             urn=urn, school_name=standing.school_name or urn, school_year=school_year,
             criteria_version=cycle.criteria_version, criteria=criteria, has_draft=cycle.has_draft,
             renewal_of=str(previous.id) if previous else None,
-            carried_actions=list(previous.actions.values()) if previous else [], actor=actor)
+            carried_actions=list(previous.actions.values()) if previous else [], actor=actor,
+            pledged_on=standing.pledged_on, started_on=self.today())
         try:
             self.save(application)
         except IntegrityError:
@@ -320,8 +321,17 @@ class Applications(PersonalDataApplication):
             "missing": a.missing(), "next_submission": a.next_submission(),
             "cpd_attended": self.training(a.urn),
             "deadline": self._deadline(a, a.next_submission()).day if a.next_submission() else None,
+            "advice": self.advice(a),
             "version": a.version,
         })
+
+    def advice(self, a: AwardApplication) -> dict | None:
+        """The school-year advice, for a first application that started sooner (a
+        renewal follows years of work, so it is never warned)."""
+        if a.renewal_of is not None:
+            return None
+        return school_year_advice(a.pledged_on, a.started_on,
+                                  self.rules.advised_months_before_application)
 
     def panel_view(self, p: Panel) -> dict:
         members = [{"account": k, "lived_experience": v["lived_experience"]} for k, v in p.members.items()]
@@ -349,7 +359,7 @@ class Applications(PersonalDataApplication):
         extension = a.extensions.get(due or "")
         late = bool(deadline and today > deadline and not (extension and today <= extension["until"]))
         return {"urn": a.urn, "school_name": a.school_name, "stage": a.stage, "next_submission": due,
-                "deadline": deadline, "late": late,
+                "deadline": deadline, "late": late, "sooner_than_advised": self.advice(a) is not None,
                 "extension": extension["until"] if extension else None}
 
     # -- internals ----------------------------------------------------------------------

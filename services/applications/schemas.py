@@ -141,6 +141,9 @@ class ApplicationView(StrictSchema):
     missing = fields.Dict(metadata={"description": "What each criterion still lacks"})
     next_submission = fields.String(allow_none=True)
     deadline = fields.Date(allow_none=True)
+    advice = fields.Dict(allow_none=True, metadata={
+        "description": "Set when a first application started sooner than the authority advises "
+                       "after the pledge (a whole school year): a warning, not a bar"})
 
 
 class Listing(StrictSchema):

@@ -301,9 +301,9 @@ def test_a_late_draft_is_refused_until_the_lead_grants_an_extension(app: Applica
     assert overview["by_stage"] == {"draft_submitted": 1, "started": 1}
     assert overview["applications"] == [
         {"urn": "100001", "school_name": "Alder School", "stage": "draft_submitted", "next_submission": None,
-         "deadline": None, "late": False, "extension": None},
+         "deadline": None, "late": False, "sooner_than_advised": False, "extension": None},
         {"urn": URN, "school_name": SCHOOL, "stage": "started", "next_submission": "draft",
-         "deadline": dt.date(2027, 3, 25), "late": True, "extension": None},
+         "deadline": dt.date(2027, 3, 25), "late": True, "sooner_than_advised": False, "extension": None},
     ]
 
     until = dt.date(2027, 4, 9)
@@ -478,6 +478,24 @@ def test_only_a_school_with_a_current_pledge_may_start(app: Applications, clock:
     assert [h["event"] for h in app.history(URN, YEAR)] == ["Started"]
 
 
+def test_starting_sooner_than_a_school_year_after_the_pledge_warns_but_is_allowed(
+        app: Applications, clock: FixedClock) -> None:
+    pledged(app, signed_on=dt.date(2026, 9, 1))
+    pledged(app, "100001", "Alder School")  # 1 September 2025: more than a year before
+    clock.at = utc(2026, 9, 21, 9, 0)
+    early = app.start(SCHOOL_LEAD, URN, YEAR)
+    assert early["stage"] == "started"  # a warning, not a bar
+    assert early["advice"]["advised_months"] == 12
+    assert early["advice"]["pledged_on"] == dt.date(2026, 9, 1)
+    assert early["advice"]["started_on"] == dt.date(2026, 9, 21)
+    assert early["advice"]["advised_from"] == dt.date(2027, 9, 1)
+    assert "1 September 2026" in early["advice"]["message"]
+    assert app.start(SCHOOL_LEAD, "100001", YEAR)["advice"] is None
+    rows = {r["urn"]: r["sooner_than_advised"] for r in app.cycle_overview(YEAR)["applications"]}
+    assert rows == {URN: True, "100001": False}  # what the lead sees at a glance
+    assert app.application(URN, YEAR)["advice"] == early["advice"]  # kept, not recomputed from today
+
+
 def test_a_lapsed_pledge_cannot_start(app: Applications, clock: FixedClock) -> None:
     pledged(app, signed_on=dt.date(2023, 9, 20))  # lapses on 20 September 2026
     clock.at = utc(2026, 9, 20, 9, 0)
@@ -504,6 +522,7 @@ def test_a_renewal_carries_the_action_plan_over(store, coventry: Authority, cloc
                     renewed_on="2029-06-20")
         renewal = app.start(SCHOOL_LEAD, URN, "2029-30")
         assert renewal["renewal_of"] == first["id"]
+        assert renewal["advice"] is None  # renewed 82 days before, but a renewal is never warned
         assert renewal["actions"] == first["actions"]
         assert renewal["actions"][0]["id"] == "refugee-week"
         assert renewal["actions"][0]["target_date"] == dt.date(2027, 6, 14)
