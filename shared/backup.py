@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -42,10 +43,13 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from shared.config import Settings, version
+from shared.launch import ORDER
 from shared.relay_lock import AdvisoryRelayLock, FileRelayLock, RelayLock
 from shared.store import ServiceApplication, store_env
 
-STORED = ("accounts", "pledges", "applications", "events", "notifications")  # the gateway has none
+STORED = tuple(name for name in ORDER if name != "gateway")  # the gateway has no store
+FILES = "library"  # the library's uploaded files: content-addressed, beside the stores
+FILES_COPY = "library-files"
 MANIFEST = "manifest.json"
 FORMAT = 1  # the manifest's layout; a restore refuses layouts it does not know
 SQLITE_EVENTS = "stored_events"  # eventsourcing's table in a service's own SQLite file
@@ -117,12 +121,27 @@ def backup(folder: Path, dated: bool = False, environ: Mapping[str, str] | None 
     try:
         target = _new_folder(folder, dated)
         entries = [entry for service in STORED if (entry := _backup_one(locate(service, environ), target))]
+        files = _copy_files(Settings.from_env(dict(environ)).data_dir / FILES, target / FILES_COPY)
         _write_manifest(target, entries, Settings.from_env(dict(environ)).store)
     except (BackupError, psycopg.Error, sqlite3.Error, OSError, ValueError) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return REFUSED
-    print(f"backup written to {target} ({len(entries)} stores)")
+    print(f"backup written to {target} ({len(entries)} stores, {files} library files)")
     return 0
+
+
+def _copy_files(source: Path, target: Path) -> int:
+    """Copy content-addressed files whose content still matches their name; the
+    stores name them, so a file missing here would be a download that fails later."""
+    if not source.is_dir():
+        return 0
+    target.mkdir(mode=0o700)
+    copied = 0
+    for path in sorted(source.iterdir()):
+        if path.is_file() and not path.name.startswith(".") and sha256(path) == path.name:
+            shutil.copy2(path, target / path.name)
+            copied += 1
+    return copied
 
 
 def _new_folder(folder: Path, dated: bool) -> Path:
@@ -268,8 +287,28 @@ def restore(folder: Path, force: bool = False, environ: Mapping[str, str] | None
             print(f"sanctuary: restoring {location.service} failed, stores before it in the manifest "
                   f"were restored (run the restore again with --force): {error}", file=sys.stderr)
             return FAILED
+    if (folder / FILES_COPY).is_dir():
+        data_dir = Settings.from_env(dict(environ)).data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            print(f"library files restored: {_copy_files_back(folder / FILES_COPY, data_dir / FILES)}")
+        except (BackupError, OSError) as error:
+            print(f"sanctuary: restoring the library's files failed: {error}", file=sys.stderr)
+            return FAILED
     verified = [verify_restored(location, entry) for location, entry in plan]
     return 0 if all(verified) else FAILED
+
+
+def _copy_files_back(source: Path, target: Path) -> int:
+    target.mkdir(exist_ok=True)
+    restored = 0
+    for path in sorted(source.iterdir()):
+        if sha256(path) != path.name:
+            raise BackupError(f"{path} does not match its content: the backup was altered")
+        if not (target / path.name).exists():
+            shutil.copy2(path, target / path.name)
+            restored += 1
+    return restored
 
 
 def read_manifest(folder: Path) -> dict:

@@ -260,3 +260,27 @@ def test_a_backup_goes_into_a_new_folder_only(system: System, tmp_path: Path,
     assert all(f.stat().st_mode & 0o777 == 0o600 for f in made.iterdir())  # personal-data keys inside
     assert backup.backup(made, environ=system.environ()) == backup.REFUSED
     assert "is not empty; back up into a new folder" in capsys.readouterr().err
+
+
+def test_the_library_files_travel_with_the_backup(system: System, tmp_path: Path) -> None:
+    from services.library.files import FileStore
+
+    populate(system.open())
+    files = FileStore(system.store.settings.data_dir / "library")
+    digest = files.put(b"%PDF-1.4 the resource pack")
+    folder = tmp_path / "with-files"
+    made = sanctuary(system, "backup", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert "1 library files" in made.stdout
+    system.close()
+
+    files.path(digest).unlink()
+    wipe(system.store, schema_too=True)
+    restored = sanctuary(system, "restore", str(folder))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert files.path(digest).read_bytes() == b"%PDF-1.4 the resource pack"
+
+    (folder / "library-files" / digest).write_bytes(b"altered")
+    wipe(system.store, schema_too=True)
+    again = sanctuary(system, "restore", "--force", str(folder))
+    assert again.returncode != 0 and "does not match its content" in again.stderr
