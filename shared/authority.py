@@ -34,7 +34,10 @@ STAGES = ("draft", "final")
 TERM_NAMES = ("autumn-1", "autumn-2", "spring-1", "spring-2", "summer-1", "summer-2")
 PRINCIPLES = ("learn", "embed", "share")
 CRITERIA_COUNT = 8
-CPD_KINDS = ("session", "series", "on_request", "run_by_others")
+# "celebration": the authority's celebration of its awards (Coventry: "presentation
+# and celebration event"; Lancashire: "The final step will be a celebration"); an
+# awarded school is invited to its next session. At most one per authority.
+CPD_KINDS = ("session", "series", "on_request", "run_by_others", "celebration")
 DATE_STATUSES = ("confirmed", "tbc", "month")
 VENUE_STATUSES = ("confirmed", "tbc", "online", "at_school")
 # The order a cycle's dates must follow; absent dates are skipped.
@@ -48,6 +51,9 @@ CYCLE_DATE_ORDER = (
 DRAFT_DATES = ("draft_deadline", "draft_panel")
 # When a configured starter pack is emailed to a school's coordinator.
 STARTER_PACK_MOMENTS = ("registered", "pledge_signed")
+# The stages of a school's journey a library resource can help with (the
+# submission stages among them only where a cycle has them).
+JOURNEY_STAGES = ("pledge", "audit", "action-plan", "draft", "final", "renewal")
 
 
 # ---------------------------------------------------------------- errors
@@ -193,6 +199,21 @@ class StarterPack:
 
 
 @dataclass(frozen=True)
+class LibraryLink:
+    """A resource the authority's file lists for its library, listed once when the
+    library service first starts (the lead edits or retires it afterwards). Links
+    only: files are uploaded by the lead. Never invent an address: leave an item out
+    until its real ``https://`` address is known."""
+
+    title: str
+    url: str
+    description: str = ""
+    criteria: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class Authority:
     slug: str
     name: str
@@ -212,6 +233,7 @@ class Authority:
     telephone: str | None = None
     address: str | None = None
     starter_pack: StarterPack | None = None  # None: the authority sends none
+    resources: tuple[LibraryLink, ...] = ()  # the library's starting links, if any
 
     def cpd_item(self, code: str) -> CpdItem:
         for item in self.cpd:
@@ -543,6 +565,15 @@ class _StarterPackSchema(_Strict):
     support_meetings = _slug(load_default=None)
 
 
+class _ResourceSchema(_Strict):
+    title = _text(required=True)
+    url = fields.Url(required=True, schemes={"https"})
+    description = fields.String(load_default="")
+    criteria = fields.List(_text(), load_default=list)
+    stages = fields.List(_choice(JOURNEY_STAGES), load_default=list)
+    public = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+
+
 class _FileSchema(_Strict):
     authority = fields.Nested(_AuthoritySchema, required=True)
     pledge = fields.Nested(_PledgeSchema, required=True)
@@ -557,6 +588,7 @@ class _FileSchema(_Strict):
     steps = fields.List(fields.Nested(_StepSchema), load_default=list)
     reminders = fields.Nested(_RemindersSchema, load_default=lambda: _RemindersSchema().load({}))
     starter_pack = fields.Nested(_StarterPackSchema, load_default=None)
+    resources = fields.List(fields.Nested(_ResourceSchema), load_default=list)
 
     @validates_schema
     def _cross_check(self, data: dict, **kwargs: Any) -> None:
@@ -564,11 +596,20 @@ class _FileSchema(_Strict):
             "terms": self._term_errors(data["terms"]),
             "cycles": self._cycle_errors(data),
             "criteria_sets": _flag_duplicates(data["criteria_sets"], "version"),
-            "cpd": _flag_duplicates(data["cpd"], "code"),
+            "cpd": _flag_duplicates(data["cpd"], "code") or self._celebration_errors(data["cpd"]),
             "steps": _flag_duplicates(data["steps"], "code"),
             "starter_pack": self._starter_pack_errors(data),
+            "resources": self._resource_errors(data),
         }
         _raise_if({key: value for key, value in errors.items() if value})
+
+    @staticmethod
+    def _celebration_errors(cpd: list[dict]) -> dict:
+        """One celebration per authority: an awarded school is invited to its next session."""
+        found = [index for index, item in enumerate(cpd) if item["kind"] == "celebration"]
+        return {index: {"kind": [f'Only one item may be kind "celebration" (the first is cpd[{found[0]}]); '
+                                 "give it several dates instead."]}
+                for index in found[1:]}
 
     @staticmethod
     def _starter_pack_errors(data: dict) -> dict:
@@ -581,6 +622,21 @@ class _FileSchema(_Strict):
         if kinds[code] != "on_request":
             return {"support_meetings": [f'CPD item {code!r} is kind "{kinds[code]}", not "on_request".']}
         return {}
+
+    @staticmethod
+    def _resource_errors(data: dict) -> dict:
+        codes = {c["code"] for s in data["criteria_sets"] for c in s["criteria"]}
+        stages = {stage for cycle in data["cycles"] for stage in cycle["stages"]}
+        errors = _flag_duplicates(data["resources"], "url")
+        for index, item in enumerate(data["resources"]):
+            problems = errors.setdefault(index, {})
+            unknown = [code for code in item["criteria"] if code not in codes]
+            if unknown:
+                problems["criteria"] = [f"No criterion {code!r} in any criteria set." for code in unknown]
+            missing = [s for s in item["stages"] if s in STAGES and s not in stages]
+            if missing:
+                problems["stages"] = [f"No cycle has a {s!r} stage." for s in missing]
+        return {index: problems for index, problems in errors.items() if problems}
 
     @staticmethod
     def _term_errors(terms: list[dict]) -> dict:
@@ -674,6 +730,8 @@ def _build(data: dict, source: Path) -> Authority:
         reminders=Reminders(tuple(sorted(set(data["reminders"]["deadline_days"]), reverse=True)),
                             tuple(sorted(set(data["reminders"]["cpd_days"]), reverse=True))),
         starter_pack=StarterPack(**data["starter_pack"]) if data["starter_pack"] else None,
+        resources=tuple(LibraryLink(**{**item, "criteria": tuple(item["criteria"]),
+                                       "stages": tuple(item["stages"])}) for item in data["resources"]),
         source=source,
     )
 

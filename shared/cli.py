@@ -22,6 +22,7 @@ SERVICES = {
     "events": "services.events.service:EventsService",
     "notifications": "services.notifications.service:NotificationsService",
     "applications": "services.applications.service:ApplicationsService",
+    "library": "services.library.service:LibraryService",
     "gateway": "services.gateway.service:GatewayService",
 }
 

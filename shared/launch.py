@@ -16,7 +16,7 @@ from shared.config import Settings
 from shared.mail import SmtpSettings
 
 # the gateway last: it answers health
-ORDER = ("accounts", "pledges", "applications", "events", "notifications", "gateway")
+ORDER = ("accounts", "pledges", "applications", "events", "notifications", "library", "gateway")
 SINK = "mail-sink"
 OPS_BASE_PORT = 9401  # each process serves /metrics and /health/* on base + its place in ORDER
 

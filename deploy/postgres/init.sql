@@ -4,3 +4,4 @@ CREATE DATABASE pledges;
 CREATE DATABASE applications;
 CREATE DATABASE events;
 CREATE DATABASE notifications;
+CREATE DATABASE library;

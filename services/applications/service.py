@@ -7,6 +7,7 @@ of that panel, interests declared, not conflicted).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 
 from marshmallow import Schema
@@ -14,6 +15,7 @@ from nameko.timer import timer
 
 from services.applications import schemas
 from services.applications.application import Applications
+from services.applications.certificate import certificate_of, render
 from services.applications.contract import APPLICATIONS
 from services.applications.trail import decision_trail, render_html
 from shared.access import LEAD, PANEL_MEMBERS, SCHOOL_STAFF, Rule, require
@@ -139,6 +141,14 @@ class ApplicationsService(ServiceBase, PersonalDataService):
     def history(self, principal: dict, urn: str, year: str) -> dict:
         require(SCHOOL_STAFF, principal, urn=urn)
         return jsonable({"items": self.application.history(urn, year)})
+
+    @rpc
+    def certificate(self, principal: dict, urn: str, year: str) -> str:
+        """The award certificate as a PDF, base64-encoded (RPC bodies are JSON); 409 until awarded."""
+        require(SCHOOL_STAFF, principal, urn=urn)
+        authority = self.application.authority
+        found = certificate_of(self.application.application(urn, year), authority.name, authority.lead_team)
+        return base64.b64encode(render(found)).decode("ascii")
 
     # -- the lead ----------------------------------------------------------------
 

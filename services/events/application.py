@@ -1,5 +1,6 @@
 """The events application: the authority's CPD programme, bookings, waiting lists,
-attendance, catch-up meetings on request, and calendars."""
+attendance, catch-up meetings on request, calendars, and invitations to the
+authority's celebration for schools the applications service has awarded."""
 
 from __future__ import annotations
 
@@ -11,21 +12,28 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.events.programme import BOOKABLE, CatchUp, CpdEvent
+from services.events.programme import BOOKABLE, CELEBRATION, CELEBRATIONS, CatchUp, CpdEvent
 from shared import calendar
 from shared.authority import Authority, CpdItem
 from shared.clock import Clock
+from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
 from shared.projection import AggregateProjection
 
 OFFER_WINDOW = dt.timedelta(hours=48)  # how long a freed place is held for the next in line
 CONFIG = "system:config"
+_INVITATIONS = uuid.UUID("0e6b8f3a-9d2c-4b71-8a5e-3f1c7d9b2e64")
+
+
+def invitation_id(application: str) -> str:
+    """One invitation per award (an award is one application's decision)."""
+    return uuid.uuid5(_INVITATIONS, f"invitation/{application}").hex[:12]
 
 
 def sessions_of(item: CpdItem) -> list[dict]:
     """The sessions a configured programme item starts with (ids stable across restarts)."""
-    if item.kind in BOOKABLE and item.dates:
+    if item.kind in (*BOOKABLE, CELEBRATION) and item.dates:
         whens = [{"date_status": "confirmed", "date": day, "month": None} for day in item.dates]
     elif item.date_status == "month":
         whens = [{"date_status": "month", "date": None, "month": item.month}]
@@ -140,7 +148,53 @@ class Programme(PersonalDataApplication):
         return self._change_catch_up(request_id, urns, lambda c: c.confirm(actor) if accept
                                      else c.decline(reason, actor))
 
+    def answer_invitation(self, actor: str, urn: str, school_year: str, accept: bool) -> dict:
+        """The school's answer to the invitation that came with its award of that school year."""
+        event, invitation = self._invitation_of(urn, school_year)
+        event.answer_invitation(invitation, urn, accept, self.today(), actor)
+        self.save_changes(event)
+        return self.invitation_view(event, invitation)
+
+    # -- policies (reactions to other services' events) ------------------------------------
+
+    def learn_award(self, news: IntegrationEvent) -> list[CpdEvent]:
+        """An award (the applications service's ``Awarded``): the school is invited to the
+        authority's next celebration, or waits for one to be scheduled. Saved by the
+        caller with the consumed position; an authority with no celebration invites nobody."""
+        code = self.celebration_code()
+        if code is None:
+            return []
+        p = news.payload
+        event = self._get(code)
+        invitation = invitation_id(p["application"])
+        if invitation in event.invitations:
+            return []  # the same award heard again (a replay into a rebuilt consumer)
+        event.invite(invitation, p["urn"], p["school_year"], p["application"],
+                     dt.date.fromisoformat(p["on"]), CELEBRATIONS)
+        return [event]
+
+    def celebration_code(self) -> str | None:
+        """The authority's celebration (configuration allows at most one)."""
+        return next((item.code for item in self.authority.cpd if item.kind == CELEBRATION), None)
+
     # -- queries --------------------------------------------------------------------------
+
+    def today(self) -> dt.date:
+        return self.clock.today(self.authority.timezone)
+
+    def invitations(self, urn: str) -> list[dict]:
+        """The school's invitations to celebrate, newest award first."""
+        found = [self.invitation_view(e, i) for e in self._celebrations()
+                 for i, v in e.invitations.items() if v["urn"] == urn]
+        return sorted(found, key=lambda v: v["awarded_on"], reverse=True)
+
+    def celebration_invitations(self, code: str) -> list[dict]:
+        """The lead's list: every school invited to the celebration, and its answer."""
+        event = self._get(code)
+        if event.kind != CELEBRATION:
+            raise NotFound(f"{code!r} is not a celebration.", "code")
+        views = [self.invitation_view(event, i) for i in event.invitations]
+        return sorted(views, key=lambda v: (v["date"] or dt.date.max, v["awarded_on"], v["urn"]))
 
     def programme(self) -> list[dict]:
         events = [e for e in self.index.all() if isinstance(e, CpdEvent)]
@@ -212,6 +266,20 @@ class Programme(PersonalDataApplication):
                        "offer_expires_at": booking["offer_expires_at"], "joining_link": link,
                        "session_status": session["status"]})
 
+    def invitation_view(self, e: CpdEvent, key: str) -> dict:
+        """An invitation with its session as it is now (the joining link once accepted)."""
+        invitation = e.invitations[key]
+        session = e.sessions.get(invitation["session"]) if invitation["session"] else None
+        session = session or {}
+        return {"id": key, "code": e.code, "title": e.title, "urn": invitation["urn"],
+                "school_year": invitation["school_year"], "application": invitation["application"],
+                "awarded_on": invitation["awarded_on"], "status": invitation["status"],
+                "answered_by": invitation["answered_by"], "session": invitation["session"],
+                "date": session.get("date"), "start": session.get("start"), "end": session.get("end"),
+                "venue_status": session.get("venue_status"), "venue": session.get("venue"),
+                "joining_link": session.get("joining_link") if invitation["status"] == "accepted"
+                else None}
+
     def catch_up_view(self, c: CatchUp) -> dict:
         return {"id": str(c.id), "urn": c.urn, "note": c.note, "status": c.status,
                 "proposal": c.proposal}
@@ -228,6 +296,18 @@ class Programme(PersonalDataApplication):
             return self.repository.get(CpdEvent.create_id(code))
         except AggregateNotFoundError:
             raise NotFound(f"No event {code!r} in the programme.", "code") from None
+
+    def _celebrations(self) -> list[CpdEvent]:
+        return [e for e in self.index.all() if isinstance(e, CpdEvent) and e.kind == CELEBRATION]
+
+    def _invitation_of(self, urn: str, school_year: str) -> tuple[CpdEvent, str]:
+        """The celebration holding the school's invitation for that year's award (read
+        afresh, to change it), and the invitation's id."""
+        for seen in self._celebrations():
+            for invitation, found in seen.invitations.items():
+                if (found["urn"], found["school_year"]) == (urn, school_year):
+                    return self._get(seen.code), invitation
+        raise NotFound(f"The school has no invitation to celebrate a {school_year} award.", "year")
 
     @staticmethod
     def _check_school(event: CpdEvent, booking_id: str, urns: set[str] | None) -> dict:

@@ -1,4 +1,5 @@
-"""The events service's public events: the programme changing, and bookings."""
+"""The events service's public events: the programme changing, bookings, and
+invitations to celebrate an award (with the school's answer)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ def _session(e: Any) -> dict:
 
 def _booking(e: Any) -> dict:
     return {"event": _code(e), "booking": e.booking_id, "session": e.session_id, "urn": e.urn}
+
+
+def _invitation(e: Any) -> dict:
+    """The invitation with its session as it stood then (none while it waits for one)."""
+    return jsonable({"event": _code(e), "invitation": e.invitation_id, "urn": e.urn,
+                     "school_year": e.school_year, "title": e.title, "session": e.session_id,
+                     "date": e.date, "start": e.start, "end": e.end, "venue_status": e.venue_status,
+                     "venue": e.venue})
+
+
+def _invited(e: Any) -> str:
+    return "CelebrationInvited" if e.session_id is not None else "CelebrationInvitationWaiting"
 
 
 EVENTS = Contract("events", {
@@ -56,4 +69,12 @@ EVENTS = Contract("events", {
         "CatchUpProposed", 1, lambda e: jsonable({"request": str(e.originator_id), "date": e.date,
                                                   "start": e.start, "end": e.end})),
     CatchUp.Confirmed: PublicEvent("CatchUpConfirmed", 1, lambda e: {"request": str(e.originator_id)}),
+    CpdEvent.Invited: PublicEvent(
+        _invited, 1, lambda e: {**_invitation(e), "application": e.application,
+                                "awarded_on": e.awarded_on.isoformat()}),
+    CpdEvent.InvitationMoved: PublicEvent(_invited, 1, _invitation),
+    CpdEvent.InvitationAnswered: PublicEvent(
+        lambda e: "CelebrationAccepted" if e.accepted else "CelebrationDeclined", 1,
+        lambda e: {"event": _code(e), "invitation": e.invitation_id, "urn": e.urn,
+                   "session": e.session_id}),
 })

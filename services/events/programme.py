@@ -8,6 +8,13 @@ calendar entries people already have are updated, not duplicated.
 
 A full session takes names on a waiting list. A freed place is offered to the
 next person for a limited time; unclaimed, it moves on down the list.
+
+A celebration (kind ``celebration``, one per authority) is not booked by staff:
+an awarded school is invited to the first celebration session after its award
+day. With none scheduled yet, the invitation waits and is attached when the
+lead schedules one (or confirms a TBC date); a cancelled session's invitations
+move on to the next one (or wait again). The school accepts or declines; an
+acceptance takes one of the session's places, if it has a capacity.
 """
 
 from __future__ import annotations
@@ -22,8 +29,12 @@ from shared.errors import Conflict, Invalid, NotFound
 
 _NAMESPACE = uuid.UUID("c4d2a9e1-6b3f-4f8a-a1d7-5e2b9c0f4a33")
 
-KINDS = ("session", "series", "on_request", "run_by_others")
+KINDS = ("session", "series", "on_request", "run_by_others", "celebration")
 BOOKABLE = ("session", "series")
+SCHEDULED_BY_LEAD = ("session", "series", "on_request", "celebration")  # the lead adds sessions
+CELEBRATION = "celebration"
+OPEN_INVITATION = ("invited", "accepted")  # moved on if their session is cancelled
+CELEBRATIONS = "system:celebrations"  # the actor of invitations made and moved by the system
 DATE_STATUSES = ("confirmed", "tbc", "month")
 VENUE_STATUSES = ("confirmed", "tbc", "online", "at_school")
 HOLDING = ("booked", "offered", "attended")
@@ -59,6 +70,7 @@ class CpdEvent(Aggregate):
         for session in sessions:
             self._put_session(session)
         self.bookings: dict[str, dict] = {}  # booking id -> booking
+        self.invitations: dict[str, dict] = {}  # invitation id -> invitation (celebrations)
 
     # -- the lead's changes --------------------------------------------------------
 
@@ -88,7 +100,7 @@ class CpdEvent(Aggregate):
             self._offer_next(session_id, now, offer_for)  # skips cancelled sessions
 
     def add_session(self, session_id: str, when: dict, actor: str) -> None:
-        if self.kind not in ("series", "session", "on_request"):
+        if self.kind not in SCHEDULED_BY_LEAD:
             raise Conflict("Sessions of this event are run by others.", "kind")
         self._session_added(
             session={
@@ -100,6 +112,7 @@ class CpdEvent(Aggregate):
             },
             actor=actor,
         )
+        self._attach_waiting()
 
     def reschedule(self, session_id: str, when: dict, actor: str) -> None:
         session = self._open_session(session_id)
@@ -107,6 +120,7 @@ class CpdEvent(Aggregate):
         if all(session[k] == when[k] for k in when):
             raise Conflict("That is already when the session is.", "date")
         self._rescheduled(session_id=session_id, when=when, actor=actor)
+        self._attach_waiting()  # a TBC date confirmed: invitations waiting for one are sent
 
     def set_venue(
         self, session_id: str, venue_status: str, venue: str | None, joining_link: str | None, actor: str
@@ -127,6 +141,9 @@ class CpdEvent(Aggregate):
     def cancel_session(self, session_id: str, reason: str, actor: str) -> None:
         self._open_session(session_id)
         self._session_cancelled(session_id=session_id, reason=reason, actor=actor)
+        for invitation in list(self.invitations.values()):
+            if invitation["session"] == session_id and invitation["status"] in OPEN_INVITATION:
+                self._move_invitation(invitation, self.next_celebration(invitation["awarded_on"]))
 
     def record_attendance(self, booking_id: str, attended: bool, actor: str) -> None:
         booking = self._booking(booking_id)
@@ -220,9 +237,115 @@ class CpdEvent(Aggregate):
                 actor="system:waiting-list",
             )
 
+    # -- celebrations: invitations on award ------------------------------------------------
+
+    def invite(
+        self,
+        invitation_id: str,
+        urn: str,
+        school_year: str,
+        application: str,
+        awarded_on: dt.date,
+        actor: str,
+    ) -> dict:
+        """Invite an awarded school to the first celebration session after its award day,
+        or record the invitation as waiting for one. Returns the invitation."""
+        if self.kind != CELEBRATION:
+            raise Conflict("Only a celebration takes invitations.", "kind")
+        if invitation_id in self.invitations:
+            raise Conflict("The school is already invited for that award.", "invitation")
+        self._invited(
+            invitation_id=invitation_id,
+            urn=urn,
+            school_year=school_year,
+            application=application,
+            awarded_on=awarded_on,
+            **self._session_details(self.next_celebration(awarded_on)),
+            actor=actor,
+        )
+        return self.invitations[invitation_id]
+
+    def answer_invitation(
+        self, invitation_id: str, urn: str, accept: bool, today: dt.date, actor: str
+    ) -> None:
+        invitation = self.invitations.get(invitation_id)
+        if invitation is None or invitation["urn"] != urn:
+            raise NotFound("The school has no such invitation.", "invitation")
+        if invitation["session"] is None:
+            raise Conflict(
+                "No date is set for the celebration yet; the school will be invited when there is one.",
+                "invitation",
+            )
+        session = self._open_session(invitation["session"])
+        if session["date"] is not None and today > session["date"]:
+            raise Conflict("The celebration has already taken place.", "invitation")
+        status = "accepted" if accept else "declined"
+        if invitation["status"] == status:
+            raise Conflict(f"The invitation is already {status}.", "accept")
+        if accept and self.capacity is not None and self.places_taken(session["id"]) >= self.capacity:
+            raise Conflict("The celebration is full; please contact the local lead.", "session")
+        self._invitation_answered(
+            invitation_id=invitation_id,
+            urn=urn,
+            session_id=session["id"],
+            accepted=accept,
+            actor=actor,
+        )
+
+    def next_celebration(self, after: dt.date) -> str | None:
+        """The first scheduled session with a confirmed date after ``after``, if any."""
+        if self.kind != CELEBRATION:
+            return None
+        ahead = [
+            s
+            for s in self.sessions.values()
+            if s["status"] == "scheduled"
+            and s["date_status"] == "confirmed"
+            and s["date"] is not None
+            and s["date"] > after
+        ]
+        if not ahead:
+            return None
+        return min(ahead, key=lambda s: (s["date"], s["start"] or dt.time.min, s["id"]))["id"]
+
+    def _attach_waiting(self) -> None:
+        for invitation in list(self.invitations.values()):
+            if invitation["status"] == "waiting":
+                session_id = self.next_celebration(invitation["awarded_on"])
+                if session_id is not None:
+                    self._move_invitation(invitation, session_id)
+
+    def _move_invitation(self, invitation: dict, session_id: str | None) -> None:
+        self._invitation_moved(
+            invitation_id=invitation["id"],
+            urn=invitation["urn"],
+            school_year=invitation["school_year"],
+            **self._session_details(session_id),
+            actor=CELEBRATIONS,
+        )
+
+    def _session_details(self, session_id: str | None) -> dict:
+        """What an invitation says of its session (published with it, so a reader needs no more)."""
+        session = self.sessions[session_id] if session_id is not None else {}
+        return {
+            "session_id": session_id,
+            "title": self.title,
+            "date": session.get("date"),
+            "start": session.get("start"),
+            "end": session.get("end"),
+            "venue_status": session.get("venue_status"),
+            "venue": session.get("venue"),
+        }
+
     # -- queries -----------------------------------------------------------------------
 
     def places_taken(self, session_id: str) -> int:
+        if self.kind == CELEBRATION:  # a place is a school's accepted invitation
+            return sum(
+                1
+                for i in self.invitations.values()
+                if i["session"] == session_id and i["status"] == "accepted"
+            )
         return sum(1 for b in self.bookings.values() if b["session"] == session_id and b["status"] in HOLDING)
 
     def _open_session(self, session_id: str) -> dict:
@@ -328,6 +451,64 @@ class CpdEvent(Aggregate):
         actor: str,
     ) -> None:
         self.bookings[booking_id]["status"] = "attended" if attended else "absent"
+
+
+    @event("Invited")
+    def _invited(
+        self,
+        invitation_id: str,
+        urn: str,
+        school_year: str,
+        application: str,
+        awarded_on: dt.date,
+        session_id: str | None,
+        title: str,
+        date: dt.date | None,
+        start: dt.time | None,
+        end: dt.time | None,
+        venue_status: str | None,
+        venue: str | None,
+        actor: str,
+    ) -> None:
+        self.invitations[invitation_id] = {
+            "id": invitation_id,
+            "urn": urn,
+            "school_year": school_year,
+            "application": application,
+            "awarded_on": awarded_on,
+            "session": session_id,
+            "status": "invited" if session_id is not None else "waiting",
+            "answered_by": None,
+        }
+
+    @event("InvitationMoved")
+    def _invitation_moved(
+        self,
+        invitation_id: str,
+        urn: str,
+        school_year: str,
+        session_id: str | None,
+        title: str,
+        date: dt.date | None,
+        start: dt.time | None,
+        end: dt.time | None,
+        venue_status: str | None,
+        venue: str | None,
+        actor: str,
+    ) -> None:
+        self.invitations[invitation_id].update(
+            session=session_id,
+            status="invited" if session_id is not None else "waiting",
+            answered_by=None,
+        )
+
+    @event("InvitationAnswered")
+    def _invitation_answered(
+        self, invitation_id: str, urn: str, session_id: str, accepted: bool, actor: str
+    ) -> None:
+        self.invitations[invitation_id].update(
+            status="accepted" if accepted else "declined", answered_by=actor
+        )
 
 
 def check_when(when: dict) -> dict:

@@ -72,5 +72,10 @@ class Answer(StrictSchema):
     reason = Text(1000, min_length=0, load_default="")
 
 
+class InvitationAnswer(StrictSchema):
+    accept = fields.Boolean(required=True, truthy={True}, falsy={False},
+                            metadata={"description": "true to accept the invitation, false to decline"})
+
+
 class Listing(StrictSchema):
     items = fields.List(fields.Dict())

@@ -10,6 +10,7 @@ from services.events.contract import EVENTS
 from shared.access import ANY_COORDINATOR, LEAD, SCHOOL_STAFF, Principal, require
 from shared.authority import Authority
 from shared.config import Settings
+from shared.consumer import consume, integration_handler
 from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import jsonable, load
 from shared.store import store_env
@@ -40,6 +41,11 @@ class EventsService(ServiceBase, PersonalDataService):
     def expire_offers(self) -> None:
         """Unclaimed places move down their waiting lists within a minute of expiring."""
         self.application.expire_offers()
+
+    @integration_handler("applications", "Awarded")
+    def on_awarded(self, body: dict) -> None:
+        """An awarded school is invited to the authority's next celebration (once)."""
+        consume(self.application, body, self.application.learn_award)
 
     # -- anyone ------------------------------------------------------------------------
 
@@ -96,6 +102,11 @@ class EventsService(ServiceBase, PersonalDataService):
     def propose_catch_up(self, principal: dict, request_id: str, data: dict) -> dict:
         return self._lead(principal, "propose_catch_up", request_id, schema=schemas.Proposal(), data=data)
 
+    @rpc
+    def celebration_invitations(self, principal: dict, code: str) -> dict:
+        require(LEAD, principal)
+        return jsonable({"items": self.application.celebration_invitations(code)})
+
     # -- schools -------------------------------------------------------------------------
 
     @rpc
@@ -140,3 +151,14 @@ class EventsService(ServiceBase, PersonalDataService):
         who, urns = _school_scope(principal)
         return jsonable(self.application.answer_catch_up(who.actor, request_id, urns,
                                                          **load(schemas.Answer(), data)))
+
+    @rpc
+    def invitations(self, principal: dict, urn: str) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
+        return jsonable({"items": self.application.invitations(urn)})
+
+    @rpc
+    def answer_invitation(self, principal: dict, urn: str, year: str, data: dict) -> dict:
+        who = require(SCHOOL_STAFF, principal, urn=urn)
+        answer = load(schemas.InvitationAnswer(), data)
+        return jsonable(self.application.answer_invitation(who.actor, urn, year, **answer))

@@ -7,6 +7,7 @@ members the appraisal itself checks membership and conflict declarations.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -76,6 +77,14 @@ class ApplicationRoutes:
            allow=SCHOOL_STAFF, body=app.Withdrawal, response=app.ApplicationView, errors=(404, 409))
     def withdraw_application(self, request: Any, urn: str, year: str) -> dict:
         return self._apps("withdraw", request.principal, urn, year, request.data_in)
+
+    @route("GET", f"{BASE}/certificate.pdf", "The award certificate (PDF, one A4 page), once awarded",
+           "applications", allow=SCHOOL_STAFF, errors=(404, 409))
+    def certificate(self, request: Any, urn: str, year: str) -> Response:
+        pdf = base64.b64decode(self._apps("certificate", request.principal, urn, year))
+        filename = f"school-of-sanctuary-certificate-{urn}-{year}.pdf"
+        return Response(pdf, content_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     # -- the lead ------------------------------------------------------------------
 

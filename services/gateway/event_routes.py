@@ -1,5 +1,6 @@
 """Gateway routes for the CPD programme: listing, calendars, bookings, attendance,
-catch-up meetings on request. Mixed into the gateway service."""
+catch-up meetings on request, invitations to celebrate an award. Mixed into the
+gateway service."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ EVENT = "/programme/<code>"
 SESSION = f"{EVENT}/sessions/<session_id>"
 BOOKING = f"{EVENT}/bookings/<booking_id>"
 SCHOOLS = LEAD | ANY_COORDINATOR  # the events service narrows a coordinator to their own bookings
+INVITATIONS = "/schools/<urn>/invitations"
 
 
 def ics(body: str, filename: str) -> Response:
@@ -86,6 +88,11 @@ class EventRoutes:
     def propose_catch_up(self, request: Any, request_id: str) -> dict:
         return self._events("propose_catch_up", request.principal, request_id, request.data_in)
 
+    @route("GET", f"{EVENT}/invitations", "The schools invited to the celebration, and their answers",
+           "celebrations", allow=LEAD, response=cpd.Listing, errors=(404,))
+    def celebration_invitations(self, request: Any, code: str) -> dict:
+        return self._events("celebration_invitations", request.principal, code)
+
     # -- schools ------------------------------------------------------------------------
 
     @route("POST", f"{SESSION}/bookings", "Book a place for a member of staff (or join the "
@@ -129,3 +136,14 @@ class EventRoutes:
            "catch-ups", allow=SCHOOLS, body=cpd.Answer, errors=(404, 409))
     def answer_catch_up(self, request: Any, request_id: str) -> dict:
         return self._events("answer_catch_up", request.principal, request_id, request.data_in)
+
+    @route("GET", INVITATIONS, "The school's invitations to celebrate its award", "celebrations",
+           allow=SCHOOL_STAFF, response=cpd.Listing)
+    def school_invitations(self, request: Any, urn: str) -> dict:
+        return self._events("invitations", request.principal, urn)
+
+    @route("POST", f"{INVITATIONS}/<year>/answer", "Accept or decline the invitation to celebrate "
+           "the school's award of that school year", "celebrations", allow=SCHOOL_STAFF,
+           body=cpd.InvitationAnswer, errors=(404, 409))
+    def answer_invitation(self, request: Any, urn: str, year: str) -> dict:
+        return self._events("answer_invitation", request.principal, urn, year, request.data_in)

@@ -18,8 +18,10 @@ from services.accounts import schemas as account
 from services.applications.schemas import PledgeStandingView
 from services.gateway.application_routes import ApplicationRoutes
 from services.gateway.event_routes import EventRoutes
+from services.gateway.library_routes import LibraryRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.routes import ROUTES, json_response, route
+from services.gateway.sharing_routes import SharingRoutes
 from services.notifications import schemas as notes
 from services.pledges import schemas as school
 from shared.access import ANY_COORDINATOR as COORDINATORS
@@ -31,13 +33,13 @@ from shared.ops import OpsEndpoint
 from shared.runtime import settings_of
 from shared.subject_access import subjects_of
 
-SERVICES = ("accounts", "pledges", "applications", "events", "notifications")
+SERVICES = ("accounts", "pledges", "applications", "events", "notifications", "library")
 PERSONAL_DATA_SERVICES = SERVICES
 HEALTH_TIMEOUT = 2.0
 SESSION_COOKIE = "sanctuary_session"
 
 
-class GatewayService(ApplicationRoutes, EventRoutes):
+class GatewayService(ApplicationRoutes, EventRoutes, SharingRoutes, LibraryRoutes):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

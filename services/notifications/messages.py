@@ -218,6 +218,20 @@ def decision(
     )
 
 
+def celebration_invitation(name: str, school: str, email: str, session: dict, authority: Authority) -> Draft:
+    """An awarded school's invitation to the authority's celebration (to its coordinator)."""
+    return Draft(
+        "celebration-invitation",
+        email,
+        name,
+        "You are invited to celebrate",
+        f"Congratulations again on {school}'s School of Sanctuary award. {authority.name} invites "
+        f"{school} to celebrate it with other schools at {_session_text(session)}.\n\n"
+        "Sign in to accept or decline the invitation.",
+        COORDINATOR,
+    )
+
+
 def renewal_due(name: str, school: str, email: str, expires_on: str) -> Draft:
     return Draft(
         "renewal-due",

@@ -158,6 +158,18 @@ def renewal_due(app: Notifications, news: IntegrationEvent) -> list:
     return app.intend(_coordinator(app, p["urn"], m.renewal_due, p["expires_on"]), _key(news))
 
 
+def celebration_invited(app: Notifications, news: IntegrationEvent) -> list:
+    """An awarded school invited to a celebration session: its coordinator only. Keyed by
+    the invitation and its session, so it goes once however often the news is heard (and
+    again only if the invitation moves to another session)."""
+    from services.notifications.application import calendar_location  # (a cycle at import)
+
+    p = news.payload
+    session = {**p, "place": calendar_location(p)}
+    drafts = _coordinator(app, p["urn"], m.celebration_invitation, session, app.authority)
+    return app.intend(drafts, f"celebration/{p['invitation']}/{p['session']}")
+
+
 # -- CPD --------------------------------------------------------------------------------------
 
 SESSION_FIELDS = ("date_status", "date", "month", "start", "end", "venue_status", "venue")
@@ -314,6 +326,7 @@ POLICIES: dict[tuple[str, str], Any] = {
     ("applications", "DecisionRecorded"): decided,
     ("applications", "ApplicationWithdrawn"): withdrawn,
     ("applications", "RenewalDue"): renewal_due,
+    ("events", "CelebrationInvited"): celebration_invited,
     ("events", "ProgrammeListed"): programme_listed,
     ("events", "SessionScheduled"): session_scheduled,
     ("events", "SessionRescheduled"): session_changed,

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.pledges.domain import School
+from services.pledges.domain import AwardRecord, School, public_listing
+from services.pledges.feed import Publisher, atom_feed
 from shared.clock import Clock
+from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, NotFound
 from shared.history import history_entry
 from shared.personal import (
@@ -33,10 +35,11 @@ class Pledges(PersonalDataApplication):
     name = "pledges"
 
     def __init__(self, env: dict | None = None, *, rules: PledgeRules,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, publisher: Publisher | None = None) -> None:
         super().__init__(env)
         self.rules = rules
         self.clock = clock or Clock()
+        self.publisher = publisher or Publisher()
         self.directory = AggregateProjection(self)
 
     # -- commands ------------------------------------------------------------
@@ -87,13 +90,53 @@ class Pledges(PersonalDataApplication):
     def change_coordinator(self, actor: str, urn: str, coordinator: dict) -> dict:
         return self._change(urn, lambda s: s.change_coordinator(_contact(urn, coordinator), actor))
 
+    # -- sharing the news of an award (opt-in, withdrawable at any time) ------------
+
+    def share_award(self, actor: str, urn: str, town: str | None = None,
+                    statement: str | None = None, link: str | None = None) -> dict:
+        school = self._get(urn)
+        if school.share_award(town, statement, link, self.clock.now(), actor):
+            self.save_changes(school)
+        return self.sharing_view(school)
+
+    def stop_sharing(self, actor: str, urn: str) -> dict:
+        school = self._get(urn)
+        if school.stop_sharing(self.clock.now(), actor):
+            self.save_changes(school)
+        return self.sharing_view(school)
+
+    def sharing(self, urn: str) -> dict:
+        return self.sharing_view(self._get(urn))
+
+    def awarded_schools(self) -> list[dict]:
+        """The public list: only schools that chose to share and hold a current award,
+        each with only what it chose, by name."""
+        return [listing for listing, _ in self._listed()]
+
+    def awarded_feed(self) -> bytes:
+        entries = [{**listing, "urn": school.urn, "chosen_at": school.sharing["chosen_at"]}
+                   for listing, school in self._listed()]
+        return atom_feed(entries, self.publisher, self.clock.now())
+
+    def learn_award_news(self, news: IntegrationEvent) -> list[AwardRecord]:
+        """The aggregates changed by one award announced by the applications service (saved
+        by the caller, with the position consumed). Other news changes nothing."""
+        p = news.payload
+        if news.type != "Awarded" or p.get("outcome", "awarded") != "awarded" or not p.get("expires_on"):
+            return []
+        record = self._find_awards(p["urn"]) or AwardRecord(urn=p["urn"])
+        awarded_on = dt.date.fromisoformat(p.get("awarded_on") or p["on"])  # v1 names it "on"
+        record.learn_award(p["application"], p["school_year"], awarded_on,
+                           dt.date.fromisoformat(p["expires_on"]), news.position, news.actor)
+        return [record]
+
     # -- queries -------------------------------------------------------------
 
     def school(self, urn: str) -> dict:
         return self.view(self._get(urn))
 
     def schools(self, status: str | None = None) -> list[dict]:
-        views = [self.view(school) for school in self.directory.all()]
+        views = [self.view(school) for school in self._schools()]
         views.sort(key=lambda v: (v["name"].lower(), v["urn"]))
         return [v for v in views if status is None or v["status"] == status]
 
@@ -101,7 +144,7 @@ class Pledges(PersonalDataApplication):
         """How many schools stand at each pledge status (for the operators' gauges)."""
         today, rules = self.today(), self.rules
         counts: dict[str, int] = {}
-        for school in self.directory.all():
+        for school in self._schools():
             status = school.status(today, rules.lapse_years, rules.required_commitments)
             counts[status] = counts.get(status, 0) + 1
         return counts
@@ -132,7 +175,43 @@ class Pledges(PersonalDataApplication):
             "newsletter": school.newsletter, "version": school.version,
         })
 
+    def sharing_view(self, school: School) -> dict:
+        """What the school's staff see: its choice, its current award, and exactly what
+        the public sees of it now (None: not listed)."""
+        today = self.today()
+        awards = self._find_awards(school.urn)
+        award = awards.current(today) if awards is not None else None
+        listing = public_listing(school, awards, today)
+        return {
+            "urn": school.urn, "sharing": school.sharing is not None, "choice": school.shared(),
+            "chosen_at": school.sharing["chosen_at"] if school.sharing else None,
+            "award": None if award is None else {k: award[k] for k in ("awarded_on", "expires_on")},
+            "listed": listing is not None, "public": listing,
+        }
+
     # -- internals -----------------------------------------------------------
+
+    def _schools(self) -> list[School]:
+        return [a for a in self.directory.all() if isinstance(a, School)]
+
+    def _listed(self) -> list[tuple[dict, School]]:
+        today = self.today()
+        aggregates = self.directory.all()
+        awards = {a.urn: a for a in aggregates if isinstance(a, AwardRecord)}
+        listed = []
+        for school in aggregates:
+            if isinstance(school, School):
+                listing = public_listing(school, awards.get(school.urn), today)
+                if listing is not None:
+                    listed.append((listing, school))
+        listed.sort(key=lambda pair: (pair[0]["name"].casefold(), pair[1].urn))
+        return listed
+
+    def _find_awards(self, urn: str) -> AwardRecord | None:
+        try:
+            return self.repository.get(AwardRecord.create_id(urn))
+        except AggregateNotFoundError:
+            return None
 
     def _get(self, urn: str) -> School:
         try:

@@ -5,13 +5,24 @@ expresses interest, gathers the commitments its authority requires (Coventry:
 SLT and governors; Lancashire: the head teacher), signs the City of Sanctuary
 pledge, and renews it; a signed pledge lapses ``lapse_years`` after it was
 signed or last renewed. Every change records who made it.
+
+Sharing the news, safely: awarded schools have faced hostility, so nothing is
+public by default. A school's own staff may choose to share its award
+(``share_award``: the name always; the town or area, a short statement and a
+link to its own news page only if it chooses) and stop at any time
+(``stop_sharing``). ``AwardRecord`` is what this service knows of a school's
+awards, learnt only from the applications service's public events. A school is
+listed (``public_listing``) only while it has chosen to share AND holds a
+current award.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from eventsourcing.domain import Aggregate, event
 
@@ -22,6 +33,18 @@ _NAMESPACE = uuid.UUID("b3c9a8de-51a4-4f7e-8d0c-6a1f2e9b7c44")
 COMMITMENT_BODIES = ("slt", "governors", "head_teacher")
 BODY_NAMES = {"slt": "the senior leadership team", "governors": "the governors",
               "head_teacher": "the head teacher"}
+
+
+# what a school may choose to show beside its name, and how long each may be
+TOWN_MAX = 100
+STATEMENT_MAX = 500
+LINK_MAX = 500
+SHARED_FIELDS = ("town", "statement", "link")
+# characters XML 1.0 cannot carry (the feed is XML): C0 controls but tab and line
+# breaks, DEL and C1 controls, lone surrogates, and the non-characters U+FFFE/U+FFFF
+_NOT_PUBLISHABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029]")
+_NOT_IN_URLS = re.compile(r'[\s<>"{}|\\^`]')  # RFC 3986 never allows these unencoded
 
 
 class PledgeStatus:
@@ -61,6 +84,7 @@ class School(Aggregate):
         self.renewed_on: dt.date | None = None
         self.withdrawn: dict | None = None  # reason, on
         self.newsletter = False
+        self.sharing: dict | None = None  # town, statement, link, chosen_at: None until it opts in
 
     # -- commands ----------------------------------------------------------
 
@@ -126,6 +150,27 @@ class School(Aggregate):
     def change_coordinator(self, coordinator: dict, actor: str) -> None:
         self._coordinator_changed(urn=self.urn, coordinator=coordinator, actor=actor)
 
+    def share_award(self, town: str | None, statement: str | None, link: str | None,
+                    at: dt.datetime, actor: str) -> bool:
+        """Choose to be listed publicly while the school holds a current award, showing its
+        name and only the extras given (each None: not shown). The whole choice is replaced.
+        Returns False (and records nothing) when the choice is already exactly this."""
+        town = _publishable(town, "town", TOWN_MAX, one_line=True)
+        statement = _publishable(statement, "statement", STATEMENT_MAX, one_line=False)
+        link = https_link(link)
+        if self.sharing is not None and self.shared() == _chosen(town, statement, link):
+            return False
+        self._award_shared(urn=self.urn, town=town, statement=statement, link=link, at=at, actor=actor)
+        return True
+
+    def stop_sharing(self, at: dt.datetime, actor: str) -> bool:
+        """Withdraw from the public list at once. Returns False (and records nothing) when
+        the school was not sharing: stopping twice is never an error."""
+        if self.sharing is None:
+            return False
+        self._award_sharing_stopped(urn=self.urn, at=at, actor=actor)
+        return True
+
     # -- queries -------------------------------------------------------------
 
     @property
@@ -138,6 +183,12 @@ class School(Aggregate):
     def lapses_on(self, lapse_years: int) -> dt.date | None:
         pledged = self.pledged_on
         return None if pledged is None or self.withdrawn else add_years(pledged, lapse_years)
+
+    def shared(self) -> dict | None:
+        """What the school chose to show beside its name (only the fields it chose)."""
+        if self.sharing is None:
+            return None
+        return _chosen(*(self.sharing[f] for f in SHARED_FIELDS))
 
     def status(self, today: dt.date, lapse_years: int, required: Sequence[str]) -> str:
         if self.withdrawn:
@@ -187,6 +238,112 @@ class School(Aggregate):
     @event("CoordinatorChanged")
     def _coordinator_changed(self, urn: str, coordinator: dict, actor: str) -> None:
         self.coordinator = coordinator
+
+    @event("AwardShared")
+    def _award_shared(self, urn: str, town: str | None, statement: str | None, link: str | None,
+                      at: dt.datetime, actor: str) -> None:
+        self.sharing = {"town": town, "statement": statement, "link": link, "chosen_at": at}
+
+    @event("AwardSharingStopped")
+    def _award_sharing_stopped(self, urn: str, at: dt.datetime, actor: str) -> None:
+        self.sharing = None
+
+
+class AwardRecord(Aggregate):
+    """A school's awards as the applications service announced them (``Awarded``), learnt
+    over the bus, never by calling across. Keyed by application, so a renewal is a second
+    award; news of one application older than what is known changes nothing."""
+
+    @staticmethod
+    def create_id(urn: str, **_: object) -> uuid.UUID:
+        return uuid.uuid5(_NAMESPACE, f"awards/{urn}")
+
+    @event("Opened")
+    def __init__(self, urn: str) -> None:
+        self.urn = urn
+        self.awards: dict[str, dict] = {}  # application -> school_year, awarded_on, expires_on, position
+
+    def learn_award(self, application: str, school_year: str, awarded_on: dt.date,
+                    expires_on: dt.date, position: int, actor: str) -> bool:
+        known = self.awards.get(application)
+        if known is not None and known["position"] >= position:
+            return False
+        self._award_learnt(application=application, school_year=school_year, awarded_on=awarded_on,
+                           expires_on=expires_on, position=position, actor=actor)
+        return True
+
+    def current(self, today: dt.date) -> dict | None:
+        """The latest award in force today (awarded on or before today, not yet expired)."""
+        live = [a for a in self.awards.values() if a["awarded_on"] <= today < a["expires_on"]]
+        best = max(live, key=lambda a: (a["awarded_on"], a["expires_on"]), default=None)
+        return None if best is None else {k: v for k, v in best.items() if k != "position"}
+
+    @event("AwardLearnt")
+    def _award_learnt(self, application: str, school_year: str, awarded_on: dt.date,
+                      expires_on: dt.date, position: int, actor: str) -> None:
+        self.awards[application] = {"application": application, "school_year": school_year,
+                                    "awarded_on": awarded_on, "expires_on": expires_on,
+                                    "position": position}
+
+
+def public_listing(school: School, awards: AwardRecord | None, today: dt.date) -> dict | None:
+    """What the public may see of a school today: None unless it chose to share AND holds a
+    current award; then its name, the award's date, and only the extras it chose."""
+    shared = school.shared()
+    award = awards.current(today) if awards is not None else None
+    if shared is None or award is None:
+        return None
+    return {"name": school.name, "awarded_on": award["awarded_on"], **shared}
+
+
+def strip_unpublishable(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (for text stored before these rules)."""
+    return _NOT_PUBLISHABLE.sub("", text)
+
+
+def _chosen(town: str | None, statement: str | None, link: str | None) -> dict:
+    values = {"town": town, "statement": statement, "link": link}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _publishable(text: str | None, field: str, limit: int, one_line: bool) -> str | None:
+    """Plain text fit to publish (in JSON and in XML): trimmed, limited, no control characters."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) > limit:
+        raise Invalid(f"The {field} is too long.", {field: [f"At most {limit} characters."]})
+    if _NOT_PUBLISHABLE.search(text) or (one_line and _LINE_BREAKS.search(text)):
+        raise Invalid(f"The {field} holds characters that cannot be published.",
+                      {field: ["Plain text only: no control characters" + (" or line breaks." if one_line
+                                                                           else ".")]})
+    return text
+
+
+def https_link(link: str | None) -> str | None:
+    """A link to the school's own page: https only, a dotted host, no credentials, nothing
+    a URL may not hold unencoded (spaces, quotes, angle brackets)."""
+    if link is None or not link.strip():
+        return None
+    link = link.strip()
+    problem = None
+    if len(link) > LINK_MAX:
+        problem = f"At most {LINK_MAX} characters."
+    else:
+        try:
+            parts = urlsplit(link)
+            ok = (parts.scheme == "https" and parts.hostname and "." in parts.hostname
+                  and not parts.username and not parts.password and parts.port != 0
+                  and not _NOT_PUBLISHABLE.search(link) and not _NOT_IN_URLS.search(link))
+        except ValueError:
+            ok = False
+        if not ok:
+            problem = "Must be an https:// link to the school's own page."
+    if problem:
+        raise Invalid("The link cannot be published.", {"link": [problem]})
+    return link
 
 
 def _not_future(day: dt.date, today: dt.date, field: str) -> None:

@@ -7,7 +7,16 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from services.pledges.domain import COMMITMENT_BODIES, PledgeStatus
+from services.pledges.domain import (
+    COMMITMENT_BODIES,
+    LINK_MAX,
+    STATEMENT_MAX,
+    TOWN_MAX,
+    PledgeStatus,
+    https_link,
+    strip_unpublishable,
+)
+from shared.errors import Invalid
 from shared.schema import Contact, StrictSchema, Text
 
 PHASES = ("nursery", "primary", "middle", "secondary", "all-through", "special",
@@ -77,6 +86,48 @@ class ChangeCoordinator(Contact):
     pass
 
 
+class PublishableText(Text):
+    """Text that will be published: what XML cannot carry is refused, not silently dropped."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if strip_unpublishable(text) != text:
+            raise ValidationError("Must not contain control characters.")
+        return text
+
+
+class HttpsLink(fields.URL):
+    """A link to the school's own page: https only."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(schemes={"https"}, require_tld=True, validate=validate.Length(max=LINK_MAX),
+                         error_messages={"invalid": "Must be an https:// link to the school's own page."},
+                         **kwargs)
+        self.metadata.setdefault("maxLength", LINK_MAX)
+        self.metadata.setdefault("pattern", r"^https://")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        link = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return https_link(link)  # the domain's own rule: a dotted host, no credentials
+        except Invalid as refused:
+            raise ValidationError(refused.fields["link"]) from None
+
+
+class ShareAward(StrictSchema):
+    """What the school chooses to show beside its name; each field left out (or null) is
+    not shown. The whole choice is replaced each time."""
+
+    town = PublishableText(TOWN_MAX, allow_none=True, metadata={
+        "description": "The town or area, in the school's own words (never the postcode)",
+        "example": "Coventry"})
+    statement = PublishableText(STATEMENT_MAX, multiline=True, allow_none=True, metadata={
+        "description": "A short statement, plain text"})
+    link = HttpsLink(allow_none=True, metadata={
+        "description": "The school's own news page (https only)",
+        "example": "https://hill-primary.example.org/news/sanctuary"})
+
+
 class SchoolQuery(StrictSchema):
     status = fields.String(validate=validate.OneOf(PledgeStatus.ALL))
 
@@ -116,6 +167,45 @@ class SchoolView(StrictSchema):
 
 class SchoolList(StrictSchema):
     schools = fields.List(fields.Nested(SchoolView))
+
+
+class SharedChoice(StrictSchema):
+    town = fields.String()
+    statement = fields.String()
+    link = fields.String()
+
+
+class AwardView(StrictSchema):
+    awarded_on = fields.Date()
+    expires_on = fields.Date()
+
+
+class AwardedSchool(StrictSchema):
+    """A school as the public sees it: its name, the date of its award, and only the
+    extras it chose to show (a field it did not choose is absent)."""
+
+    name = fields.String(required=True)
+    awarded_on = fields.Date(required=True)
+    town = fields.String()
+    statement = fields.String()
+    link = fields.String()
+
+
+class AwardedSchools(StrictSchema):
+    schools = fields.List(fields.Nested(AwardedSchool))
+
+
+class SharingView(StrictSchema):
+    urn = fields.String()
+    sharing = fields.Boolean(metadata={"description": "Whether the school has chosen to be listed"})
+    choice = fields.Nested(SharedChoice, allow_none=True)
+    chosen_at = fields.DateTime(allow_none=True)
+    award = fields.Nested(AwardView, allow_none=True,
+                          metadata={"description": "The award in force today, as the applications "
+                                                   "service announced it"})
+    listed = fields.Boolean(metadata={"description": "Whether the school is on the public list now"})
+    public = fields.Nested(AwardedSchool, allow_none=True,
+                           metadata={"description": "Exactly what the public sees of the school now"})
 
 
 class HistoryEntry(StrictSchema):

@@ -1,7 +1,10 @@
 """The pledges nameko service: a thin RPC adapter around the Pledges application.
 
 Every call carries the principal the gateway authenticated, and the access
-rule is checked here again: this service owns the data.
+rule is checked here again: this service owns the data. It also keeps each
+school's choice to share its award publicly, learns awards from the
+applications service's ``Awarded`` events (consumed idempotently), and answers
+the public list and feed of schools that chose to be listed.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from marshmallow import Schema
 from services.pledges import schemas
 from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
-from shared.access import ANY_COORDINATOR, LEAD, SCHOOL_STAFF, Principal, require
+from services.pledges.feed import Publisher
+from shared.access import ANY_COORDINATOR, LEAD, PUBLIC, SCHOOL_STAFF, Principal, require
 from shared.authority import Authority
 from shared.config import Settings
+from shared.consumer import consume, integration_handler
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc
 from shared.schema import load
@@ -24,7 +29,8 @@ from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Pledges:
-    return Pledges(env=store_env("pledges", settings), rules=authority.pledge)
+    return Pledges(env=store_env("pledges", settings), rules=authority.pledge,
+                   publisher=Publisher.of(authority, settings.public_url))
 
 
 def gauges(app: Pledges) -> Iterable[Metric]:
@@ -98,3 +104,37 @@ class PledgesService(ServiceBase, PersonalDataService):
     def history(self, principal: dict, urn: str) -> dict:
         require(SCHOOL_STAFF, principal, urn=urn)
         return schemas.SchoolHistory().dump({"urn": urn, "history": self.application.history(urn)})
+
+    # -- sharing the news of an award: opt-in, the school's own choice ------------------
+
+    @rpc
+    def share_award(self, principal: dict, urn: str, data: dict) -> dict:
+        actor = require(SCHOOL_STAFF, principal, urn=urn).actor
+        values = load(schemas.ShareAward(), data)
+        return schemas.SharingView().dump(self.application.share_award(actor, urn, **values))
+
+    @rpc
+    def stop_sharing(self, principal: dict, urn: str) -> dict:
+        actor = require(SCHOOL_STAFF, principal, urn=urn).actor
+        return schemas.SharingView().dump(self.application.stop_sharing(actor, urn))
+
+    @rpc
+    def sharing(self, principal: dict, urn: str) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
+        return schemas.SharingView().dump(self.application.sharing(urn))
+
+    @rpc
+    def awarded_schools(self) -> dict:
+        require(PUBLIC, None)
+        return schemas.AwardedSchools().dump({"schools": self.application.awarded_schools()})
+
+    @rpc
+    def awarded_feed(self) -> str:
+        require(PUBLIC, None)
+        return self.application.awarded_feed().decode()
+
+    # -- awards, from the applications service's public events ----------------------------
+
+    @integration_handler("applications", "Awarded")
+    def on_awarded(self, body: dict) -> None:
+        consume(self.application, body, self.application.learn_award_news)

@@ -228,7 +228,9 @@ def test_anonymous_is_refused_everything_but_the_public_routes(world: World) -> 
               for method, op in operations.items() if method != "parameters" and op["security"] == []}
     assert public == {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/auth/sign-in-link"),
                       ("POST", "/auth/session"), ("GET", "/programme"), ("GET", "/programme.ics"),
-                      ("GET", "/programme/{code}")}  # the CPD programme is published
+                      ("GET", "/programme/{code}"),  # the CPD programme is published
+                      ("GET", "/awarded-schools"), ("GET", "/awarded-schools.atom"),  # opted-in schools only
+                      ("GET", "/library/resources/{resource_id}/file")}  # the service refuses private files
     assert {(c.method, c.request(world)[0]) for c in CALLS.values() if "anonymous" in c.allowed} <= public
     anonymous = Api(world.system, None)
     for method, path in sorted(documented - public):
@@ -236,7 +238,8 @@ def test_anonymous_is_refused_everything_but_the_public_routes(world: World) -> 
             .replace("{token_id}", "0123456789abcdef").replace("{year}", "2026-27") \
             .replace("{stage}", "draft").replace("{code}", "network-meeting") \
             .replace("{session_id}", "network-meeting-1").replace("{booking_id}", "0123456789ab") \
-            .replace("{evidence_id}", "0123456789ab").replace("{request_id}", "0" * 32)
+            .replace("{evidence_id}", "0123456789ab").replace("{request_id}", "0" * 32) \
+            .replace("{resource_id}", "0" * 32).replace("{partner_id}", "0" * 32)
         assert "{" not in concrete, concrete
         response = anonymous.call(method, concrete, json={})
         assert response.status_code == 401, f"{method} {concrete}: {response.status_code} {response.text}"

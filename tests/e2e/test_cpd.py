@@ -55,6 +55,10 @@ SEED = {
     "day-of-welcome": (
         "Day of Welcome Refugee Week", "run_by_others", "Schools", [("2027-06-11", "Friday")], None, None,
         "at_school"),
+    # Step 4 of the timeline: "presentation and celebration event to be arranged with EMAS"
+    "celebration": (
+        "Schools of Sanctuary presentation and celebration", "celebration", "Coventry EMAS", [(None, None)],
+        None, None, "tbc"),
 }
 CONFIRMED_SESSIONS = {"introduction-1", "speak-up-for-sanctuary-1", "network-meeting-1", "network-meeting-2",
                       "network-meeting-3", "refugee-week-planning-1", "healing-classrooms-1",

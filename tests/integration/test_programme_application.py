@@ -48,6 +48,10 @@ SEED = {
     "day-of-welcome": (
         "Day of Welcome Refugee Week", "run_by_others", "Schools",
         [(dt.date(2027, 6, 11), "Friday")], None, None, "at_school"),
+    # Step 4 of the timeline: "presentation and celebration event to be arranged with EMAS"
+    "celebration": (
+        "Schools of Sanctuary presentation and celebration", "celebration", "Coventry EMAS",
+        [(None, None)], None, None, "tbc"),
 }
 
 
@@ -133,7 +137,7 @@ def test_the_programme_is_in_date_order_with_undated_items_last(programme: Progr
     codes = [item["code"] for item in programme.programme()]
     assert codes[:6] == ["introduction", "network-meeting", "speak-up-for-sanctuary",
                          "refugee-week-planning", "day-of-welcome", "healing-classrooms"]
-    assert set(codes[6:]) == {"panel-training", "catch-up-meeting"}
+    assert set(codes[6:]) == {"panel-training", "catch-up-meeting", "celebration"}
 
 
 def test_seeding_twice_adds_nothing_and_keeps_the_leads_edits(programme: Programme, open_programme) -> None:

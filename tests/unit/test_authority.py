@@ -24,6 +24,7 @@ COVENTRY_CPD_TITLES = {
     "Refugee Week: Planning and Inspiration Central CPD",
     "IRC Healing Classrooms",
     "Day of Welcome Refugee Week",
+    "Schools of Sanctuary presentation and celebration",  # Step 4's celebration (kind "celebration")
 }
 
 
