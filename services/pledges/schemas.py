@@ -100,7 +100,8 @@ class HttpsLink(fields.URL):
     """A link to the school's own page: https only."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(schemes={"https"}, require_tld=True, validate=validate.Length(max=LINK_MAX),
+        # the length is the domain's rule (https_link), which also turns a blank link into None
+        super().__init__(schemes={"https"}, require_tld=True,
                          error_messages={"invalid": "Must be an https:// link to the school's own page."},
                          **kwargs)
         self.metadata.setdefault("maxLength", LINK_MAX)
