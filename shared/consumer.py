@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 DELIVERY_LIMIT = 5
 DEAD_LETTER_EXCHANGE = "sanctuary.dead-letter"
 DEAD_LETTER_QUEUE = "sanctuary.dead-letter"
+# a busy or just-restarted broker at start: wait for it (about a minute) rather than exit
+BROKER_PATIENCE = {"max_retries": 12, "interval_start": 1, "interval_step": 2, "interval_max": 5}
 
 
 def dead_letter_queue() -> kombu.Queue:
@@ -62,7 +64,8 @@ class IntegrationEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()
         self.queue.queue_arguments = queue_arguments(self.queue.name)
-        with kombu.Connection(self.container.config["AMQP_URI"]) as connection:
+        with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=10) as connection:
+            connection.ensure_connection(**BROKER_PATIENCE)  # a slow broker at start: wait, don't exit
             dead_letter_queue()(connection.default_channel).declare()
 
     def handle_message_processed(self, message: Any, result: Any = None, exc_info: Any = None) -> None:
@@ -96,8 +99,7 @@ def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
     it seeds) then waits in the queue of a consumer that is not running yet."""
     declared = 0
     with kombu.Connection(amqp_uri, connect_timeout=10) as connection:
-        # a busy or just-restarted broker: wait for it (about a minute) rather than exit
-        connection.ensure_connection(max_retries=12, interval_start=1, interval_step=2, interval_max=5)
+        connection.ensure_connection(**BROKER_PATIENCE)
         channel = connection.default_channel
         dead_letter_queue()(channel).declare()
         for service in services:

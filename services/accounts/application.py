@@ -82,7 +82,17 @@ class Accounts(PersonalDataApplication):
     # -- signing in -----------------------------------------------------------
 
     def request_sign_in(self, email: str) -> None:
-        """Email a one-time link if the address has an open account; say nothing either way."""
+        """Email a one-time link if the address has an open account; say nothing either way
+        (a refusal for a lost race would tell that the account exists: retry instead)."""
+        for attempt in range(3):
+            try:
+                return self._email_link(email)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        return None
+
+    def _email_link(self, email: str) -> None:
         account = self._find(email_key(email))
         address = reveal(account.email) if account else None
         if account is None or account.closed or not isinstance(address, str) or "@" not in address:
@@ -140,7 +150,7 @@ class Accounts(PersonalDataApplication):
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         account = self._get(principal.account)
         account.issue_token(token_id, secret, label, principal.actor)
-        self.save(account)
+        self.save_changes(account)  # two at once for one account: a 409, not a 500
         return {"id": token_id, "label": label,
                 "token": f"{TOKEN_PREFIX}{account.id.hex}.{token_id}.{secret}"}
 

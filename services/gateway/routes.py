@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 from marshmallow import Schema
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
@@ -56,6 +58,8 @@ def json_response(status: int, payload: Any) -> Response:
 def error_response(error: DomainError) -> Response:
     return json_response(error.status, error.to_dict())
 
+
+BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError, ConnectionError)
 
 class JsonWsgiApp(WsgiApp):
     """nameko's WSGI app, but an unknown path or method gets a JSON error too."""
@@ -112,6 +116,9 @@ class JsonRoute(HttpRequestHandler):
             return json_response(exc.code, {"error": exc.name, "message": exc.description})
         if isinstance(exc, eventlet.Timeout):
             return error_response(Unavailable("A service did not answer in time; try again."))
+        if isinstance(exc, BROKER_DOWN):  # RabbitMQ restarting: a 503 to retry, not a 500 to report
+            log.warning("the broker is unreachable on %s %s: %r", self.spec.method, self.spec.path, exc)
+            return error_response(Unavailable("The system is briefly unavailable; try again in a minute."))
         log.error("unexpected error on %s %s", self.spec.method, self.spec.path,
                   exc_info=(type(exc), exc, exc.__traceback__))
         detail = "A service failed" if isinstance(exc, RemoteError) else "The gateway failed"
