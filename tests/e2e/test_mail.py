@@ -96,6 +96,7 @@ def expected(lead_contact: str) -> set[tuple[str, str]]:
     return {
         (COORDINATOR, f"{NAME} is registered for Schools of Sanctuary"),
         (COORDINATOR, f"Thank you: {NAME} has signed the pledge"),
+        (COORDINATOR, f"Schools of Sanctuary audit tool for {NAME}"),  # Coventry's pack
         (lead_contact, f"{NAME} has signed the pledge"),
         (COORDINATOR, "We have received your draft application"),
         (lead_contact, f"{NAME} has submitted its draft application"),
@@ -185,7 +186,7 @@ def test_the_lead_sees_them_sent_in_the_delivery_log(system: E2ESystem, journey:
     assert {e["status"] for e in mine} == {"sent"}
     assert all(e["sent_at"] and e["attempts"] == [] for e in mine)
     assert sorted(e["kind"] for e in mine) == sorted([
-        "school-registered", "pledge-signed", "pledge-signed-lead", "draft-submitted",
+        "school-registered", "pledge-signed", "pledge-signed-lead", "starter-pack", "draft-submitted",
         "draft-submitted-lead", "new-session", "booked"])
     assert body["counts"]["sent"] >= len(mine)
     sent = lead.ok(lead.get("/notifications", params={"status": "sent"}))["items"]

@@ -1,6 +1,7 @@
-"""Coventry sends no starter pack: the starter pack is configured per authority, and
-Coventry's file has none. The whole Coventry system (conftest's module-scoped
-``system``), a school taken over real HTTP to its pledge, its mail read from the sink.
+"""Coventry's own pack, configured like Lancashire's with no code between them: once
+the pledge is signed, the audit tool (Step 1) and the offer of catch-up meetings. The
+whole Coventry system (conftest's module-scoped ``system``), a school taken over real
+HTTP to its pledge, its mail read from the sink.
 
 A module of its own so it never runs beside test_lancashire.py's Lancashire system.
 """
@@ -19,7 +20,7 @@ NAME = f"Coventry Pack Check School {URN}"
 COORDINATOR = f"cara.cov@{URN}.example.org"
 
 
-def test_coventry_sends_no_starter_pack(system: E2ESystem) -> None:
+def test_coventry_sends_the_audit_tool_and_offers_catch_up_meetings(system: E2ESystem) -> None:
     lead, school = Api(system), Api(system, system.coordinator(URN))
     lead.ok(lead.post("/schools", {
         "urn": URN, "name": NAME, "phase": "secondary", "postcode": "CV1 5FB",
@@ -32,15 +33,20 @@ def test_coventry_sends_no_starter_pack(system: E2ESystem) -> None:
     arrived(system, COORDINATOR, NAME, {
         (COORDINATOR, f"{NAME} is registered for Schools of Sanctuary"),
         (COORDINATOR, f"Thank you: {NAME} has signed the pledge"),
+        (COORDINATOR, f"Schools of Sanctuary audit tool for {NAME}"),
     })
-    log = log_settled(lead)  # everything the pledge brought has gone
-    assert [e for e in log["items"] if e["kind"] == "starter-pack"] == []
-    assert lead.ok(lead.get("/notifications", params={"kind": "starter-pack"}))["items"] == []
+    log_settled(lead)  # everything the pledge brought has gone
+    sent = lead.ok(lead.get("/notifications", params={"kind": "starter-pack"}))["items"]
+    assert len([e for e in sent if e["status"] == "sent"]) == 1
     mail = about(system, COORDINATOR, NAME)
-    assert not any("starter pack" in (subject(m) + text(m)).lower() for m in mail)
-    assert sorted(subject(m) for m in mail if m["To"] == COORDINATOR) == [
-        f"{NAME} is registered for Schools of Sanctuary",
+    assert sorted(subject(m) for m in mail if m["To"] == COORDINATOR) == sorted([
+        f"Schools of Sanctuary audit tool for {NAME}",
         f"Thank you: {NAME} has signed the pledge",
-    ]
+        f"{NAME} is registered for Schools of Sanctuary",
+    ])
+    [pack] = [m for m in mail if subject(m).startswith("Schools of Sanctuary audit tool")]
+    assert "Coventry Schools of Sanctuary lead will send you the Schools of Sanctuary audit" in text(pack)
+    assert "Schools catch up meeting to share progress" in text(pack)
+    assert "Lancashire" not in text(pack)
     [registered] = [m for m in mail if subject(m).endswith("is registered for Schools of Sanctuary")]
     assert "secure the commitment of your leadership and governors and" in text(registered)

@@ -242,8 +242,11 @@ def test_a_signed_pledge_tells_the_coordinator_and_the_lead(world: World, covent
     hill(world)
     world.feed("pledges", "PledgeSigned",
                {"urn": HILL, "signed_by": "Ms Head", "role": "Head teacher", "signed_on": "2026-09-10"})
-    assert world.send()["sent"] == 2
-    mail = by_recipient(world.new_mail())
+    assert world.send()["sent"] == 3
+    arrived = world.new_mail()
+    [pack] = [m for m in arrived if m["Subject"] == "Schools of Sanctuary audit tool for Hill Primary"]
+    assert pack["To"] == ANN  # Coventry's configured pack (Step 1's audit tool), to the school
+    mail = by_recipient([m for m in arrived if m is not pack])
     assert set(mail) == {ANN, coventry.contact_email}
     for message in mail.values():
         sent_properly(message, coventry)
@@ -721,7 +724,7 @@ def test_the_delivery_log_shows_what_went_to_whom_and_when_and_what_failed(
     world.feed("pledges", "PledgeSigned",
                {"urn": HILL, "signed_by": "Ms Head", "role": "Head teacher", "signed_on": "2026-09-07"})
     no_tls = Mailer(world.sink.settings(security="starttls"))
-    assert world.send(no_tls) == {"sent": 0, "failed": 2, "retrying": 0}
+    assert world.send(no_tls) == {"sent": 0, "failed": 3, "retrying": 0}
 
     log = world.app.delivery_log()
     assert [e["created_at"] for e in log] == sorted((e["created_at"] for e in log), reverse=True)
@@ -730,8 +733,9 @@ def test_the_delivery_log_shows_what_went_to_whom_and_when_and_what_failed(
         ("pledge-signed-lead", coventry.contact_email, "failed"),
         ("school-registered", ANN, "sent"),
         ("school-registered", OLU, "pending"),
+        ("starter-pack", ANN, "failed"),  # Coventry's audit tool, with the pledge
     ]
-    assert [e["kind"] for e in log][2:] == ["school-registered"] * 2 and log[3]["to"] == ANN  # newest first
+    assert [e["kind"] for e in log][3:] == ["school-registered"] * 2 and log[4]["to"] == ANN  # newest first
     sent = world.app.delivery_log(status="sent")
     assert len(sent) == 1
     assert sent[0] | {"id": None, "created_at": None} == {
@@ -753,7 +757,7 @@ def test_the_delivery_log_shows_what_went_to_whom_and_when_and_what_failed(
         [attempt] = entry["attempts"]
         assert attempt["at"] == START + dt.timedelta(minutes=1, seconds=20)
         assert "STARTTLS" in attempt["error"]
-    assert world.app.counts() == {"sent": 1, "pending": 1, "failed": 2}
+    assert world.app.counts() == {"sent": 1, "pending": 1, "failed": 3}
     # a failed notification stays failed: the right mailer does not send it
     world.clock.advance(days=1)
     assert world.send() == {"sent": 1, "failed": 0, "retrying": 0}  # only Oak's, retried
@@ -774,15 +778,15 @@ def test_an_erased_persons_pending_mail_is_held_back_and_the_log_hides_them(
     assert world.send() == {"sent": 1, "failed": 0, "retrying": 0}  # the lead's note only
     assert [m["To"] for m in world.mail()] == [coventry.contact_email]
     log = {e["kind"]: e for e in world.app.delivery_log()}
-    assert set(log) == {"school-registered", "pledge-signed", "pledge-signed-lead"}
-    for kind in ("school-registered", "pledge-signed"):
+    assert set(log) == {"school-registered", "pledge-signed", "pledge-signed-lead", "starter-pack"}
+    for kind in ("school-registered", "pledge-signed", "starter-pack"):
         entry = log[kind]
         assert (entry["status"], entry["to"], entry["subject"]) == ("suppressed", "[erased]", "[erased]")
         assert entry["reason"].endswith("(held back: the person's data was erased)")
         assert ANN not in json.dumps(entry, default=str)
     assert log["pledge-signed-lead"]["status"] == "sent"
     assert sorted(e["kind"] for e in world.app.delivery_log(status="suppressed")) == [
-        "pledge-signed", "school-registered"]
+        "pledge-signed", "school-registered", "starter-pack"]
 
     # nor is the erased coordinator reminded of anything later
     world.day(dt.date(2027, 3, 11))

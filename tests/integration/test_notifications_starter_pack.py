@@ -128,9 +128,11 @@ def test_a_pack_configured_for_registration_comes_with_the_welcome(store: Store,
         w.close()
 
 
-def test_coventry_sends_no_starter_pack(cov: World) -> None:
+def test_coventry_sends_its_own_pack_the_audit_tool(cov: World) -> None:
     cov.register(URN, SCHOOL, "Ann Coordinator", ANN)
     pledge(cov)
-    assert cov.send()["sent"] == 3
-    assert kinds(cov) == ["pledge-signed", "pledge-signed-lead", "school-registered"]
-    assert not any("starter pack" in m["Subject"].lower() for m in cov.mail())
+    assert cov.send()["sent"] == 4
+    assert kinds(cov) == ["pledge-signed", "pledge-signed-lead", "school-registered", "starter-pack"]
+    [pack] = [m for m in cov.mail() if "audit tool" in m["Subject"]]
+    assert not any("lancashire" in m["Subject"].lower() for m in cov.mail())
+    assert pack["To"] == ANN

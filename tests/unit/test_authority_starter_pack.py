@@ -56,8 +56,11 @@ def without(line: str) -> str:
 # ---------------------------------------------------------------- the shipped files
 
 
-def test_coventry_sends_no_starter_pack() -> None:
-    assert load_authority(COVENTRY).starter_pack is None
+def test_coventry_sends_the_audit_tool_and_offers_catch_up_meetings() -> None:
+    pack = load_authority(COVENTRY).starter_pack
+    assert pack is not None and pack.title == "Schools of Sanctuary audit tool"
+    assert pack.send_when == "pledge_signed" and pack.url is None
+    assert pack.support_meetings == "catch-up-meeting"
 
 
 def test_lancashire_sends_its_starter_pack_once_the_pledge_is_signed() -> None:
