@@ -193,16 +193,27 @@ class Accounts(PersonalDataApplication):
         except AggregateNotFoundError:
             return None
 
+    # Only a malformed id or a missing account is "not found": a store error while loading
+    # (eventsourcing wraps it in a ValueError) must stay an error, not become a 404 or 401.
+
     def _get(self, account_id: str) -> Account:
         try:
-            return self.repository.get(_uuid(account_id))
-        except (AggregateNotFoundError, ValueError):
+            aggregate_id = _uuid(account_id)
+        except ValueError:
+            raise NotFound("No such account.", "account") from None
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
             raise NotFound("No such account.", "account") from None
 
     def _load_for_credential(self, account_hex: str) -> Account:
         try:
-            return self.repository.get(_uuid(account_hex))
-        except (AggregateNotFoundError, ValueError):
+            aggregate_id = _uuid(account_hex)
+        except ValueError:
+            raise Unauthorized("This credential is not valid.") from None
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
             raise Unauthorized("This credential is not valid.") from None
 
     def _change(self, account_id: str, command: Callable[[Account], object]) -> dict:

@@ -328,8 +328,12 @@ class Programme(PersonalDataApplication):
     def _change_catch_up(self, request_id: str, urns: set[str] | None,
                          command: Callable[[CatchUp], Any]) -> dict:
         try:
-            request = self.repository.get(uuid.UUID(request_id))
-        except (AggregateNotFoundError, ValueError):
+            aggregate_id = uuid.UUID(request_id)
+        except ValueError:
+            raise NotFound("No such catch-up request.", "request") from None
+        try:  # a store error while loading stays an error, not a 404
+            request = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
             raise NotFound("No such catch-up request.", "request") from None
         if not isinstance(request, CatchUp):
             raise NotFound("No such catch-up request.", "request")

@@ -27,7 +27,7 @@ from services.pledges import schemas as school
 from shared.access import ANY_COORDINATOR as COORDINATORS
 from shared.access import LEAD, OPERATOR, PUBLIC, SCHOOL_STAFF, SIGNED_IN
 from shared.config import version
-from shared.errors import Unauthorized
+from shared.errors import Unauthorized, Unavailable
 from shared.metrics import exposition
 from shared.ops import OpsEndpoint
 from shared.runtime import settings_of
@@ -50,9 +50,18 @@ class GatewayService(ApplicationRoutes, EventRoutes, SharingRoutes, LibraryRoute
     ops = OpsEndpoint()
 
     def _call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
-        """An RPC that gives up after a while: a 503 beats a request hanging forever."""
-        with eventlet.Timeout(timeout or settings_of(self.config).rpc_timeout):
+        """An RPC that gives up after a while: a 503 beats a request hanging forever.
+        (eventlet's Timeout is a BaseException, which nameko's web handler does not catch:
+        it must become our Unavailable here, or the request never gets an answer.)"""
+        timer = eventlet.Timeout(timeout or settings_of(self.config).rpc_timeout)
+        try:
             return getattr(getattr(self, service), method)(*args)
+        except eventlet.Timeout as fired:
+            if fired is not timer:
+                raise
+            raise Unavailable(f"The {service} service did not answer in time; try again.") from None
+        finally:
+            timer.cancel()
 
     def authenticate(self, request: Any) -> dict | None:
         """The principal behind the request's credential, None without one."""
@@ -240,8 +249,10 @@ class GatewayService(ApplicationRoutes, EventRoutes, SharingRoutes, LibraryRoute
     def _health_of(self, name: str) -> dict:
         try:
             return {"reachable": True, **self._call(name, "health", timeout=HEALTH_TIMEOUT)}
-        except eventlet.Timeout:
+        except Unavailable:
             return {"reachable": False, "error": "did not answer in time"}
+        except Exception as error:  # noqa: BLE001 - health reports a failing service, never fails itself
+            return {"reachable": False, "error": f"its health check failed: {type(error).__name__}"}
 
     @route("GET", "/notifications", "The delivery log: what was sent to whom, when, and what failed",
            "system", allow=LEAD, query=notes.LogQuery, response=notes.DeliveryLog, errors=(401, 403))

@@ -226,11 +226,15 @@ class Library(PersonalDataApplication):
         })
 
     def _link(self, urn: str, partner_id: str) -> PartnerLink:
+        missing = NotFound(f"School {urn} has no recorded link with this organisation.", "partner_id")
         try:
-            return self.repository.get(PartnerLink.create_id(urn=urn, partner_id=_hex(partner_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"School {urn} has no recorded link with this organisation.",
-                           "partner_id") from None
+            aggregate_id = PartnerLink.create_id(urn=urn, partner_id=_hex(partner_id))
+        except ValueError:
+            raise missing from None
+        try:  # a store error while loading stays an error, not a 404
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing from None
 
     # -- for the operators and the audit --------------------------------------------------------
 
@@ -256,8 +260,12 @@ class Library(PersonalDataApplication):
 
     def _get(self, kind: type, aggregate_id: str, what: str, field: str | None = None) -> Any:
         try:
-            found = self.repository.get(uuid.UUID(hex=_hex(aggregate_id)))
-        except (AggregateNotFoundError, ValueError):
+            parsed = uuid.UUID(hex=_hex(aggregate_id))
+        except ValueError:
+            parsed = None
+        try:  # a store error while loading stays an error, not a 404
+            found = self.repository.get(parsed) if parsed else None
+        except AggregateNotFoundError:
             found = None
         if not isinstance(found, kind):
             raise NotFound(f"There is no such {what} in the library.", field or f"{what}_id")

@@ -47,10 +47,18 @@ def school_registered(app: Notifications, news: IntegrationEvent) -> list:
         coordinator=_contact(p["urn"], contact),
     )
     draft = m.school_registered(contact["name"], p["name"], contact["email"], app.authority)
-    # the pledge may be heard first (each kind of news has its own queue)
-    moments = {"registered", "pledge_signed"} if entry.get("pledged_on") else {"registered"}
+    # the pledge may be heard first (each kind of news has its own queue, and a backlog
+    # after downtime is not taken in order): its mail waited for the school's name
+    pledged = entry.get("pledged_on")
+    moments = {"registered", "pledge_signed"} if pledged else {"registered"}
     pack = _starter_pack(app, p["urn"], moments, known=(contact["name"], p["name"], contact["email"]))
-    return [entry, *app.intend([draft], _key(news)), *pack]
+    waiting = []
+    if pledged and entry.get("pledge_news"):
+        waiting = app.intend([m.pledge_signed(contact["name"], p["name"], contact["email"], pledged,
+                                              app.authority),
+                              m.pledge_signed_lead(app.authority, p["name"], pledged)],
+                             entry.get("pledge_news"))  # the pledge's own key: sent once either way
+    return [entry, *app.intend([draft], _key(news)), *pack, *waiting]
 
 
 def coordinator_changed(app: Notifications, news: IntegrationEvent) -> list:
@@ -64,10 +72,11 @@ def newsletter(app: Notifications, news: IntegrationEvent) -> list:
 
 def pledge_signed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"])
-    school = entry.get("name", "A school")
+    entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_news=_key(news))
+    if entry.get("name") is None:  # heard before the registration, which will send this mail
+        return [entry]
     drafts = _coordinator(app, p["urn"], m.pledge_signed, p["signed_on"], app.authority)
-    drafts.append(m.pledge_signed_lead(app.authority, school, p["signed_on"]))
+    drafts.append(m.pledge_signed_lead(app.authority, entry.get("name"), p["signed_on"]))
     return [entry, *app.intend(drafts, _key(news)), *_starter_pack(app, p["urn"], {"pledge_signed"})]
 
 

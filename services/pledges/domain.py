@@ -99,6 +99,8 @@ class School(Aggregate):
         if body not in COMMITMENT_BODIES:
             raise Invalid(f"Unknown body {body!r}.", {"body": [f"Must be one of {COMMITMENT_BODIES}."]})
         _not_future(on, today, "on")
+        if self.commitments.get(body) == {"given_by": given_by, "role": role, "on": on}:
+            return  # the same commitment again (a command redelivered after a crash): nothing new
         self._commitment_recorded(urn=self.urn, body=body, given_by=given_by, role=role, on=on, actor=actor)
 
     def sign_pledge(self, signed_by: str, role: str, on: dt.date, today: dt.date,

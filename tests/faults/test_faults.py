@@ -6,9 +6,10 @@ while, RabbitMQ stopped for 30 seconds. After each, with no step from us, the sy
 must be healthy again and must have kept every promise a 2xx made (see
 conftest.check_recovered).
 
-Three tests pin product bugs these faults found (strict xfail, each raising its own
-AssertionError subclass so that nothing else can pass for the bug); when a bug is
-fixed, its test passes and strict xfail fails the run until the marker goes.
+Three tests were written against product bugs these faults found (a command redelivered
+after a kill applied twice, a pledge heard before its school's registration losing its
+email, a timed-out RPC never answered); each raises its own AssertionError subclass, and
+all three bugs are fixed.
 
 The broker outage goes last: it is the one fault that touches every service at once.
 """
@@ -29,7 +30,6 @@ from tests.faults.conftest import (
     BusRecord,
     E2ESystem,
     Load,
-    MailMissing,
     await_healthy,
     check_recovered,
     contact,
@@ -144,12 +144,6 @@ class AppliedTwice(AssertionError):
     """A command delivered again was applied again."""
 
 
-@pytest.mark.xfail(strict=True, raises=AppliedTwice, reason=(
-    "product bug: nameko acknowledges an RPC request only after replying, so a pledges "
-    "process killed between committing a command and replying has the request delivered "
-    "again to the next process, which applies it again; record_commitment is not idempotent "
-    "(services/pledges/domain.py School.record_commitment), so the commitment is recorded "
-    "twice and its client gets a 200 for a command applied twice"))
 def test_a_commitment_delivered_again_after_a_kill_is_not_recorded_twice(system: E2ESystem) -> None:
     """Targets the window the load meets by chance: a commitment in flight when the pledges
     process is killed, at delays spanning the command (about 15 ms end to end here)."""
@@ -189,12 +183,6 @@ def test_a_commitment_delivered_again_after_a_kill_is_not_recorded_twice(system:
                 f"{[(h['version'], h['actor'], h['details']) for h in recorded]}")
 
 
-@pytest.mark.xfail(strict=True, raises=MailMissing, reason=(
-    "product bug: each kind of news has its own queue, so a notifications service catching up "
-    "(here after a SIGKILL) may hear a school's PledgeSigned before its SchoolRegistered; "
-    "services/notifications/policies.py pledge_signed then finds no coordinator (_coordinator "
-    "returns []) and names the school 'A school' to the lead, and school_registered never makes "
-    "up for it: the coordinator's 'Thank you' email is skipped for good"))
 def test_the_notifications_service_killed_while_schools_pledge(system: E2ESystem) -> None:
     """Killed between two sends (the load holds until nothing is left to send), it stays
     down while a few schools register and sign, and comes back to its queues' backlog."""
@@ -222,11 +210,6 @@ class NoAnswer(AssertionError):
     """The gateway never answered."""
 
 
-@pytest.mark.xfail(strict=True, raises=NoAnswer, reason=(
-    "product bug: services/gateway/service.py GatewayService._call raises eventlet.Timeout when "
-    "an RPC gets no reply in SANCTUARY_RPC_TIMEOUT; eventlet.Timeout is a BaseException, which "
-    "nameko's HTTP handler (except Exception) and the worker never catch, so the request is "
-    "never answered (no 503) and its handler waits forever"))
 def test_a_request_to_a_service_that_is_down_gets_a_503_in_time(system: E2ESystem) -> None:
     """The pledges service killed and not started again for a while: a command gets the
     503 the README promises once the RPC timeout has passed, not silence."""
