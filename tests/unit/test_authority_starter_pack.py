@@ -35,10 +35,21 @@ support_meetings = "catch-up-meeting"
 
 
 def with_section(tmp_path: Path, section: str, source: Path = COVENTRY) -> Path:
-    """The shipped file with ``section`` appended (TOML tables may come in any order)."""
+    """The shipped file with its own [starter_pack] (if any) replaced by ``section``,
+    appended at the end (TOML tables may come in any order)."""
     path = tmp_path / "variant.toml"
-    path.write_text(source.read_text(encoding="utf-8") + section, encoding="utf-8")
+    path.write_text(without_pack(source.read_text(encoding="utf-8")) + section, encoding="utf-8")
     return path
+
+
+def without_pack(text: str) -> str:
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("["):
+            inside = line.strip() == "[starter_pack]"
+        if not inside:
+            kept.append(line)
+    return "".join(kept)
 
 
 def problems(path: Path) -> list[tuple[str, str]]:
