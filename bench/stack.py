@@ -10,9 +10,7 @@ The lead and other people get API tokens the way an operator's
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -30,30 +28,10 @@ from services.accounts.bootstrap import CLI_ACTOR, open_accounts
 from services.accounts.domain import Account
 from shared.config import Settings
 from shared.errors import Conflict
-from shared.launch import ORDER, SINK, System
+from shared.launch import ORDER, SINK, System, free_port, free_port_range
 from shared.ops import broker_readiness
 
 LEAD_EMAIL = "lead@bench.example.org"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_port_range(count: int) -> int:
-    """The first of ``count`` consecutive ports that are free now."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000)
-        try:
-            for offset in range(count):
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                    sock.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def stack_env(amqp_uri: str, data_dir: Path) -> dict[str, str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +21,28 @@ from shared.mail import SmtpSettings
 ORDER = ("accounts", "pledges", "applications", "events", "notifications", "library", "gateway")
 SINK = "mail-sink"
 OPS_BASE_PORT = 9401  # each process serves /metrics and /health/* on base + its place in ORDER
+
+
+def free_port() -> int:
+    """A port the OS says is free now (for a system's gateway or mail sink)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_range(count: int) -> int:
+    """The first of ``count`` consecutive free ports (for ``SANCTUARY_OPS_BASE_PORT``), below
+    the ephemeral ports ``free_port`` hands out, so the two never collide."""
+    for _ in range(200):
+        base = random.randrange(10000, 30000)
+        try:
+            for offset in range(count):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                    sock.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def _die_with_parent() -> None:

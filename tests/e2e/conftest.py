@@ -15,8 +15,6 @@ fails, the tail of every service log is attached to its report.
 from __future__ import annotations
 
 import os
-import random
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,32 +31,12 @@ from nameko.standalone.events import get_event_exchange
 
 from services.accounts.bootstrap import add_account, open_accounts
 from shared.config import Settings
-from shared.launch import ORDER, SINK, System
+from shared.launch import ORDER, SINK, System, free_port, free_port_range
 from tests.conftest import POSTGRES, RABBIT_API, RABBIT_AUTH, Store
 
 LOG_TAIL = 4000
 _RUNNING: list[System] = []
 LEAD_EMAIL = "lead@e2e.example.org"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_port_range(count: int) -> int:
-    """The first of ``count`` consecutive ports that are free now."""
-    for _ in range(200):
-        base = random.randrange(10000, 30000)  # below the ephemeral ports free_port() hands out
-        try:
-            for offset in range(count):
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                    sock.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def log_tails(system: System) -> str:

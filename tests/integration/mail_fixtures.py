@@ -16,14 +16,9 @@ from pathlib import Path
 import pytest
 
 from shared.config import ROOT
+from shared.launch import free_port
 from shared.mail import SmtpSettings
 from shared.mail_sink import read_folder
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SinkProcess:

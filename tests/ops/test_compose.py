@@ -15,7 +15,6 @@ import importlib
 import inspect
 import json
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
@@ -26,6 +25,7 @@ import pytest
 import yaml
 
 from shared.cli import SERVICES
+from shared.launch import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -353,12 +353,6 @@ def _run_health_check(test: list[str], port: int, new_port: int) -> int:
     return subprocess.run(command, capture_output=True, timeout=30).returncode
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_the_health_check_passes_only_when_ready(name: str) -> None:
     test, port = services()[name]["healthcheck"]["test"], ops_port(name)
@@ -374,7 +368,7 @@ def test_the_health_check_passes_only_when_ready(name: str) -> None:
         finally:
             server.terminate()
             server.wait(10)
-    assert _run_health_check(test, port, _free_port()) != 0, f"{name}: passes with nothing listening"
+    assert _run_health_check(test, port, free_port()) != 0, f"{name}: passes with nothing listening"
 
 
 # -- (g) Prometheus -------------------------------------------------------------------------------
