@@ -143,12 +143,14 @@ def _up(args: argparse.Namespace) -> int:
     try:
         system.start()
         if not args.no_example:
-            from shared.example import load_example, token_file
+            from shared.example import EXAMPLE_COORDINATOR, LEAD_EMAIL, load_example, token_file
 
             loaded = load_example(settings, system.base_url)
             if loaded:
                 print(f"Loaded example data: a lead and {loaded} schools.", flush=True)
             print(f"  the example lead's API token is in {token_file(settings)}", flush=True)
+            print(f"  sign in at {system.base_url}/sign-in as {LEAD_EMAIL} (or a coordinator, "
+                  f"e.g. {EXAMPLE_COORDINATOR}): the link arrives in {system.mail_dir}", flush=True)
         print(f"Schools of Sanctuary is running at {system.base_url}", flush=True)
         print(f"  data: {settings.data_dir}   authority: {settings.authority_file}", flush=True)
         print(f"  mail goes to the local sink, kept in {system.mail_dir}", flush=True)

@@ -22,6 +22,13 @@ SCHOOLS = [
     ("999004", "Tile Hill Special School (example)", "special", "CV4 9DD", "Jo Evans", "registered"),
 ]
 LEAD_EMAIL = "emas.lead@example.org"
+# volunteers the lead can put on a panel (one with lived experience of seeking sanctuary)
+PANEL_MEMBERS = [("Amal Yusuf", "amal.yusuf@panel.example.org"),
+                 ("Chris Doyle", "chris.doyle@panel.example.org"),
+                 ("Mina Rahimi", "mina.rahimi@panel.example.org")]
+
+
+EXAMPLE_COORDINATOR = "amira@999001.example.org"
 
 
 def token_file(settings: Settings) -> Path:
@@ -48,6 +55,9 @@ def load_example(settings: Settings, base_url: str) -> int:
                             "email": email},
         })
         _advance(base_url, lead, urn, stage)
+    for name, email in PANEL_MEMBERS:
+        _post(base_url, lead, "/accounts", {"email": email, "name": name,
+                                            "grants": [{"role": "panel_member"}]})
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")

@@ -74,6 +74,12 @@ ensure_rabbitmq() {
 
 # promtool checks our Prometheus configuration, alert rules and exposition text;
 # the tests also run a real Prometheus against a running system.
+# the browser tests drive Debian's Chromium (Playwright's own browser download
+# cannot run here); Liberation Sans stands in for the pages' Arial
+ensure_chromium() {
+  apt_install chromium fonts-liberation
+}
+
 ensure_prometheus() {
   apt_install prometheus
 }

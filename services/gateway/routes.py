@@ -68,11 +68,19 @@ class JsonWsgiApp(WsgiApp):
         try:
             self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
+            if _wants_html(environ):  # a person in a browser: a page, not JSON
+                from services.gateway.web.pages import bare_error_page
+                return bare_error_page(exc.code, environ)(environ, start_response)
             response = json_response(exc.code, {"error": exc.name, "message": exc.description})
             if getattr(exc, "valid_methods", None):
                 response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
             return response(environ, start_response)
         return super().__call__(environ, start_response)
+
+
+def _wants_html(environ: dict) -> bool:
+    accept = environ.get("HTTP_ACCEPT", "")
+    return "text/html" in accept and "application/json" not in accept
 
 
 class JsonWebServer(WebServer):

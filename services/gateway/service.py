@@ -22,6 +22,12 @@ from services.gateway.library_routes import LibraryRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
+from services.gateway.web.access_pages import AccessPages
+from services.gateway.web.cpd_pages import CpdPages
+from services.gateway.web.lead_pages import LeadPages
+from services.gateway.web.pages import SESSION_COOKIE
+from services.gateway.web.panel_pages import PanelPages
+from services.gateway.web.school_pages import SchoolPages
 from services.notifications import schemas as notes
 from services.pledges import schemas as school
 from shared.access import ANY_COORDINATOR as COORDINATORS
@@ -36,10 +42,10 @@ from shared.subject_access import subjects_of
 SERVICES = ("accounts", "pledges", "applications", "events", "notifications", "library")
 PERSONAL_DATA_SERVICES = SERVICES
 HEALTH_TIMEOUT = 2.0
-SESSION_COOKIE = "sanctuary_session"
 
 
-class GatewayService(ApplicationRoutes, EventRoutes, SharingRoutes, LibraryRoutes):
+class GatewayService(ApplicationRoutes, EventRoutes, SharingRoutes, LibraryRoutes, AccessPages,
+                     SchoolPages, CpdPages, PanelPages, LeadPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")
