@@ -1,0 +1,1 @@
+"""The web pages people use: server-rendered by the gateway, no JavaScript needed."""
