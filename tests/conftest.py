@@ -16,6 +16,8 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -40,15 +42,30 @@ def coventry() -> Authority:
     return load_authority(ROOT / "deploy" / "authorities" / "coventry.toml")
 
 
-@pytest.fixture
-def vhost() -> str:
-    """A fresh RabbitMQ virtual host, deleted afterwards."""
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=10,
+# the management API answers slowly while the broker deletes another test's
+# virtual host and its quorum queues: generous timeouts, not flaky failures
+MANAGEMENT_TIMEOUT = 60
+
+
+@contextmanager
+def fresh_vhost(prefix: str) -> Iterator[str]:
+    """A new RabbitMQ virtual host the guest user may use, deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH,
+                 timeout=MANAGEMENT_TIMEOUT).raise_for_status()
+    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT,
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    yield name
-    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=30)
+    try:
+        yield name
+    finally:
+        requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT)
+
+
+@pytest.fixture
+def vhost() -> Iterator[str]:
+    """A fresh RabbitMQ virtual host, deleted afterwards."""
+    with fresh_vhost("test") as name:
+        yield name
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from nameko.standalone.events import get_event_exchange
 from services.accounts.bootstrap import add_account, open_accounts
 from shared.config import Settings
 from shared.launch import ORDER, SINK, System, free_port, free_port_range
-from tests.conftest import POSTGRES, RABBIT_API, RABBIT_AUTH, Store
+from tests.conftest import POSTGRES, Store, fresh_vhost
 
 LOG_TAIL = 4000
 _RUNNING: list[System] = []
@@ -195,12 +195,8 @@ def running(env: dict[str, str]) -> Iterator[E2ESystem]:
 @pytest.fixture(scope="module")
 def module_amqp_uri() -> Iterator[str]:
     """Like the shared ``amqp_uri``, but one virtual host for the whole module."""
-    name = f"e2e-{uuid.uuid4().hex[:12]}"
-    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
-    requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=30)
+    with fresh_vhost("e2e") as name:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
 
 
 @pytest.fixture(scope="module")
