@@ -1,19 +1,35 @@
 """Fixtures for real components: a RabbitMQ virtual host per test, a PostgreSQL
 schema per test, and each application test run on SQLite and on PostgreSQL.
 
-nameko's pytest plugin no longer monkey-patches, so we do it here, first.
+nameko's pytest plugin no longer monkey-patches, so we do it here, first;
+except in a run of the browser tests alone: Playwright's sync API switches
+greenlets of its own, and under eventlet's hub the two hang each other.
+``./run-tests`` runs the browser tests in a second pytest process.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 import eventlet  # noqa: E402
 
-eventlet.monkey_patch()
+BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e", "browser")
+
+
+def browser_tests_only(argv: list[str]) -> bool:
+    """Whether every path pytest was given lies in tests/e2e/browser."""
+    paths = [os.path.abspath(arg.split("::")[0]) for arg in argv
+             if not arg.startswith("-") and os.path.exists(arg.split("::")[0])]
+    return bool(paths) and all(path.startswith(BROWSER_DIR) for path in paths)
+
+
+BROWSER_RUN = browser_tests_only(sys.argv[1:])
+if not BROWSER_RUN:
+    eventlet.monkey_patch()
 
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402

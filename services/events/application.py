@@ -207,6 +207,20 @@ class Programme(PersonalDataApplication):
         event = self._get(code)
         return [self.booking_view(event, b) for b, v in event.bookings.items() if v["session"] == session_id]
 
+    def school_bookings(self, urn: str) -> list[dict]:
+        """One school's bookings across the programme; a waiting one with its place in
+        the session's queue (bookings are kept in the order they were made)."""
+        found = []
+        for event in (e for e in self.index.all() if isinstance(e, CpdEvent)):
+            queues: dict[str, int] = {}
+            for booking_id, booking in event.bookings.items():
+                if booking["status"] == "waiting":
+                    queues[booking["session"]] = queues.get(booking["session"], 0) + 1
+                if booking["urn"] == urn:
+                    position = queues[booking["session"]] if booking["status"] == "waiting" else None
+                    found.append({**self.booking_view(event, booking_id), "position": position})
+        return found
+
     def booking(self, code: str, booking_id: str, urns: set[str] | None) -> dict:
         event = self._get(code)
         self._check_school(event, booking_id, urns)

@@ -136,6 +136,11 @@ class EventsService(ServiceBase, PersonalDataService):
         return self.application.booking_calendar(code, booking_id, urns).decode()
 
     @rpc
+    def school_bookings(self, principal: dict, urn: str) -> dict:
+        require(SCHOOL_STAFF, principal, urn=urn)
+        return jsonable({"items": self.application.school_bookings(urn)})
+
+    @rpc
     def school_record(self, principal: dict, urn: str) -> dict:
         require(SCHOOL_STAFF, principal, urn=urn)
         return jsonable({"items": self.application.school_record(urn)})

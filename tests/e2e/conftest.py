@@ -32,7 +32,10 @@ from nameko.standalone.events import get_event_exchange
 from services.accounts.bootstrap import add_account, open_accounts
 from shared.config import Settings
 from shared.launch import ORDER, SINK, System, free_port, free_port_range
-from tests.conftest import POSTGRES, Store, fresh_vhost
+from tests.conftest import BROWSER_RUN, POSTGRES, Store, fresh_vhost
+
+# the browser tests need a process without eventlet's monkey-patching (tests/conftest.py)
+collect_ignore = [] if BROWSER_RUN else ["browser"]
 
 LOG_TAIL = 4000
 _RUNNING: list[System] = []

@@ -1,5 +1,6 @@
 """Browser tests: Debian's Chromium, headless, driven by Playwright, against the
-whole system (the e2e ``system`` fixture).
+whole system (the e2e ``system`` fixture). They run in a pytest process of their
+own, without eventlet (see tests/conftest.py): ``pytest tests/e2e/browser``.
 
 People browse with JavaScript switched off, which proves every task works
 without it. Each distinct page they reach is checked: axe-core (WCAG 2.0-2.2 A
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import eventlet.patcher
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -38,15 +40,13 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: ./run-tests installs Debian's chromium package")
-    manager = sync_playwright()
-    playwright = manager.start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-    yield chromium
-    chromium.close()
-    # Playwright's own stop waits for its driver process through asyncio's child
-    # watcher, which never wakes under eventlet's monkey-patching (the suite needs
-    # that for nameko): end the driver ourselves instead.
-    manager._client._transport._proc.kill()
+    if eventlet.patcher.is_monkey_patched("socket"):
+        pytest.fail("run the browser tests in a pytest process of their own "
+                    "(pytest tests/e2e/browser): they cannot run under eventlet")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
 
 
 class Checker:
