@@ -94,7 +94,7 @@ class AccessPages:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @page("GET", "/static/<path:name>", allow=PUBLIC)
+    @page("GET", "/static/<path:name>", allow=PUBLIC, anonymous=True)
     def static_file(self, request: Any, name: str) -> Response:
         path = safe_join(str(STATIC), name)
         if path is None or not name.endswith(tuple(STATIC_TYPES)):

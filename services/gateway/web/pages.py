@@ -196,16 +196,17 @@ class PageRoute(JsonRoute):
                         status=500, mimetype="text/html")
 
 
-def page(method: str, path: str, allow: Rule) -> Any:
+def page(method: str, path: str, allow: Rule, anonymous: bool = False) -> Any:
     """Declare a page (werkzeug path syntax) and who may see it. POSTs are forms:
-    their token is checked before the handler runs, and they read ``request.form``."""
+    their token is checked before the handler runs, and they read ``request.form``.
+    ``anonymous`` pages (stylesheets) never ask the accounts service who is asking."""
     spec = RouteSpec(method, path, "page", "pages", allow)
 
     def decorate(handler: Callable) -> Any:
         @functools.wraps(handler)
         def guarded(self: Any, request: Any, **values: str) -> Response:
             try:
-                return _guarded(self, handler, spec, request, values)
+                return _guarded(self, handler, spec, request, values, anonymous)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a page
                 return page_for_error(request, spec, exc)
 
@@ -215,8 +216,8 @@ def page(method: str, path: str, allow: Rule) -> Any:
 
 
 def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
-             values: dict[str, str]) -> Response:
-    request.credential = request.cookies.get(SESSION_COOKIE, "")
+             values: dict[str, str], anonymous: bool) -> Response:
+    request.credential = "" if anonymous else request.cookies.get(SESSION_COOKIE, "")
     request.principal = service.authenticate(request) if request.credential else None
     if request.principal is None and not spec.allow.public:
         raise Unauthorized("Sign in to continue.")
