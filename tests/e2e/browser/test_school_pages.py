@@ -7,8 +7,6 @@ and another school's pages are refused."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import ElementHandle
-from playwright.sync_api import Error as PlaywrightError
 
 from services.gateway.web.filters import days_left
 from tests.e2e.browser.conftest import Visitor
@@ -24,27 +22,6 @@ APP = f"/schools/{URN}/applications/{YEAR}"
 NOT_YET = "embed-5"
 
 
-def click(person: Visitor, name: str, label: str = "") -> None:
-    """Like ``Visitor.click``, but without waiting on Playwright's navigation events, which
-    never come for a form posted to this machine's Chromium 156 (expect_navigation hangs
-    past its timeout): wait instead for the page clicked on to go and the next one to arrive."""
-    target = person.page.get_by_role("button", name=name, exact=True)
-    if target.count() == 0:
-        target = person.page.get_by_role("link", name=name, exact=True)
-    before = person.page.locator("main").element_handle()
-    target.first.click(no_wait_after=True)
-    wait_for(lambda: gone(before), 20, f"the page to change after clicking {name!r}")
-    wait_for(lambda: person.page.locator("footer").count(), 20, f"the page after clicking {name!r}")
-    person.checked(label)
-
-
-def gone(element: ElementHandle) -> bool:
-    try:
-        return not element.evaluate("e => e.isConnected")
-    except PlaywrightError:  # its document was replaced
-        return True
-
-
 def coordinator_in_browser(system: E2ESystem, visit) -> tuple[Visitor, Api]:
     coordinator = system.coordinator(URN)
     return visit().sign_in_as(coordinator), Api(system, coordinator)
@@ -54,7 +31,7 @@ def test_a_coordinator_pledges_and_prepares_the_draft(system: E2ESystem, visit) 
     person, school = coordinator_in_browser(system, visit)
     person.open(HOME)
     assert person.heading() == "Register your school"
-    click(person, "Register the school", label="register, nothing entered")
+    person.click("Register the school", label="register, nothing entered")
     assert person.error_summary() == ["Enter the school's name", "Select the school's phase",
                                       "Enter the school's postcode", "Enter your email address"]
     assert school.get(f"/schools/{URN}").status_code == 404  # nothing was registered
@@ -63,21 +40,21 @@ def test_a_coordinator_pledges_and_prepares_the_draft(system: E2ESystem, visit) 
     person.choose("Primary")
     person.fill("Postcode", "cv1 2ab")
     person.fill("Your email address", "hill.coordinator@e2e.example.org")
-    click(person, "Register the school")
+    person.click("Register the school")
     assert person.heading() == "Hill Primary" and "Your school is registered." in person.text()
 
-    click(person, "Tell us your school is interested")
-    click(person, "Record our interest")
+    person.click("Tell us your school is interested")
+    person.click("Record our interest")
     for who, given_by in (("the senior leadership team", "Sam Senior"), ("the governors", "Gil Governor")):
-        click(person, f"Record the commitment of {who}")
+        person.click(f"Record the commitment of {who}")
         person.fill("Name of the person who gave it", given_by)
         person.fill("Their role", "Chair")
-        click(person, "Record the commitment")
+        person.click("Record the commitment")
         assert f"The commitment of {who} is recorded." in person.text()
-    click(person, "Sign the pledge")
+    person.click("Sign the pledge")
     person.fill("Name of the person signing", "Hana Head")
     person.fill("Their role", "Head teacher")
-    click(person, "Sign the pledge", label="pledge signed")
+    person.click("Sign the pledge", label="pledge signed")
     signed = school.ok(school.get(f"/schools/{URN}"))
     assert (signed["status"], signed["postcode"], signed["pledge"]["signed_by"]) == (
         "signed", "CV1 2AB", "Hana Head")
@@ -87,46 +64,46 @@ def test_a_coordinator_pledges_and_prepares_the_draft(system: E2ESystem, visit) 
     wait_for(lambda: person.page.goto(system.base_url + HOME) and person.page.get_by_role(
         "button", name=start).count(), 30,
              "the applications service to hear of the pledge")
-    click(person, start)
+    person.click(start)
     assert school.ok(school.get(APP))["stage"] == "started"
 
-    click(person, "Audit and evidence")
+    person.click("Audit and evidence")
     assert person.page.locator("main h2").all_inner_texts() == ["Learn", "Embed", "Share"]
-    click(person, "Record the audit of Learn 1: Training and expertise")
+    person.click("Record the audit of Learn 1: Training and expertise")
     person.fill("What your school does now", "Whole-staff training every autumn")
-    click(person, "Save the audit", label="audit, no status")
+    person.click("Save the audit", label="audit, no status")
     assert person.error_summary() == ["Select how far your school has got"]
     assert school.ok(school.get(APP))["audit"]["learn-1"] == {
         "status": "not_started", "practice": "", "next_steps": ""}  # the refused form changed nothing
     person.choose("Met")
-    click(person, "Save the audit")
+    person.click("Save the audit")
     assert school.ok(school.get(APP))["audit"]["learn-1"]["status"] == "met"
 
-    click(person, "Add evidence for Learn 1: Training and expertise")
+    person.click("Add evidence for Learn 1: Training and expertise")
     person.fill("Title", "Staff training log")
-    click(person, "Add evidence")
+    person.click("Add evidence")
     assert "Staff training log" in person.text()
 
     person.open(HOME)
-    click(person, "Action plan")
-    click(person, "Plan an action")
+    person.click("Action plan")
+    person.click("Plan an action")
     person.page.get_by_label("Criterion", exact=True).select_option("embed-5")
     person.fill("Action", "Start a pupil welcome council")
     person.fill("Who will do it", "Year 6 lead")
-    click(person, "Save the action")
+    person.click("Save the action")
     assert "Start a pupil welcome council" in person.text()
     assert [a["criterion"] for a in school.ok(school.get(APP))["actions"]] == ["embed-5"]
 
     person.open(HOME)
-    click(person, "What is still missing")
+    person.click("What is still missing")
     text = person.text()
     assert f"due by Thursday 25 March 2027 ({days_left('2027-03-25')})" in text
     assert "Learn 2: Learning about forced migration" in text and "No evidence yet" in text
 
     person.open(HOME)
-    click(person, "Submit the draft application")
+    person.click("Submit the draft application")
     assert person.heading() == "Check your draft application before you submit it"
-    click(person, "Submit the draft application", label="draft submitted")
+    person.click("Submit the draft application", label="draft submitted")
     assert "Your draft application has been submitted." in person.text()
     view = school.ok(school.get(APP))
     assert view["stage"] == "draft_submitted" and len(view["submissions"][0]["evidence"]) == 1
@@ -162,7 +139,7 @@ def test_the_coordinator_reads_the_released_feedback(system: E2ESystem, visit) -
     release_draft_feedback(system)
 
     person.open(HOME)
-    click(person, "Feedback from the panel")
+    person.click("Feedback from the panel")
     text = person.text()
     assert "A strong start; more on pupil voice" in text
     row = person.page.get_by_role("row", name="Embed 5: Pupil voice")
