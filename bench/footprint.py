@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.footprint [--quick]
 
 - cold start: from spawning the stack's processes (one per service in
-  ``shared.launch.ORDER`` and the mail sink, on an empty data folder and a
+  ``sanctuary.launch.ORDER`` and the mail sink, on an empty data folder and a
   fresh virtual host) to the gateway's
   ``/health`` answering 200 and then every process's ops ``/health/ready``
   answering 200 (broker reachable, store answering, relay turning). Reference:
@@ -28,15 +28,15 @@ import time
 from bench.common import Figure, report
 from bench.stack import Stack, maybe_started
 from shared.config import ROOT
-from shared.launch import ORDER
+from sanctuary.launch import ORDER
 
 SETTLE_S = 3.0
-# what shared.cli._serve does before it starts a container, then report VmRSS
+# what sanctuary.cli._serve does before it starts a container, then report VmRSS
 FLOOR = """
 import warnings; warnings.filterwarnings("ignore")
 import eventlet; eventlet.monkey_patch()
 import importlib
-from shared.cli import SERVICES
+from sanctuary.cli import SERVICES
 from shared.authority import load_authority
 from shared.config import Settings
 for path in SERVICES.values():
@@ -45,7 +45,7 @@ load_authority(Settings.from_env().authority_file)
 print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmRSS:")))
 """
 SINK_FLOOR = """
-import shared.mail_sink
+import sanctuary.mail_sink
 print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmRSS:")))
 """
 

@@ -32,7 +32,7 @@ from bench.relay import CONTACT, pledges_app, raw_publish_rate
 from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
 from services.pledges.domain import School
-from shared.audit_commands import BATCH, _log
+from sanctuary.audit_commands import BATCH, _log
 from shared.bus import BusPublisher
 from shared.projection import AggregateProjection
 
@@ -106,7 +106,7 @@ def raw_read(app: Pledges, last: int) -> int:
 
 
 def rebuild(app: Pledges) -> int:
-    """``sanctuary rebuild``'s loop (shared/audit_commands.py), without its progress line."""
+    """``sanctuary rebuild``'s loop (sanctuary/audit_commands.py), without its progress line."""
     projection = AggregateProjection(app, batch=BATCH)
     while projection.catch_up_batch():
         pass

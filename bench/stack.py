@@ -28,7 +28,7 @@ from services.accounts.bootstrap import CLI_ACTOR, open_accounts
 from services.accounts.domain import Account
 from shared.config import Settings
 from shared.errors import Conflict
-from shared.launch import ORDER, SINK, System, free_port, free_port_range
+from sanctuary.launch import ORDER, SINK, System, free_port, free_port_range
 from shared.ops import broker_readiness
 
 LEAD_EMAIL = "lead@bench.example.org"

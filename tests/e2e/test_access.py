@@ -22,7 +22,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.mail_sink import read_folder
+from sanctuary.mail_sink import read_folder
 from tests.e2e.conftest import Api, E2ESystem, Person, running, system_env, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from shared.mail_sink import read_folder
+from sanctuary.mail_sink import read_folder
 from tests.e2e.conftest import Api, E2ESystem, Person, wait_for
 from tests.e2e.test_cpd import EventsTap
 from tests.e2e.test_journey import (

@@ -25,7 +25,7 @@ import requests
 
 from shared.authority import Authority, load_authority
 from shared.config import ROOT
-from shared.mail_sink import read_folder
+from sanctuary.mail_sink import read_folder
 from tests.e2e.conftest import Api, E2ESystem, running, system_env, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -26,7 +26,7 @@ import pytest
 from icalendar import Calendar
 
 from shared.authority import load_authority
-from shared.mail_sink import read_folder
+from sanctuary.mail_sink import read_folder
 from tests.e2e.conftest import Api, E2ESystem, wait_for
 
 pytestmark = pytest.mark.e2e

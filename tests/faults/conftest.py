@@ -40,8 +40,8 @@ from services.notifications.service import NotificationsService
 from shared.authority import load_authority
 from shared.consumer import DEAD_LETTER_QUEUE, handler_queues
 from shared.envelope import parse_envelope
-from shared.launch import ORDER
-from shared.mail_sink import read_folder
+from sanctuary.launch import ORDER
+from sanctuary.mail_sink import read_folder
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import E2ESystem, Person
 

@@ -23,7 +23,7 @@ from collections import Counter
 import pytest
 import requests
 
-from shared.launch import SINK
+from sanctuary.launch import SINK
 from tests.faults.conftest import (
     HTTP_TIMEOUT,
     STEPS,

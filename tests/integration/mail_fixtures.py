@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from shared.config import ROOT
-from shared.launch import free_port
+from sanctuary.launch import free_port
 from shared.mail import SmtpSettings
-from shared.mail_sink import read_folder
+from sanctuary.mail_sink import read_folder
 
 
 class SinkProcess:
@@ -31,7 +31,7 @@ class SinkProcess:
     def start(self, timeout: float = 15.0) -> None:
         """Start the sink and wait until its port accepts connections."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.mail_sink", "--folder", str(self.folder),
+            [sys.executable, "-m", "sanctuary.mail_sink", "--folder", str(self.folder),
              "--port", str(self.port), "--fail-first", str(self.fail_first)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout

@@ -312,7 +312,7 @@ def test_the_seal_names_what_was_altered_deleted_or_inserted(store: Store, pledg
 def sanctuary(store: Store, *args: str, **extra: str) -> subprocess.CompletedProcess:
     """``sanctuary ...`` as a child process with the store's environment."""
     env = {**os.environ, **store.os_environ(), "SANCTUARY_LOG_LEVEL": "WARNING", **extra}
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "sanctuary.cli", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=240)
 
 

@@ -22,7 +22,7 @@ from services.accounts.application import Accounts
 from services.applications.application import Applications
 from services.events.application import Programme
 from services.pledges.application import Pledges
-from shared import backup
+from sanctuary import backup
 from shared.access import Principal
 from shared.authority import Authority
 from shared.clock import FixedClock

@@ -24,8 +24,8 @@ import jsonschema
 import pytest
 import yaml
 
-from shared.cli import SERVICES
-from shared.launch import free_port
+from sanctuary.cli import SERVICES
+from sanctuary.launch import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -62,7 +62,7 @@ def our_image_services() -> dict[str, dict[str, Any]]:
 
 
 def our_services() -> dict[str, dict[str, Any]]:
-    """Our image with its own entrypoint (``sanctuary``): the services of shared.cli."""
+    """Our image with its own entrypoint (``sanctuary``): the services of sanctuary.cli."""
     return {name: s for name, s in our_image_services().items() if "entrypoint" not in s}
 
 
@@ -133,12 +133,12 @@ def test_every_service_runs_in_compose_once_under_its_own_name() -> None:
         command = service.get("command")
         assert isinstance(command, list) and len(command) == 2 and command[0] == "serve", \
             f"{name}: runs our image, so its command must be ['serve', <service>], not {command!r}"
-        assert command[1] in SERVICES, f"{name}: {command[1]!r} is not a service in shared/cli.py"
+        assert command[1] in SERVICES, f"{name}: {command[1]!r} is not a service in sanctuary/cli.py"
         # Prometheus and the other services reach it by its compose name
         assert command[1] == name, f"the compose service {name!r} serves {command[1]!r}"
         served[name] = command[1]
     missing = sorted(set(SERVICES) - set(served.values()))
-    assert not missing, f"services of shared/cli.py that docker-compose.yml does not run: {missing}"
+    assert not missing, f"services of sanctuary/cli.py that docker-compose.yml does not run: {missing}"
 
 
 def test_helpers_on_our_image_run_modules_that_exist_and_only_in_a_profile() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.launch import OPS_BASE_PORT, ORDER
+from sanctuary.launch import OPS_BASE_PORT, ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -145,7 +145,7 @@ def test_prometheus_scrapes_every_service_with_its_name(config: Path) -> None:
     jobs = {job["job_name"]: job for job in body["scrape_configs"]}
     assert set(jobs) == {"sanctuary", "rabbitmq"}
     targets = [t for c in jobs["sanctuary"]["static_configs"] for t in c["targets"]]
-    if config.name == "prometheus-local.yml":  # the ports shared.launch gives each process
+    if config.name == "prometheus-local.yml":  # the ports sanctuary.launch gives each process
         named = {t: c["labels"]["service"] for c in jobs["sanctuary"]["static_configs"] for t in c["targets"]}
         assert named == {f"127.0.0.1:{OPS_BASE_PORT + i}": name for i, name in enumerate(ORDER)}
     else:  # docker compose: host = service name, port 9400, service label relabelled from it

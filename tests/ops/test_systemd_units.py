@@ -14,7 +14,7 @@ import pytest
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import BasePostgresFactory
 
-from shared.cli import SERVICES, _parser
+from sanctuary.cli import SERVICES, _parser
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

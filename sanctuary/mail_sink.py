@@ -1,6 +1,6 @@
 """A local SMTP server that keeps every message it receives as a file; nothing leaves the machine.
 
-For the local run and the tests: ``python -m shared.mail_sink --folder DIR --port N``.
+For the local run and the tests: ``python -m sanctuary.mail_sink --folder DIR --port N``.
 Run it as its own process from anything eventlet has monkey-patched: aiosmtpd runs an
 asyncio loop in a thread, and green threads do not make a dependable home for it.
 Each message becomes ``<folder>/<arrival sequence>-<safe message id>.eml``, openable
@@ -86,7 +86,7 @@ class MailSink:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.mail_sink", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sanctuary.mail_sink", description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)

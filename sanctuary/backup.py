@@ -43,7 +43,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from shared.config import Settings, version
-from shared.launch import ORDER
+from sanctuary.launch import ORDER
 from shared.relay_lock import AdvisoryRelayLock, FileRelayLock, RelayLock
 from shared.store import ServiceApplication, store_env
 

@@ -136,14 +136,14 @@ def _service_class(name: str) -> type:
 
 def _up(args: argparse.Namespace) -> int:
     from shared.config import Settings
-    from shared.launch import System
+    from sanctuary.launch import System
 
     settings = Settings.from_env()
     system = System(settings)
     try:
         system.start()
         if not args.no_example:
-            from shared.example import EXAMPLE_COORDINATOR, LEAD_EMAIL, load_example, token_file
+            from sanctuary.example import EXAMPLE_COORDINATOR, LEAD_EMAIL, load_example, token_file
 
             loaded = load_example(settings, system.base_url)
             if loaded:
@@ -181,13 +181,13 @@ def _add_account(args: argparse.Namespace) -> int:
 
 
 def _audit():  # noqa: ANN202 - the module, imported only when asked for
-    from shared import audit_commands
+    from sanctuary import audit_commands
 
     return audit_commands
 
 
 def _backup():  # noqa: ANN202 - the module, imported only when asked for
-    from shared import backup
+    from sanctuary import backup
 
     return backup
 

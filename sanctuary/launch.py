@@ -73,7 +73,7 @@ class System:
         self.wait_healthy(timeout)
 
     def start_service(self, name: str) -> None:
-        self._spawn(name, ["-m", "shared.cli", "serve", name],
+        self._spawn(name, ["-m", "sanctuary.cli", "serve", name],
                     {"SANCTUARY_OPS_ADDRESS": self.ops_address(name)})
 
     def ops_address(self, name: str) -> str:
@@ -83,7 +83,7 @@ class System:
 
     def start_sink(self) -> None:
         port = SmtpSettings.from_env(self.env).port
-        self._spawn(SINK, ["-m", "shared.mail_sink", "--folder", str(self.mail_dir), "--port", str(port)])
+        self._spawn(SINK, ["-m", "sanctuary.mail_sink", "--folder", str(self.mail_dir), "--port", str(port)])
 
     @property
     def mail_dir(self) -> Path:
