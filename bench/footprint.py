@@ -27,8 +27,8 @@ import time
 
 from bench.common import Figure, report
 from bench.stack import Stack, maybe_started
-from shared.config import ROOT
 from sanctuary.launch import ORDER
+from shared.config import ROOT
 
 SETTLE_S = 3.0
 # what sanctuary.cli._serve does before it starts a container, then report VmRSS

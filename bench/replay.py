@@ -29,10 +29,10 @@ from pathlib import Path
 
 from bench.common import Figure, report, vhost
 from bench.relay import CONTACT, pledges_app, raw_publish_rate
+from sanctuary.audit_commands import BATCH, _log
 from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
 from services.pledges.domain import School
-from sanctuary.audit_commands import BATCH, _log
 from shared.bus import BusPublisher
 from shared.projection import AggregateProjection
 

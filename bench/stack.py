@@ -23,12 +23,12 @@ from typing import Any
 import requests
 
 from bench.common import RESULTS, vhost
+from sanctuary.launch import ORDER, SINK, System, free_port, free_port_range
 from services.accounts.application import email_key
 from services.accounts.bootstrap import CLI_ACTOR, open_accounts
 from services.accounts.domain import Account
 from shared.config import Settings
 from shared.errors import Conflict
-from sanctuary.launch import ORDER, SINK, System, free_port, free_port_range
 from shared.ops import broker_readiness
 
 LEAD_EMAIL = "lead@bench.example.org"

@@ -1,1 +1,1 @@
-"""The operator's program: starting, stopping, backing up and auditing the system (the `sanctuary` command)."""
+"""The operator's program: starting, backing up and auditing the system (`sanctuary`)."""

@@ -42,8 +42,8 @@ import psycopg
 from eventsourcing.utils import Environment
 from psycopg import sql
 
-from shared.config import Settings, version
 from sanctuary.launch import ORDER
+from shared.config import Settings, version
 from shared.relay_lock import AdvisoryRelayLock, FileRelayLock, RelayLock
 from shared.store import ServiceApplication, store_env
 

@@ -135,8 +135,8 @@ def _service_class(name: str) -> type:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from shared.config import Settings
     from sanctuary.launch import System
+    from shared.config import Settings
 
     settings = Settings.from_env()
     system = System(settings)

@@ -86,7 +86,8 @@ class MailSink:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sanctuary.mail_sink", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sanctuary.mail_sink",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8025)

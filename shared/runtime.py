@@ -24,6 +24,7 @@ from shared.config import Settings
 from shared.consumer import QueueGauges
 from shared.envelope import Contract
 from shared.metrics import REGISTRY, Gauges, Metric, gauge, read_gauges
+from shared.operations import Api, Operation
 from shared.ops import OpsEndpoint, RpcMetrics
 from shared.outbox import OutboxRelay
 from shared.personal import SubjectErased
@@ -39,6 +40,24 @@ registry[get_module_path(SubjectErased)] = errors.Conflict  # crosses as the 409
 rpc = nameko_rpc(expected_exceptions=errors.ALL)
 
 Build = Callable[[Settings, Authority], ServiceApplication]
+
+
+def serve(api: type[Api]) -> Callable[[type], type]:
+    """Give a nameko service class one RPC entrypoint per operation ``api`` declares."""
+    def decorate(cls: type) -> type:
+        cls.api = api
+        for operation in api.operations():
+            setattr(cls, operation.name, rpc(_entrypoint(operation)))
+        return cls
+    return decorate
+
+
+def _entrypoint(operation: Operation) -> Callable[..., Any]:
+    def entry(self: Any, *arguments: Any) -> Any:
+        return operation.invoke(self.application, *arguments)
+    entry.__name__ = entry.__qualname__ = operation.name
+    return entry
+
 RELAY_SILENT_AFTER = 30.0  # seconds without a turn of the relay loop before it counts as stuck
 
 

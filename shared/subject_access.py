@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from shared.access import LEAD, require
+from shared.access import LEAD
 from shared.consumer import consume, integration_handler
 from shared.envelope import IntegrationEvent
+from shared.operations import Api, Operation
 from shared.personal import Personal, PersonalDataApplication, subject_for_email, subject_for_name
-from shared.runtime import rpc
 
 BATCH = 1000
 
@@ -69,15 +69,18 @@ def forget(app: PersonalDataApplication, news: IntegrationEvent) -> list:
     return []
 
 
+class PersonalDataApi(Api):
+    """What every service that keeps personal data answers: a subject access export."""
+
+    personal_data = Operation(LEAD, lambda app, subjects: records_about(app, set(subjects)),
+                              ("subjects",), caller=None)
+
+
 class PersonalDataService:
-    """Mixed into a service whose ``application`` is a PersonalDataApplication."""
+    """Mixed into a service whose ``application`` is a PersonalDataApplication: shreds the
+    subjects named in the accounts service's ``PersonalDataErased`` events."""
 
     application: Any
-
-    @rpc
-    def personal_data(self, principal: dict, subjects: list[str]) -> list[dict]:
-        require(LEAD, principal)
-        return records_about(self.application, set(subjects))
 
     @integration_handler("accounts", "PersonalDataErased")
     def on_personal_data_erased(self, body: dict) -> None:

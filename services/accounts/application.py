@@ -58,11 +58,11 @@ class Accounts(PersonalDataApplication):
             raise Conflict("An account with that email address already exists.", "email") from None
         return self.view(account)
 
-    def grant(self, principal: Principal, account_id: str, role: str, urn: str | None) -> dict:
+    def grant(self, principal: Principal, account_id: str, role: str, urn: str | None = None) -> dict:
         actor = require(LEAD, principal).actor
         return self._change(account_id, lambda a: a.grant(role, urn, actor))
 
-    def revoke(self, principal: Principal, account_id: str, role: str, urn: str | None) -> dict:
+    def revoke(self, principal: Principal, account_id: str, role: str, urn: str | None = None) -> dict:
         actor = require(LEAD, principal).actor
         return self._change(account_id, lambda a: a.revoke(role, urn, actor))
 

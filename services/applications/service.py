@@ -14,6 +14,7 @@ from marshmallow import Schema
 from nameko.timer import timer
 
 from services.applications import schemas
+from services.applications.api import ApplicationsApi
 from services.applications.application import Applications
 from services.applications.certificate import certificate_of, render
 from services.applications.contract import APPLICATIONS
@@ -23,7 +24,7 @@ from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.metrics import Metric, gauge
-from shared.runtime import EventSourcedApp, ServiceBase, rpc
+from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
 from shared.schema import jsonable, load
 from shared.store import store_env
 from shared.subject_access import PersonalDataService
@@ -47,6 +48,7 @@ def gauges(app: Applications) -> Iterable[Metric]:
                 dict(zip(keys, (d["unsubmitted"] for d in ahead), strict=True)), ["school_year", "deadline"])
 
 
+@serve(ApplicationsApi)
 class ApplicationsService(ServiceBase, PersonalDataService):
     name = "applications"
     application = EventSourcedApp(build, APPLICATIONS, gauges)

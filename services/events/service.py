@@ -5,13 +5,14 @@ from __future__ import annotations
 from nameko.timer import timer
 
 from services.events import schemas
+from services.events.api import EventsApi
 from services.events.application import Programme
 from services.events.contract import EVENTS
 from shared.access import ANY_COORDINATOR, LEAD, SCHOOL_STAFF, Principal, require
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
-from shared.runtime import EventSourcedApp, ServiceBase, rpc
+from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
 from shared.schema import jsonable, load
 from shared.store import store_env
 from shared.subject_access import PersonalDataService
@@ -33,6 +34,7 @@ def _school_scope(principal: dict) -> tuple[Principal, set[str] | None]:
     return who, None if who.has("lead") else who.scopes("coordinator")
 
 
+@serve(EventsApi)
 class EventsService(ServiceBase, PersonalDataService):
     name = "events"
     application = EventSourcedApp(build, EVENTS, prepare=seed)

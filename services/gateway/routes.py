@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from shared.access import Rule, require
 from shared.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, Unavailable
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS, REFUSALS
+from shared.operations import Operation
 from shared.schema import load
 
 log = logging.getLogger(__name__)
@@ -158,12 +159,21 @@ def read_input(spec: RouteSpec, request: Any) -> dict:
     return data
 
 
-def route(method: str, path: str, summary: str, tag: str, allow: Rule, **options: Any) -> Any:
-    """Declare a gateway route (werkzeug path syntax, e.g. ``/schools/<urn>``) and who may use it.
+def route(method: str, path: str, summary: str, tag: str, allow: Rule | None = None, *,
+          op: Operation | None = None, **options: Any) -> Any:
+    """Declare a gateway route (werkzeug path syntax, e.g. ``/schools/<urn>``).
 
-    The handler's service must offer ``authenticate(request)``; the rule sees the
-    path values and, where the body names a school, its URN.
+    A route that forwards to one operation names it (``op=``) and takes its access
+    rule and schemas from that declaration; any other says who may use it
+    (``allow=``). The handler's service must offer ``authenticate(request)``; the rule
+    sees the path values and, where the body names a school, its URN.
     """
+    if op is not None:
+        allow = op.allow
+        options.setdefault("query" if method == "GET" else "body", op.input)
+        options.setdefault("response", op.output)
+    if allow is None:
+        raise ValueError(f"{method} {path}: say who may use it (allow=) or name its operation (op=)")
     spec = RouteSpec(method, path, summary, tag, allow, **options)
     ROUTES.append(spec)
 

@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Iterable
 
 from services.library import schemas
+from services.library.api import LibraryApi
 from services.library.application import Library
 from services.library.contract import LIBRARY
 from services.library.files import FileStore
@@ -20,7 +21,7 @@ from shared.authority import Authority
 from shared.config import Settings
 from shared.errors import Forbidden, Invalid
 from shared.metrics import Metric, gauge
-from shared.runtime import EventSourcedApp, ServiceBase, rpc
+from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
 from shared.schema import jsonable, load
 from shared.store import store_env
 from shared.subject_access import PersonalDataService
@@ -51,6 +52,7 @@ def _is_lead(who: Principal | None) -> bool:
     return who is not None and who.has("lead")
 
 
+@serve(LibraryApi)
 class LibraryService(ServiceBase, PersonalDataService):
     name = "library"
     application = EventSourcedApp(build, LIBRARY, gauges, prepare=seed)

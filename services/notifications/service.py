@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from nameko.timer import timer
 
 from services.notifications import schemas
+from services.notifications.api import NotificationsApi
 from services.notifications.application import Notifications
 from services.notifications.policies import POLICIES
 from shared.access import LEAD, require
@@ -18,7 +19,7 @@ from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.mail import Mailer, SmtpSettings
 from shared.metrics import Metric, gauge
-from shared.runtime import EventSourcedApp, ServiceBase, rpc
+from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
 from shared.schema import jsonable, load
 from shared.store import store_env
 from shared.subject_access import PersonalDataService
@@ -54,6 +55,7 @@ def _handler() -> Callable:
     return react
 
 
+@serve(NotificationsApi)
 class NotificationsService(ServiceBase, PersonalDataService):
     name = "notifications"
     application = EventSourcedApp(build, gauges=gauges)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from marshmallow import Schema
 
 from services.pledges import schemas
+from services.pledges.api import PledgesApi
 from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
 from services.pledges.feed import Publisher
@@ -22,7 +23,7 @@ from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.metrics import Metric, gauge
-from shared.runtime import EventSourcedApp, ServiceBase, rpc
+from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
 from shared.schema import load
 from shared.store import store_env
 from shared.subject_access import PersonalDataService
@@ -42,6 +43,7 @@ def _dump(view: dict) -> dict:
     return schemas.SchoolView().dump(view)
 
 
+@serve(PledgesApi)
 class PledgesService(ServiceBase, PersonalDataService):
     name = "pledges"
     application = EventSourcedApp(build, PLEDGES, gauges)

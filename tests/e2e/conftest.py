@@ -30,9 +30,9 @@ import pytest
 import requests
 from nameko.standalone.events import get_event_exchange
 
+from sanctuary.launch import ORDER, SINK, System, free_port, free_port_range
 from services.accounts.bootstrap import add_account, open_accounts
 from shared.config import Settings
-from sanctuary.launch import ORDER, SINK, System, free_port, free_port_range
 from tests.conftest import BROWSER_RUN, POSTGRES, Store, fresh_vhost
 
 # the browser tests need a process without eventlet's monkey-patching (tests/conftest.py)

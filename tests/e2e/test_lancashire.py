@@ -23,9 +23,9 @@ from email.message import EmailMessage
 import pytest
 import requests
 
+from sanctuary.mail_sink import read_folder
 from shared.authority import Authority, load_authority
 from shared.config import ROOT
-from sanctuary.mail_sink import read_folder
 from tests.e2e.conftest import Api, E2ESystem, running, system_env, wait_for
 
 pytestmark = pytest.mark.e2e

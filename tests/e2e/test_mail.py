@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from shared.authority import load_authority
 from sanctuary.mail_sink import read_folder
+from shared.authority import load_authority
 from tests.e2e.conftest import Api, E2ESystem, wait_for
 
 pytestmark = pytest.mark.e2e

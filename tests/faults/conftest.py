@@ -36,12 +36,12 @@ import requests
 from nameko.standalone.events import get_event_exchange
 from prometheus_client.parser import text_string_to_metric_families
 
+from sanctuary.launch import ORDER
+from sanctuary.mail_sink import read_folder
 from services.notifications.service import NotificationsService
 from shared.authority import load_authority
 from shared.consumer import DEAD_LETTER_QUEUE, handler_queues
 from shared.envelope import parse_envelope
-from sanctuary.launch import ORDER
-from sanctuary.mail_sink import read_folder
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import E2ESystem, Person
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import ROOT
 from sanctuary.launch import free_port
-from shared.mail import SmtpSettings
 from sanctuary.mail_sink import read_folder
+from shared.config import ROOT
+from shared.mail import SmtpSettings
 
 
 class SinkProcess:

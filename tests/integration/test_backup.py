@@ -18,11 +18,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from sanctuary import backup
 from services.accounts.application import Accounts
 from services.applications.application import Applications
 from services.events.application import Programme
 from services.pledges.application import Pledges
-from sanctuary import backup
 from shared.access import Principal
 from shared.authority import Authority
 from shared.clock import FixedClock

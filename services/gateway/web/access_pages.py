@@ -63,7 +63,7 @@ class AccessPages:
         try:
             if not email:
                 raise Invalid("Enter your email address", {"email": ["Enter your email address"]})
-            self._call("accounts", "request_sign_in", {"email": email})
+            self.clients.accounts.request_sign_in(None, {"email": email})
         except Invalid as error:
             errors = field_errors(error)
             errors = {"email": "Enter an email address in the correct format, like name@example.org"
@@ -76,12 +76,12 @@ class AccessPages:
     def sign_in_continue(self, request: Any) -> Response:
         link, next_path = request.form.get("link", ""), safe_next(request.form.get("next", ""))
         try:
-            session = self._call("accounts", "sign_in", {"link": link})
+            session = self.clients.accounts.sign_in(None, {"link": link})
         except (Unauthorized, Invalid):
             return render(request, "sign_in.html", status=401, values={}, next=next_path, errors={
                 "email": "That sign-in link has expired or has been used. Enter your email address "
                          "to get a new one"})
-        principal = Principal.from_dict(self._call("accounts", "authenticate", session["session"]))
+        principal = Principal.from_dict(self.clients.accounts.authenticate(session["session"]))
         response = redirect(next_path or home_for(principal), f"You are signed in as {principal.name}.")
         secure = settings_of(self.config).public_url.startswith("https:")
         response.set_cookie(SESSION_COOKIE, session["session"], httponly=True, samesite="Lax",

@@ -111,7 +111,7 @@ class LeadPages:
         return next((c for c in cycles if c.school_year == year), cycles[-1])
 
     def _accounts(self, request: Any) -> list[dict]:
-        return self._call("accounts", "accounts", request.principal)["accounts"]
+        return self.clients.accounts.accounts(request.principal)["accounts"]
 
     def _application(self, request: Any, urn: str, year: str) -> dict:
         return self._call("applications", "application_view", request.principal, urn, year, {})

@@ -1,0 +1,81 @@
+"""Gateway routes for signing in and accounts.
+
+Mixed into the gateway service, whose ``clients`` make the RPCs; each route's
+access rule and schemas come from the operation it names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from services.accounts import schemas as account
+from services.accounts.api import AccountsApi as Accounts
+from services.gateway.clients import Clients
+from services.gateway.routes import route
+
+
+class AccountRoutes:
+    clients: Clients
+
+    @route("POST", "/auth/sign-in-link", "Email me a one-time sign-in link", "accounts",
+           op=Accounts.request_sign_in, response=account.Accepted, status=202)
+    def request_sign_in(self, request: Any) -> dict:
+        self.clients.accounts.request_sign_in(None, request.data_in)
+        return {"message": "If that address has an account, a sign-in link is on its way."}
+
+    @route("POST", "/auth/session", "Exchange a sign-in link for a session", "accounts",
+           op=Accounts.sign_in, status=201, errors=(401,))
+    def sign_in(self, request: Any) -> dict:
+        return self.clients.accounts.sign_in(None, request.data_in)
+
+    @route("POST", "/auth/sign-out-everywhere", "End every session of mine", "accounts",
+           op=Accounts.sign_out_everywhere, status=204, errors=(401,))
+    def sign_out_everywhere(self, request: Any) -> Response:
+        self.clients.accounts.sign_out_everywhere(request.principal)
+        return Response(status=204)
+
+    @route("GET", "/me", "Who I am and what I may do", "accounts", op=Accounts.me, errors=(401,))
+    def me(self, request: Any) -> dict:
+        return self.clients.accounts.me(request.principal)
+
+    @route("POST", "/me/tokens", "Create a personal API token (shown once)", "accounts",
+           op=Accounts.issue_token, status=201, errors=(401,))
+    def issue_token(self, request: Any) -> dict:
+        return self.clients.accounts.issue_token(request.principal, request.data_in)
+
+    @route("DELETE", "/me/tokens/<token_id>", "Revoke one of my API tokens", "accounts",
+           op=Accounts.revoke_token, status=204, errors=(401, 409))
+    def revoke_token(self, request: Any, token_id: str) -> Response:
+        self.clients.accounts.revoke_token(request.principal, token_id)
+        return Response(status=204)
+
+    @route("GET", "/accounts", "Every account", "accounts", op=Accounts.accounts, errors=(401, 403))
+    def list_accounts(self, request: Any) -> dict:
+        return self.clients.accounts.accounts(request.principal)
+
+    @route("POST", "/accounts", "Invite someone: create their account with roles", "accounts",
+           op=Accounts.invite, status=201, errors=(401, 403, 409))
+    def invite(self, request: Any) -> dict:
+        return self.clients.accounts.invite(request.principal, request.data_in)
+
+    @route("GET", "/accounts/<account_id>", "One account", "accounts", op=Accounts.account,
+           errors=(401, 403, 404))
+    def get_account(self, request: Any, account_id: str) -> dict:
+        return self.clients.accounts.account(request.principal, account_id)
+
+    @route("POST", "/accounts/<account_id>/grants", "Grant a role", "accounts", op=Accounts.grant,
+           errors=(401, 403, 404, 409))
+    def grant(self, request: Any, account_id: str) -> dict:
+        return self.clients.accounts.grant(request.principal, account_id, request.data_in)
+
+    @route("POST", "/accounts/<account_id>/revocations", "Take a role away", "accounts",
+           op=Accounts.revoke, errors=(401, 403, 404, 409))
+    def revoke(self, request: Any, account_id: str) -> dict:
+        return self.clients.accounts.revoke(request.principal, account_id, request.data_in)
+
+    @route("POST", "/accounts/<account_id>/closure", "Close an account", "accounts",
+           op=Accounts.close_account, errors=(401, 403, 404, 409))
+    def close(self, request: Any, account_id: str) -> dict:
+        return self.clients.accounts.close_account(request.principal, account_id)
