@@ -24,8 +24,8 @@ import jsonschema
 import pytest
 import yaml
 
-from sanctuary.cli import SERVICES
 from sanctuary.launch import free_port
+from sanctuary.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

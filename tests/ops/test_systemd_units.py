@@ -14,7 +14,8 @@ import pytest
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import BasePostgresFactory
 
-from sanctuary.cli import SERVICES, _parser
+from sanctuary.cli import _parser
+from sanctuary.services import SERVICES
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
