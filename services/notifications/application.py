@@ -193,11 +193,11 @@ class Notifications(PersonalDataApplication):
             days = _imminent(self.authority.reminders.deadline_days, deadline, today)
             if days is None:
                 continue
-            name, email = school
+            (name, email), school_name, left = school, app.get("school_name", ""), (deadline - today).days
             if stage == "final" and app.get("further_evidence"):
-                draft = m.evidence_reminder(name, app.get("school_name", ""), email, deadline, days)
+                draft = m.evidence_reminder(name, school_name, email, deadline, left)
             else:
-                draft = m.deadline_reminder(name, app.get("school_name", ""), email, stage, deadline, days)
+                draft = m.deadline_reminder(name, school_name, email, stage, deadline, left)
             drafts += self.intend([draft], f"reminder/{app.key}/{stage}/{deadline}/{days}")
         return drafts
 
