@@ -14,12 +14,12 @@ class LogQuery(StrictSchema):
     kind = fields.String(validate=validate.Length(min=1, max=50))
 
 
-class Attempt(StrictSchema):
+class DeliveryAttempt(StrictSchema):
     at = fields.DateTime()
     error = fields.String()
 
 
-class LogEntry(StrictSchema):
+class DeliveryLogEntry(StrictSchema):
     id = fields.String()
     key = fields.String(metadata={"description": "What it is for: the news or reminder, the kind, whom"})
     kind = fields.String(metadata={"example": "final-deadline-reminder"})
@@ -30,11 +30,11 @@ class LogEntry(StrictSchema):
     optional = fields.Boolean(metadata={"description": "Sent only to those who chose such news"})
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
-    attempts = fields.List(fields.Nested(Attempt))
+    attempts = fields.List(fields.Nested(DeliveryAttempt))
     next_attempt_at = fields.DateTime(allow_none=True)
 
 
 class DeliveryLog(StrictSchema):
-    items = fields.List(fields.Nested(LogEntry), metadata={"description": "Newest first"})
+    items = fields.List(fields.Nested(DeliveryLogEntry), metadata={"description": "Newest first"})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
                          metadata={"description": "Every notification, by status"})
