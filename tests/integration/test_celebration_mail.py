@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from shared.authority import Authority
-from tests.conftest import Store
+from tests.components import Store
 from tests.integration import mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess
 from tests.integration.test_notifications import WHY, World, text

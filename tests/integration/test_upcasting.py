@@ -24,7 +24,7 @@ from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
 from services.pledges.domain import School
 from shared.personal import Personal, PersonalDataApplication, subject_for_name
-from tests.conftest import Store
+from tests.components import Store
 
 pytestmark = pytest.mark.integration
 
