@@ -82,7 +82,10 @@ class Operation:
         values = arguments[:len(self.params)]
         caller = None
         if self.allow is not None:
-            caller = require(self.allow, principal, **dict(zip(self.params, values, strict=True)))
+            # the rule sees the input too, where a body names the school (registering one);
+            # the arguments win over the body, so a body cannot point the rule elsewhere
+            given = arguments[-1] if self.input is not None and isinstance(arguments[-1], dict) else {}
+            caller = require(self.allow, principal, {**given, **dict(zip(self.params, values, strict=True))})
         data = load(self.input(), arguments[-1]) if self.input is not None else {}
         first = () if self.caller is None else (CALLER[self.caller](caller),)
         return self.respond(self.run(app, *first, *values, **data))
