@@ -141,7 +141,7 @@ class LeadPages:
     def lead_schools_page(self, request: Any) -> Response:
         status = request.args.get("status", "")
         query = {"status": status} if status in PLEDGE_TEXT else {}
-        schools = self._call("pledges", "schools", request.principal, query)["schools"]
+        schools = self.clients.pledges.schools(request.principal, query)["schools"]
         cycle = self._current_cycle()
         overview = self._call("applications", "cycle_overview", request.principal, cycle.school_year)
         applying = {r["urn"]: r for r in overview["applications"]}
