@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from services.pledges import schemas
 from services.pledges.application import Pledges
-from shared.access import ANY_COORDINATOR, LEAD, PUBLIC, SCHOOL_STAFF, Principal, Rule, require
+from shared.access import ANY_COORDINATOR, LEAD, PUBLIC, SCHOOL_STAFF, Principal
 from shared.operations import Operation
 from shared.subject_access import PersonalDataApi
 
 SCHOOL = ("urn",)
-
-# A registration names its school in its body, not in a parameter. The gateway checks the rule
-# with the body's URN (the school's staff); the service's check sees no URN, so there any
-# coordinator passes and the registration itself checks the URN (see ``register_school_of``).
-REGISTRANTS = Rule(SCHOOL_STAFF.describes, lambda p, c: (
-    SCHOOL_STAFF if "urn" in c else LEAD | ANY_COORDINATOR).test(p, c))
-
-
-def register_school_of(app: Pledges, who: Principal, **school: object) -> dict:
-    actor = require(SCHOOL_STAFF, who, urn=school["urn"]).actor
-    return app.register_school(actor, **school)
-
 
 def change_coordinator_to(app: Pledges, actor: str, urn: str, **coordinator: object) -> dict:
     return app.change_coordinator(actor, urn, coordinator)
@@ -38,8 +26,9 @@ class PledgesApi(PersonalDataApi):
     service = "pledges"
 
     # -- schools and their pledges -----------------------------------------------------
-    register_school = Operation(REGISTRANTS, register_school_of, input=schemas.RegisterSchool,
-                                output=schemas.SchoolView, caller="principal")
+    # the rule sees the URN in the body: a coordinator registers only their own school
+    register_school = Operation(SCHOOL_STAFF, Pledges.register_school, input=schemas.RegisterSchool,
+                                output=schemas.SchoolView)
     express_interest = Operation(SCHOOL_STAFF, Pledges.express_interest, SCHOOL,
                                  input=schemas.ExpressInterest, output=schemas.SchoolView)
     record_commitment = Operation(SCHOOL_STAFF, Pledges.record_commitment, SCHOOL,
