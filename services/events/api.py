@@ -12,13 +12,11 @@ from collections.abc import Callable
 
 from services.events import schemas
 from services.events.application import Programme
-from shared.access import ANY_COORDINATOR, LEAD, PUBLIC, SCHOOL_STAFF, Principal, Rule, require
+from shared.access import ANY_COORDINATOR, LEAD, PUBLIC, SCHOOL_STAFF, Principal
 from shared.operations import Operation, Run
 from shared.subject_access import PersonalDataApi
 
 SCHOOLS = LEAD | ANY_COORDINATOR  # narrowed to the coordinator's own schools by ``schools_of``
-# a booking names its school in the body: ``book_for_school`` holds a coordinator to it
-BOOKERS = Rule(SCHOOL_STAFF.describes, SCHOOLS.test)
 EVENT = ("code",)
 SESSION = ("code", "session_id")
 BOOKING = ("code", "booking_id")
@@ -28,13 +26,6 @@ SCHOOL = ("urn",)
 def schools_of(who: Principal) -> set[str] | None:
     """The schools whose bookings and requests the caller may touch (None: every school)."""
     return None if who.has("lead") else who.scopes("coordinator")
-
-
-def book_for_school(app: Programme, who: Principal, code: str, session_id: str, urn: str, name: str,
-                    email: str) -> dict:
-    """The school is named in the body, not the path: its staff only."""
-    require(SCHOOL_STAFF, who, urn=urn)
-    return app.book(who.actor, code, session_id, urn, name, email)
 
 
 def listed(query: Callable[..., list]) -> Run:
@@ -70,8 +61,9 @@ class EventsApi(PersonalDataApi):
                                         output=schemas.InvitationList, caller=None)
 
     # -- schools -------------------------------------------------------------------------
-    book = Operation(BOOKERS, book_for_school, SESSION, input=schemas.Booking,
-                     output=schemas.BookingView, caller="principal")
+    # the rule sees the body's URN: a coordinator books only for their own school
+    book = Operation(SCHOOL_STAFF, Programme.book, SESSION, input=schemas.Booking,
+                     output=schemas.BookingView)
     cancel_booking = Operation(SCHOOLS, lambda app, who, code, booking_id: app.cancel_booking(
         who.actor, code, booking_id, schools_of(who)), BOOKING, output=schemas.BookingView,
         caller="principal")
