@@ -164,7 +164,9 @@ class ApplicationView(StrictSchema):
         "description": "For a panel member: the submission under appraisal (its audit and evidence)"})
 
 
-class HistoryEntry(StrictSchema):
+class ApplicationChange(StrictSchema):
+    """One stored change to an application (shared/history.py writes it)."""
+
     version = fields.Integer()
     event = fields.String()
     at = fields.AwareDateTime()
@@ -173,7 +175,7 @@ class HistoryEntry(StrictSchema):
 
 
 class History(StrictSchema):
-    items = fields.List(fields.Nested(HistoryEntry))
+    items = fields.List(fields.Nested(ApplicationChange))
 
 
 class Certificate(StrictSchema):
