@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from services.gateway.clients import Clients
 from services.gateway.web.pages import field_errors, form_date, page, redirect, render, submit
 from services.notifications.schemas import STATUSES as EMAIL_STATUSES
 from shared.access import LEAD
@@ -90,6 +91,7 @@ def who_did(names: dict[str, str]) -> Any:
 
 class LeadPages:
     _call: Any
+    clients: Clients
     config: Any
 
     # -- helpers ----------------------------------------------------------------

@@ -126,7 +126,7 @@ class PanelPages:
     def panel_appraisal(self, request: Any, urn: str, year: str, stage: str) -> Response:
         summary = self._my_appraisal(request, urn, year, stage)
         if not summary["declared"]:
-            return self._declaration_form(request, urn, year, stage)
+            return self._declaration_form(request, urn, year, stage, summary=summary)
         if summary["conflicted"]:
             return render(request, "panel/excluded.html", urn=urn, year=year, stage=stage)
         context = self._appraisal_context(request, urn, year, stage)
@@ -134,8 +134,8 @@ class PanelPages:
                       groups=grouped(context["criteria"]), outcome_text=OUTCOME_TEXT, **context)
 
     def _declaration_form(self, request: Any, urn: str, year: str, stage: str, status: int = 200,
-                          errors: dict | None = None) -> Response:
-        summary = self._my_appraisal(request, urn, year, stage)
+                          errors: dict | None = None, summary: dict | None = None) -> Response:
+        summary = summary or self._my_appraisal(request, urn, year, stage)
         return render(request, "panel/declaration.html", status=status, errors=errors or {},
                       values=request.form if errors else {}, urn=urn, year=year, stage=stage,
                       school_name=summary["school_name"])
