@@ -136,7 +136,8 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
                 "criterion": code, "outcome": outcome, "comment": f"{person.name} on {code}"}))
 
     lead.open(f"/lead/panels/{YEAR}/draft", label="the panel, declarations made")
-    [row] = [r for r in lead.page.locator("tbody tr").all_inner_texts() if conflicted.name in r]
+    rows = lead.page.get_by_role("region", name="Members of the panel").locator("tbody tr")
+    [row] = [r for r in rows.all_inner_texts() if conflicted.name in r]
     assert f"School {URN}: conflict of interest (My sister teaches there)" in row
     lead.open(f"/lead/panels/{YEAR}")
     assert "Convened, 3 members." in lead.text()
