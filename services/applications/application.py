@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.applications.accreditation import AwardApplication, Deadline, Stage, school_year_advice
-from services.applications.panels import Appraisal, Panel
+from services.applications.panels import Appraisal, Panel, composition_problem
 from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
 from shared.authority import Authority, Cycle
 from shared.clock import Clock
@@ -268,6 +268,38 @@ class Applications(PersonalDataApplication):
         found = [a for a in self.index.all() if isinstance(a, Appraisal) and member in a.members]
         return [self.appraisal_summary(a, member) for a in found]
 
+    def member_appraisal(self, member: str, urn: str, school_year: str, stage: str) -> dict:
+        """A member's own part in the appraisal of the school's latest submission: how far they
+        have got, and their declaration, judgements and notes, to read back (and to change
+        while the appraisal is open). It names the school: a member declares knowing which."""
+        appraisal = self.appraisal(urn, school_year, stage)
+        if member not in appraisal.members:
+            raise Forbidden("You are not a member of the panel appraising this application.")
+        return {**self.appraisal_summary(appraisal, member),
+                "declaration": appraisal.declarations.get(member),
+                "judgements": appraisal.judgements.get(member, {}),
+                "notes": appraisal.notes.get(member)}
+
+    def panel(self, school_year: str, stage: str) -> dict:
+        """The stage's panel as the lead manages it; ``formed`` is false until it is formed."""
+        cycle = self._cycle(school_year)
+        if stage not in cycle.stages:
+            raise NotFound(f"The {school_year} cycle has no {stage} stage.", "stage")
+        panel = self._find(Panel.create_id(school_year, stage))
+        if panel is not None:
+            return self.panel_view(panel)
+        return {"id": None, "school_year": school_year, "stage": stage, "formed": False,
+                "meets_on": cycle.draft_panel if stage == "draft" else cycle.final_panel,
+                "members": [], "convened": False, "assigned": [], "appraisals": [],
+                "composition": self.composition(school_year, {})}
+
+    def composition(self, school_year: str, members: dict[str, dict]) -> dict:
+        """The composition rule's verdict on a panel of ``members``."""
+        rule = self._cycle(school_year).panel
+        problem = composition_problem(members, rule.min_members, rule.min_lived_experience)
+        return {"met": problem is None, "problem": problem, "min_members": rule.min_members,
+                "min_lived_experience": rule.min_lived_experience}
+
     def cycle_overview(self, school_year: str) -> dict:
         cycle = self._cycle(school_year)
         today = self.today()
@@ -335,10 +367,29 @@ class Applications(PersonalDataApplication):
                                   self.rules.advised_months_before_application)
 
     def panel_view(self, p: Panel) -> dict:
-        members = [{"account": k, "lived_experience": v["lived_experience"]} for k, v in p.members.items()]
-        return {"id": str(p.id), "school_year": p.school_year, "stage": p.stage,
+        """The panel, its members with the declarations each has made, and each appraisal."""
+        appraisals = [self._find(Appraisal.create_id(str(p.id), application, submission))
+                      for application, submission in sorted(p.appraising)]
+        members = [{"account": account, "name": reveal(m["name"]),
+                    "lived_experience": m["lived_experience"],
+                    "declarations": [{"urn": a.urn, "submission": a.submission, **a.declarations[account]}
+                                     for a in appraisals if account in a.declarations]}
+                   for account, m in p.members.items()]
+        return {"id": str(p.id), "school_year": p.school_year, "stage": p.stage, "formed": True,
                 "meets_on": p.meets_on, "members": members, "convened": p.convened,
-                "assigned": sorted(p.assigned.values())}
+                "assigned": sorted(p.assigned.values()),
+                "appraisals": [self.appraisal_progress(a) for a in appraisals],
+                "composition": self.composition(p.school_year, p.members)}
+
+    def appraisal_progress(self, a: Appraisal) -> dict:
+        """One appraisal as its panel's page lists it; ``current`` when it is of the school's
+        latest submission at that stage (a resubmission is appraised afresh)."""
+        application = self._get_by_id(a.application)
+        latest = [s["version"] for s in application.submissions if s["stage"] == a.stage][-1:]
+        return {"urn": a.urn, "school_name": application.school_name, "submission": a.submission,
+                "current": latest == [a.submission], "members": a.members,
+                "outstanding": a.outstanding(),
+                "outcome": a.outcome["overall"] if a.outcome else None}
 
     def appraisal_view(self, a: Appraisal) -> dict:
         return {"id": str(a.id), "urn": a.urn, "stage": a.stage, "members": a.members,
@@ -348,8 +399,9 @@ class Applications(PersonalDataApplication):
 
     def appraisal_summary(self, a: Appraisal, member: str) -> dict:
         declared = a.declarations.get(member)
-        return {"urn": a.urn, "stage": a.stage, "school_year": self._get_by_id(a.application).school_year,
-                "declared": declared is not None,
+        application = self._get_by_id(a.application)
+        return {"urn": a.urn, "school_name": application.school_name, "stage": a.stage,
+                "school_year": application.school_year, "declared": declared is not None,
                 "conflicted": bool(declared and declared["conflicted"]),
                 "judged": len(a.judgements.get(member, {})), "criteria": len(a.criteria),
                 "agreed": a.outcome is not None}
@@ -448,11 +500,10 @@ class Applications(PersonalDataApplication):
         standing = self._find(PledgeStanding.create_id(urn))
         if standing is None:
             raise NotFound(f"The applications service has heard nothing of URN {urn}.", "urn")
-        pledged = standing.pledged_on
         return {
             "urn": urn,
             "school_name": standing.school_name,
-            "pledged_on": pledged.isoformat() if pledged else None,
+            "pledged_on": standing.pledged_on,
             "may_apply": standing.may_apply(self.today(), self.rules.lapse_years),
             "news": {kind: n["position"] for kind, n in standing.news.items()},
         }

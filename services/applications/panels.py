@@ -85,6 +85,15 @@ class Panel(Aggregate):
         self.appraising.add((application, submission))
 
 
+def composition_problem(members: dict[str, dict], min_members: int, min_lived: int) -> str | None:
+    """What is wrong with a panel of ``members`` under the composition rule; None when it is met."""
+    try:
+        _check_composition(members, min_members, min_lived)
+    except Conflict as broken:
+        return broken.message
+    return None
+
+
 def _check_composition(members: dict[str, dict], min_members: int, min_lived: int) -> None:
     lived = sum(1 for m in members.values() if m["lived_experience"])
     if len(members) < min_members or lived < min_lived:

@@ -412,9 +412,9 @@ def appraise(j: Journey, stage: str, submitted: dict, not_yet: tuple[str, ...] =
     for member, api, judged in ((people.m1, m1, 8), (people.m2, m2, 8), (people.m3, m3, 0)):
         mine = [a for a in api.ok(api.get("/me/appraisals"))["items"]
                 if (a["urn"], a["stage"]) == (URN, stage)]
-        assert mine == [{"urn": URN, "stage": stage, "school_year": YEAR, "declared": True,
-                         "conflicted": member == people.m3, "judged": judged, "criteria": 8,
-                         "agreed": False}]
+        assert mine == [{"urn": URN, "school_name": f"School {URN}", "stage": stage, "school_year": YEAR,
+                         "declared": True, "conflicted": member == people.m3, "judged": judged,
+                         "criteria": 8, "agreed": False}]
     appraisal = lead.ok(lead.get(base))
     assert appraisal["outstanding"] == []
     assert set(appraisal["judgements"]) == {people.m1.id, people.m2.id}

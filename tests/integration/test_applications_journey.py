@@ -12,13 +12,16 @@ import uuid
 
 import pytest
 
+from services.applications.api import ApplicationsApi
 from services.applications.application import Applications
+from shared.access import Principal
 from shared.authority import Authority, load_authority
 from shared.clock import FixedClock
 from shared.config import ROOT
 from shared.consumer import consume
 from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from shared.schema import jsonable
 
 YEAR = "2026-27"
 URN = "103712"
@@ -420,8 +423,8 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
     ):
         refused(app, Forbidden, None, command)
     assert app.appraisals_for("cat") == [
-        {"urn": URN, "stage": "draft", "school_year": YEAR, "declared": True, "conflicted": True,
-         "judged": 0, "criteria": 8, "agreed": False}]
+        {"urn": URN, "school_name": SCHOOL, "stage": "draft", "school_year": YEAR, "declared": True,
+         "conflicted": True, "judged": 0, "criteria": 8, "agreed": False}]
 
     for member in ("amy", "ben"):
         app.declare(member, URN, YEAR, "draft", conflicted=False)
@@ -722,5 +725,125 @@ def test_a_resubmission_after_further_evidence_can_be_awarded(app: Applications,
     clock.at = utc(2027, 7, 9, 12, 0)
     assert app.submit(SCHOOL_LEAD, URN, YEAR, "final")["submissions"][-1]["version"] == 3
 
+    # the panel's page tells the agreed appraisal from the resubmission still to assign
+    appraisals = app.panel(YEAR, "final")["appraisals"]
+    assert [(a["submission"], a["current"], a["outcome"]) for a in appraisals] == [
+        (2, False, "further_evidence")]
     app.assign(LEAD, YEAR, "final", URN)  # the resubmission goes back to the panel: refused today
     assert app.appraisal(URN, YEAR, "final").submission == 3
+    assert [(a["submission"], a["current"]) for a in app.panel(YEAR, "final")["appraisals"]] == [
+        (2, False), (3, True)]
+
+
+# -- 8. the queries the lead's and the members' pages read, through the declared operations --------
+
+THE_LEAD = Principal("lead", "Lee Lead", frozenset({("lead", None)})).to_dict()
+COORDINATOR = Principal("coordinator", "Ann", frozenset({("coordinator", URN)})).to_dict()
+
+
+def member(account: str) -> dict:
+    return Principal(account, account.title(), frozenset({("panel_member", None)})).to_dict()
+
+
+def test_the_lead_reads_a_panel_without_probing(app: Applications, clock: FixedClock) -> None:
+    """Formed or not, its members, their flags and declarations, the composition rule's verdict."""
+    panel = ApplicationsApi.panel
+    prepared(app, clock)
+    clock.at = utc(2027, 3, 24, 12, 0)
+    app.submit(SCHOOL_LEAD, URN, YEAR, "draft")
+    before = stored(app)
+    unformed = panel.invoke(app, THE_LEAD, YEAR, "draft")
+    assert (unformed["formed"], unformed["convened"], unformed["members"], unformed["meets_on"]) == (
+        False, False, [], "2027-04-20")
+    assert unformed["composition"] == {
+        "met": False, "min_members": 3, "min_lived_experience": 1,
+        "problem": "A panel needs at least 3 members, at least 1 of them with lived experience of seeking "
+                   "sanctuary; it has 0, 0 with lived experience."}
+    assert stored(app) == before  # a query stores nothing
+    refused(app, NotFound, "school_year", lambda: panel.invoke(app, THE_LEAD, "2030-31", "draft"))
+    for who, refusal in ((COORDINATOR, Forbidden), (member("amy"), Forbidden), (None, Unauthorized)):
+        with pytest.raises(refusal):
+            panel.invoke(app, who, YEAR, "draft")
+
+    app.form_panel(LEAD, YEAR, "draft")
+    for account, lived in PANEL.items():
+        app.add_panel_member(LEAD, YEAR, "draft", account, lived)
+    formed = panel.invoke(app, THE_LEAD, YEAR, "draft")
+    assert (formed["formed"], formed["convened"], formed["composition"]["met"]) == (True, False, True)
+    assert formed["composition"]["problem"] is None
+    assert formed["members"] == [{"account": a, "name": None, "lived_experience": lived, "declarations": []}
+                                 for a, lived in PANEL.items()]
+    app.convene(LEAD, YEAR, "draft")
+    app.assign(LEAD, YEAR, "draft", URN)
+    app.declare("cat", URN, YEAR, "draft", conflicted=True, interests="My son attends the school")
+    app.declare("amy", URN, YEAR, "draft", conflicted=False)
+
+    convened = panel.invoke(app, THE_LEAD, YEAR, "draft")
+    assert convened["convened"] is True and convened["assigned"] == [URN]
+    assert {m["account"]: m["declarations"] for m in convened["members"]} == {
+        "amy": [{"urn": URN, "submission": 1, "conflicted": False, "interests": ""}],
+        "ben": [],
+        "cat": [{"urn": URN, "submission": 1, "conflicted": True, "interests": "My son attends the school"}]}
+    assert convened["appraisals"] == [{
+        "urn": URN, "school_name": SCHOOL, "submission": 1, "current": True, "members": list(PANEL),
+        "outstanding": ["amy", "ben"], "outcome": None}]
+    assert panel.invoke(app, THE_LEAD, YEAR, "final")["formed"] is False  # the other stage: not yet
+
+
+def test_a_member_reads_back_their_own_part(app: Applications, clock: FixedClock) -> None:
+    """The school's name before declaring; afterwards their declaration, judgements and notes."""
+    mine = ApplicationsApi.my_appraisal
+    prepared(app, clock)
+    clock.at = utc(2027, 3, 24, 12, 0)
+    app.submit(SCHOOL_LEAD, URN, YEAR, "draft")
+    convened(app, "draft")
+    app.assign(LEAD, YEAR, "draft", URN)
+
+    fresh = mine.invoke(app, member("amy"), URN, YEAR, "draft")
+    assert fresh == {"urn": URN, "school_name": SCHOOL, "stage": "draft", "school_year": YEAR,
+                     "declared": False, "conflicted": False, "judged": 0, "criteria": 8, "agreed": False,
+                     "declaration": None, "judgements": {}, "notes": None}
+    app.declare("amy", URN, YEAR, "draft", conflicted=False)
+    app.judge("amy", URN, YEAR, "draft", "learn-1", "met", "A training log")
+    app.judge("amy", URN, YEAR, "draft", "learn-1", "not_yet_met", "Only one year of it")  # changed
+    app.note("amy", URN, YEAR, "draft", strengths="Warm welcome")
+    read_back = mine.invoke(app, member("amy"), URN, YEAR, "draft")
+    assert read_back["declaration"] == {"conflicted": False, "interests": ""}
+    assert read_back["judgements"] == {
+        "learn-1": {"outcome": "not_yet_met", "comment": "Only one year of it"}}
+    assert read_back["notes"] == {"strengths": "Warm welcome", "improvements": "", "questions": ""}
+    assert read_back["judged"] == 1 and read_back["declared"] is True
+    assert mine.invoke(app, member("ben"), URN, YEAR, "draft")["judgements"] == {}  # only one's own
+
+    refused(app, Forbidden, None, lambda: mine.invoke(app, member("zed"), URN, YEAR, "draft"))
+    with pytest.raises(Forbidden):
+        mine.invoke(app, THE_LEAD, URN, YEAR, "draft")  # the lead reads the whole appraisal instead
+    refused(app, NotFound, "urn", lambda: mine.invoke(app, member("amy"), "999999", YEAR, "draft"))
+
+
+def test_every_query_answers_through_its_schema_and_loses_nothing(app: Applications,
+                                                                  clock: FixedClock) -> None:
+    """Strict responses are on in tests: a key a schema does not declare fails the call. And
+    what the schema dumps is what the application answered, nothing dropped."""
+    awarded(app, clock)
+    api = ApplicationsApi
+    asked = [
+        (api.pledge_standing, COORDINATOR, (URN,), lambda: app.pledge_standing(URN)),
+        (api.application_view, COORDINATOR, (URN, YEAR, {}), lambda: app.application(URN, YEAR)),
+        (api.history, COORDINATOR, (URN, YEAR), lambda: {"items": app.history(URN, YEAR)}),
+        (api.cycle_overview, THE_LEAD, (YEAR,), lambda: app.cycle_overview(YEAR)),
+        (api.panel, THE_LEAD, (YEAR, "final"), lambda: app.panel(YEAR, "final")),
+        (api.appraisal, THE_LEAD, (URN, YEAR, "final"),
+         lambda: app.appraisal_view(app.appraisal(URN, YEAR, "final"))),
+        (api.my_appraisals, member("amy"), (), lambda: {"items": app.appraisals_for("amy")}),
+        (api.my_appraisal, member("amy"), (URN, YEAR, "final"),
+         lambda: app.member_appraisal("amy", URN, YEAR, "final")),
+        (api.for_panel_member, member("amy"), (URN, YEAR, "final"),
+         lambda: app.for_panel_member("amy", URN, YEAR, "final")),
+    ]
+    for operation, who, arguments, direct in asked:
+        assert operation.invoke(app, who, *arguments) == jsonable(direct()), operation.name
+    trail = api.decision_trail.invoke(app, THE_LEAD, URN, YEAR)
+    assert trail["decision"]["outcome"] == "awarded" and len(trail["appraisals"]) == 2
+    assert api.decision_trail_html.invoke(app, THE_LEAD, URN, YEAR)["html"].startswith("<!doctype html>")
+    assert api.certificate.invoke(app, COORDINATOR, URN, YEAR)["pdf"].startswith("JVBERi")  # "%PDF"

@@ -113,8 +113,12 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
     assert api.applications_position() == position
 
     add_member(lead, conflicted, False)
+    members_table = lead.page.get_by_role("region", name="Members of the panel").inner_text()
+    assert all(m.name in members_table for m in members)
+    assert "The panel meets the composition rule." in lead.text()
     lead.click("Convene the panel")
     assert "The draft panel has convened. The draft panel has 3 members" in lead.text()
+    assert lead.page.get_by_role("button", name="Convene the panel").count() == 0  # not offered again
     lead.page.get_by_label("Submitted application").select_option(label=f"School {URN} (URN {URN})")
     lead.click("Assign to the panel")
     assert f"The application from URN {URN} is assigned to the draft panel." in lead.text()
@@ -130,6 +134,13 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
             outcome = "not_yet_met" if code == NOT_YET and person == member else "met"
             Api(system, person).ok(Api(system, person).post(f"{appraisal}/judgements", {
                 "criterion": code, "outcome": outcome, "comment": f"{person.name} on {code}"}))
+
+    lead.open(f"/lead/panels/{YEAR}/draft", label="the panel, declarations made")
+    rows = lead.page.get_by_role("region", name="Members of the panel").locator("tbody tr")
+    [row] = [r for r in rows.all_inner_texts() if conflicted.name in r]
+    assert f"School {URN}: conflict of interest (My sister teaches there)" in row
+    lead.open(f"/lead/panels/{YEAR}")
+    assert "Convened, 3 members." in lead.text()
 
     lead.open(f"{PAGE}/appraisals/draft")
     assert lead.heading() == f"Draft application appraisal: School {URN}"

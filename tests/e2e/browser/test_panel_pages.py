@@ -1,7 +1,8 @@
 """A panel member's pages in a browser: signing in by the emailed link, the
-appraisal list, the conflict-of-interest declaration before anything of the
-school is shown, the application as submitted, a judgement on every criterion,
-notes, and recording the school visit at the final stage. A conflicted member
+appraisal list, the conflict-of-interest declaration (naming the school) before
+anything of the school's work is shown, the application as submitted, a
+judgement on every criterion, notes, both read back and filled in again, and
+recording the school visit at the final stage. A conflicted member
 is shown nothing of the school's evidence. The school's work and the lead's
 steps are set up through the JSON API; what the pages did is checked there too.
 """
@@ -82,9 +83,10 @@ def test_a_member_declares_no_conflict_and_judges_every_criterion(system: E2ESys
     assert person.heading() == "Your appraisals"
     assert "Declare interests first" in person.text()
 
-    person.click(f"School with URN {URN} (draft application {YEAR})")
+    person.click(f"School {URN} (draft application {YEAR})")
     assert person.heading() == "Declare any conflict of interest"
-    assert not any(title in person.text() for title in SUBMITTED)  # nothing before declaring
+    assert f"School {URN} (URN {URN}), draft application {YEAR}" in person.text()  # which school
+    assert not any(title in person.text() for title in SUBMITTED)  # nothing of its work before declaring
     person.click("Send my declaration", label="declaration, nothing chosen")
     assert person.error_summary() == ["Select whether you have a conflict of interest"]
     person.choose("No, I have no connection with the school")
@@ -119,6 +121,16 @@ def test_a_member_declares_no_conflict_and_judges_every_criterion(system: E2ESys
     person.fill("Questions for the school", "Who leads on pupil voice?")
     person.click("Save notes")
     assert "Your notes are saved." in person.text()
+    assert "Your judgement: Not yet met. Mo on embed-5" in person.text()  # read back, criterion by criterion
+    assert "A warm welcome at the gate" in person.text()
+
+    person.click("Change your judgement of Embed 5", label="an earlier judgement, filled in")
+    assert person.page.get_by_label("Not yet met", exact=True).is_checked()
+    assert person.page.get_by_label("Your comment", exact=True).input_value() == "Mo on embed-5"
+    person.open(f"{DRAFT}/notes", label="earlier notes, filled in")
+    assert person.page.get_by_label("Strengths", exact=True).input_value() == "A warm welcome at the gate"
+    assert person.page.get_by_label("Questions for the school", exact=True).input_value() == (
+        "Who leads on pupil voice?")
 
     appraisal = setting.appraisal()
     assert appraisal["declarations"][mo.id] == {"conflicted": False, "interests": ""}
