@@ -53,13 +53,21 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(run=_add_account)
     audit = commands.add_parser("audit", help="verify, digest, history and decision trails")
     audit_commands = audit.add_subparsers(required=True)
-    verify = audit_commands.add_parser("verify", help="check a service's log against its seal")
-    verify.add_argument("service")
+    verify = audit_commands.add_parser("verify", help="check a service's store against its seal, its "
+                                       "ledger and the heads the other services witnessed")
+    verify.add_argument("service", nargs="?")
+    verify.add_argument("--all", action="store_true", dest="every", help="check every service's store")
     verify.add_argument("--digest", help="a digest published earlier, to check the seal against")
-    verify.set_defaults(run=lambda a: _audit().verify(a.service, a.digest))
-    digest = audit_commands.add_parser("digest", help="seal what is committed and print the digest")
+    verify.set_defaults(run=lambda a: _verify().verify(a.service, a.digest, a.every))
+    digest = audit_commands.add_parser("digest", help="print the digest of a service's seal, to publish")
     digest.add_argument("service")
-    digest.set_defaults(run=lambda a: _audit().digest(a.service))
+    digest.set_defaults(run=lambda a: _verify().digest(a.service))
+    reseal = audit_commands.add_parser("reseal", help="once, after upgrading: verify a store sealed the "
+                                       "old way, then seal it under the sealing key (recorded)")
+    reseal.add_argument("service")
+    reseal.add_argument("--digest", help="a digest of the old seal published earlier, to check it against")
+    reseal.add_argument("--by", required=True, help="who reseals (recorded in the store's ledger)")
+    reseal.set_defaults(run=lambda a: _reseal().reseal(a.service, a.by, a.digest))
     history = audit_commands.add_parser("history", help="an aggregate's history (who, when, what)")
     history.add_argument("service")
     history.add_argument("aggregate", help="the aggregate's id (a UUID)")
@@ -184,6 +192,18 @@ def _audit():  # noqa: ANN202 - the module, imported only when asked for
     from sanctuary import audit_commands
 
     return audit_commands
+
+
+def _verify():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import verify
+
+    return verify
+
+
+def _reseal():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import reseal
+
+    return reseal
 
 
 def _backup():  # noqa: ANN202 - the module, imported only when asked for
