@@ -81,9 +81,8 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
     problems = verdict.problems
     problems += _guards(view)
     chain = view.chain()
-    if chain is None:
-        problems.append({"position": None, "what": "deleted: the chain table is gone"})
-        chain = {}
+    gone = chain is None
+    chain = chain or {}
     verdict.sealed_to = max(chain, default=0)
     verdict.head = chain[verdict.sealed_to]["mac"] if chain else GENESIS
     ledger = view.ledger()
@@ -96,11 +95,17 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
     for event in view.events():
         present[event["position"]] = True
         verdict.checked += 1
-        _check_event(event, chain.get(event["position"]), chain, keys, problems)
+        if gone and verdict.checked == 1:
+            problems.append({"position": event["position"], "what": "deleted: the chain table is gone: "
+                                                                   "no event is sealed"})
+        if not gone:
+            _check_event(event, chain.get(event["position"]), chain, keys, problems)
         for subject in subjects_in(event["state"]):
             subjects.setdefault(subject, event["position"])
         if step is not None:
             step()
+    if gone and not present:
+        problems.append({"position": None, "what": "deleted: the chain table is gone"})
     _check_links(chain, present, rotations, verdict)
     keys_held = view.subject_keys()
     if keys_held is not None:
