@@ -36,7 +36,7 @@ FLOOR = """
 import warnings; warnings.filterwarnings("ignore")
 import eventlet; eventlet.monkey_patch()
 import importlib
-from sanctuary.cli import SERVICES
+from sanctuary.services import SERVICES
 from shared.authority import load_authority
 from shared.config import Settings
 for path in SERVICES.values():

@@ -29,7 +29,7 @@ BATCH = 1000
 
 def open_service(name: str) -> tuple[Any, Any]:
     """The service's application on its store, and its public contract (or None)."""
-    from sanctuary.cli import SERVICES
+    from sanctuary.services import SERVICES
 
     if name not in SERVICES or name == "gateway":
         raise SystemExit(f"sanctuary: no service {name!r} with a store")

@@ -16,15 +16,7 @@ import sys
 import warnings
 from pathlib import Path
 
-SERVICES = {
-    "accounts": "services.accounts.service:AccountsService",
-    "pledges": "services.pledges.service:PledgesService",
-    "events": "services.events.service:EventsService",
-    "notifications": "services.notifications.service:NotificationsService",
-    "applications": "services.applications.service:ApplicationsService",
-    "library": "services.library.service:LibraryService",
-    "gateway": "services.gateway.service:GatewayService",
-}
+from sanctuary.services import SERVICES
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import requests
 
+from sanctuary.services import ORDER
 from shared.config import Settings
 from shared.mail import SmtpSettings
 
-# the gateway last: it answers health
-ORDER = ("accounts", "pledges", "applications", "events", "notifications", "library", "gateway")
 SINK = "mail-sink"
 OPS_BASE_PORT = 9401  # each process serves /metrics and /health/* on base + its place in ORDER
 

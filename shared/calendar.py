@@ -5,6 +5,11 @@ a calendar that imported it updates the entry instead of adding another. A
 cancelled session is sent as cancelled. Sessions whose date is TBC or known
 only to the month stay out of calendars until confirmed. Times are UK local
 time, written with their time zone (BST included).
+
+The zone is written as the standard Europe/London rules (last Sunday of March
+and of October), not as the list of past changes icalendar derives from the tz
+database: some clients read such a list wrongly for dates past its end (vobject
+read 17 November 2026 as BST).
 """
 
 from __future__ import annotations
@@ -12,9 +17,38 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 PRODID = "-//Schools of Sanctuary//CPD programme//EN"
+
+EUROPE_LONDON = """BEGIN:VTIMEZONE
+TZID:Europe/London
+BEGIN:DAYLIGHT
+TZNAME:BST
+TZOFFSETFROM:+0000
+TZOFFSETTO:+0100
+DTSTART:19810329T010000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
+END:DAYLIGHT
+BEGIN:STANDARD
+TZNAME:GMT
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0000
+DTSTART:19961027T020000
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
+END:STANDARD
+END:VTIMEZONE
+"""
+
+
+def finished(cal: Calendar, tz: ZoneInfo) -> bytes:
+    """The file's bytes, with the time zone its entries use written as its rules."""
+    if tz.key == "Europe/London":
+        # before the entries, as clients that read in one pass expect
+        cal.subcomponents.insert(0, Timezone.from_ical(EUROPE_LONDON.replace("\n", "\r\n")))
+    else:  # not met in England, but never an entry without its zone
+        cal.add_missing_timezones()
+    return cal.to_ical()
 
 
 def session_uid(session_id: str, authority: str) -> str:
@@ -64,8 +98,7 @@ def booking_calendar(item: dict, session: dict, booking: dict, authority: str, t
     if gone:
         entry["status"] = "CANCELLED"
     cal.add_component(entry)
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return finished(cal, tz)
 
 
 def programme_feed(items: list[dict], authority: str, authority_name: str, tz: ZoneInfo,
@@ -75,8 +108,7 @@ def programme_feed(items: list[dict], authority: str, authority_name: str, tz: Z
         for session in item["sessions"]:
             if in_calendar(session):
                 cal.add_component(vevent(item, session, authority, tz, stamp, show_link=False))
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return finished(cal, tz)
 
 
 def _location(session: dict, show_link: bool) -> str:

@@ -1,10 +1,11 @@
-"""Fixtures for real components: a RabbitMQ virtual host per test, a PostgreSQL
-schema per test, and each application test run on SQLite and on PostgreSQL.
+"""What every test run needs, decided by what it runs.
 
 nameko's pytest plugin no longer monkey-patches, so we do it here, first;
-except in a run of the browser tests alone: Playwright's sync API switches
-greenlets of its own, and under eventlet's hub the two hang each other.
-``./run-tests`` runs the browser tests in a second pytest process.
+except in a run of the browser tests alone (Playwright's sync API switches
+greenlets of its own, and under eventlet's hub the two hang each other;
+``./run-tests`` runs them in a second pytest process) and in a run of the
+unit tests alone, which touch no broker, database or nameko and should not
+pay for them. The fixtures for real components live in tests/components.py.
 """
 
 from __future__ import annotations
@@ -17,124 +18,41 @@ os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 # every service started by a test fails a call whose result breaks its declared output schema
 os.environ["SANCTUARY_STRICT_RESPONSES"] = "1"
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-import eventlet  # noqa: E402
 
-BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e", "browser")
+HERE = os.path.dirname(os.path.abspath(__file__))
+BROWSER_DIR = os.path.join(HERE, "e2e", "browser")
+UNIT_DIR = os.path.join(HERE, "unit")
+
+
+def only_under(folder: str, argv: list[str]) -> bool:
+    """Whether every path pytest was given lies in ``folder``."""
+    paths = [os.path.abspath(arg.split("::")[0]) for arg in argv
+             if not arg.startswith("-") and os.path.exists(arg.split("::")[0])]
+    return bool(paths) and all(path.startswith(folder + os.sep) or path == folder for path in paths)
 
 
 def browser_tests_only(argv: list[str]) -> bool:
-    """Whether every path pytest was given lies in tests/e2e/browser."""
-    paths = [os.path.abspath(arg.split("::")[0]) for arg in argv
-             if not arg.startswith("-") and os.path.exists(arg.split("::")[0])]
-    return bool(paths) and all(path.startswith(BROWSER_DIR) for path in paths)
+    return only_under(BROWSER_DIR, argv)
 
 
 BROWSER_RUN = browser_tests_only(sys.argv[1:])
-if not BROWSER_RUN:
+UNIT_RUN = only_under(UNIT_DIR, sys.argv[1:])
+if not (BROWSER_RUN or UNIT_RUN):
+    import eventlet
+
     eventlet.monkey_patch()
 
-import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import psycopg  # noqa: E402
 import pytest  # noqa: E402
-import requests  # noqa: E402
 
 from shared.authority import Authority, load_authority  # noqa: E402
-from shared.config import ROOT, Settings  # noqa: E402
-from shared.store import store_env  # noqa: E402
+from shared.config import ROOT  # noqa: E402
 
-RABBIT_API = os.environ.get("SANCTUARY_TEST_RABBIT_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
-POSTGRES = os.environ.get(
-    "SANCTUARY_TEST_POSTGRES",
-    "host=127.0.0.1 port=5432 user=sanctuary password=sanctuary dbname=sanctuary_test",
-)
+if not UNIT_RUN:
+    from tests.components import *  # noqa: E402, F403 - the fixtures for real components
+
+    pytest_plugins = ["nameko.testing.pytest"]  # container_factory and friends
 
 
 @pytest.fixture(scope="session")
 def coventry() -> Authority:
     return load_authority(ROOT / "deploy" / "authorities" / "coventry.toml")
-
-
-# the management API answers slowly while the broker deletes another test's
-# virtual host and its quorum queues: generous timeouts, not flaky failures
-MANAGEMENT_TIMEOUT = 60
-
-
-@contextmanager
-def fresh_vhost(prefix: str) -> Iterator[str]:
-    """A new RabbitMQ virtual host the guest user may use, deleted afterwards."""
-    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
-    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH,
-                 timeout=MANAGEMENT_TIMEOUT).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    try:
-        yield name
-    finally:
-        requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT)
-
-
-@pytest.fixture
-def vhost() -> Iterator[str]:
-    """A fresh RabbitMQ virtual host, deleted afterwards."""
-    with fresh_vhost("test") as name:
-        yield name
-
-
-@pytest.fixture
-def amqp_uri(vhost: str) -> str:
-    return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-
-
-def postgres_params() -> dict[str, str]:
-    return dict(item.split("=", 1) for item in POSTGRES.split())
-
-
-@pytest.fixture
-def pg_schema() -> str:
-    """A fresh PostgreSQL schema in the test database, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-    yield name
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {name} CASCADE")
-
-
-@dataclass
-class Store:
-    """Where a test's applications keep their events."""
-
-    kind: str
-    settings: Settings
-    env_extra: dict
-
-    def env(self, service: str) -> dict[str, str]:
-        return {**store_env(service, self.settings), **self.env_extra}
-
-    def os_environ(self) -> dict[str, str]:
-        """The same, as a process environment (for services started as processes)."""
-        base = {"SANCTUARY_STORE": self.kind, "SANCTUARY_DATA_DIR": str(self.settings.data_dir)}
-        return {**base, **self.env_extra}
-
-
-def _postgres_env(schema: str) -> dict[str, str]:
-    params = postgres_params()
-    return {
-        "POSTGRES_HOST": params["host"], "POSTGRES_PORT": params["port"],
-        "POSTGRES_USER": params["user"], "POSTGRES_PASSWORD": params["password"],
-        "POSTGRES_DBNAME": params["dbname"], "POSTGRES_SCHEMA": schema,
-    }
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    kind = request.param
-    settings = Settings.from_env({"SANCTUARY_STORE": kind, "SANCTUARY_DATA_DIR": str(tmp_path)})
-    extra = _postgres_env(request.getfixturevalue("pg_schema")) if kind == "postgres" else {}
-    return Store(kind, settings, extra)

@@ -25,7 +25,7 @@ from nameko.standalone.events import get_event_exchange
 
 from shared.clock import Clock
 from shared.envelope import parse_envelope
-from tests.conftest import POSTGRES
+from tests.components import POSTGRES
 from tests.e2e.conftest import Api, E2ESystem, Tap, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sanctuary.launch import ORDER
 from shared.config import ROOT
-from tests.conftest import RABBIT_API, RABBIT_AUTH
+from tests.components import RABBIT_API, RABBIT_AUTH
 from tests.e2e.conftest import Api, E2ESystem, free_port, wait_for
 from tests.e2e.test_http import journey, next_urn
 

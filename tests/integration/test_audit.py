@@ -44,7 +44,7 @@ from shared.errors import Conflict
 from shared.outbox import OutboxRelay
 from shared.relay_lock import relay_lock_for
 from shared.schema import jsonable
-from tests.conftest import Store
+from tests.components import Store
 from tests.integration.bus_tap import Tap, body
 
 pytestmark = pytest.mark.integration

@@ -29,7 +29,7 @@ from shared.clock import FixedClock
 from shared.config import ROOT
 from shared.errors import NotFound
 from shared.relay_lock import relay_lock_for
-from tests.conftest import Store
+from tests.components import Store
 
 pytestmark = pytest.mark.integration
 

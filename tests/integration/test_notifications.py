@@ -40,7 +40,7 @@ from shared.envelope import IntegrationEvent
 from shared.mail import Mailer, SmtpSettings, make_message_id
 from shared.personal import subject_for_email
 from shared.schema import jsonable
-from tests.conftest import Store
+from tests.components import Store
 from tests.integration import mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess, free_port
 

@@ -15,7 +15,7 @@ import pytest
 
 from shared.authority import Authority, load_authority
 from shared.config import ROOT
-from tests.conftest import Store
+from tests.components import Store
 from tests.integration import mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess
 from tests.integration.test_notifications import WHY, World, text

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import POSTGRES
+from tests.components import POSTGRES
 
 
 def run_check(**env: str) -> str:

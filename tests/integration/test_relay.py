@@ -68,7 +68,7 @@ def test_every_committed_event_is_published_once_in_order(pledges, store, amqp_u
 def test_a_crash_between_publish_and_tracking_is_a_duplicate_the_consumer_ignores(
         tmp_path, coventry, amqp_uri) -> None:
     from shared.config import Settings
-    from tests.conftest import Store
+    from tests.components import Store
 
     store = Store("sqlite", Settings.from_env({"SANCTUARY_DATA_DIR": str(tmp_path)}), {})
     app = Pledges(env=store.env("pledges"), rules=coventry.pledge)

@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import clear_topic_cache, construct_topic, register_topic
 
 from shared.personal import Personal, PersonalDataApplication, subject_for_name
-from tests.conftest import Store
+from tests.components import Store
 
 pytestmark = pytest.mark.integration
 

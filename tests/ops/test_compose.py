@@ -24,8 +24,8 @@ import jsonschema
 import pytest
 import yaml
 
-from sanctuary.cli import SERVICES
 from sanctuary.launch import free_port
+from sanctuary.services import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -157,7 +157,8 @@ def test_helpers_on_our_image_run_modules_that_exist_and_only_in_a_profile() -> 
 
 @functools.cache
 def source_text() -> str:
-    files = sorted([*ROOT.joinpath("shared").rglob("*.py"), *ROOT.joinpath("services").rglob("*.py")])
+    files = sorted(path for folder in ("shared", "services", "sanctuary")
+                   for path in ROOT.joinpath(folder).rglob("*.py"))
     return "\n".join(path.read_text(encoding="utf-8") for path in files)
 
 

@@ -14,7 +14,8 @@ import pytest
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import BasePostgresFactory
 
-from sanctuary.cli import SERVICES, _parser
+from sanctuary.cli import _parser
+from sanctuary.services import SERVICES
 from shared.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ TIMER = SYSTEMD / "sanctuary-backup.timer"
 ENV_EXAMPLE = SYSTEMD / "sanctuary.env.example"
 NGINX = ROOT / "deploy" / "nginx" / "sanctuary.conf"
 UNITS = [SERVICE_UNIT, TARGET, BACKUP_UNIT, TIMER]
-SOURCES = [*(ROOT / "shared").rglob("*.py"), *(ROOT / "services").rglob("*.py")]
+SOURCES = [path for folder in ("shared", "services", "sanctuary") for path in (ROOT / folder).rglob("*.py")]
 STORED = sorted(name for name in SERVICES if name != "gateway")
 
 # os.environ.get("SANCTUARY_X"), env["SANCTUARY_X"], _number(env, "SANCTUARY_X", ...)

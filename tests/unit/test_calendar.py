@@ -7,6 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+import vobject
 from icalendar import Calendar
 
 from shared import calendar
@@ -266,3 +267,36 @@ def test_in_calendar() -> None:
     assert calendar.in_calendar(session())
     assert not calendar.in_calendar(session(date_status="tbc", date=None))
     assert not calendar.in_calendar(session(date_status="month", date=None, month="2027-06"))
+
+
+# -- read by two independent parsers -----------------------------------------------------------
+
+# (day, local start): each side of both clock changes of the 2026-27 school year
+ACROSS_THE_CHANGES = [
+    (dt.date(2026, 10, 24), dt.time(16, 0)), (dt.date(2026, 10, 26), dt.time(16, 0)),
+    (dt.date(2026, 11, 17), dt.time(13, 15)), (dt.date(2027, 3, 27), dt.time(16, 0)),
+    (dt.date(2027, 3, 29), dt.time(16, 0)), (dt.date(2027, 6, 30), dt.time(16, 0)),
+    (dt.date(2029, 11, 20), dt.time(16, 0)),  # years past the rules' first use: the RRULE, not a list
+]
+
+
+@pytest.mark.parametrize(("day", "start"), ACROSS_THE_CHANGES)
+def test_icalendar_and_vobject_read_the_same_uk_time(day: dt.date, start: dt.time) -> None:
+    s = session(date=day, start=start, end=dt.time(start.hour + 1, start.minute))
+    raw = calendar.booking_calendar(item(s), s, {"status": "booked"}, "coventry", LONDON, STAMP)
+    expected = dt.datetime.combine(day, start, tzinfo=LONDON).astimezone(dt.UTC)
+    by_icalendar = only_event(Calendar.from_ical(raw))["DTSTART"].dt
+    zone = Calendar.from_ical(raw).walk("VTIMEZONE")[0].to_tz(lookup_tzid=False)
+    by_its_own_rules = by_icalendar.replace(tzinfo=zone)
+    by_vobject = vobject.readOne(raw.decode()).vevent.dtstart.value
+    assert utc(by_icalendar) == utc(by_its_own_rules) == utc(by_vobject) == expected
+
+
+def test_the_zone_is_written_as_rules_not_a_list_of_changes() -> None:
+    raw = calendar.booking_calendar(item(session()), session(), {"status": "booked"}, "coventry",
+                                    LONDON, STAMP).decode()
+    zone = Calendar.from_ical(raw).walk("VTIMEZONE")[0]
+    rules = {part.name: part["RRULE"] for part in zone.walk() if part.name in ("STANDARD", "DAYLIGHT")}
+    assert rules["DAYLIGHT"] == {"FREQ": ["YEARLY"], "BYMONTH": [3], "BYDAY": ["-1SU"]}
+    assert rules["STANDARD"] == {"FREQ": ["YEARLY"], "BYMONTH": [10], "BYDAY": ["-1SU"]}
+    assert "RDATE" not in raw
