@@ -130,6 +130,8 @@ def report(service: str, verdict: Verdict | None, now: str, digest: str | None) 
           f"{verdict.ledger} ledger records; sealed under {', '.join(verdict.keys) or 'no key yet'}; "
           f"{verdict.witnessed} heads witnessed by {', '.join(witnesses) or 'no other service'}"
           f"{f' (to position {verdict.witnessed_to})' if verdict.witnessed else ''}; digest now {now}")
+    for note in verdict.notes:
+        print(f"  {note}")
     if verdict.ok:
         print("OK: nothing altered, deleted, inserted or truncated"
               + (f"; matches digest {digest}" if digest else ""))

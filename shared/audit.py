@@ -41,6 +41,7 @@ class Verdict:
     witnessed_by: set[str] = field(default_factory=set)
     head: str = GENESIS  # the newest link
     keys: list[str] = field(default_factory=list)  # the sealing keys along the chain, in order
+    notes: list[str] = field(default_factory=list)  # what the ledger records of the seal itself
     problems: list[dict] = field(default_factory=list)
 
     @property
@@ -83,6 +84,12 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
     chain = view.chain()
     gone = chain is None
     chain = chain or {}
+    old = view.tables.table("seal")
+    if not chain and view.has(old):
+        problems.append({"position": None, "what": (
+            f"not resealed: {old} is the seal of an earlier release; once, with the services stopped, "
+            f"run `sanctuary audit reseal {view.tables.name} --by <you>`")})
+        return verdict
     verdict.sealed_to = max(chain, default=0)
     verdict.head = chain[verdict.sealed_to]["mac"] if chain else GENESIS
     ledger = view.ledger()
@@ -211,6 +218,14 @@ def _check_ledger(ledger: list[Any], keys: SealKeys, verdict: Verdict) -> set[tu
         detail = _detail(row)
         if row["kind"] == "seal-key":
             rotations.add((detail.get("from"), detail.get("to")))
+            verdict.notes.append(f"{str(row['at'])[:10]}: sealing key {detail.get('to')} in use"
+                                 + (f" (rotated from {detail['from']})" if detail.get("from") else ""))
+        elif row["kind"] == "resealed":
+            never = detail.get("never_sealed") or []
+            verdict.notes.append(
+                f"{str(row['at'])[:10]}: resealed by {detail.get('by')}; the old seal reached "
+                f"{detail.get('old_sealed_to')} (digest {detail.get('old_digest')})"
+                + (f", and never covered {never[0]} to {never[1]}" if never else ""))
         if row["key_id"] != key and not (row["kind"] == "seal-key" and detail.get("to") == row["key_id"]
                                          and detail.get("from") == key):
             problems.append({"ledger": seq, "what": f"altered: made under key {row['key_id']} with no "

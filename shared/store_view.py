@@ -26,35 +26,35 @@ class StoreView:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         return cls(cursor, tables)
 
-    def _rows(self, sql: str, params: tuple = ()) -> list[dict]:
+    def rows(self, sql: str, params: tuple = ()) -> list[dict]:
         self.cursor.execute(sql, params)
         return [dict(row) for row in self.cursor.fetchall()]
 
     def has(self, table: str) -> bool:
         if self.tables.sqlite:
-            return bool(self._rows("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
+            return bool(self.rows("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
                                    (table,)))
-        return self._rows("SELECT to_regclass(%s) IS NOT NULL AS found", (self.tables.q(table),))[0]["found"]
+        return self.rows("SELECT to_regclass(%s) IS NOT NULL AS found", (self.tables.q(table),))[0]["found"]
 
     def chain(self) -> dict[int, dict] | None:
         table = self.tables.table("chain")
         if not self.has(table):
             return None
-        rows = self._rows(f"SELECT notification_id, previous, key_id, mac FROM {self.tables.q(table)}")
+        rows = self.rows(f"SELECT notification_id, previous, key_id, mac FROM {self.tables.q(table)}")
         return {row["notification_id"]: row for row in rows}
 
     def ledger(self) -> list[dict] | None:
         table = self.tables.table("ledger")
         if not self.has(table):
             return None
-        return self._rows(f"SELECT seq, kind, subject, detail, at, key_id, mac FROM {self.tables.q(table)} "
+        return self.rows(f"SELECT seq, kind, subject, detail, at, key_id, mac FROM {self.tables.q(table)} "
                           "ORDER BY seq")
 
     def events(self) -> Iterator[dict]:
         t = self.tables
         position = 0
         while True:
-            batch = self._rows(
+            batch = self.rows(
                 f"SELECT {t.position} AS position, originator_id, originator_version, topic, state "
                 f"FROM {t.events} WHERE {t.position} > {t.mark} ORDER BY {t.position} LIMIT {BATCH}",
                 (position,))
@@ -65,13 +65,13 @@ class StoreView:
 
     def newest(self) -> int:
         t = self.tables
-        return self._rows(f"SELECT MAX({t.position}) AS newest FROM {t.events}")[0]["newest"] or 0
+        return self.rows(f"SELECT MAX({t.position}) AS newest FROM {t.events}")[0]["newest"] or 0
 
     def subject_keys(self) -> dict[str, dict] | None:
         table = self.tables.table("subject_keys")
         if not self.has(table):
             return None
-        rows = self._rows(f"SELECT subject, key, erased_at FROM {self.tables.q(table)}")
+        rows = self.rows(f"SELECT subject, key, erased_at FROM {self.tables.q(table)}")
         return {row["subject"]: row for row in rows}
 
     def witnessed(self) -> list[dict]:
@@ -79,15 +79,15 @@ class StoreView:
         table = self.tables.table("witness")
         if not self.has(table):
             return []
-        return self._rows(f"SELECT origin, position, digest, ledger, ledger_digest, published_at, heard_at "
+        return self.rows(f"SELECT origin, position, digest, ledger, ledger_digest, published_at, heard_at "
                           f"FROM {self.tables.q(table)}")
 
     def triggers(self) -> dict[str, dict]:
         """The triggers on the store's tables, by name: whether each is enabled, and what it is."""
         if self.tables.sqlite:
-            rows = self._rows("SELECT name, tbl_name AS tbl, sql FROM sqlite_master WHERE type = 'trigger'")
+            rows = self.rows("SELECT name, tbl_name AS tbl, sql FROM sqlite_master WHERE type = 'trigger'")
             return {row["name"]: {**row, "enabled": True} for row in rows}
-        rows = self._rows(
+        rows = self.rows(
             "SELECT t.tgname AS name, c.relname AS tbl, t.tgenabled IN ('O', 'A') AS enabled, "
             "t.tgtype AS tgtype, t.tgqual IS NOT NULL AS conditional, p.proname AS function, "
             "fn.nspname AS function_schema, p.prosrc AS source "

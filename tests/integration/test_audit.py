@@ -798,3 +798,107 @@ def test_audit_history_as_of_a_date(store: Store, pledges: Pledges) -> None:
     result = sanctuary(store, "audit", "history", "pledges", school, "--as-of", "2099-01-01")
     assert "Traceback" not in result.stderr, result.stderr[-1500:]
     assert result.returncode == 0 and "Registered" in result.stdout
+
+
+# -- 7. upgrading a store sealed the old way -------------------------------------------------------
+
+OLD_STORE = Path(__file__).parent / "data" / "pledges-sealed-v1.sqlite"
+OLD_DIGEST = "10:3c1d46e72cd3f6ed"  # what `audit digest` printed for it, under the old release
+
+
+def old_store(store: Store) -> None:
+    """The pledges store made by the release before keyed sealing (OLD_STORE: two pledge journeys,
+    sealed by the relay to position 10, an erasure, one registration after the seal). On
+    PostgreSQL its rows are copied into the tables that release made there."""
+    if store.kind == "sqlite":
+        (store.settings.data_dir / "pledges.sqlite").write_bytes(OLD_STORE.read_bytes())
+        return
+    from eventsourcing.postgres import PostgresFactory
+    from eventsourcing.utils import Environment
+
+    from shared.personal import SubjectKeys
+
+    factory = PostgresFactory(Environment("pledges", store.env("pledges")))
+    factory.process_recorder()  # pledges_events, pledges_tracking
+    SubjectKeys(factory.datastore, "pledges_subject_keys")
+    factory.close()
+    schema = store.env_extra["POSTGRES_SCHEMA"]
+    with contextlib.closing(sqlite3.connect(OLD_STORE)) as old:
+        events = old.execute("SELECT rowid, * FROM stored_events ORDER BY rowid").fetchall()
+        keys = old.execute("SELECT * FROM pledges_subject_keys").fetchall()
+        seal = old.execute("SELECT * FROM pledges_seal").fetchall()
+    raw = Raw(store, "pledges")
+    connection = raw.connect()
+    try:
+        connection.execute(f"CREATE TABLE {schema}.pledges_seal "
+                           "(notification_id BIGINT PRIMARY KEY, hash TEXT NOT NULL)")
+        for position, aggregate, version, topic, state in events:
+            connection.execute(f"INSERT INTO {schema}.pledges_events (originator_id, originator_version, "
+                               "topic, state, notification_id) VALUES (%s, %s, %s, %s, %s)",
+                               (uuid.UUID(hex=aggregate), version, topic, state, position))
+        connection.execute(f"SELECT setval('{schema}.pledges_events_notification_id_seq', %s)",
+                           (len(events),))
+        for row in keys:
+            connection.execute(f"INSERT INTO {schema}.pledges_subject_keys VALUES (%s, %s, %s, %s, %s)", row)
+        for row in seal:
+            connection.execute(f"INSERT INTO {schema}.pledges_seal VALUES (%s, %s)", row)
+    finally:
+        connection.close()
+
+
+def test_a_store_sealed_the_old_way_is_resealed_once_after_its_old_seal_verifies(
+        store: Store, coventry: Authority, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    from sanctuary.cli import main
+
+    old_store(store)
+    for name, value in store.os_environ().items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args: str) -> tuple[int, str]:
+        code = main(["audit", *args])
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    # the new release reads the old store, but will not write to it unsealed
+    app = Pledges(env=store.env("pledges"), rules=coventry.pledge)
+    try:
+        assert app.school("100001")["status"] == "signed"
+        with pytest.raises(Exception, match="audit reseal pledges"):
+            app.express_interest("account:lead", "100003")
+    finally:
+        app.close()
+    code, out = run("verify", "pledges")
+    assert code == 1 and "not resealed: pledges_seal is the seal of an earlier release" in out, out
+
+    # an old seal that does not verify is not resealed over
+    raw = Raw(store, "pledges")
+    [(state,)] = raw.run(f"SELECT state FROM {raw.events} WHERE {raw.position} = 3")
+    raw.unprotect()
+    raw.alter(3, b'"body":"slt"', b'"body":"pta"')
+    code, out = run("reseal", "pledges", "--by", "Ann Operator")
+    assert code == 1 and "NOT RESEALED" in out and "position 3: altered" in out, out
+    raw.run(f"UPDATE {raw.events} SET state = {raw.mark} WHERE {raw.position} = 3", (bytes(state),))
+    code, out = run("reseal", "pledges", "--by", "Ann Operator", "--digest", "10:0000000000000000")
+    assert code == 1 and "differs from the published digest" in out, out
+    assert raw.seal_rows() == []  # nothing written
+
+    code, out = run("reseal", "pledges", "--by", "Ann Operator", "--digest", OLD_DIGEST)
+    assert code == 0, out
+    assert "the old seal reaches position 10; 1 events after it were never sealed" in out
+    assert "RESEALED: 11 events" in out
+    code, out = run("verify", "pledges")
+    assert code == 0, out
+    assert f"resealed by Ann Operator; the old seal reached 10 (digest {OLD_DIGEST}), and never covered " \
+           "11 to 11" in out
+    code, out = run("reseal", "pledges", "--by", "Ann Operator")
+    assert code == 2 and "sealed the new way already" in out, out
+
+    app = Pledges(env=store.env("pledges"), rules=coventry.pledge)
+    try:
+        app.express_interest("account:lead", "100003")  # writing again, sealed as written
+        assert app.school("100002")["coordinator"]["email"] == "[erased]"  # the erasure still holds
+    finally:
+        app.close()
+    code, out = run("verify", "pledges")
+    assert code == 0 and "12 events checked" in out, out

@@ -45,7 +45,7 @@ from shared.errors import Conflict
 from shared.personal import subject_for_email, subject_for_name
 from shared.protection import guards
 from shared.witness import head_event, head_of, witness
-from tests.conftest import Store
+from tests.components import Store
 
 pytestmark = pytest.mark.integration
 
