@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("folder", type=Path)
     restore.add_argument("--force", action="store_true", help="replace stores that already hold data")
     restore.set_defaults(run=lambda a: _backup().restore(a.folder, a.force))
+    prepare = commands.add_parser("prepare-stores", help="create every service's tables, as their owner "
+                                  "(PostgreSQL: before the services start)")
+    prepare.add_argument("--grant", metavar="ROLE", help="the services' role: may only read and insert")
+    prepare.set_defaults(run=lambda a: _prepare().prepare_stores(a.grant))
     check = commands.add_parser("check-config", help="validate an authority file")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_check_config)
@@ -196,6 +200,12 @@ def _reseal():  # noqa: ANN202 - the module, imported only when asked for
     from sanctuary import reseal
 
     return reseal
+
+
+def _prepare():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import prepare
+
+    return prepare
 
 
 def _backup():  # noqa: ANN202 - the module, imported only when asked for

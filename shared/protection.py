@@ -113,7 +113,7 @@ def prepare(tables: Tables, cursor: Any) -> None:
     if not tables.sqlite:  # instances starting together would race on the catalogue
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sanctuary-append-only'))")
     create_tables(tables, cursor)
-    subject_keys = _exists(tables, cursor, tables.table("subject_keys"))
+    subject_keys = exists(tables, cursor, tables.table("subject_keys"))
     if tables.sqlite:
         for guard in guards(tables, subject_keys):
             cursor.execute(guard.sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
@@ -130,9 +130,36 @@ def prepare(tables: Tables, cursor: Any) -> None:
                        f"FOR EACH {level} EXECUTE FUNCTION {schema}.{guard.function}()")
 
 
-def _exists(tables: Tables, cursor: Any, table: str) -> bool:
+def exists(tables: Tables, cursor: Any, table: str) -> bool:
     if tables.sqlite:
         cursor.execute("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
         return cursor.fetchone() is not None
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS found", (tables.q(table),))
     return cursor.fetchone()["found"]
+
+
+def grant(tables: Tables, cursor: Any, role: str) -> None:
+    """PostgreSQL: let ``role`` (the services') read the store and insert into it, and nothing more:
+    no UPDATE, DELETE or TRUNCATE (a subject's key excepted: it may be shredded), and, not owning
+    the tables, no ALTER, DROP or DISABLE TRIGGER either."""
+    q = tables.q
+    cursor.execute(f"REVOKE CREATE ON SCHEMA {tables.schema} FROM PUBLIC")
+    cursor.execute(f"GRANT USAGE ON SCHEMA {tables.schema} TO {role}")
+    for table in append_only_tables(tables):
+        cursor.execute(f"GRANT SELECT, INSERT ON {q(table)} TO {role}")
+    cursor.execute(f"GRANT USAGE, SELECT ON SEQUENCE {q(tables.events_table)}_notification_id_seq TO {role}")
+    keys = tables.table("subject_keys")
+    if exists(tables, cursor, keys):
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE (key, erased_at) ON {q(keys)} TO {role}")
+    if exists(tables, cursor, tables.table("seal")):  # an earlier release's seal, kept as evidence
+        cursor.execute(f"GRANT SELECT ON {q(tables.table('seal'))} TO {role}")
+
+
+def may_create(datastore: Any) -> bool:
+    """Whether this connection's role may create the store's tables (on PostgreSQL the services'
+    role may not: a migration role made them, ``sanctuary prepare-stores``)."""
+    if type(datastore).__module__.endswith("sqlite"):
+        return True
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute("SELECT has_schema_privilege(current_user, %s, 'CREATE') AS may", (datastore.schema,))
+        return cursor.fetchone()["may"]

@@ -29,7 +29,7 @@ from eventsourcing.persistence import (
 from shared.chain import Chain, Ledger, Tables
 from shared.config import Settings
 from shared.errors import Conflict
-from shared.protection import prepare
+from shared.protection import exists, may_create, prepare
 from shared.recorders import sealing_recorder
 from shared.seal_key import SealKeys
 from shared.witness import Witness
@@ -69,9 +69,18 @@ class ServiceApplication(Application):
 
         self.witness = Witness(self.tables, self.factory.datastore)
         self.seal = Seal(self)
-        if self.factory.env_create_table():  # off where a migration role made the tables
-            with self.factory.datastore.transaction(commit=True) as cursor:
+        with self.factory.datastore.transaction(commit=True) as cursor:
+            if self.factory.env_create_table():
                 prepare(self.tables, cursor)
+            elif not exists(self.tables, cursor, self.tables.table("witness")):
+                raise RuntimeError(f"{self.name}: the store's tables are not there, and this role may not "
+                                   "create them: run `sanctuary prepare-stores` as their owner first")
+
+    def construct_factory(self, env: Any) -> Any:
+        factory = super().construct_factory(env)
+        if not may_create(factory.datastore):  # the services' role: the tables were made for it
+            factory.env["CREATE_TABLE"] = "n"
+        return factory
 
     @cached_property
     def seal_keys(self) -> SealKeys:

@@ -238,18 +238,57 @@ def test_the_database_refuses_to_update_or_delete_events_and_the_seal(store: Sto
                        f"DELETE FROM {table} WHERE {key} = 1", f"DELETE FROM {table}"]
         if not raw.sqlite:
             statements.append(f"TRUNCATE {table}")
+    # the services' own role on PostgreSQL may not even try (the next test); the owner's triggers say no
+    refusal = "append-only" if raw.sqlite else "permission denied"
     for sql in statements:
-        # with the service's own connection details, outside the service...
+        # as the tables' owner, outside the service...
         with pytest.raises(REFUSED, match="append-only"):
             raw.run(sql)
         # ...and through the service's own connections
-        with pytest.raises(REFUSED, match="append-only"), \
+        with pytest.raises(REFUSED, match=refusal), \
                 pledges.factory.datastore.transaction(commit=True) as cursor:
             cursor.execute(sql)
     assert raw.rows() == events
     assert raw.seal_rows() == seal
     assert pledges.seal.verify().ok
     assert pledges.school("100001")["status"] == "signed"
+
+
+def test_the_services_role_may_only_read_and_insert(store: Store, pledges: Pledges) -> None:
+    """PostgreSQL: the tables belong to the owner (the migration role); the services connect as a
+    role that can read and insert, shred a person's key, and nothing else."""
+    if store.kind == "sqlite":
+        pytest.skip("SQLite has no roles: whoever can write the file can do anything")
+    pledge_journey(pledges, "100001")
+    assert pledges.env.get("POSTGRES_USER") != store.env_extra["POSTGRES_USER"]
+    schema = store.env_extra["POSTGRES_SCHEMA"]
+    t = {part: f"{schema}.pledges_{part}" for part in ("events", "chain", "ledger", "witness", "tracking",
+                                                      "subject_keys")}
+    refused = [
+        *(f"ALTER TABLE {table} DISABLE TRIGGER ALL" for table in t.values()),
+        f"DROP TRIGGER pledges_events_append_only ON {t['events']}",
+        f"ALTER TABLE {t['chain']} ADD COLUMN x int", f"DROP TABLE {t['chain']}",
+        *(f"TRUNCATE {table}" for table in t.values()),
+        *(f"DELETE FROM {table}" for table in t.values()),
+        f"UPDATE {t['events']} SET topic = topic", f"UPDATE {t['ledger']} SET kind = kind",
+        f"UPDATE {t['subject_keys']} SET label = 'x'", f"UPDATE {t['subject_keys']} SET key = key",
+        f"CREATE OR REPLACE FUNCTION {schema}.sanctuary_append_only() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN NULL; END $$",
+        f"CREATE TABLE {schema}.pledges_other (x int)",
+        "SET session_replication_role = replica",
+    ]
+    for sql in refused:
+        with pytest.raises(REFUSED), pledges.factory.datastore.transaction(commit=True) as cursor:
+            cursor.execute(sql)
+    with pledges.factory.datastore.transaction(commit=False) as cursor:  # reading is allowed
+        cursor.execute(f"SELECT COUNT(*) AS n FROM {t['chain']}")
+        assert cursor.fetchone()["n"] == 5
+    with pledges.factory.datastore.transaction(commit=True) as cursor:  # shredding is allowed,
+        cursor.execute(f"UPDATE {t['subject_keys']} SET key = NULL WHERE subject = 'nobody'")
+    with pytest.raises(REFUSED, match="only shredded"), \
+            pledges.factory.datastore.transaction(commit=True) as cursor:  # replacing is not
+        cursor.execute(f"UPDATE {t['subject_keys']} SET key = 'x'::bytea")
+    assert pledges.seal.verify().ok
 
 
 # -- 2. tamper evidence ----------------------------------------------------------------------------
@@ -817,8 +856,10 @@ def old_store(store: Store) -> None:
     from eventsourcing.utils import Environment
 
     from shared.personal import SubjectKeys
+    from shared.store import store_env
 
-    factory = PostgresFactory(Environment("pledges", store.env("pledges")))
+    owner = {**store_env("pledges", store.settings), **store.env_extra}
+    factory = PostgresFactory(Environment("pledges", owner))
     factory.process_recorder()  # pledges_events, pledges_tracking
     SubjectKeys(factory.datastore, "pledges_subject_keys")
     factory.close()
