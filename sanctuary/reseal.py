@@ -31,6 +31,7 @@ from shared.chain import GENESIS, Chain, Ledger, Tables, originator
 from shared.config import Settings, version
 from shared.protection import prepare
 from shared.seal_key import SealKeys
+from shared.secrets import MissingSecret
 from shared.store_view import StoreView
 
 REFUSED, FAILED = 2, 1
@@ -98,12 +99,12 @@ def reseal(service: str, by: str, digest: str | None = None, environ: Mapping[st
         print(f"sanctuary: no service {service!r} with a store", file=sys.stderr)
         return REFUSED
     location = locate(service, environ)
-    keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
     try:
+        keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
         _check_stopped(location)
         with writable(location) as cursor:
             return _reseal(cursor, tables_of(location), keys, by, digest)
-    except (BackupError, ResealRefused) as error:
+    except (BackupError, ResealRefused, MissingSecret) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return REFUSED
 

@@ -27,6 +27,7 @@ from shared.audit import Verdict, check, describe, digest_of, where
 from shared.chain import GENESIS, Tables
 from shared.config import Settings
 from shared.seal_key import SealKeys
+from shared.secrets import MissingSecret
 from shared.store_view import StoreView
 
 SHOWN = 20  # problems listed per store; the rest are counted
@@ -105,7 +106,11 @@ def verify(service: str | None, digest: str | None, every: bool = False,
     if every and digest:
         print("sanctuary: --digest names one service's digest; give the service", file=sys.stderr)
         return 2
-    keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
+    try:
+        keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
+    except MissingSecret as error:
+        print(f"sanctuary: the sealing key is needed to verify: {error}", file=sys.stderr)
+        return 2
     heads = heard(environ)
     if service is not None:
         verdict, now = verify_one(service, keys, heads.get(service, []), digest, environ)

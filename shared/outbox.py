@@ -27,7 +27,7 @@ from shared.faults import crash_point
 from shared.metrics import PUBLISHED
 from shared.relay_lock import RelayLock
 from shared.store import ServiceApplication
-from shared.witness import HEADS, INTERVAL, HeadPublisher
+from shared.witness import INTERVAL, HeadPublisher
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class OutboxRelay:
         self.lock = lock
         self.batch_size = batch_size
         self.stats = RelayStats()
-        self.heads = HeadPublisher(app, authority, BusPublisher(publisher.amqp_uri, HEADS), head_interval)
+        self.heads = HeadPublisher(app, authority, publisher, head_interval)
         self._wake = threading.Event()
         app.on_saved(self._wake.set)
 
@@ -126,7 +126,6 @@ class OutboxRelay:
             self._wake.wait(idle_poll)
         self.lock.release()
         self.publisher.close()
-        self.heads.close()
         self.stats.running = False
 
     def wake(self) -> None:

@@ -99,7 +99,8 @@ def witness(app: Any, body: dict) -> bool:
 
 
 class HeadPublisher:
-    """The relay's part: publish the head every ``interval`` seconds, and when made due."""
+    """The relay's part: publish the head every ``interval`` seconds, and when made due (on the
+    relay's own connection)."""
 
     def __init__(self, app: Any, authority: str, publisher: BusPublisher, interval: float = INTERVAL) -> None:
         self.app, self.authority, self.publisher, self.interval = app, authority, publisher, interval
@@ -114,9 +115,7 @@ class HeadPublisher:
             return False
         head = head_of(self.app)
         if head is not None:
-            self.publisher.publish(head_event(self.app.name.lower(), head, self.authority))
+            self.publisher.publish(head_event(self.app.name.lower(), head, self.authority), via=HEADS)
         self._due, self.published_at = False, time.monotonic()
         return head is not None
 
-    def close(self) -> None:
-        self.publisher.close()

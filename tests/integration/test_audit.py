@@ -18,6 +18,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -39,11 +40,12 @@ from shared.chain import GENESIS
 from shared.clock import FixedClock
 from shared.config import ROOT, Settings
 from shared.consumer import consume
-from shared.envelope import IntegrationEvent, parse_envelope
+from shared.envelope import Contract, IntegrationEvent, parse_envelope
 from shared.errors import Conflict
 from shared.outbox import OutboxRelay
 from shared.relay_lock import relay_lock_for
 from shared.schema import jsonable
+from shared.witness import witness
 from tests.components import Store
 from tests.integration.bus_tap import Tap, body
 
@@ -92,6 +94,11 @@ class Raw:
     @property
     def position(self) -> str:
         return "rowid" if self.sqlite else "notification_id"
+
+    @property
+    def witness(self) -> str:
+        """The heads this service heard from the others."""
+        return f"{self.service}_witness" if self.sqlite else f"{self.schema}.{self.service}_witness"
 
     @property
     def mark(self) -> str:
@@ -793,6 +800,42 @@ def test_every_event_is_sealed_before_the_relay_can_see_it(store: Store, pledges
         assert set(published) <= {row[0] for row in Raw(store, "pledges").seal_rows()}
     finally:
         relay.publisher.close()
+
+
+def test_the_relay_publishes_the_head_and_the_other_services_record_it(
+        store: Store, pledges: Pledges, coventry: Authority, amqp_uri: str) -> None:
+    """At the relay's first turn, then at once after a milestone the contract names (for pledges
+    here a signed pledge stands in for the applications service's panel decision), not waiting
+    for the interval; another service records each head it hears, once."""
+    heads = Tap(amqp_uri, "audit", name="heads-tap")
+    contract = Contract("pledges", PLEDGES.events, witnessed_after=frozenset({"PledgeSigned"}))
+    relay = OutboxRelay(pledges, contract, "coventry", BusPublisher(amqp_uri, "pledges"),
+                        relay_lock_for(pledges, store.settings), head_interval=3600)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop, 0.1))
+    applications = Applications(env=store.env("applications"), authority=coventry)
+    try:
+        pledges.register_school("account:lead", "100001", "School 100001", "primary", "CV1 2AB",
+                                {"name": "Ann", "email": "ann@example.org"})
+        thread.start()
+        [first] = heads.read(expect=1)
+        pledge_journey(pledges, "100002")  # ends with a signed pledge
+        [second] = heads.read(expect=1)
+        published = [parse_envelope(body(m)) for m in (first, second)]
+        assert [(h.origin, h.type, h.payload["position"]) for h in published] == [
+            ("pledges", "ChainHead", 1), ("pledges", "ChainHead", 6)]
+        assert published[1].payload["digest"] == pledges.seal.head()[1]
+        for message in (first, second, second):  # the second heard twice: recorded once
+            assert witness(applications, body(message))
+        heard = Raw(store, "applications")
+        assert heard.run(f"SELECT origin, position FROM {heard.witness} ORDER BY position") == [
+            ("pledges", 1), ("pledges", 6)]
+        assert not witness(pledges, body(first))  # a service does not witness itself
+    finally:
+        stop.set()
+        relay.wake()
+        thread.join(timeout=10)
+        applications.close()
 
 
 def test_an_event_whose_seal_cannot_be_written_is_not_written(store: Store, pledges: Pledges) -> None:
