@@ -7,7 +7,8 @@ verifies that old chain exactly as the old ``audit verify`` did (and against a d
 from it, if given); only if it holds does it seal the whole log under the sealing key, record
 every subject key held (or erased) in the ledger, and record the reseal itself (who, when, the
 old chain's digest, and which events the old chain never covered): all in one transaction. The
-old table is left as it was, still append-only, as evidence.
+old table is left as it was, still append-only, as evidence. A store whose new chain the other
+services have witnessed is refused: its chain was sealed the new way, and is gone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from sanctuary.backup import STORED, BackupError, Location, _check_stopped, locate
-from sanctuary.verify import tables_of
+from sanctuary.verify import heard, tables_of
 from shared.audit import digest_of
 from shared.chain import GENESIS, Chain, Ledger, Tables, originator
 from shared.config import Settings, version
@@ -99,9 +100,17 @@ def reseal(service: str, by: str, digest: str | None = None, environ: Mapping[st
         print(f"sanctuary: no service {service!r} with a store", file=sys.stderr)
         return REFUSED
     location = locate(service, environ)
+    if location.kind == "sqlite" and not location.sqlite_path.exists():
+        print(f"sanctuary: {service} has no store at {location.sqlite_path}", file=sys.stderr)
+        return REFUSED
     try:
         keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
         _check_stopped(location)
+        witnessed = heard(environ).get(service)
+        if witnessed:  # its chain is gone: that is for `audit verify`, not an upgrade
+            raise ResealRefused(f"{service} was sealed the new way: {witnessed[0]['witness']} heard its "
+                                f"chain reach {max(h['position'] for h in witnessed)}; run `sanctuary audit "
+                                f"verify {service}`")
         with writable(location) as cursor:
             return _reseal(cursor, tables_of(location), keys, by, digest)
     except (BackupError, ResealRefused, MissingSecret) as error:

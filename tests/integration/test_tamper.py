@@ -377,6 +377,18 @@ def test_the_seal_table_dropped(store: Store, made: Made, monkeypatch, capsys) -
     assert "the chain table is gone" in out
 
 
+def test_a_forged_old_seal_is_not_resealed(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """The chain dropped and an unkeyed seal of an earlier release forged in its place, hoping an
+    operator will reseal the rewritten log: the others witnessed the real chain, so it is refused."""
+    owner = Owner(store)
+    owner.run(f"DROP TABLE {owner.t('chain')}",
+              f"CREATE TABLE {owner.t('seal')} (notification_id BIGINT PRIMARY KEY, hash TEXT NOT NULL)")
+    for name, value in store.os_environ().items():
+        monkeypatch.setenv(name, value)
+    code = main(["audit", "reseal", "pledges", "--by", "Mallory"])
+    assert code == 2 and "accounts heard its chain reach" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("forger", ["unkeyed", "another key"])
 def test_the_chain_recomputed_without_the_key(store: Store, made: Made, monkeypatch, capsys,
                                               forger: str) -> None:
