@@ -89,6 +89,7 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
         problems.append({"position": None, "what": (
             f"not resealed: {old} is the seal of an earlier release; once, with the services stopped, "
             f"run `sanctuary audit reseal {view.tables.name} --by <you>`")})
+        _check_heads(heads, {}, [], verdict)  # none, unless its new chain was emptied
         return verdict
     verdict.sealed_to = max(chain, default=0)
     verdict.head = chain[verdict.sealed_to]["mac"] if chain else GENESIS
