@@ -69,14 +69,19 @@ def parse_envelope(body: dict) -> IntegrationEvent:
 class PublicEvent:
     """How one domain event class is published: its public name (or a function of
     the event giving it, where one domain event means several milestones),
-    version and payload."""
+    version (or a function giving it: an event stored before the payload grew is
+    published in the shape it had then) and payload."""
 
     type: str | Callable[[Any], str]
-    schema_version: int
+    schema_version: int | Callable[[Any], int]
     payload: Callable[[Any], dict]
 
     def type_of(self, domain_event: Any) -> str:
         return self.type(domain_event) if callable(self.type) else self.type
+
+    def version_of(self, domain_event: Any) -> int:
+        version = self.schema_version
+        return version(domain_event) if callable(version) else version
 
 
 class Contract:
@@ -97,7 +102,7 @@ class Contract:
         return IntegrationEvent(
             id=str(event_id(authority, domain_event)),
             type=public.type_of(domain_event),
-            schema_version=public.schema_version,
+            schema_version=public.version_of(domain_event),
             origin=self.origin,
             position=position,
             occurred_at=_iso(domain_event.timestamp),

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 from shared.access import Principal, Rule, require
 from shared.schema import jsonable, load
@@ -82,7 +82,10 @@ class Operation:
         values = arguments[:len(self.params)]
         caller = None
         if self.allow is not None:
-            caller = require(self.allow, principal, **dict(zip(self.params, values, strict=True)))
+            # the rule sees the input too, where a body names the school (registering one);
+            # the arguments win over the body, so a body cannot point the rule elsewhere
+            given = arguments[-1] if self.input is not None and isinstance(arguments[-1], dict) else {}
+            caller = require(self.allow, principal, {**given, **dict(zip(self.params, values, strict=True))})
         data = load(self.input(), arguments[-1]) if self.input is not None else {}
         first = () if self.caller is None else (CALLER[self.caller](caller),)
         return self.respond(self.run(app, *first, *values, **data))
@@ -98,16 +101,37 @@ class Operation:
         return jsonable(schema.dump(result))
 
 
-def mismatches(schema: Schema, result: Any) -> str | None:
-    """What in ``result`` its schema does not declare, or declares as required but is absent."""
+def mismatches(schema: Schema, result: Any, path: str = "") -> str | None:
+    """What in ``result`` its schema does not declare, or declares as required but is absent,
+    looking into nested objects and lists of them."""
     if not isinstance(result, dict):
-        return f"expected an object, got {type(result).__name__}"
-    declared = {f.data_key or name for name, f in schema.fields.items()}
-    extra = sorted(set(result) - declared)
-    missing = sorted(f.data_key or name for name, f in schema.fields.items()
-                     if f.required and (f.data_key or name) not in result)
+        return f"{path.rstrip('.') or 'the result'}: expected an object, got {type(result).__name__}"
+    fields_ = {f.data_key or name: f for name, f in schema.fields.items()}
+    extra = sorted(set(result) - set(fields_))
+    missing = sorted(key for key, f in fields_.items() if f.required and key not in result)
     if extra or missing:
-        return f"undeclared {extra}, missing {missing}"
+        return f"{path.rstrip('.') or 'the result'}: undeclared {extra}, missing {missing}"
+    for key, field_ in fields_.items():
+        found = _nested_mismatch(field_, result.get(key), f"{path}{key}")
+        if found:
+            return found
+    return None
+
+
+def _nested_mismatch(field_: Any, value: Any, path: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(field_, fields.Nested) and isinstance(field_.schema, Schema):
+        items = value if field_.many else [value]
+        for index, item in enumerate(items):
+            found = mismatches(field_.schema, item, f"{path}[{index}]." if field_.many else f"{path}.")
+            if found:
+                return found
+    if isinstance(field_, fields.List) and isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nested_mismatch(field_.inner, item, f"{path}[{index}]")
+            if found:
+                return found
     return None
 
 

@@ -113,7 +113,32 @@ class AwardApplication(Aggregate):
     def create_id(urn: str, school_year: str, **_: object) -> uuid.UUID:
         return uuid.uuid5(_NAMESPACE, f"application/{urn}/{school_year}")
 
-    @event("Started")
+    class Started(Aggregate.Created):
+        """Version 2 records the day each submission is due, as the service set it at the
+        start: other services are told it (and keep it) rather than work it out again."""
+
+        urn: str
+        school_name: str
+        school_year: str
+        criteria_version: str
+        criteria: list[str]
+        has_draft: bool
+        renewal_of: str | None
+        carried_actions: list[dict]
+        actor: str
+        pledged_on: dt.date | None
+        started_on: dt.date | None
+        due: dict[str, dt.date | None] | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.setdefault("pledged_on", None)  # absent from the earliest events
+            state.setdefault("started_on", None)
+            state["due"] = None  # not recorded then: published as it was (see contract.py)
+
+    @event(Started)
     def __init__(
         self,
         urn: str,
@@ -125,8 +150,9 @@ class AwardApplication(Aggregate):
         renewal_of: str | None,
         carried_actions: list[dict],
         actor: str,
-        pledged_on: dt.date | None = None,  # the pledge it rests on (absent from early events)
+        pledged_on: dt.date | None = None,  # the pledge it rests on
         started_on: dt.date | None = None,  # the school's day it started, by the service's clock
+        due: dict[str, dt.date | None] | None = None,  # stage -> its due day (None: no fixed day)
     ) -> None:
         self.urn = urn
         self.pledged_on = pledged_on
@@ -144,6 +170,7 @@ class AwardApplication(Aggregate):
         self.submissions: list[dict] = []
         self.extensions: dict[str, dict] = {}
         self.feedback: dict[str, dict] = {}
+        self.evidence_seen: dict[str, int] = {}  # stage -> how much evidence there was at its feedback
         self.visit: dict | None = None
         self.decision: dict | None = None
         self.award: dict | None = None
@@ -368,18 +395,25 @@ class AwardApplication(Aggregate):
                 lacking.append(f"audit status is {self.audit[code]['status'].replace('_', ' ')}")
             if not any(e["criterion"] == code for e in live):
                 lacking.append("no evidence yet")
-            feedback = self._latest_feedback(code)
-            if feedback and feedback["outcome"] == "not_yet_met":
+            if self._found_not_yet_met(code) and not self._answered(code):
                 lacking.append("the panel found it not yet met")
             if lacking:
                 gaps[code] = lacking
         return gaps
 
-    def _latest_feedback(self, code: str) -> dict | None:
-        for stage in ("final", "draft"):
-            if stage in self.feedback:
-                return self.feedback[stage]["criteria"].get(code)
-        return None
+    def _latest_feedback(self) -> str | None:
+        """The stage whose feedback is the latest released (a final one replaces the draft's)."""
+        return next((stage for stage in ("final", "draft") if stage in self.feedback), None)
+
+    def _found_not_yet_met(self, code: str) -> bool:
+        stage = self._latest_feedback()
+        judged = self.feedback[stage]["criteria"].get(code) if stage else None
+        return bool(judged and judged["outcome"] == "not_yet_met")
+
+    def _answered(self, code: str) -> bool:
+        """The school has added evidence for the criterion since the latest feedback."""
+        since = list(self.evidence.values())[self.evidence_seen.get(self._latest_feedback(), 0):]
+        return any(e["criterion"] == code and not e["withdrawn"] for e in since)
 
     def _require_open(self) -> None:
         if self.stage in Stage.CLOSED:
@@ -500,6 +534,7 @@ class AwardApplication(Aggregate):
         self, urn: str, school_year: str, stage: str, criteria: dict, summary: str, appraisal: str, actor: str
     ) -> None:
         self.feedback[stage] = {"criteria": criteria, "summary": summary, "appraisal": appraisal}
+        self.evidence_seen[stage] = len(self.evidence)
         if stage == "draft":
             self.stage = Stage.DRAFT_FEEDBACK
 
@@ -540,6 +575,8 @@ class AwardApplication(Aggregate):
         }
         if outcome == "awarded":
             self.award = {"awarded_on": on, "expires_on": expires_on}
+        if outcome == "further_evidence":  # the school's own date replaces any final extension
+            self.extensions.pop("final", None)
         self.stage = {
             "awarded": Stage.AWARDED,
             "further_evidence": Stage.FURTHER_EVIDENCE,

@@ -27,7 +27,7 @@ from shared.personal import PersonalDataApplication, reveal
 from shared.projection import AggregateProjection
 
 # what this service keeps of pledge news: the school and dates, never people
-KEPT = ("urn", "name", "signed_on", "renewed_on", "withdrawn_on")
+KEPT = ("urn", "name", "signed_on", "renewed_on", "withdrawn_on", "lapses_on")
 OVERALL_TO_DECISION = {"award": "awarded", "further_evidence": "further_evidence",
                        "not_awarded": "not_awarded"}
 
@@ -85,7 +85,8 @@ class Applications(PersonalDataApplication):
             criteria_version=cycle.criteria_version, criteria=criteria, has_draft=cycle.has_draft,
             renewal_of=str(previous.id) if previous else None,
             carried_actions=list(previous.actions.values()) if previous else [], actor=actor,
-            pledged_on=standing.pledged_on, started_on=self.today())
+            pledged_on=standing.pledged_on, started_on=self.today(),
+            due={stage: _cycle_day(cycle, stage) for stage in cycle.stages})
         try:
             self.save(application)
         except IntegrityError:
@@ -375,8 +376,7 @@ class Applications(PersonalDataApplication):
         cycle = self._cycle(a.school_year)
         if stage == "final" and a.stage == Stage.FURTHER_EVIDENCE:
             return Deadline("final", a.decision["evidence_due"])
-        day = cycle.draft_deadline if stage == "draft" else cycle.final_deadline
-        return Deadline(stage or "", day)
+        return Deadline(stage or "", _cycle_day(cycle, stage))
 
     def _latest_award(self, urn: str) -> AwardApplication | None:
         awarded = [a for a in self.index.all() if isinstance(a, AwardApplication)
@@ -456,3 +456,8 @@ class Applications(PersonalDataApplication):
             "may_apply": standing.may_apply(self.today(), self.rules.lapse_years),
             "news": {kind: n["position"] for kind, n in standing.news.items()},
         }
+
+
+def _cycle_day(cycle: Cycle, stage: str | None) -> dt.date | None:
+    """The day the cycle sets for a submission (None: the school submits when ready)."""
+    return cycle.draft_deadline if stage == "draft" else cycle.final_deadline

@@ -18,7 +18,14 @@ def _base(e: Any) -> dict:
 
 
 def _started(e: Any) -> dict:
-    return {**_base(e), "school_name": e.school_name, "renewal_of": e.renewal_of}
+    """Schema 2 tells the day each submission is due (stage -> day, None: no fixed day), as
+    this service set it; a later extension (``until``) or further-evidence decision
+    (``evidence_due``) moves it. An application started before the days were recorded is
+    published as it was then (schema 1)."""
+    started = {**_base(e), "school_name": e.school_name, "renewal_of": e.renewal_of}
+    if e.due is None:
+        return started
+    return {**started, "due": {stage: _iso(day) for stage, day in e.due.items()}}
 
 
 def _submitted(e: Any) -> dict:
@@ -31,7 +38,8 @@ def _decided(e: Any) -> dict:
 
 
 APPLICATIONS = Contract("applications", {
-    AwardApplication.Started: PublicEvent("ApplicationStarted", 1, _started),
+    AwardApplication.Started: PublicEvent(
+        "ApplicationStarted", lambda e: 1 if e.due is None else 2, _started),
     AwardApplication.Submitted: PublicEvent(
         lambda e: "DraftSubmitted" if e.stage == "draft" else "FinalSubmitted", 1, _submitted),
     AwardApplication.ExtensionGranted: PublicEvent(

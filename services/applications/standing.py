@@ -14,6 +14,8 @@ import uuid
 
 from eventsourcing.domain import Aggregate, event
 
+from services.applications.accreditation import add_years
+
 _NAMESPACE = uuid.UUID("0d1e7c55-3f0a-4b8e-a2d4-7c9b5e3f1a20")
 
 # the pledge news this service cares about, by public event type
@@ -51,25 +53,36 @@ class PledgeStanding(Aggregate):
     def school_name(self) -> str | None:
         return self.news.get("SchoolRegistered", {}).get("payload", {}).get("name")
 
+    def _current(self) -> dict | None:
+        """The news of the last signature or renewal, unless a later withdrawal cancelled it."""
+        withdrawn = self._position("PledgeWithdrawn")
+        live = [self.news[k]["payload"] for k in ("PledgeSigned", "PledgeRenewed")
+                if k in self.news and self.news[k]["position"] > withdrawn]
+        return max(live, key=_pledged_on, default=None)
+
     @property
     def pledged_on(self) -> dt.date | None:
-        """The last signature or renewal, unless a later withdrawal cancelled it."""
-        if self._position("PledgeWithdrawn") > self._position("PledgeSigned", "PledgeRenewed"):
+        current = self._current()
+        return _pledged_on(current) if current else None
+
+    def lapses_on(self, lapse_years: int) -> dt.date | None:
+        """The day the current pledge lapses, as the pledges service set it. News of schema 1
+        did not carry it (nor did news learnt before it did): for that news alone the day is
+        worked out here, by the rule the pledges service applied then (``lapse_years`` on)."""
+        current = self._current()
+        if current is None:
             return None
-        dates = [self.news[k]["payload"][f] for k, f in
-                 (("PledgeSigned", "signed_on"), ("PledgeRenewed", "renewed_on"))
-                 if k in self.news and self.news[k]["position"] > self._position("PledgeWithdrawn")]
-        return dt.date.fromisoformat(max(dates)) if dates else None
+        if current.get("lapses_on"):
+            return dt.date.fromisoformat(current["lapses_on"])
+        return add_years(_pledged_on(current), lapse_years)
 
     def may_apply(self, today: dt.date, lapse_years: int) -> bool:
-        pledged = self.pledged_on
-        if pledged is None:
-            return False
-        try:
-            lapses = pledged.replace(year=pledged.year + lapse_years)
-        except ValueError:  # 29 February
-            lapses = pledged.replace(year=pledged.year + lapse_years, day=28)
-        return today < lapses
+        lapses = self.lapses_on(lapse_years)
+        return lapses is not None and today < lapses
+
+
+def _pledged_on(payload: dict) -> dt.date:
+    return dt.date.fromisoformat(payload.get("signed_on") or payload["renewed_on"])
 
 
 class TrainingRecord(Aggregate):

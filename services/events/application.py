@@ -12,7 +12,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.events.programme import BOOKABLE, CELEBRATION, CELEBRATIONS, CatchUp, CpdEvent
+from services.events.programme import BOOKABLE, CELEBRATION, CELEBRATIONS, CatchUp, CpdEvent, has_started
 from shared import calendar
 from shared.authority import Authority, CpdItem
 from shared.clock import Clock
@@ -95,7 +95,8 @@ class Programme(PersonalDataApplication):
         return self._change(code, lambda e: e.cancel_session(session_id, reason, actor))
 
     def record_attendance(self, actor: str, code: str, booking_id: str, attended: bool) -> dict:
-        return self._change(code, lambda e: e.record_attendance(booking_id, attended, actor))
+        return self._change(code, lambda e: e.record_attendance(booking_id, attended, self.local_now(),
+                                                                 actor))
 
     def expire_offers(self) -> int:
         """Pass every expired offer down its waiting list (run by a timer)."""
@@ -116,7 +117,7 @@ class Programme(PersonalDataApplication):
         person = Personal(subject_for_email(email), {"name": name, "email": email},
                           label=f"booked on {code} for {urn}")
         event = self._get(code)
-        event.book(session_id, booking_id, urn, person, subject_for_email(email), actor)
+        event.book(session_id, booking_id, urn, person, subject_for_email(email), self.today(), actor)
         self.save_changes(event)
         return self.booking_view(event, booking_id)
 
@@ -182,6 +183,10 @@ class Programme(PersonalDataApplication):
     def today(self) -> dt.date:
         return self.clock.today(self.authority.timezone)
 
+    def local_now(self) -> dt.datetime:
+        """Now, where the authority is: sessions' dates and times are local."""
+        return self.clock.now().astimezone(self.authority.timezone)
+
     def invitations(self, urn: str) -> list[dict]:
         """The school's invitations to celebrate, newest award first."""
         found = [self.invitation_view(e, i) for e in self._celebrations()
@@ -209,17 +214,35 @@ class Programme(PersonalDataApplication):
 
     def school_bookings(self, urn: str) -> list[dict]:
         """One school's bookings across the programme; a waiting one with its place in
-        the session's queue (bookings are kept in the order they were made)."""
-        found = []
-        for event in (e for e in self.index.all() if isinstance(e, CpdEvent)):
-            queues: dict[str, int] = {}
-            for booking_id, booking in event.bookings.items():
-                if booking["status"] == "waiting":
-                    queues[booking["session"]] = queues.get(booking["session"], 0) + 1
-                if booking["urn"] == urn:
-                    position = queues[booking["session"]] if booking["status"] == "waiting" else None
-                    found.append({**self.booking_view(event, booking_id), "position": position})
+        the session's queue."""
+        return [booking for event in (e for e in self.index.all() if isinstance(e, CpdEvent))
+                for booking in self.queued_views(event) if booking["urn"] == urn]
+
+    def bookings_by_session(self) -> list[dict]:
+        """The lead's register: every session of the bookable events with its bookings in
+        the order they were made (waiting ones with their place in the queue), and whether
+        it has started (attendance is recorded from then on)."""
+        now, found = self.local_now(), []
+        for event in sorted((e for e in self.index.all() if isinstance(e, CpdEvent) and e.kind in BOOKABLE),
+                            key=_first_date):
+            views = self.queued_views(event)
+            for session_id, session in event.sessions.items():
+                found.append({"code": event.code, "session": session_id,
+                              "started": has_started(session, now),
+                              "bookings": [b for b in views if b["session"] == session_id]})
         return found
+
+    def queued_views(self, event: CpdEvent) -> list[dict]:
+        """The event's bookings in the order they were made, a waiting one with its place
+        in its session's queue (None for the others)."""
+        queues: dict[str, int] = {}
+        views = []
+        for booking_id, booking in event.bookings.items():
+            position = None
+            if booking["status"] == "waiting":
+                position = queues[booking["session"]] = queues.get(booking["session"], 0) + 1
+            views.append({**self.booking_view(event, booking_id), "position": position})
+        return views
 
     def booking(self, code: str, booking_id: str, urns: set[str] | None) -> dict:
         event = self._get(code)
@@ -258,10 +281,12 @@ class Programme(PersonalDataApplication):
     # -- views -------------------------------------------------------------------------------
 
     def event_view(self, e: CpdEvent) -> dict:
-        item = self._item(e)
+        item, today = self._item(e), self.today()
         for session in item["sessions"]:
             session.pop("joining_link", None)  # only people booked see it
             session["weekday"] = session["date"].strftime("%A") if session["date"] else None
+            session["past"] = session["date"] is not None and session["date"] < today
+            session["open"] = e.closed_to_bookings(session["id"], today) is None
             session["places_taken"] = e.places_taken(session["id"])
             session["places_left"] = None if e.capacity is None else max(
                 0, e.capacity - session["places_taken"])

@@ -6,6 +6,10 @@ people booked) or at the school. Times are UK local time; weekdays are never
 stored, always derived. Every change to a session raises its ``sequence`` so
 calendar entries people already have are updated, not duplicated.
 
+Dates are checked against the authority's own clock, handed in by the
+application: bookings close once a session's day has passed (people may still
+book on the day), and attendance is recorded only once a session has started.
+
 A full session takes names on a waiting list. A freed place is offered to the
 next person for a limited time; unclaimed, it moves on down the list.
 
@@ -25,7 +29,7 @@ import uuid
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, DomainError, Invalid, NotFound
 
 _NAMESPACE = uuid.UUID("c4d2a9e1-6b3f-4f8a-a1d7-5e2b9c0f4a33")
 
@@ -145,11 +149,16 @@ class CpdEvent(Aggregate):
             if invitation["session"] == session_id and invitation["status"] in OPEN_INVITATION:
                 self._move_invitation(invitation, self.next_celebration(invitation["awarded_on"]))
 
-    def record_attendance(self, booking_id: str, attended: bool, actor: str) -> None:
+    def record_attendance(self, booking_id: str, attended: bool, now: dt.datetime, actor: str) -> None:
+        """``now``: the time where the authority is (sessions' dates and times are local)."""
         booking = self._booking(booking_id)
         if booking["status"] not in ("booked", "attended", "absent"):
             raise Conflict("Only a booked place can be marked attended.", "booking")
         session = self.sessions[booking["session"]]
+        if not has_started(session, now):
+            raise Invalid("Attendance can be recorded once the session has started.",
+                          {"booking_id": [f"The session {starts_text(session)}; record attendance "
+                                          "once it has started."]})
         self._attendance_recorded(
             booking_id=booking_id,
             **self._about(booking_id),
@@ -162,14 +171,20 @@ class CpdEvent(Aggregate):
     # -- schools' bookings -------------------------------------------------------------
 
     def book(
-        self, session_id: str, booking_id: str, urn: str, person: object, email_key: str, actor: str
+        self,
+        session_id: str,
+        booking_id: str,
+        urn: str,
+        person: object,
+        email_key: str,
+        today: dt.date,
+        actor: str,
     ) -> str:
-        """A place if there is one, else the waiting list. Returns the booking's status."""
-        if self.kind not in BOOKABLE:
-            raise Conflict("This event is not booked here.", "kind")
-        session = self._open_session(session_id)
-        if session["date_status"] != "confirmed":
-            raise Conflict("Bookings open once the date is confirmed.", "session")
+        """A place if there is one, else the waiting list. Returns the booking's status.
+        ``today``: the date where the authority is."""
+        refusal = self.closed_to_bookings(session_id, today)
+        if refusal is not None:
+            raise refusal
         for other in self.bookings.values():
             if (
                 other["session"] == session_id
@@ -338,6 +353,22 @@ class CpdEvent(Aggregate):
         }
 
     # -- queries -----------------------------------------------------------------------
+
+    def closed_to_bookings(self, session_id: str, today: dt.date) -> DomainError | None:
+        """Why the session takes no bookings ``today`` (None: it does). A session of today
+        still does: people join on the day."""
+        if self.kind not in BOOKABLE:
+            return Conflict("This event is not booked here.", "kind")
+        session = self.sessions.get(session_id)
+        if session is None:
+            return NotFound("No such session.", "session")
+        if session["status"] == "cancelled":
+            return Conflict("The session is cancelled.", "session")
+        if session["date_status"] != "confirmed":
+            return Conflict("Bookings open once the date is confirmed.", "session")
+        if session["date"] < today:
+            return Conflict("This session has already taken place.", "session")
+        return None
 
     def places_taken(self, session_id: str) -> int:
         if self.kind == CELEBRATION:  # a place is a school's accepted invitation
@@ -509,6 +540,23 @@ class CpdEvent(Aggregate):
         self.invitations[invitation_id].update(
             status="accepted" if accepted else "declined", answered_by=actor
         )
+
+
+def has_started(session: dict, now: dt.datetime) -> bool:
+    """Whether the session has begun at ``now`` (the time where the authority is): a
+    session without times begins with its day; one without a confirmed date has not."""
+    if session["date_status"] != "confirmed" or session["date"] is None:
+        return False
+    begins = dt.datetime.combine(session["date"], session["start"] or dt.time.min, tzinfo=now.tzinfo)
+    return now >= begins
+
+
+def starts_text(session: dict) -> str:
+    """When the session begins, in words for a refusal."""
+    if session["date_status"] != "confirmed" or session["date"] is None:
+        return "has no confirmed date yet"
+    day, at = session["date"], f" at {session['start']:%H:%M}" if session["start"] else ""
+    return f"begins on {day:%A} {day.day} {day:%B %Y}{at}"
 
 
 def check_when(when: dict) -> dict:

@@ -77,5 +77,125 @@ class InvitationAnswer(StrictSchema):
                             metadata={"description": "true to accept the invitation, false to decline"})
 
 
-class Listing(StrictSchema):
-    items = fields.List(fields.Dict())
+# -- what the service answers (dates ISO, times HH:MM:SS, UK local) ----------------------------
+
+PERSON = {"description": "The person's name and email, or \"[erased]\" once erased"}
+
+
+class SessionView(StrictSchema):
+    id = fields.String(required=True)
+    date_status = fields.String(required=True, validate=validate.OneOf(DATE_STATUSES))
+    date = fields.Date(allow_none=True)
+    month = fields.String(allow_none=True)
+    start = fields.Time(allow_none=True)
+    end = fields.Time(allow_none=True)
+    weekday = fields.String(allow_none=True, metadata={"description": "Derived from the date"})
+    venue_status = fields.String(allow_none=True)
+    venue = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "scheduled or cancelled"})
+    cancelled_because = fields.String(metadata={"description": "Only once cancelled"})
+    sequence = fields.Integer(metadata={"description": "Raised by every change (calendar entries follow)"})
+    places_taken = fields.Integer()
+    places_left = fields.Integer(allow_none=True, metadata={"description": "None: no limit"})
+    waiting = fields.Integer()
+    past = fields.Boolean(metadata={"description": "The session's day has passed"})
+    open = fields.Boolean(metadata={"description": "It takes bookings today"})
+
+
+class EventView(StrictSchema):
+    code = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String()
+    kind = fields.String()
+    runs_by = fields.String()
+    audience = fields.String()
+    capacity = fields.Integer(allow_none=True)
+    sessions = fields.List(fields.Nested(SessionView))
+    bookable = fields.Boolean()
+
+
+class ProgrammeView(StrictSchema):
+    items = fields.List(fields.Nested(EventView), required=True)
+
+
+class BookingView(StrictSchema):
+    id = fields.String(required=True)
+    code = fields.String(required=True)
+    title = fields.String()
+    session = fields.String(required=True)
+    date = fields.Date(allow_none=True)
+    start = fields.Time(allow_none=True)
+    end = fields.Time(allow_none=True)
+    urn = fields.String()
+    person = fields.Raw(metadata=PERSON)
+    status = fields.String(metadata={"description": "booked, waiting, offered, cancelled, "
+                                                   "offer_expired, attended or absent"})
+    offer_expires_at = fields.DateTime(allow_none=True)
+    joining_link = fields.String(allow_none=True, metadata={"description": "Once the place is booked"})
+    session_status = fields.String()
+    position = fields.Integer(allow_none=True, metadata={"description": "In the waiting list's queue"})
+
+
+class BookingList(StrictSchema):
+    items = fields.List(fields.Nested(BookingView), required=True)
+
+
+class SessionBookings(StrictSchema):
+    code = fields.String(required=True)
+    session = fields.String(required=True)
+    started = fields.Boolean(metadata={"description": "Attendance is recorded from then on"})
+    bookings = fields.List(fields.Nested(BookingView))
+
+
+class Register(StrictSchema):
+    items = fields.List(fields.Nested(SessionBookings), required=True)
+
+
+class RecordEntry(StrictSchema):
+    code = fields.String(required=True)
+    title = fields.String()
+    date = fields.Date(allow_none=True)
+    person = fields.Raw(metadata=PERSON)
+    status = fields.String(metadata={"description": "attended, or booked (not yet recorded)"})
+
+
+class CpdRecord(StrictSchema):
+    items = fields.List(fields.Nested(RecordEntry), required=True)
+
+
+class ProposalView(StrictSchema):
+    date = fields.Date()
+    start = fields.Time()
+    end = fields.Time()
+    sequence = fields.Integer(metadata={"description": "Raised by every new proposal"})
+
+
+class CatchUpView(StrictSchema):
+    id = fields.String(required=True)
+    urn = fields.String()
+    note = fields.String()
+    status = fields.String(metadata={"description": "requested, proposed, confirmed or declined"})
+    proposal = fields.Nested(ProposalView, allow_none=True)
+
+
+class InvitationView(StrictSchema):
+    id = fields.String(required=True)
+    code = fields.String()
+    title = fields.String()
+    urn = fields.String()
+    school_year = fields.String()
+    application = fields.String()
+    awarded_on = fields.Date()
+    status = fields.String(metadata={"description": "waiting, invited, accepted or declined"})
+    answered_by = fields.String(allow_none=True)
+    session = fields.String(allow_none=True)
+    date = fields.Date(allow_none=True)
+    start = fields.Time(allow_none=True)
+    end = fields.Time(allow_none=True)
+    venue_status = fields.String(allow_none=True)
+    venue = fields.String(allow_none=True)
+    joining_link = fields.String(allow_none=True, metadata={"description": "Once accepted"})
+
+
+class InvitationList(StrictSchema):
+    items = fields.List(fields.Nested(InvitationView), required=True)

@@ -1,6 +1,7 @@
 """Gateway routes for schools and their pledges.
 
-Mixed into the gateway service, whose ``clients`` make the RPCs.
+Mixed into the gateway service, whose ``clients`` make the RPCs; each route's
+access rule and schemas come from the operation it names.
 """
 
 from __future__ import annotations
@@ -8,81 +9,73 @@ from __future__ import annotations
 from typing import Any
 
 from services.applications.schemas import PledgeStandingView
+from services.gateway.clients import Clients
 from services.gateway.routes import route
-from services.pledges import schemas as school
-from shared.access import ANY_COORDINATOR as COORDINATORS
-from shared.access import LEAD, SCHOOL_STAFF
+from services.pledges.api import PledgesApi as Pledges
+from shared.access import SCHOOL_STAFF
 
 
 class PledgeRoutes:
     _call: Any
+    clients: Clients
 
     # -- schools and pledges -------------------------------------------------------
 
-    @route("POST", "/schools", "Register a school", "schools", allow=SCHOOL_STAFF,
-           body=school.RegisterSchool, response=school.SchoolView, status=201, errors=(401, 403, 409))
+    @route("POST", "/schools", "Register a school", "schools", op=Pledges.register_school, status=201,
+           errors=(401, 403, 409))
     def register_school(self, request: Any) -> dict:
-        return self._call("pledges", "register_school", request.principal, request.data_in)
+        return self.clients.pledges.register_school(request.principal, request.data_in)
 
     @route("GET", "/schools", "List schools (a coordinator sees their own)", "schools",
-           allow=LEAD | COORDINATORS, query=school.SchoolQuery, response=school.SchoolList,
-           errors=(401, 403))
+           op=Pledges.schools, errors=(401, 403))
     def list_schools(self, request: Any) -> dict:
-        return self._call("pledges", "schools", request.principal, request.data_in)
+        return self.clients.pledges.schools(request.principal, request.data_in)
 
-    @route("GET", "/schools/<urn>", "One school and its pledge", "schools", allow=SCHOOL_STAFF,
-           response=school.SchoolView, errors=(401, 403, 404))
+    @route("GET", "/schools/<urn>", "One school and its pledge", "schools", op=Pledges.school,
+           errors=(401, 403, 404))
     def get_school(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "school", request.principal, urn)
+        return self.clients.pledges.school(request.principal, urn)
 
     @route("GET", "/schools/<urn>/history", "Every change to a school, with who and when",
-           "schools", allow=SCHOOL_STAFF, response=school.SchoolHistory, errors=(401, 403, 404))
+           "schools", op=Pledges.history, errors=(401, 403, 404))
     def school_history(self, request: Any, urn: str) -> dict:
-        return self._call("pledges", "history", request.principal, urn)
+        return self.clients.pledges.history(request.principal, urn)
 
     @route("POST", "/schools/<urn>/interest", "Record that the school has expressed interest",
-           "pledges", allow=SCHOOL_STAFF, body=school.ExpressInterest, response=school.SchoolView,
-           errors=(401, 403, 404, 409))
+           "pledges", op=Pledges.express_interest, errors=(401, 403, 404, 409))
     def express_interest(self, request: Any, urn: str) -> dict:
-        return self._command("express_interest", request, urn)
+        return self.clients.pledges.express_interest(request.principal, urn, request.data_in)
 
     @route("POST", "/schools/<urn>/commitments",
-           "Record a commitment (SLT, governors or head teacher)", "pledges", allow=SCHOOL_STAFF,
-           body=school.RecordCommitment, response=school.SchoolView, errors=(401, 403, 404, 409))
+           "Record a commitment (SLT, governors or head teacher)", "pledges",
+           op=Pledges.record_commitment, errors=(401, 403, 404, 409))
     def record_commitment(self, request: Any, urn: str) -> dict:
-        return self._command("record_commitment", request, urn)
+        return self.clients.pledges.record_commitment(request.principal, urn, request.data_in)
 
-    @route("POST", "/schools/<urn>/pledge", "Sign the pledge", "pledges", allow=SCHOOL_STAFF,
-           body=school.SignPledge, response=school.SchoolView, errors=(401, 403, 404, 409))
+    @route("POST", "/schools/<urn>/pledge", "Sign the pledge", "pledges", op=Pledges.sign_pledge,
+           errors=(401, 403, 404, 409))
     def sign_pledge(self, request: Any, urn: str) -> dict:
-        return self._command("sign_pledge", request, urn)
+        return self.clients.pledges.sign_pledge(request.principal, urn, request.data_in)
 
     @route("POST", "/schools/<urn>/pledge/renewal", "Renew the pledge", "pledges",
-           allow=SCHOOL_STAFF, body=school.RenewPledge, response=school.SchoolView,
-           errors=(401, 403, 404, 409))
+           op=Pledges.renew_pledge, errors=(401, 403, 404, 409))
     def renew_pledge(self, request: Any, urn: str) -> dict:
-        return self._command("renew_pledge", request, urn)
+        return self.clients.pledges.renew_pledge(request.principal, urn, request.data_in)
 
     @route("POST", "/schools/<urn>/pledge/withdrawal", "Withdraw the pledge", "pledges",
-           allow=SCHOOL_STAFF, body=school.WithdrawPledge, response=school.SchoolView,
-           errors=(401, 403, 404, 409))
+           op=Pledges.withdraw_pledge, errors=(401, 403, 404, 409))
     def withdraw_pledge(self, request: Any, urn: str) -> dict:
-        return self._command("withdraw_pledge", request, urn)
+        return self.clients.pledges.withdraw_pledge(request.principal, urn, request.data_in)
 
     @route("PUT", "/schools/<urn>/newsletter", "Subscribe to or leave the newsletter", "pledges",
-           allow=SCHOOL_STAFF, body=school.Newsletter, response=school.SchoolView,
-           errors=(401, 403, 404))
+           op=Pledges.set_newsletter, errors=(401, 403, 404))
     def set_newsletter(self, request: Any, urn: str) -> dict:
-        return self._command("set_newsletter", request, urn)
+        return self.clients.pledges.set_newsletter(request.principal, urn, request.data_in)
 
     @route("PUT", "/schools/<urn>/coordinator", "Change the school's coordinator", "schools",
-           allow=SCHOOL_STAFF, body=school.ChangeCoordinator, response=school.SchoolView,
-           errors=(401, 403, 404))
+           op=Pledges.change_coordinator, errors=(401, 403, 404))
     def change_coordinator(self, request: Any, urn: str) -> dict:
-        return self._command("change_coordinator", request, urn)
-
-    def _command(self, method: str, request: Any, urn: str) -> dict:
-        return self._call("pledges", method, request.principal, urn, request.data_in)
+        return self.clients.pledges.change_coordinator(request.principal, urn, request.data_in)
 
     # -- applications ----------------------------------------------------------------
 
@@ -92,4 +85,3 @@ class PledgeRoutes:
            errors=(401, 403, 404))
     def eligibility(self, request: Any, urn: str) -> dict:
         return self._call("applications", "pledge_standing", request.principal, urn)
-

@@ -30,7 +30,7 @@ from services.gateway.web.lead_pages import LeadPages
 from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.school_pages import SchoolPages
-from services.notifications import schemas as notes
+from services.notifications.api import NotificationsApi
 from shared.access import LEAD, OPERATOR, PUBLIC
 from shared.config import version
 from shared.errors import Unauthorized, Unavailable
@@ -122,9 +122,9 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
             return {"reachable": False, "error": f"its health check failed: {type(error).__name__}"}
 
     @route("GET", "/notifications", "The delivery log: what was sent to whom, when, and what failed",
-           "system", allow=LEAD, query=notes.LogQuery, response=notes.DeliveryLog, errors=(401, 403))
+           "system", op=NotificationsApi.delivery_log, errors=(401, 403))
     def delivery_log(self, request: Any) -> dict:
-        return self._call("notifications", "delivery_log", request.principal, request.data_in)
+        return self.clients.notifications.delivery_log(request.principal, request.data_in)
 
     @route("GET", "/metrics", "The gateway's Prometheus metrics", "system", allow=OPERATOR | LEAD,
            errors=(401, 403))

@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 from services.library.domain import PARTNER_KIND_NAMES, Partner, PartnerLink, Resource, stages_for
 from services.library.files import FileFacts, FileStore, check_file
 from shared.clock import Clock
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_name
 from shared.projection import AggregateProjection
 
@@ -105,6 +105,7 @@ class Library(PersonalDataApplication):
 
     def resources(self, criterion: str | None = None, stage: str | None = None,
                   include_retired: bool = False) -> list[dict]:
+        self._known(criterion=criterion, stage=stage)
         found = [r for r in self._all(Resource)
                  if r.helps_with(criterion, stage) and (include_retired or not r.retired)]
         found.sort(key=lambda r: (r.title.lower(), str(r.id)))
@@ -205,6 +206,7 @@ class Library(PersonalDataApplication):
 
     def links(self, urn: str | None = None, partner_id: str | None = None,
               criterion: str | None = None, include_ended: bool = True) -> list[dict]:
+        self._known(criterion=criterion)
         found = [link for link in self._all(PartnerLink)
                  if (urn is None or link.urn == urn)
                  and (partner_id is None or link.partner_id == _hex(partner_id))
@@ -254,6 +256,15 @@ class Library(PersonalDataApplication):
         return self.clock.today(self.authority.timezone)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _known(self, criterion: str | None = None, stage: str | None = None) -> None:
+        """Refuse a query naming a criterion or stage this authority does not have."""
+        if criterion is not None and criterion not in self.criteria:
+            raise Invalid("Invalid input: criterion.", {"criterion": [
+                f"No criterion {criterion!r}; this authority's criteria are {', '.join(self.criteria)}."]})
+        if stage is not None and stage not in self.stages:
+            raise Invalid("Invalid input: stage.", {"stage": [
+                f"This authority's stages are {', '.join(self.stages)}."]})
 
     def _all(self, kind: type) -> list[Any]:
         return [item for item in self.index.all() if isinstance(item, kind)]

@@ -62,11 +62,27 @@ class FileRef(StrictSchema):
     filename = FileName(required=True)
 
 
+class FileUpload(StrictSchema):
+    """A file as the gateway forwards it over RPC, once it has checked it (the library checks
+    it again)."""
+
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    content = fields.String(required=True, metadata={"description": "The file's bytes, in base64"})
+
+
 class FileView(StrictSchema):
     filename = fields.String()
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
+
+
+class Download(FileView):
+    """A resource's file, for the gateway to send as itself (not as JSON)."""
+
+    public = fields.Boolean(required=True)
+    content = fields.String(required=True, metadata={"description": "The file's bytes, in base64"})
 
 
 # -- resources ---------------------------------------------------------------------------------

@@ -1,16 +1,16 @@
 """The notifications application: who is told what, when, exactly once in effect.
 
-Policies learn from other services' events (schools and coordinators,
-applications, CPD sessions and bookings) and turn milestones into
-notifications; reminders are computed from what is known and the clock; the
-sender hands due notifications to the SMTP server.
+What it knows of the world (schools and coordinators, applications, CPD
+sessions and bookings) is learnt from other services' events by the reactions
+in policies.py, which use the small public surface marked below; reminders are
+computed from what is known and the clock; the sender hands due notifications
+to the SMTP server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -20,7 +20,7 @@ from services.notifications import messages as m
 from services.notifications.delivery import CLAIM_TIMEOUT, Notification
 from services.notifications.directory import Entry
 from shared import calendar
-from shared.authority import Authority
+from shared.authority import Authority, Cycle
 from shared.clock import Clock
 from shared.envelope import IntegrationEvent
 from shared.faults import crash_point
@@ -29,7 +29,6 @@ from shared.personal import ERASED, Personal, PersonalDataApplication, reveal, s
 from shared.projection import AggregateProjection
 
 log = logging.getLogger(__name__)
-Policy = Callable[["Notifications", IntegrationEvent], list]
 
 
 class Notifications(PersonalDataApplication):
@@ -55,23 +54,7 @@ class Notifications(PersonalDataApplication):
         self.clock = clock or Clock()
         self.index = AggregateProjection(self)
 
-    # -- reacting to other services' events ------------------------------------------------
-
-    def react(self, news: IntegrationEvent) -> list:
-        """The aggregates one event changes or creates (saved by the caller, with tracking).
-
-        Events that happened before ``send_after`` (history replayed to rebuild this
-        service) still teach it what it needs, but their mail is recorded as held
-        back: nobody is sent last year's emails again."""
-        policy = POLICIES.get((news.origin, news.type))
-        changed = policy(self, news) if policy else []
-        if self.send_after is not None and dt.datetime.fromisoformat(news.occurred_at) < self.send_after:
-            for note in changed:
-                if isinstance(note, Notification):
-                    note.suppress(
-                        "history replayed to rebuild the service; sent at the time", "system:rebuild"
-                    )
-        return changed
+    # -- what policies use: what is known, and the mail it calls for ------------------------
 
     def entry(self, kind: str, key: str) -> Entry:
         try:
@@ -79,10 +62,41 @@ class Notifications(PersonalDataApplication):
         except AggregateNotFoundError:
             return Entry(kind=kind, key=key)
 
+    def entries(self, kind: str) -> list[Entry]:
+        return [e for e in self.index.all() if isinstance(e, Entry) and e.kind == kind]
+
     def learn(self, kind: str, key: str, news: IntegrationEvent, **facts: Any) -> Entry:
         entry = self.entry(kind, key)
         entry.learn(facts, news.origin, news.position)
         return entry
+
+    def coordinator(self, urn: str | None) -> tuple[str, str] | None:
+        """The school's coordinator's name and address, if known (and not erased)."""
+        if urn is None:
+            return None
+        contact = reveal(self.entry("school", urn).get("coordinator"))
+        if not isinstance(contact, dict) or not contact.get("email"):
+            return None
+        return contact.get("name", "colleague"), contact["email"]
+
+    def session(self, session_id: str | None) -> dict | None:
+        """A CPD session as known, if it is."""
+        return None if session_id is None else self.session_of(self.entry("session", session_id))
+
+    def session_of(self, entry: Entry) -> dict | None:
+        if not entry.facts:
+            return None
+        return {**entry.facts, "id": entry.key, "place": calendar_location(entry.facts)}
+
+    def hold_back_replayed(self, news: IntegrationEvent, changed: list) -> None:
+        """Events that happened before ``send_after`` (history replayed to rebuild this
+        service) still teach it what it needs, but their mail is recorded as held back:
+        nobody is sent last year's emails again."""
+        if self.send_after is None or dt.datetime.fromisoformat(news.occurred_at) >= self.send_after:
+            return
+        for note in changed:
+            if isinstance(note, Notification):
+                note.suppress("history replayed to rebuild the service; sent at the time", "system:rebuild")
 
     def intend(self, drafts: list[m.Draft], key: str, due_at: dt.datetime | None = None) -> list:
         """New notifications for the drafts, each once per key and recipient."""
@@ -117,6 +131,43 @@ class Notifications(PersonalDataApplication):
             created.append(note)
         return created
 
+    def confirm_booking(self, booking: Entry, session: dict) -> list:
+        """The "your place" email, keyed by the booking: sent once, whenever both the
+        booking and its session are known (their news may arrive in either order)."""
+        person = reveal(booking.get("person"))
+        if not isinstance(person, dict) or session is None:
+            return []
+        draft = m.booked(person["name"], person["email"], session, self.session_calendar(session, True))
+        return self.intend([draft], f"booking/{booking.key}")
+
+    def session_calendar(self, session: dict, booked: bool) -> bytes | None:
+        if not (session.get("date_status") == "confirmed" and session.get("date")):
+            return None
+        item = {"title": session.get("title", ""), "description": "", "runs_by": session.get("runs_by", "")}
+        as_session = {
+            **session,
+            "date": _date(session["date"]),
+            "start": _time(session.get("start")),
+            "end": _time(session.get("end")),
+            "sequence": session.get("sequence", 0),
+            "status": session.get("status", "scheduled"),
+        }
+        if as_session["start"] is None:
+            as_session["end"] = None
+        cal = calendar.calendar("CANCEL" if as_session["status"] == "cancelled" else "PUBLISH", item["title"])
+        cal.add_component(
+            calendar.vevent(
+                item,
+                as_session,
+                self.authority.slug,
+                self.authority.timezone,
+                self.clock.now(),
+                show_link=booked,
+            )
+        )
+        cal.add_missing_timezones()
+        return cal.to_ical()
+
     # -- reminders ---------------------------------------------------------------------------
 
     def remind(self) -> int:
@@ -134,41 +185,54 @@ class Notifications(PersonalDataApplication):
 
     def _deadline_reminders(self, today: dt.date) -> list:
         drafts = []
-        for app in self._entries("application"):
-            if app.get("withdrawn") or app.get("decided"):
+        for app in self.entries("application"):
+            owed, school = self.owed(app), self.coordinator(app.get("urn"))
+            if owed is None or school is None:
                 continue
-            cycle = next((c for c in self.authority.cycles if c.school_year == app.get("school_year")), None)
-            school = self._school(app.get("urn"))
-            if cycle is None or school is None:
+            stage, deadline = owed
+            days = _imminent(self.authority.reminders.deadline_days, deadline, today)
+            if days is None:
                 continue
-            for stage in cycle.stages:
-                if app.get(f"submitted_{stage}") or (
-                    stage == "final" and cycle.has_draft and not app.get("submitted_draft")
-                ):
-                    continue
-                deadline = _date(app.get(f"extension_{stage}")) or (
-                    cycle.draft_deadline if stage == "draft" else cycle.final_deadline
-                )
-                days = _imminent(self.authority.reminders.deadline_days, deadline, today)
-                if days is not None:
-                    name, email = school
-                    draft = m.deadline_reminder(
-                        name, app.get("school_name", ""), email, stage, deadline, (deadline - today).days
-                    )
-                    drafts += self.intend([draft], f"reminder/{app.key}/{stage}/{deadline}/{days}")
+            (name, email), school_name, left = school, app.get("school_name", ""), (deadline - today).days
+            if stage == "final" and app.get("further_evidence"):
+                draft = m.evidence_reminder(name, school_name, email, deadline, left)
+            else:
+                draft = m.deadline_reminder(name, school_name, email, stage, deadline, left)
+            drafts += self.intend([draft], f"reminder/{app.key}/{stage}/{deadline}/{days}")
         return drafts
+
+    def owed(self, app: Entry) -> tuple[str, dt.date] | None:
+        """The submission the school owes next, and the day it is due (None: nothing owed,
+        or no fixed day)."""
+        if app.get("withdrawn") or app.get("decided"):
+            return None
+        for stage, day in self.due_days(app).items():
+            if not app.get(f"submitted_{stage}"):
+                return (stage, day) if day is not None else None
+        return None
+
+    def due_days(self, app: Entry) -> dict[str, dt.date | None]:
+        """Each submission of the application, in order, with the day it is due, as the
+        applications service told it: set at the start, moved by an extension or a
+        further-evidence decision. News of schema 1 did not tell the days it set at the start
+        (nor did news learnt before they were carried): for those alone, the cycle's deadline
+        stands in, the day that service set then. The one place they are worked out here."""
+        cycle = next((c for c in self.authority.cycles if c.school_year == app.get("school_year")), None)
+        stages = app.get("stages") or (cycle.stages if cycle else ())
+        return {stage: _date(app.get(f"due_{stage}")) if f"due_{stage}" in app.facts
+                else _cycle_day(cycle, stage) for stage in stages}
 
     def _unconfirmed(self) -> list:
         notes = []
-        for booking in self._entries("booking"):
+        for booking in self.entries("booking"):
             if booking.get("status") == "booked":
-                notes += self.confirm_booking(booking, self._session(booking.get("session")))
+                notes += self.confirm_booking(booking, self.session(booking.get("session")))
         return notes
 
     def _cpd_reminders(self, today: dt.date) -> list:
         notes = []
-        for booking in self._entries("booking"):
-            session = self._session(booking.get("session"))
+        for booking in self.entries("booking"):
+            session = self.session(booking.get("session"))
             person = reveal(booking.get("person"))
             if booking.get("status") != "booked" or not session or not isinstance(person, dict):
                 continue
@@ -287,70 +351,6 @@ class Notifications(PersonalDataApplication):
         except AggregateNotFoundError:
             return False
 
-    def _entries(self, kind: str) -> list[Entry]:
-        return [e for e in self.index.all() if isinstance(e, Entry) and e.kind == kind]
-
-    def _school(self, urn: str | None) -> tuple[str, str] | None:
-        """The coordinator's name and address, if known (and not erased)."""
-        if urn is None:
-            return None
-        contact = reveal(self.entry("school", urn).get("coordinator"))
-        if not isinstance(contact, dict) or not contact.get("email"):
-            return None
-        return contact.get("name", "colleague"), contact["email"]
-
-    def session_of(self, entry: Entry) -> dict | None:
-        if not entry.facts:
-            return None
-        return {**entry.facts, "id": entry.key, "place": calendar_location(entry.facts)}
-
-    def confirm_booking(self, booking: Entry, session: dict) -> list:
-        """The "your place" email, keyed by the booking: sent once, whenever both the
-        booking and its session are known (their news may arrive in either order)."""
-        person = reveal(booking.get("person"))
-        if not isinstance(person, dict) or session is None:
-            return []
-        draft = m.booked(person["name"], person["email"], session, self.session_calendar(session, True))
-        return self.intend([draft], f"booking/{booking.key}")
-
-    def _session(self, session_id: str | None) -> dict | None:
-        if session_id is None:
-            return None
-        entry = self.entry("session", session_id)
-        return (
-            {**entry.facts, "id": session_id, "place": calendar_location(entry.facts)}
-            if entry.facts
-            else None
-        )
-
-    def session_calendar(self, session: dict, booked: bool) -> bytes | None:
-        if not (session.get("date_status") == "confirmed" and session.get("date")):
-            return None
-        item = {"title": session.get("title", ""), "description": "", "runs_by": session.get("runs_by", "")}
-        as_session = {
-            **session,
-            "date": _date(session["date"]),
-            "start": _time(session.get("start")),
-            "end": _time(session.get("end")),
-            "sequence": session.get("sequence", 0),
-            "status": session.get("status", "scheduled"),
-        }
-        if as_session["start"] is None:
-            as_session["end"] = None
-        cal = calendar.calendar("CANCEL" if as_session["status"] == "cancelled" else "PUBLISH", item["title"])
-        cal.add_component(
-            calendar.vevent(
-                item,
-                as_session,
-                self.authority.slug,
-                self.authority.timezone,
-                self.clock.now(),
-                show_link=booked,
-            )
-        )
-        cal.add_missing_timezones()
-        return cal.to_ical()
-
 
 def calendar_location(session: dict) -> str:
     return {"online": "online", "tbc": "venue to be confirmed", "at_school": "at the school"}.get(
@@ -364,6 +364,12 @@ def _imminent(days_ahead: tuple[int, ...], deadline: dt.date | None, today: dt.d
         return None
     due = [d for d in days_ahead if deadline - dt.timedelta(days=d) <= today]
     return min(due) if due else None
+
+
+def _cycle_day(cycle: Cycle | None, stage: str) -> dt.date | None:
+    if cycle is None:
+        return None
+    return cycle.draft_deadline if stage == "draft" else cycle.final_deadline
 
 
 def _date(value: Any) -> dt.date | None:
@@ -381,5 +387,3 @@ def _time(value: Any) -> dt.time | None:
 def _text(data: Any) -> str:
     return data.decode() if isinstance(data, bytes) else str(data)
 
-
-from services.notifications.policies import POLICIES  # noqa: E402  (policies use this module)

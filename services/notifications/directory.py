@@ -15,6 +15,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 _NAMESPACE = uuid.UUID("3b9d7f15-2a6c-4d8e-b0f1-9e8a7c6d5b4a")
+_RENAMED = {"extension_draft": "due_draft", "extension_final": "due_final"}  # version 1's names
 
 
 class Entry(Aggregate):
@@ -47,7 +48,22 @@ class Entry(Aggregate):
     def get(self, name: str, default: Any = None) -> Any:
         return self.facts.get(name, default)
 
-    @event("Learnt")
+    class Learnt(Aggregate.Event):
+        """Version 2 keeps a submission's extended day as the day it is due (``due_<stage>``,
+        which news may also set at the start or by a further-evidence decision); version 1
+        called it ``extension_<stage>``."""
+
+        facts: dict
+        origin: str
+        position: int
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["facts"] = {_RENAMED.get(k, k): v for k, v in state["facts"].items()}
+
+    @event(Learnt)
     def _learnt(self, facts: dict, origin: str, position: int) -> None:
         self.facts.update(facts)
         for name in facts:

@@ -255,6 +255,19 @@ def deadline_reminder(name: str, school: str, email: str, stage: str, deadline: 
     )
 
 
+def evidence_reminder(name: str, school: str, email: str, due: dt.date, days: int) -> Draft:
+    """After a further-evidence decision: the school's own date, not the cycle's deadline."""
+    return Draft(
+        "further-evidence-reminder",
+        email,
+        name,
+        f"{days} days until your further evidence is due",
+        f"The panel asked {school} for further evidence by {day(due)}, {days} days from now. "
+        "Sign in to see what is still missing for each criterion, then submit it.",
+        COORDINATOR,
+    )
+
+
 # -- CPD ------------------------------------------------------------------------------------
 
 

@@ -1,17 +1,40 @@
-"""Which public event tells whom what. Each policy learns what it needs into the
-directory and returns the notifications it intends, all saved together with
-the consumed position (so a redelivery changes nothing)."""
+"""How this service reacts to each public event it hears: a function per kind of news,
+registered under the event's public name with ``@reacts_to``, so a search for the name
+finds the code. Each reaction learns what it needs into the directory and returns the
+notifications it intends, all saved together with the consumed position (so a
+redelivery changes nothing). Reactions use only the application's public surface."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from services.notifications import messages as m
+from services.notifications.application import Notifications, calendar_location
 from shared.envelope import IntegrationEvent
 from shared.personal import Personal, reveal, subject_for_email
 
-if TYPE_CHECKING:
-    from services.notifications.application import Notifications
+Reaction = Callable[[Notifications, IntegrationEvent], list]
+
+# (origin, public event type) -> its reaction; one handler, and so one queue, each
+REACTIONS: dict[tuple[str, str], Reaction] = {}
+
+
+def reacts_to(origin: str, *types: str) -> Callable[[Reaction], Reaction]:
+    def register(reaction: Reaction) -> Reaction:
+        for kind in types:
+            REACTIONS[(origin, kind)] = reaction
+        return reaction
+
+    return register
+
+
+def react(app: Notifications, news: IntegrationEvent) -> list:
+    """The aggregates one event changes or creates (saved by the caller, with tracking)."""
+    reaction = REACTIONS.get((news.origin, news.type))
+    changed = reaction(app, news) if reaction else []
+    app.hold_back_replayed(news, changed)
+    return changed
 
 
 def _key(news: IntegrationEvent) -> str:
@@ -20,7 +43,7 @@ def _key(news: IntegrationEvent) -> str:
 
 def _coordinator(app: Notifications, urn: str, draft: Any, *args: Any) -> list:
     """A draft for the school's coordinator, if the service knows who that is."""
-    known = app._school(urn)
+    known = app.coordinator(urn)
     if known is None:
         return []
     name, email = known
@@ -36,6 +59,7 @@ def _contact(urn: str, contact: dict) -> Personal:
     return Personal(subject_for_email(contact["email"]), contact, label=f"coordinator of {urn}")
 
 
+@reacts_to("pledges", "SchoolRegistered")
 def school_registered(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     contact = p["coordinator"]
@@ -61,15 +85,18 @@ def school_registered(app: Notifications, news: IntegrationEvent) -> list:
     return [entry, *app.intend([draft], _key(news)), *pack, *waiting]
 
 
+@reacts_to("pledges", "CoordinatorChanged")
 def coordinator_changed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     return [app.learn("school", p["urn"], news, coordinator=_contact(p["urn"], p["coordinator"]))]
 
 
+@reacts_to("pledges", "NewsletterSubscribed", "NewsletterUnsubscribed")
 def newsletter(app: Notifications, news: IntegrationEvent) -> list:
     return [app.learn("school", news.payload["urn"], news, newsletter=news.type == "NewsletterSubscribed")]
 
 
+@reacts_to("pledges", "PledgeSigned")
 def pledge_signed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_news=_key(news))
@@ -98,8 +125,17 @@ def _starter_pack(app: Notifications, urn: str, moments: set[str], known: tuple 
 # -- applications ---------------------------------------------------------------------------
 
 
+# The day each submission is due is the applications service's to set: it is kept as told
+# (``due_<stage>``), from the start (schema 2), an extension, or a further-evidence decision.
+# Schema 1 of ApplicationStarted did not tell it: see ``Notifications.due_days``.
+
+
+@reacts_to("applications", "ApplicationStarted")
 def application_started(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
+    told = {}
+    if news.schema_version >= 2:  # schema 1 did not tell the days
+        told = {"stages": list(p["due"]), **{f"due_{stage}": day for stage, day in p["due"].items()}}
     return [
         app.learn(
             "application",
@@ -108,10 +144,12 @@ def application_started(app: Notifications, news: IntegrationEvent) -> list:
             urn=p["urn"],
             school_year=p["school_year"],
             school_name=p["school_name"],
+            **told,
         )
     ]
 
 
+@reacts_to("applications", "DraftSubmitted", "FinalSubmitted")
 def submitted(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     stage = p["stage"]
@@ -129,50 +167,56 @@ def submitted(app: Notifications, news: IntegrationEvent) -> list:
     return [entry, *app.intend(drafts, _key(news))]
 
 
+@reacts_to("applications", "ExtensionGranted")
 def extension_granted(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    entry = app.learn("application", p["application"], news, **{f"extension_{p['stage']}": p["until"]})
+    entry = app.learn("application", p["application"], news, **{f"due_{p['stage']}": p["until"]})
     return [
         entry,
         *app.intend(_coordinator(app, p["urn"], m.extension_granted, p["stage"], p["until"]), _key(news)),
     ]
 
 
+@reacts_to("applications", "FeedbackReleased")
 def feedback_released(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     return app.intend(_coordinator(app, p["urn"], m.feedback_released, p["stage"]), _key(news))
 
 
+@reacts_to("applications", "VisitScheduled")
 def visit_scheduled(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     return app.intend(_coordinator(app, p["urn"], m.visit_scheduled, p["on"]), _key(news))
 
 
+@reacts_to("applications", "Awarded", "DecisionRecorded")
 def decided(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     final = p["outcome"] != "further_evidence"
-    entry = app.learn(
-        "application", p["application"], news, decided=final, **({} if final else {"submitted_final": False})
-    )
+    # further evidence: the final submission is owed again, by the school's own day
+    again = {} if final else {"submitted_final": False, "further_evidence": True,
+                              "due_final": p["evidence_due"]}
+    entry = app.learn("application", p["application"], news, decided=final, **again)
     drafts = _coordinator(app, p["urn"], m.decision, p["outcome"], p.get("expires_on"), p.get("evidence_due"))
     return [entry, *app.intend(drafts, _key(news))]
 
 
+@reacts_to("applications", "ApplicationWithdrawn")
 def withdrawn(app: Notifications, news: IntegrationEvent) -> list:
     return [app.learn("application", news.payload["application"], news, withdrawn=True)]
 
 
+@reacts_to("applications", "RenewalDue")
 def renewal_due(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     return app.intend(_coordinator(app, p["urn"], m.renewal_due, p["expires_on"]), _key(news))
 
 
+@reacts_to("events", "CelebrationInvited")
 def celebration_invited(app: Notifications, news: IntegrationEvent) -> list:
     """An awarded school invited to a celebration session: its coordinator only. Keyed by
     the invitation and its session, so it goes once however often the news is heard (and
     again only if the invitation moves to another session)."""
-    from services.notifications.application import calendar_location  # (a cycle at import)
-
     p = news.payload
     session = {**p, "place": calendar_location(p)}
     drafts = _coordinator(app, p["urn"], m.celebration_invitation, session, app.authority)
@@ -184,6 +228,7 @@ def celebration_invited(app: Notifications, news: IntegrationEvent) -> list:
 SESSION_FIELDS = ("date_status", "date", "month", "start", "end", "venue_status", "venue")
 
 
+@reacts_to("events", "ProgrammeListed")
 def programme_listed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     sessions = [
@@ -206,19 +251,20 @@ def _waiting_confirmations(app: Notifications, sessions: list) -> list:
     """Bookings heard before their session (news travels on separate queues) are confirmed now."""
     known = {entry.key: entry for entry in sessions}
     notes = []
-    for booking in app._entries("booking"):
+    for booking in app.entries("booking"):
         entry = known.get(booking.get("session"))
         if entry is not None and booking.get("status") == "booked":
             notes += app.confirm_booking(booking, app.session_of(entry))
     return notes
 
 
+@reacts_to("events", "SessionScheduled")
 def session_scheduled(app: Notifications, news: IntegrationEvent) -> list:
     s = news.payload["session"]
     title = next(
         (
             e.get("title")
-            for e in app._entries("session")
+            for e in app.entries("session")
             if e.get("code") and s["id"].startswith(e.get("code") + "-")
         ),
         "CPD session",
@@ -237,6 +283,7 @@ def session_scheduled(app: Notifications, news: IntegrationEvent) -> list:
     return [entry, *app.intend(drafts, _key(news))]
 
 
+@reacts_to("events", "SessionRescheduled", "VenueConfirmed", "VenueChanged", "SessionCancelled")
 def session_changed(app: Notifications, news: IntegrationEvent) -> list:
     """Rescheduled, venue confirmed or changed, cancelled: everyone booked is told, with
     the calendar entry at its next SEQUENCE (the events service counts the same way)."""
@@ -266,6 +313,7 @@ def session_changed(app: Notifications, news: IntegrationEvent) -> list:
     return [entry, *app.intend(drafts, _key(news))]
 
 
+@reacts_to("events", "PlaceBooked", "WaitingListJoined")
 def place_booked(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     status = "booked" if news.type == "PlaceBooked" else "waiting"
@@ -277,7 +325,7 @@ def place_booked(app: Notifications, news: IntegrationEvent) -> list:
             label=f"booked on a CPD session for {p['urn']}",
         )
     entry = app.learn("booking", p["booking"], news, **facts)
-    person, session = reveal(entry.get("person")), app._session(p["session"])
+    person, session = reveal(entry.get("person")), app.session(p["session"])
     if not isinstance(person, dict) or session is None:
         return [entry]
     if status == "booked":
@@ -286,6 +334,7 @@ def place_booked(app: Notifications, news: IntegrationEvent) -> list:
     return [entry, *app.intend([draft], _key(news))]
 
 
+@reacts_to("events", "BookingCancelled", "PlaceOffered", "OfferExpired", "AttendanceRecorded")
 def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     status = {
@@ -295,7 +344,7 @@ def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
         "AttendanceRecorded": "attended",
     }[news.type]
     entry = app.learn("booking", p["booking"], news, status=status)
-    person, session = reveal(entry.get("person")), app._session(p["session"])
+    person, session = reveal(entry.get("person")), app.session(p["session"])
     if news.type != "PlaceOffered" or not isinstance(person, dict) or session is None:
         return [entry]
     draft = m.place_offered(person["name"], person["email"], session, p["expires_at"], app.authority.timezone)
@@ -305,7 +354,7 @@ def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
 def _people_booked(app: Notifications, session_id: str) -> list[dict]:
     people = [
         reveal(b.get("person"))
-        for b in app._entries("booking")
+        for b in app.entries("booking")
         if b.get("session") == session_id and b.get("status") == "booked"
     ]
     return [p for p in people if isinstance(p, dict)]
@@ -314,38 +363,6 @@ def _people_booked(app: Notifications, session_id: str) -> list[dict]:
 def _newsletter_readers(app: Notifications) -> list[tuple[str, str]]:
     return [
         known
-        for school in app._entries("school")
-        if school.get("newsletter") and (known := app._school(school.key)) is not None
+        for school in app.entries("school")
+        if school.get("newsletter") and (known := app.coordinator(school.key)) is not None
     ]
-
-
-POLICIES: dict[tuple[str, str], Any] = {
-    ("pledges", "SchoolRegistered"): school_registered,
-    ("pledges", "CoordinatorChanged"): coordinator_changed,
-    ("pledges", "NewsletterSubscribed"): newsletter,
-    ("pledges", "NewsletterUnsubscribed"): newsletter,
-    ("pledges", "PledgeSigned"): pledge_signed,
-    ("applications", "ApplicationStarted"): application_started,
-    ("applications", "DraftSubmitted"): submitted,
-    ("applications", "FinalSubmitted"): submitted,
-    ("applications", "ExtensionGranted"): extension_granted,
-    ("applications", "FeedbackReleased"): feedback_released,
-    ("applications", "VisitScheduled"): visit_scheduled,
-    ("applications", "Awarded"): decided,
-    ("applications", "DecisionRecorded"): decided,
-    ("applications", "ApplicationWithdrawn"): withdrawn,
-    ("applications", "RenewalDue"): renewal_due,
-    ("events", "CelebrationInvited"): celebration_invited,
-    ("events", "ProgrammeListed"): programme_listed,
-    ("events", "SessionScheduled"): session_scheduled,
-    ("events", "SessionRescheduled"): session_changed,
-    ("events", "VenueConfirmed"): session_changed,
-    ("events", "VenueChanged"): session_changed,
-    ("events", "SessionCancelled"): session_changed,
-    ("events", "PlaceBooked"): place_booked,
-    ("events", "WaitingListJoined"): place_booked,
-    ("events", "BookingCancelled"): booking_changed,
-    ("events", "PlaceOffered"): booking_changed,
-    ("events", "OfferExpired"): booking_changed,
-    ("events", "AttendanceRecorded"): booking_changed,
-}

@@ -14,6 +14,27 @@ class LogQuery(StrictSchema):
     kind = fields.String(validate=validate.Length(min=1, max=50))
 
 
+class DeliveryAttempt(StrictSchema):
+    at = fields.DateTime()
+    error = fields.String()
+
+
+class DeliveryLogEntry(StrictSchema):
+    id = fields.String()
+    key = fields.String(metadata={"description": "What it is for: the news or reminder, the kind, whom"})
+    kind = fields.String(metadata={"example": "final-deadline-reminder"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    to = fields.String(metadata={"description": "The address, or [erased]"})
+    subject = fields.String()
+    reason = fields.String(metadata={"description": "Why the person gets it, as the email says"})
+    optional = fields.Boolean(metadata={"description": "Sent only to those who chose such news"})
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    attempts = fields.List(fields.Nested(DeliveryAttempt))
+    next_attempt_at = fields.DateTime(allow_none=True)
+
+
 class DeliveryLog(StrictSchema):
-    items = fields.List(fields.Dict())
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    items = fields.List(fields.Nested(DeliveryLogEntry), metadata={"description": "Newest first"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "Every notification, by status"})

@@ -1,26 +1,25 @@
-"""The notifications nameko service: listens to every milestone, sends email through
-real SMTP, reminds on schedule, and keeps a delivery log for the lead."""
+"""The notifications nameko service: its operations come from api.py; this builds the
+application, hears every kind of news its policies react to, sends email through real
+SMTP and reminds on schedule."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable, Iterable
 
 from nameko.timer import timer
 
-from services.notifications import schemas
 from services.notifications.api import NotificationsApi
 from services.notifications.application import Notifications
-from services.notifications.policies import POLICIES
-from shared.access import LEAD, require
+from services.notifications.policies import REACTIONS, react
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.mail import Mailer, SmtpSettings
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
-from shared.schema import jsonable, load
 from shared.store import store_env
 from shared.subject_access import PersonalDataService
 
@@ -49,10 +48,10 @@ def gauges(app: Notifications) -> Iterable[Metric]:
 
 
 def _handler() -> Callable:
-    def react(self: NotificationsService, body: dict) -> None:
-        consume(self.application, body, self.application.react)
+    def hear(self: NotificationsService, body: dict) -> None:
+        consume(self.application, body, functools.partial(react, self.application))
 
-    return react
+    return hear
 
 
 @serve(NotificationsApi)
@@ -61,7 +60,7 @@ class NotificationsService(ServiceBase, PersonalDataService):
     application = EventSourcedApp(build, gauges=gauges)
 
     # one handler (and so one queue) per kind of news, as nameko's event handlers go
-    for _origin, _type in POLICIES:
+    for _origin, _type in REACTIONS:
         locals()[f"on_{_origin}_{_type}"] = integration_handler(_origin, _type)(_handler())
 
     @timer(interval=2)
@@ -71,14 +70,6 @@ class NotificationsService(ServiceBase, PersonalDataService):
     @timer(interval=60, eager=True)
     def remind(self) -> None:
         self.application.remind()
-
-    @rpc
-    def delivery_log(self, principal: dict, query: dict) -> dict:
-        require(LEAD, principal)
-        query = load(schemas.LogQuery(), query)
-        return jsonable(
-            {"items": self.application.delivery_log(**query), "counts": self.application.counts()}
-        )
 
     @rpc
     def health(self) -> dict:

@@ -75,7 +75,8 @@ class Pledges(PersonalDataApplication):
                      renewed_on: dt.date | None = None) -> dict:
         today = self.today()
         return self._change(urn, lambda s: s.renew_pledge(
-            _named(urn, renewed_by), role, renewed_on or today, today, actor))
+            _named(urn, renewed_by), role, renewed_on or today, today, self.rules.lapse_years,
+            actor))
 
     def withdraw_pledge(self, actor: str, urn: str, reason: str,
                         withdrawn_on: dt.date | None = None) -> dict:

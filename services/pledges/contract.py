@@ -26,14 +26,27 @@ def _registered(e: Any) -> dict:
             "coordinator": reveal(e.coordinator)}
 
 
+# A pledge's lapse day is set here, where the rule lives, and told to the services that
+# rely on it (schema 2). A signature or renewal stored before the day was recorded is
+# published as it was then (schema 1), and its consumers apply the rule of that time.
+
+
+def _lapse_told(e: Any) -> int:
+    return 2 if e.lapses_on is not None else 1
+
+
+def _lapses(e: Any) -> dict:
+    return {"lapses_on": _iso(e.lapses_on)} if e.lapses_on is not None else {}
+
+
 def _signed(e: Any) -> dict:
     return {"urn": e.urn, "signed_by": reveal(e.signed_by), "role": e.role,
-            "signed_on": _iso(e.signed_on)}
+            "signed_on": _iso(e.signed_on), **_lapses(e)}
 
 
 def _renewed(e: Any) -> dict:
     return {"urn": e.urn, "renewed_by": reveal(e.renewed_by), "role": e.role,
-            "renewed_on": _iso(e.renewed_on)}
+            "renewed_on": _iso(e.renewed_on), **_lapses(e)}
 
 
 def _withdrawn(e: Any) -> dict:
@@ -54,8 +67,8 @@ PLEDGES = Contract("pledges", {
     School.InterestExpressed: PublicEvent("InterestExpressed", 1,
                                           lambda e: {"urn": e.urn, "on": _iso(e.on)}),
     School.CommitmentRecorded: PublicEvent("CommitmentRecorded", 1, _commitment),
-    School.PledgeSigned: PublicEvent("PledgeSigned", 1, _signed),
-    School.PledgeRenewed: PublicEvent("PledgeRenewed", 1, _renewed),
+    School.PledgeSigned: PublicEvent("PledgeSigned", _lapse_told, _signed),
+    School.PledgeRenewed: PublicEvent("PledgeRenewed", _lapse_told, _renewed),
     School.PledgeWithdrawn: PublicEvent("PledgeWithdrawn", 1, _withdrawn),
     School.NewsletterSubscribed: PublicEvent("NewsletterSubscribed", 1, _urn_only),
     School.NewsletterUnsubscribed: PublicEvent("NewsletterUnsubscribed", 1, _urn_only),

@@ -22,6 +22,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from eventsourcing.domain import Aggregate, event
@@ -82,6 +83,7 @@ class School(Aggregate):
         self.commitments: dict[str, dict] = {}
         self.signed: dict | None = None  # signed_by, role, signed_on
         self.renewed_on: dt.date | None = None
+        self.lapses: dt.date | None = None  # when the current pledge lapses, as set at signing or renewal
         self.withdrawn: dict | None = None  # reason, on
         self.newsletter = False
         self.sharing: dict | None = None  # town, statement, link, chosen_at: None until it opts in
@@ -117,10 +119,11 @@ class School(Aggregate):
         if self.interest_on and on < self.interest_on:
             raise Invalid("The pledge cannot be signed before interest was expressed.",
                           {"signed_on": [f"Must be on or after {self.interest_on.isoformat()}."]})
-        self._pledge_signed(urn=self.urn, signed_by=signed_by, role=role, signed_on=on, actor=actor)
+        self._pledge_signed(urn=self.urn, signed_by=signed_by, role=role, signed_on=on,
+                            lapses_on=add_years(on, lapse_years), actor=actor)
 
     def renew_pledge(self, renewed_by: str, role: str, on: dt.date, today: dt.date,
-                     actor: str) -> None:
+                     lapse_years: int, actor: str) -> None:
         if self.withdrawn:
             raise Conflict("A withdrawn pledge cannot be renewed; sign a new pledge.", "pledge")
         if self.signed is None:
@@ -129,7 +132,8 @@ class School(Aggregate):
         if on <= self.pledged_on:
             raise Invalid("A renewal must come after the last signature or renewal.",
                           {"renewed_on": [f"Must be after {self.pledged_on.isoformat()}."]})
-        self._pledge_renewed(urn=self.urn, renewed_by=renewed_by, role=role, renewed_on=on, actor=actor)
+        self._pledge_renewed(urn=self.urn, renewed_by=renewed_by, role=role, renewed_on=on,
+                             lapses_on=add_years(on, lapse_years), actor=actor)
 
     def withdraw_pledge(self, reason: str, on: dt.date, today: dt.date, actor: str) -> None:
         if self.withdrawn:
@@ -183,8 +187,12 @@ class School(Aggregate):
         return self.renewed_on or self.signed["signed_on"]
 
     def lapses_on(self, lapse_years: int) -> dt.date | None:
+        """The day the current pledge lapses, as set when it was signed or renewed (for one
+        recorded before that day was kept, ``lapse_years`` after it, the rule it was set by)."""
         pledged = self.pledged_on
-        return None if pledged is None or self.withdrawn else add_years(pledged, lapse_years)
+        if pledged is None or self.withdrawn:
+            return None
+        return self.lapses or add_years(pledged, lapse_years)
 
     def shared(self) -> dict | None:
         """What the school chose to show beside its name (only the fields it chose)."""
@@ -215,15 +223,51 @@ class School(Aggregate):
                              actor: str) -> None:
         self.commitments[body] = {"given_by": given_by, "role": role, "on": on}
 
-    @event("PledgeSigned")
-    def _pledge_signed(self, urn: str, signed_by: str, role: str, signed_on: dt.date, actor: str) -> None:
+    class PledgeSigned(Aggregate.Event):
+        """Version 2 records the day the pledge lapses, which the service sets (and publishes)."""
+
+        urn: str
+        signed_by: Any
+        role: str
+        signed_on: dt.date
+        lapses_on: dt.date | None
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["lapses_on"] = None  # signed before the day was recorded: see ``lapses_on``
+
+    @event(PledgeSigned)
+    def _pledge_signed(self, urn: str, signed_by: Any, role: str, signed_on: dt.date,
+                       lapses_on: dt.date | None, actor: str) -> None:
         self.signed = {"signed_by": signed_by, "role": role, "signed_on": signed_on}
         self.renewed_on = None
+        self.lapses = lapses_on
         self.withdrawn = None
 
-    @event("PledgeRenewed")
-    def _pledge_renewed(self, urn: str, renewed_by: str, role: str, renewed_on: dt.date, actor: str) -> None:
+    class PledgeRenewed(Aggregate.Event):
+        """Version 2 records the day the renewed pledge lapses."""
+
+        urn: str
+        renewed_by: Any
+        role: str
+        renewed_on: dt.date
+        lapses_on: dt.date | None
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["lapses_on"] = None  # renewed before the day was recorded: see ``lapses_on``
+
+    @event(PledgeRenewed)
+    def _pledge_renewed(self, urn: str, renewed_by: Any, role: str, renewed_on: dt.date,
+                        lapses_on: dt.date | None, actor: str) -> None:
         self.renewed_on = renewed_on
+        self.lapses = lapses_on
 
     @event("PledgeWithdrawn")
     def _pledge_withdrawn(self, urn: str, reason: str, withdrawn_on: dt.date, actor: str) -> None:

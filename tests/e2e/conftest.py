@@ -33,7 +33,8 @@ from nameko.standalone.events import get_event_exchange
 from sanctuary.launch import ORDER, SINK, System, free_port, free_port_range
 from services.accounts.bootstrap import add_account, open_accounts
 from shared.config import Settings
-from tests.components import BROWSER_RUN, POSTGRES, Store, fresh_vhost
+from tests.components import POSTGRES, Store, fresh_vhost
+from tests.conftest import BROWSER_RUN
 
 # the browser tests need a process without eventlet's monkey-patching (tests/conftest.py)
 collect_ignore = [] if BROWSER_RUN else ["browser"]

@@ -1,9 +1,11 @@
 """The CPD programme end to end: the whole system as processes, real HTTP in, the
 events service's integration events read off the real RabbitMQ.
 
-One system for the module (SQLite). The seed's table is what the public listing
-shows; a school books staff, gets calendar files, and joins a waiting list; a
-cancellation offers the place on; another school can touch none of it.
+One system for the module (SQLite), on the real clock. The seed's table is what
+the public listing shows; a school books staff, gets calendar files, and joins a
+waiting list; a cancellation offers the place on; another school can touch none
+of it. Bookings close once a session's day has passed and attendance opens once
+it has started, so the sessions booked here are added by the lead around today.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from icalendar import Calendar
 from nameko.standalone.events import get_event_exchange
 
+from shared.clock import UK, Clock
 from shared.envelope import parse_envelope
 from tests.e2e.conftest import Api, E2ESystem
 
@@ -138,6 +141,18 @@ def booking_body(urn: str, n: int) -> dict:
     return {"urn": urn, "name": f"Teacher {n}", "email": f"teacher{n}@{urn}.example.org"}
 
 
+def add_session(lead: Api, code: str, day: dt.date, times: dict | None = None) -> str:
+    """The lead adds a session on ``day``; returns its id."""
+    before = {s["id"] for s in lead.ok(lead.get(f"/programme/{code}"))["sessions"]}
+    added = lead.ok(lead.post(f"/programme/{code}/sessions", {"date": day.isoformat(), **(times or {})}), 201)
+    [session] = [s["id"] for s in added["sessions"] if s["id"] not in before]
+    return session
+
+
+def today() -> dt.date:
+    return Clock().today()  # the services' "today": UK local date
+
+
 def parse_ics(response) -> Calendar:
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/calendar")
@@ -185,10 +200,12 @@ def test_the_programme_feed_has_only_confirmed_dates(anonymous: Api) -> None:
 
 def test_booking_a_waiting_list_and_an_offer(system: E2ESystem, lead: Api, school_a: Api,
                                              school_b: Api) -> None:
-    code, session = "network-meeting", "network-meeting-2"  # 2 March 2027, 16:00, venue TBC
-    bookings = f"/programme/{code}/sessions/{session}/bookings"
+    code, day = "network-meeting", today() + dt.timedelta(days=60)
+    starts = dt.datetime.combine(day, dt.time(16), tzinfo=UK).astimezone(dt.UTC)
     tap = EventsTap(system.amqp_uri)
     try:
+        session = add_session(lead, code, day, {"start": "16:00", "end": "17:00"})  # venue TBC
+        bookings = f"/programme/{code}/sessions/{session}/bookings"
         described = lead.ok(put(lead, f"/programme/{code}", details(lead, code, 1)))
         assert described["capacity"] == 1
 
@@ -202,7 +219,7 @@ def test_booking_a_waiting_list_and_an_offer(system: E2ESystem, lead: Api, schoo
         assert str(cal["METHOD"]) == "PUBLISH"
         assert str(entry["UID"]) == f"{session}@coventry.schools-of-sanctuary"
         assert entry["SEQUENCE"] == 0
-        assert entry["DTSTART"].dt.astimezone(dt.UTC) == dt.datetime(2027, 3, 2, 16, 0, tzinfo=dt.UTC)
+        assert entry["DTSTART"].dt.astimezone(dt.UTC) == starts
 
         # another school's coordinator can neither see, cancel, nor claim it
         for response in (school_b.get(first_path), school_b.get(f"{first_path}/calendar.ics"),
@@ -238,21 +255,23 @@ def test_booking_a_waiting_list_and_an_offer(system: E2ESystem, lead: Api, schoo
         assert after["SEQUENCE"] == sequence_before + 1
         assert str(after["LOCATION"]) == "Council House, Diamond Room 5"
 
-        events = tap.drain(5)
+        events = tap.drain(6)
     finally:
         tap.close()
     assert Counter(e.type for e in events) == Counter(
-        ["PlaceBooked", "WaitingListJoined", "BookingCancelled", "PlaceOffered", "VenueConfirmed"])
+        ["SessionScheduled", "PlaceBooked", "WaitingListJoined", "BookingCancelled", "PlaceOffered",
+         "VenueConfirmed"])
     by_type = {e.type: e for e in events}
-    assert [e.type for e in events] == ["PlaceBooked", "WaitingListJoined", "BookingCancelled",
-                                        "PlaceOffered", "VenueConfirmed"]
+    assert [e.type for e in events] == ["SessionScheduled", "PlaceBooked", "WaitingListJoined",
+                                        "BookingCancelled", "PlaceOffered", "VenueConfirmed"]
+    assert by_type["SessionScheduled"].payload["session"]["id"] == session
     assert {e.origin for e in events} == {"events"}
     assert {e.authority for e in events} == {"coventry"}
     coordinator = system.coordinator(A).actor
     assert by_type["PlaceBooked"].actor == by_type["WaitingListJoined"].actor == coordinator
     assert by_type["BookingCancelled"].actor == coordinator
     assert by_type["PlaceOffered"].actor == "system:waiting-list"
-    assert by_type["VenueConfirmed"].actor == system.lead.actor
+    assert by_type["VenueConfirmed"].actor == by_type["SessionScheduled"].actor == system.lead.actor
     assert by_type["PlaceBooked"].payload["booking"] == first["id"]
     assert by_type["PlaceBooked"].payload["urn"] == A
     assert by_type["WaitingListJoined"].payload["booking"] == second["id"]
@@ -263,11 +282,12 @@ def test_booking_a_waiting_list_and_an_offer(system: E2ESystem, lead: Api, schoo
         "event": by_type["PlaceBooked"].payload["event"], "session": session, "venue_status": "confirmed",
         "venue": "Council House, Diamond Room 5"}
     positions = [e.position for e in events]
-    assert positions == sorted(positions) and len(set(positions)) == 5
+    assert positions == sorted(positions) and len(set(positions)) == 6
 
 
 def test_an_offer_claimed_over_http(lead: Api, school_a: Api) -> None:
-    code, session = "speak-up-for-sanctuary", "speak-up-for-sanctuary-1"
+    code = "speak-up-for-sanctuary"
+    session = add_session(lead, code, today() + dt.timedelta(days=30))
     bookings = f"/programme/{code}/sessions/{session}/bookings"
     lead.ok(put(lead, f"/programme/{code}", details(lead, code, 1)))
     first = school_a.ok(school_a.post(bookings, booking_body(A, 11)), 201)
@@ -285,15 +305,39 @@ def test_an_offer_claimed_over_http(lead: Api, school_a: Api) -> None:
 
 
 def test_the_schools_cpd_record_over_http(lead: Api, school_a: Api, school_b: Api) -> None:
-    code, session = "introduction", "introduction-1"
+    code, day = "introduction", today()
+    session = add_session(lead, code, day)  # no times: under way since the day began
     booked = school_a.ok(school_a.post(f"/programme/{code}/sessions/{session}/bookings",
-                                       booking_body(A, 21)), 201)
+                                       booking_body(A, 21)), 201)  # people may book on the day
     lead.ok(lead.post(f"/programme/{code}/attendance", {"booking_id": booked["id"], "attended": True}))
     record = school_a.ok(school_a.get(f"/schools/{A}/cpd"))["items"]
-    assert {"code": code, "title": SEED[code][0], "date": "2026-09-17",
+    assert {"code": code, "title": SEED[code][0], "date": day.isoformat(),
             "person": {"name": "Teacher 21", "email": f"teacher21@{A}.example.org"},
             "status": "attended"} in record
     assert school_b.get(f"/schools/{A}/cpd").status_code == 403
+
+
+def test_attendance_waits_for_the_session_to_start(lead: Api, school_a: Api) -> None:
+    code = "healing-classrooms"
+    session = add_session(lead, code, today() + dt.timedelta(days=1))
+    booked = school_a.ok(school_a.post(f"/programme/{code}/sessions/{session}/bookings",
+                                       booking_body(A, 61)), 201)
+    before = lead.ok(lead.get(f"/programme/{code}/sessions/{session}/bookings"))
+    response = lead.post(f"/programme/{code}/attendance", {"booking_id": booked["id"], "attended": True})
+    assert response.status_code == 422, response.text
+    assert "has started" in response.json()["fields"]["booking_id"][0], response.json()
+    assert lead.ok(lead.get(f"/programme/{code}/sessions/{session}/bookings")) == before
+
+
+def test_a_session_whose_day_has_passed_takes_no_bookings(lead: Api, school_a: Api) -> None:
+    code = "refugee-week-planning"
+    session = add_session(lead, code, today() - dt.timedelta(days=1))
+    listed = next(s for s in lead.ok(lead.get(f"/programme/{code}"))["sessions"] if s["id"] == session)
+    assert (listed["past"], listed["open"]) == (True, False)
+    response = school_a.post(f"/programme/{code}/sessions/{session}/bookings", booking_body(A, 71))
+    assert response.status_code == 409, response.text
+    assert response.json()["fields"] == {"session": ["This session has already taken place."]}
+    assert lead.ok(lead.get(f"/programme/{code}/sessions/{session}/bookings"))["items"] == []
 
 
 # -- refusals ---------------------------------------------------------------------------------

@@ -58,10 +58,10 @@ def app(store, coventry: Authority, clock: FixedClock) -> Applications:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def tell(app: Applications, kind: str, **payload: object) -> bool:
+def tell(app: Applications, kind: str, version: int = 1, **payload: object) -> bool:
     """Feed one piece of pledge news, as the bus would deliver it."""
     news = IntegrationEvent(
-        id=str(uuid.uuid4()), type=kind, schema_version=1, origin="pledges", position=next(_positions),
+        id=str(uuid.uuid4()), type=kind, schema_version=version, origin="pledges", position=next(_positions),
         occurred_at="2026-07-01T09:00:00+00:00", authority=app.authority.slug, actor="account:lead",
         payload=payload)
     return consume(app, news.to_dict(), app.learn_pledge_news)
@@ -329,6 +329,55 @@ def test_an_extension_ends_with_its_day(app: Applications, clock: FixedClock) ->
     assert app.submit(SCHOOL_LEAD, URN, YEAR, "draft")["submissions"][0]["under_extension"] is True
 
 
+def test_after_further_evidence_the_schools_own_date_and_what_is_still_missing(
+        app: Applications, clock: FixedClock) -> None:
+    """After a further-evidence decision the school works to its own date (an extension of the
+    cycle's final deadline is spent), and what is still missing is worked out again after the
+    panel's feedback and after the school's response."""
+    prepared(app, clock)
+    clock.at = utc(2027, 3, 25, 12, 0)
+    app.submit(SCHOOL_LEAD, URN, YEAR, "draft")
+    clock.at = utc(2027, 4, 20, 14, 0)
+    convened(app, "draft")
+    appraised(app, "draft", outcomes(), "award")
+    app.release_feedback(LEAD, URN, YEAR, "draft", "Good")
+    app.grant_extension(LEAD, URN, YEAR, "final", dt.date(2027, 6, 4), "Staff illness")
+    app.submit(SCHOOL_LEAD, URN, YEAR, "final")
+    clock.at = utc(2027, 6, 10, 14, 0)
+    convened(app, "final")
+    appraised(app, "final", outcomes(share_8="No local links yet."), "further_evidence")
+    app.schedule_visit(LEAD, URN, YEAR, dt.date(2027, 6, 15))
+    clock.at = utc(2027, 6, 15, 14, 0)
+    app.record_visit(LEAD, URN, YEAR, ["amy", "ben"], "Pupils led the tour.")
+    view = app.release_feedback(LEAD, URN, YEAR, "final", "Show links with CRMC.")
+    assert view["missing"] == {"share-8": ["the panel found it not yet met"]}
+
+    view = app.decide(LEAD, URN, YEAR, "Show links with CRMC.", evidence_due=dt.date(2027, 7, 9))
+    assert (view["stage"], view["next_submission"], view["deadline"]) == (
+        "further_evidence", "final", dt.date(2027, 7, 9))
+    assert "final" not in view["extensions"]  # granted for the cycle's deadline: spent
+    [row] = app.cycle_overview(YEAR)["applications"]
+    assert (row["deadline"], row["extension"], row["late"]) == (dt.date(2027, 7, 9), None, False)
+
+    # the school's response: evidence for the criterion the panel found not yet met closes its gap
+    view = app.add_evidence(SCHOOL_LEAD, URN, YEAR, "learn-1", "Another assembly")
+    assert view["missing"] == {"share-8": ["the panel found it not yet met"]}
+    view = app.add_evidence(SCHOOL_LEAD, URN, YEAR, "share-8", "Letter from CRMC")
+    assert view["missing"] == {}
+
+    clock.at = utc(2027, 7, 9, 23, 30)  # 10 July in Coventry: after the school's own date
+    refused(app, Conflict, "deadline", lambda: app.submit(SCHOOL_LEAD, URN, YEAR, "final"))
+    clock.at = utc(2027, 7, 9, 12, 0)
+    assert app.submit(SCHOOL_LEAD, URN, YEAR, "final")["submissions"][-1]["version"] == 3
+
+    # the panel looks again: its new feedback is what counts, until the school answers it
+    appraised(app, "final", outcomes(share_8="A letter, not yet a partnership."), "further_evidence")
+    view = app.release_feedback(LEAD, URN, YEAR, "final", "Show the partnership at work.")
+    assert view["missing"] == {"share-8": ["the panel found it not yet met"]}
+    view = app.add_evidence(SCHOOL_LEAD, URN, YEAR, "share-8", "Joint Refugee Week event")
+    assert view["missing"] == {}
+
+
 # -- 3. who may sit and who may see ------------------------------------------------------------------
 
 
@@ -501,6 +550,24 @@ def test_a_lapsed_pledge_cannot_start(app: Applications, clock: FixedClock) -> N
     clock.at = utc(2026, 9, 20, 9, 0)
     refused(app, Conflict, "pledge", lambda: app.start(SCHOOL_LEAD, URN, YEAR))
     clock.at = utc(2026, 9, 19, 22, 59)  # 23:59 BST on the 19th: still current
+    assert app.start(SCHOOL_LEAD, URN, YEAR)["stage"] == "started"
+
+
+def test_the_lapse_day_the_pledges_service_tells_is_kept(app: Applications, clock: FixedClock) -> None:
+    """PledgeSigned of schema 2 carries the day the pledge lapses, as the pledges service set it:
+    kept as told (here a day that is not three years on), never worked out again. (Schema 1,
+    without the day, is the news the other tests here feed.)"""
+    assert tell(app, "SchoolRegistered", urn=URN, name=SCHOOL, phase="primary", postcode="CV1 2AB",
+                coordinator={"name": "Ann Coordinator", "email": "ann@example.org"})
+    assert tell(app, "PledgeSigned", version=2, urn=URN, signed_by="Ms Head", role="Head teacher",
+                signed_on="2024-09-02", lapses_on="2026-09-21")
+    clock.at = utc(2026, 9, 20, 9, 0)
+    assert app.pledge_standing(URN)["may_apply"] is True
+    clock.at = utc(2026, 9, 21, 9, 0)
+    assert app.pledge_standing(URN)["may_apply"] is False
+    refused(app, Conflict, "pledge", lambda: app.start(SCHOOL_LEAD, URN, YEAR))
+    assert tell(app, "PledgeRenewed", version=2, urn=URN, renewed_by="Ms Head", role="Head teacher",
+                renewed_on="2026-09-21", lapses_on="2029-09-21")
     assert app.start(SCHOOL_LEAD, URN, YEAR)["stage"] == "started"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from shared.authority import Authority
-from shared.consumer import consume
 from tests.components import Store
 from tests.integration import mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess
@@ -53,7 +52,7 @@ def test_the_coordinator_is_invited_once(world: World, coventry: Authority) -> N
 
     body = world.feed("events", "CelebrationInvited", invitation("celebration-1", "2027-10-08"))
     world.feed("events", "CelebrationInvited", invitation("celebration-1", "2027-10-08"))  # republished
-    assert consume(world.app, body, world.app.react) is False  # redelivered
+    assert world.hear(body) is False  # redelivered
     world.send()
     [email] = world.new_mail()
     assert (email["To"], email["Subject"]) == (ANN, SUBJECT)

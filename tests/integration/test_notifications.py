@@ -3,7 +3,7 @@ SMTP server (the mail sink, run as its own process): who is told what, when, and
 exactly once in effect.
 
 Integration events are fed as the consumer receives them (``consume`` with the
-application's ``react``), with payloads shaped as the pledges, applications and
+reactions in policies.py), with payloads shaped as the pledges, applications and
 events contracts publish them; time is a FixedClock moved by hand; every email is
 read back from the sink's folder as a mail program would.
 
@@ -16,6 +16,7 @@ its session is never confirmed; a subject with a line break crashes the sender.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from icalendar import Calendar
 
 from services.events.application import sessions_of
 from services.notifications.application import Notifications
+from services.notifications.policies import react
 from shared.authority import Authority
 from shared.clock import FixedClock
 from shared.consumer import consume
@@ -61,6 +63,7 @@ HILL_APP = str(uuid.uuid5(uuid.NAMESPACE_URL, "application/hill/2026-27"))
 OAK_APP = str(uuid.uuid5(uuid.NAMESPACE_URL, "application/oak/2026-27"))
 NETWORK_EVENT = uuid.uuid5(uuid.NAMESPACE_URL, "cpd/network-meeting").hex
 NETWORK_TITLE = "Schools of Sanctuary – network meeting of local schools"
+DUE = {"draft": "2027-03-25", "final": "2027-05-28"}  # as the applications service sets Coventry's
 
 
 # -- the world a test runs in -------------------------------------------------------------------
@@ -92,17 +95,22 @@ class World:
         for app in self.apps:
             app.close()
 
-    def event(self, origin: str, kind: str, payload: dict) -> dict:
+    def event(self, origin: str, kind: str, payload: dict, version: int = 1) -> dict:
         """The body of the next integration event from ``origin`` (not yet consumed)."""
         self.positions[origin] += 1
         return IntegrationEvent(
-            id=str(uuid.uuid4()), type=kind, schema_version=1, origin=origin,
+            id=str(uuid.uuid4()), type=kind, schema_version=version, origin=origin,
             position=self.positions[origin], occurred_at=self.clock.now().isoformat(),
             authority="coventry", actor="account:lead", payload=payload).to_dict()
 
-    def feed(self, origin: str, kind: str, payload: dict) -> dict:
-        body = self.event(origin, kind, payload)
-        assert consume(self.app, body, self.app.react) is True
+    def hear(self, body: dict, app: Notifications | None = None) -> bool:
+        """Consume one message as the service does: True if it was news to ``app``."""
+        app = app or self.app
+        return consume(app, body, functools.partial(react, app))
+
+    def feed(self, origin: str, kind: str, payload: dict, version: int = 1) -> dict:
+        body = self.event(origin, kind, payload, version)
+        assert self.hear(body) is True
         return body
 
     def send(self, mailer: Mailer | None = None) -> dict[str, int]:
@@ -132,9 +140,13 @@ class World:
         return self.feed("pledges", "NewsletterSubscribed" if subscribed else "NewsletterUnsubscribed",
                          {"urn": urn})
 
-    def start_application(self, app_id: str, urn: str, name: str) -> dict:
-        return self.feed("applications", "ApplicationStarted",
-                         {**base(app_id, urn), "school_name": name, "renewal_of": None})
+    def start_application(self, app_id: str, urn: str, name: str, due: dict | None = DUE) -> dict:
+        """As the applications service publishes it now (schema 2, with the day each submission
+        is due), or, with ``due=None``, as it did before (schema 1)."""
+        started = {**base(app_id, urn), "school_name": name, "renewal_of": None}
+        if due is None:
+            return self.feed("applications", "ApplicationStarted", started)
+        return self.feed("applications", "ApplicationStarted", {**started, "due": due}, version=2)
 
     def submit(self, app_id: str, urn: str, stage: str, on: str) -> dict:
         return self.feed("applications", "DraftSubmitted" if stage == "draft" else "FinalSubmitted",
@@ -488,6 +500,85 @@ def test_deadline_reminders_across_the_year(world: World, coventry: Authority) -
         sent_properly(message, coventry)
 
 
+def test_the_days_the_applications_service_tells_drive_the_reminders(world: World) -> None:
+    """The days in ApplicationStarted (schema 2) are kept as told, not worked out again from
+    the cycle: told 18 March and 21 May, the school is reminded of those."""
+    world.register(HILL, "Hill Primary", "Ann Coordinator", ANN)
+    world.start_application(HILL_APP, HILL, "Hill Primary",
+                            due={"draft": "2027-03-18", "final": "2027-05-21"})
+    world.send()
+    world.new_mail()
+    arrived = run_days(world, dt.date(2027, 3, 1), dt.date(2027, 3, 19))
+    world.submit(HILL_APP, HILL, "draft", "2027-03-19")
+    world.send()
+    world.new_mail()
+    arrived |= run_days(world, dt.date(2027, 3, 20), dt.date(2027, 5, 31))
+    assert arrived == {
+        dt.date(2027, 3, 4): [(ANN, "14 days to the draft deadline")],
+        dt.date(2027, 3, 15): [(ANN, "3 days to the draft deadline")],
+        dt.date(2027, 5, 7): [(ANN, "14 days to the final deadline")],
+        dt.date(2027, 5, 18): [(ANN, "3 days to the final deadline")],
+    }
+
+
+def test_an_application_heard_of_in_schema_1_is_reminded_of_the_cycles_deadlines(world: World) -> None:
+    """ApplicationStarted of schema 1 (published before it carried the days) still works: the
+    cycle's deadlines stand in for the days the applications service set then."""
+    world.register(HILL, "Hill Primary", "Ann Coordinator", ANN)
+    body = world.start_application(HILL_APP, HILL, "Hill Primary", due=None)
+    assert body["schema_version"] == 1 and "due" not in body["payload"]
+    world.send()
+    world.new_mail()
+    assert run_days(world, dt.date(2027, 3, 1), dt.date(2027, 3, 31)) == {
+        dt.date(2027, 3, 11): [(ANN, "14 days to the draft deadline")],
+        dt.date(2027, 3, 22): [(ANN, "3 days to the draft deadline")],
+    }
+
+
+def test_an_extension_moves_the_reminders_to_its_day(world: World) -> None:
+    world.register(HILL, "Hill Primary", "Ann Coordinator", ANN)
+    world.start_application(HILL_APP, HILL, "Hill Primary")
+    world.day(dt.date(2027, 3, 9))
+    world.feed("applications", "ExtensionGranted", {**base(HILL_APP, HILL), "stage": "draft",
+                                                    "until": "2027-04-08"})
+    world.send()
+    world.new_mail()
+    assert run_days(world, dt.date(2027, 3, 9), dt.date(2027, 4, 10)) == {
+        dt.date(2027, 3, 25): [(ANN, "14 days to the draft deadline")],
+        dt.date(2027, 4, 5): [(ANN, "3 days to the draft deadline")],
+    }
+
+
+def test_further_evidence_is_reminded_by_the_schools_own_date(world: World, coventry: Authority) -> None:
+    """After a further-evidence decision the school owes its final submission again, by the
+    date the panel set (not the cycle's final deadline, nor an extension granted before)."""
+    world.register(HILL, "Hill Primary", "Ann Coordinator", ANN)
+    world.start_application(HILL_APP, HILL, "Hill Primary")
+    world.submit(HILL_APP, HILL, "draft", "2027-03-20")
+    world.feed("applications", "ExtensionGranted", {**base(HILL_APP, HILL), "stage": "final",
+                                                    "until": "2027-06-04"})
+    world.submit(HILL_APP, HILL, "final", "2027-06-01")
+    world.day(dt.date(2027, 6, 20))
+    world.feed("applications", "DecisionRecorded", {
+        **base(HILL_APP, HILL), "outcome": "further_evidence", "on": "2027-06-20", "expires_on": None,
+        "evidence_due": "2027-07-09"})
+    world.send()
+    world.new_mail()
+    arrived = run_days(world, dt.date(2027, 6, 20), dt.date(2027, 7, 7))
+    assert arrived == {
+        dt.date(2027, 6, 25): [(ANN, "14 days until your further evidence is due")],
+        dt.date(2027, 7, 6): [(ANN, "3 days until your further evidence is due")],
+    }
+    reminder = world.mail()[-1]
+    sent_properly(reminder, coventry)
+    assert ("The panel asked Hill Primary for further evidence by Friday 9 July 2027, 3 days from "
+            "now.") in text(reminder)
+    world.submit(HILL_APP, HILL, "final", "2027-07-07")  # the school's response: nothing more owed
+    world.send()
+    world.new_mail()
+    assert run_days(world, dt.date(2027, 7, 8), dt.date(2027, 7, 9)) == {}
+
+
 def cpd_booking(w: World) -> None:
     w.day(dt.date(2027, 2, 1))
     w.list_network_meetings()
@@ -547,10 +638,10 @@ def test_a_redelivered_event_sends_nothing_new(world: World) -> None:
     world.list_network_meetings()
     booking = world.book("b-1", "network-meeting-1", "Tess Teacher", "tess@hill.example.org")
     events_before = world.app.recorder.max_notification_id()
-    assert consume(world.app, body, world.app.react) is False
-    assert consume(world.app, booking, world.app.react) is False
+    assert world.hear(body) is False
+    assert world.hear(booking) is False
     other = world.build()  # another instance of the service hears it again too
-    assert consume(other, booking, other.react) is False
+    assert world.hear(booking, other) is False
     assert world.app.recorder.max_notification_id() == events_before
     assert world.send()["sent"] == 2
     assert world.send()["sent"] == 0
@@ -680,7 +771,7 @@ def test_only_newsletter_readers_hear_of_a_new_session_but_everyone_of_deadlines
     world.newsletter(HILL, True)
     subscribed = world.event("pledges", "NewsletterSubscribed", {"urn": OAK})  # to arrive late
     world.newsletter(OAK, False)
-    assert consume(world.app, subscribed, world.app.react) is True  # older news: Oak stays opted out
+    assert world.hear(subscribed) is True  # older news: Oak stays opted out
     world.start_application(OAK_APP, OAK, "Oak Academy")
     world.list_network_meetings()
     world.send()

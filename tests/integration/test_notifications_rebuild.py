@@ -4,8 +4,10 @@ everything again, but nobody is sent last year's emails a second time."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from services.notifications.application import Notifications
+from services.notifications.policies import react
 from shared.clock import FixedClock
 from shared.consumer import consume
 from shared.envelope import IntegrationEvent
@@ -27,10 +29,11 @@ def test_replayed_history_is_learnt_but_not_mailed_again(store, coventry) -> Non
                         mail_from="Schools of Sanctuary <no-reply@sanctuary.invalid>",
                         mail_domain="sanctuary.invalid", clock=FixedClock(NOW), send_after=NOW)
     try:
-        consume(app, registered(1, "2026-10-01T10:00:00+00:00", "100001", "old@example.org"), app.react)
-        consume(app, registered(2, "2027-05-01T10:00:00+00:00", "100002", "new@example.org"), app.react)
+        hear = functools.partial(react, app)
+        consume(app, registered(1, "2026-10-01T10:00:00+00:00", "100001", "old@example.org"), hear)
+        consume(app, registered(2, "2027-05-01T10:00:00+00:00", "100002", "new@example.org"), hear)
         log = {entry["to"]: entry["status"] for entry in app.delivery_log()}
         assert log == {"old@example.org": "suppressed", "new@example.org": "pending"}
-        assert app._school("100001") == ("Ann", "old@example.org")  # learnt all the same
+        assert app.coordinator("100001") == ("Ann", "old@example.org")  # learnt all the same
     finally:
         app.close()

@@ -4,6 +4,7 @@ real store: every test on SQLite and on PostgreSQL, with a clock that stands sti
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -15,6 +16,7 @@ from shared.clock import FixedClock
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 NOW = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
+LONDON = ZoneInfo("Europe/London")
 LEAD = "account:lead"
 COORDINATOR = "account:coordinator"
 URN, OTHER_URN = "740101", "740102"
@@ -95,6 +97,11 @@ def book(app: Programme, n: int, code: str = "network-meeting", session: str = "
 def set_capacity(app: Programme, capacity: int | None, code: str = "network-meeting") -> dict:
     event = app.event(code)
     return app.describe(LEAD, code, event["title"], event["description"], event["audience"], capacity)
+
+
+def after(day: dt.date, time: dt.time) -> dt.datetime:
+    """A minute after ``time`` on ``day`` in Coventry, as the clock's UTC."""
+    return (dt.datetime.combine(day, time, tzinfo=LONDON) + dt.timedelta(minutes=1)).astimezone(dt.UTC)
 
 
 def session_view(app: Programme, code: str, session_id: str) -> dict:
@@ -444,7 +451,7 @@ def test_booking_a_tbc_session_is_refused_with_nothing_stored(programme: Program
 # -- 6. the school's CPD record -------------------------------------------------------------
 
 
-def test_the_schools_cpd_record_after_attendance(programme: Programme) -> None:
+def test_the_schools_cpd_record_after_attendance(programme: Programme, clock: FixedClock) -> None:
     ann = programme.book(COORDINATOR, "introduction", "introduction-1", URN, "Ann Teacher",
                          "ann@school.example.org")
     bob = programme.book(COORDINATOR, "network-meeting", "network-meeting-1", URN, "Bob Teacher",
@@ -453,6 +460,7 @@ def test_the_schools_cpd_record_after_attendance(programme: Programme) -> None:
                         "cy@school.example.org")
     programme.book(COORDINATOR, "introduction", "introduction-1", OTHER_URN, "Di Elsewhere",
                    "di@other.example.org")
+    clock.at = after(dt.date(2026, 10, 22), T(16))  # both sessions have started
     programme.record_attendance(LEAD, "introduction", ann["id"], True)
     programme.record_attendance(LEAD, "network-meeting", bob["id"], True)
     programme.record_attendance(LEAD, "network-meeting", cy["id"], False)
@@ -485,3 +493,60 @@ def test_a_cancelled_session_is_not_in_the_schools_cpd_record(programme: Program
     book(programme, 1)
     programme.cancel_session(LEAD, "network-meeting", "network-meeting-1", "Snow")
     assert programme.school_record(URN) == []
+
+
+# -- 7. dates that make sense: bookings until the session's day, attendance once it has started ------
+
+
+def test_attendance_before_the_session_starts_is_refused_with_nothing_stored(programme: Programme,
+                                                                             clock: FixedClock) -> None:
+    booked = book(programme, 1)  # network-meeting-1: Thursday 22 October 2026, 16:00 in Coventry
+    clock.at = dt.datetime.combine(dt.date(2026, 10, 22), T(15, 59), tzinfo=LONDON).astimezone(dt.UTC)
+    before = programme.recorder.max_notification_id()
+    with pytest.raises(Invalid) as refused:
+        programme.record_attendance(LEAD, "network-meeting", booked["id"], True)
+    assert refused.value.field == "booking_id"
+    assert "begins on Thursday 22 October 2026 at 16:00" in refused.value.fields["booking_id"][0]
+    assert programme.recorder.max_notification_id() == before
+    assert programme.booking("network-meeting", booked["id"], None)["status"] == "booked"
+
+    clock.at = after(dt.date(2026, 10, 22), T(16))
+    programme.record_attendance(LEAD, "network-meeting", booked["id"], True)
+    assert programme.booking("network-meeting", booked["id"], None)["status"] == "attended"
+
+
+def test_a_session_takes_bookings_on_its_day_and_not_after(programme: Programme, clock: FixedClock) -> None:
+    clock.at = after(dt.date(2026, 10, 22), T(23, 58))  # the evening of the first network meeting
+    assert session_view(programme, "network-meeting", "network-meeting-1")["open"] is True
+    assert book(programme, 1)["status"] == "booked"
+
+    clock.at = after(dt.date(2026, 10, 22), T(23, 59))  # midnight in Coventry: the day has passed
+    seen = session_view(programme, "network-meeting", "network-meeting-1")
+    assert (seen["past"], seen["open"]) == (True, False)
+    before = programme.recorder.max_notification_id()
+    with pytest.raises(Conflict) as refused:
+        book(programme, 2)
+    assert (refused.value.field, refused.value.message) == (
+        "session", "This session has already taken place.")
+    assert programme.recorder.max_notification_id() == before
+    assert book(programme, 2, session="network-meeting-2")["status"] == "booked"  # March is still to come
+
+
+def test_the_leads_register_holds_every_session_and_its_bookings_in_one_answer(
+        programme: Programme, clock: FixedClock) -> None:
+    set_capacity(programme, 1)
+    first, waiting, later = book(programme, 1), book(programme, 2), book(programme, 3)
+    other = book(programme, 4, session="network-meeting-2")
+    clock.at = after(dt.date(2026, 10, 22), T(16))
+    register = {(r["code"], r["session"]): r for r in programme.bookings_by_session()}
+    bookable = {(code, s) for code, (_, kind, _, dates, *_) in SEED.items() if kind in ("session", "series")
+                for s in (f"{code}-{n}" for n in range(1, len(dates) + 1))}
+    assert set(register) == bookable
+    meeting = register["network-meeting", "network-meeting-1"]
+    assert meeting["started"] is True
+    assert [(b["id"], b["status"], b["position"]) for b in meeting["bookings"]] == [
+        (first["id"], "booked", None), (waiting["id"], "waiting", 1), (later["id"], "waiting", 2)]
+    march = register["network-meeting", "network-meeting-2"]
+    assert march["started"] is False
+    assert [b["id"] for b in march["bookings"]] == [other["id"]]
+    assert register["introduction", "introduction-1"]["bookings"] == []

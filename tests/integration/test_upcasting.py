@@ -5,14 +5,24 @@ the stored bytes never change, so the seal still verifies."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import clear_topic_cache, construct_topic, register_topic
 
+from services.applications.accreditation import AwardApplication
+from services.applications.application import Applications
+from services.applications.contract import APPLICATIONS
+from services.notifications.application import Notifications
+from services.notifications.directory import Entry
+from services.pledges.application import Pledges
+from services.pledges.contract import PLEDGES
+from services.pledges.domain import School
 from shared.personal import Personal, PersonalDataApplication, subject_for_name
 from tests.components import Store
 
@@ -196,3 +206,107 @@ def test_an_erased_holder_still_upcasts(app_env: dict, deploy) -> None:
         assert new.seal.verify().ok  # erasing deletes a key, never an event
     finally:
         new.close()
+
+
+# -- our services' own events, as the code before stored them ----------------------------------------------
+#
+# The days a submission is due and a pledge lapses are now recorded where they are set, and the
+# notifications directory calls an extended day the day a submission is due. Events stored before
+# read back through the upcasters, and are published in the shape their consumers first heard.
+
+
+def stored_as_before(app: Any, aggregate: Aggregate, rewrite: Callable[[str, dict], None]) -> None:
+    """Store ``aggregate``'s pending events as the earlier code did: with no class_version, each
+    state rewritten to its old shape by ``rewrite(topic, state)``."""
+    records = []
+    for domain_event in aggregate.collect_events():
+        record = app.mapper.to_stored_event(domain_event)
+        state = json.loads(record.state)
+        if state.pop("class_version", 1) > 1:
+            rewrite(record.topic, state)
+        records.append(dataclasses.replace(record, state=json.dumps(state).encode()))
+    app.recorder.insert_events(records)
+
+
+def events_in(app: Any) -> Any:
+    return [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(start=1, limit=50)]
+
+
+def test_a_pledge_signed_before_its_lapse_day_was_recorded(store: Store, coventry) -> None:
+    school = School(urn="103712", name="Hill Primary", phase="primary", postcode="CV1 2AB",
+                    coordinator={"name": "Ann", "email": "ann@example.org"}, actor="account:lead")
+    school.express_interest(dt.date(2024, 2, 1), dt.date(2024, 2, 1), "account:lead")
+    school.sign_pledge("Ms Head", "Head teacher", ISSUED_ON, ISSUED_ON, (), 3, "account:lead")
+    app = Pledges(env=store.env("pledges"), rules=coventry.pledge)
+    try:
+        stored_as_before(app, school, lambda topic, state: state.pop("lapses_on"))
+        [stored] = [r for r in app.recorder.select_events(school.id) if r.topic.endswith("PledgeSigned")]
+        assert "lapses_on" not in json.loads(stored.state)
+    finally:
+        app.close()
+    again = Pledges(env=store.env("pledges"), rules=coventry.pledge)
+    try:
+        signed = events_in(again)[-1]
+        assert type(signed) is School.PledgeSigned and signed.lapses_on is None
+        assert again.repository.get(school.id).lapses_on(3) == dt.date(2027, 2, 28)  # the rule of then
+        news = PLEDGES.envelope(signed, 3, coventry.slug)
+        assert news.schema_version == 1 and "lapses_on" not in news.payload
+    finally:
+        again.close()
+
+
+def test_an_application_started_before_its_due_days_were_recorded(store: Store, coventry) -> None:
+    application = AwardApplication(urn="103712", school_name="Hill Primary", school_year="2026-27",
+                                   criteria_version="sos-2026", criteria=["learn-1"], has_draft=True,
+                                   renewal_of=None, carried_actions=[], actor="account:coordinator",
+                                   due={"draft": dt.date(2027, 3, 25), "final": dt.date(2027, 5, 28)})
+
+    def earliest(topic: str, state: dict) -> None:  # before pledged_on and started_on, too
+        for name in ("due", "pledged_on", "started_on"):
+            state.pop(name)
+
+    app = Applications(env=store.env("applications"), authority=coventry)
+    try:
+        stored_as_before(app, application, earliest)
+    finally:
+        app.close()
+    again = Applications(env=store.env("applications"), authority=coventry)
+    try:
+        [started] = events_in(again)
+        assert type(started) is AwardApplication.Started and started.due is None
+        view = again.application("103712", "2026-27")
+        assert (view["next_submission"], view["deadline"]) == ("draft", dt.date(2027, 3, 25))
+        news = APPLICATIONS.envelope(started, 1, coventry.slug)
+        assert news.schema_version == 1 and "due" not in news.payload
+    finally:
+        again.close()
+
+
+def test_a_directory_entry_learnt_when_an_extension_was_its_own_fact(store: Store, coventry) -> None:
+    """The directory's version 1 kept an extension as ``extension_<stage>``; it reads back as the
+    day the submission is due, so a school extended before the change is still reminded of it."""
+    entry = Entry(kind="application", key="app-1")
+    entry.learn({"urn": "103712", "school_year": "2026-27", "school_name": "Hill Primary"}, "applications", 4)
+    entry.learn({"due_final": "2027-06-04"}, "applications", 9)
+
+    def named_as_before(topic: str, state: dict) -> None:
+        state["facts"] = {{"due_final": "extension_final"}.get(k, k): v for k, v in state["facts"].items()}
+
+    app = Notifications(env=store.env("notifications"), authority=coventry, mail_from="n@x.invalid",
+                        mail_domain="x.invalid")
+    try:
+        stored_as_before(app, entry, named_as_before)
+        assert b"extension_final" in app.recorder.select_events(entry.id)[-1].state
+    finally:
+        app.close()
+    again = Notifications(env=store.env("notifications"), authority=coventry, mail_from="n@x.invalid",
+                          mail_domain="x.invalid")
+    try:
+        known = again.entry("application", "app-1")
+        assert known.facts == {"urn": "103712", "school_year": "2026-27", "school_name": "Hill Primary",
+                               "due_final": "2027-06-04"}
+        assert known.positions["due_final"] == ("applications", 9)
+        # the start said no days (schema 1): the draft's is the cycle's; the final's, the extension
+        assert again.due_days(known) == {"draft": dt.date(2027, 3, 25), "final": dt.date(2027, 6, 4)}
+    finally:
+        again.close()

@@ -7,6 +7,7 @@ import json
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.pledges.api import PledgesApi
 from services.pledges.application import Pledges
 from services.pledges.service import PledgesService
 from shared.access import Principal
@@ -88,3 +89,59 @@ def test_personal_data_is_not_stored_in_plain_text(service) -> None:
     stored = b"".join(n.state for n in service.application.recorder.select_notifications(1, 10))
     assert b"ann@example.org" not in stored and b"Ann" not in stored
     assert b"Hill Primary" in stored  # a school's name is not personal data
+
+
+# -- every declared operation refuses each role it does not allow ---------------------------
+
+A, B = "103712", "100001"
+ROLES = {
+    "anonymous": None, "lead": LEAD, "coordinator_a": COORDINATOR, "coordinator_b": OTHER_COORDINATOR,
+    "panel_member": Principal("p1", "Pat", frozenset({("panel_member", None)})).to_dict(),
+    "operator": Principal("o1", "Oz", frozenset({("operator", None)})).to_dict(),
+}
+STAFF_OF_A = {"lead", "coordinator_a"}
+EVERYONE = set(ROLES)
+# who may call each operation, written out here so that a changed declaration fails a test;
+# the arguments after the principal (valid ones, so that only the rule can refuse)
+WHO_MAY = {
+    "register_school": (STAFF_OF_A, (SCHOOL,)),
+    "express_interest": (STAFF_OF_A, (A, {})),
+    "record_commitment": (STAFF_OF_A, (A, {"body": "slt", "given_by": "Dee", "role": "Deputy"})),
+    "sign_pledge": (STAFF_OF_A, (A, {"signed_by": "Hal", "role": "Head"})),
+    "renew_pledge": (STAFF_OF_A, (A, {"renewed_by": "Hal", "role": "Head"})),
+    "withdraw_pledge": (STAFF_OF_A, (A, {"reason": "Closing"})),
+    "set_newsletter": (STAFF_OF_A, (A, {"subscribed": True})),
+    "change_coordinator": (STAFF_OF_A, (A, {"name": "Ann", "email": "ann@example.org"})),
+    "school": (STAFF_OF_A, (A,)),
+    "schools": ({"lead", "coordinator_a", "coordinator_b"}, ({},)),
+    "history": (STAFF_OF_A, (A,)),
+    "share_award": (STAFF_OF_A, (A, {"town": "Coventry"})),
+    "stop_sharing": (STAFF_OF_A, (A,)),
+    "sharing": (STAFF_OF_A, (A,)),
+    "awarded_schools": (EVERYONE, ()),
+    "awarded_feed": (EVERYONE, ()),
+    "personal_data": ({"lead"}, (["subject"],)),
+}
+
+
+def test_the_table_names_every_operation() -> None:
+    assert set(WHO_MAY) == {operation.name for operation in PledgesApi.operations()}
+
+
+@pytest.mark.parametrize("name", WHO_MAY)
+def test_each_operation_refuses_each_role_it_does_not_allow(service, name: str) -> None:
+    allowed, arguments = WHO_MAY[name]
+    for role in sorted(set(ROLES) - allowed):
+        with pytest.raises(Unauthorized if role == "anonymous" else Forbidden):
+            getattr(service, name)(ROLES[role], *arguments)
+    assert service.application.recorder.max_notification_id() in (None, 0)
+
+
+@pytest.mark.parametrize("role", sorted(STAFF_OF_A))
+def test_the_school_s_staff_may_register_it(service, role: str) -> None:
+    assert service.register_school(ROLES[role], SCHOOL)["urn"] == A
+
+
+def test_a_public_operation_takes_no_one_s_name(service) -> None:
+    assert service.awarded_schools(None) == {"schools": []}
+    assert service.awarded_feed(None).startswith("<?xml")

@@ -142,7 +142,7 @@ def test_only_a_celebration_takes_invitations() -> None:
 def test_a_celebration_is_not_booked_by_name_but_the_lead_schedules_it() -> None:
     event = celebration(session("c-1", dt.date(2027, 10, 8)))
     with pytest.raises(Conflict):
-        event.book("c-1", "b1", URN, {"name": "Ann"}, "email:ann", SCHOOL)
+        event.book("c-1", "b1", URN, {"name": "Ann"}, "email:ann", dt.date(2027, 9, 1), SCHOOL)
     event.add_session("c-2", when(dt.date(2028, 3, 1)), LEAD)
     assert set(event.sessions) == {"c-1", "c-2"}
 

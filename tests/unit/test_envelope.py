@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -37,8 +38,27 @@ def test_every_pledge_event_has_a_public_form_that_round_trips() -> None:
 def test_the_signature_payload_carries_what_consumers_need() -> None:
     signed = signed_school().collect_events()[-1]
     event = PLEDGES.envelope(signed, 5, "coventry")
-    assert event.type == "PledgeSigned" and event.schema_version == 1
+    assert event.type == "PledgeSigned" and event.schema_version == 2
     assert event.actor == "coordinator" and event.authority == "coventry"
+    assert event.payload == {"urn": "103712", "signed_by": "Ms Head", "role": "Head teacher",
+                             "signed_on": "2026-11-23", "lapses_on": "2029-11-23"}
+
+
+def test_a_renewal_tells_the_day_the_renewed_pledge_lapses() -> None:
+    school = signed_school()
+    later = dt.date(2028, 2, 29)
+    school.renew_pledge("Ms Head", "Head teacher", later, later, 3, "coordinator")
+    event = PLEDGES.envelope(school.collect_events()[-1], 6, "coventry")
+    assert (event.type, event.schema_version) == ("PledgeRenewed", 2)
+    assert event.payload["renewed_on"] == "2028-02-29" and event.payload["lapses_on"] == "2031-02-28"
+
+
+def test_a_signature_stored_before_the_lapse_day_was_recorded_is_published_as_it_was() -> None:
+    """Version 1 of the stored event, upcast (no lapse day): republished in schema 1, the shape
+    its consumers first heard, so a replay of history tells them nothing it did not then."""
+    signed = dataclasses.replace(signed_school().collect_events()[-1], lapses_on=None)
+    event = PLEDGES.envelope(signed, 5, "coventry")
+    assert (event.type, event.schema_version) == ("PledgeSigned", 1)
     assert event.payload == {"urn": "103712", "signed_by": "Ms Head", "role": "Head teacher",
                              "signed_on": "2026-11-23"}
 

@@ -98,7 +98,7 @@ def test_a_pledge_lapses_three_years_after_signing_unless_renewed() -> None:
     assert status(s, lapses - dt.timedelta(days=1)) == PledgeStatus.SIGNED
     assert status(s, lapses) == PledgeStatus.LAPSED
     renewal = dt.date(2029, 9, 1)
-    s.renew_pledge("Ms Head", "Head teacher", renewal, renewal, "lead")
+    s.renew_pledge("Ms Head", "Head teacher", renewal, renewal, 3, "lead")
     assert s.lapses_on(3) == dt.date(2032, 9, 1)
     assert status(s, lapses) == PledgeStatus.SIGNED
 
@@ -107,7 +107,7 @@ def test_a_lapsed_pledge_can_be_renewed() -> None:
     s = committed()
     sign(s)
     later = dt.date(2030, 1, 10)
-    s.renew_pledge("Ms Head", "Head teacher", later, later, "lead")
+    s.renew_pledge("Ms Head", "Head teacher", later, later, 3, "lead")
     assert status(s, later) == PledgeStatus.SIGNED
 
 
@@ -115,7 +115,7 @@ def test_a_renewal_must_follow_the_signature() -> None:
     s = committed()
     sign(s)
     with pytest.raises(Invalid) as refused:
-        s.renew_pledge("Ms Head", "Head teacher", TODAY, TODAY, "lead")
+        s.renew_pledge("Ms Head", "Head teacher", TODAY, TODAY, 3, "lead")
     assert "renewed_on" in refused.value.fields
 
 
@@ -126,7 +126,7 @@ def test_a_withdrawn_pledge_cannot_be_renewed_but_can_be_signed_afresh() -> None
     assert status(s) == PledgeStatus.WITHDRAWN
     later = TODAY + dt.timedelta(days=30)
     with pytest.raises(Conflict, match="withdrawn"):
-        s.renew_pledge("Ms Head", "Head teacher", later, later, "lead")
+        s.renew_pledge("Ms Head", "Head teacher", later, later, 3, "lead")
     with pytest.raises(Conflict, match="already withdrawn"):
         s.withdraw_pledge("again", later, later, "lead")
     sign(s, on=later, today=later)
@@ -136,7 +136,7 @@ def test_a_withdrawn_pledge_cannot_be_renewed_but_can_be_signed_afresh() -> None
 def test_nothing_to_renew_or_withdraw_before_signing() -> None:
     s = committed()
     with pytest.raises(Conflict, match="no signed pledge"):
-        s.renew_pledge("Ms Head", "Head teacher", TODAY, TODAY, "lead")
+        s.renew_pledge("Ms Head", "Head teacher", TODAY, TODAY, 3, "lead")
     with pytest.raises(Conflict, match="no signed pledge"):
         s.withdraw_pledge("reason", TODAY, TODAY, "lead")
 

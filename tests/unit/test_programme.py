@@ -4,19 +4,24 @@ lists, offers, attendance) and CatchUp (meetings on request)."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.events.programme import CatchUp, CpdEvent, check_when
+from services.events.programme import CatchUp, CpdEvent, check_when, has_started
 from services.events.schemas import When
 from shared.errors import Conflict, Invalid, NotFound
 from shared.schema import load
+from tests.unit.refusals import refused
 
 NOW = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 WINDOW = dt.timedelta(hours=48)
 LEAD = "account:lead"
 DAY = dt.date(2026, 10, 22)
 FOUR, FIVE = dt.time(16, 0), dt.time(17, 0)
+TODAY = NOW.date()  # bookings are checked against the authority's date
+LONDON = ZoneInfo("Europe/London")
+DURING = dt.datetime.combine(DAY, dt.time(16, 30), tzinfo=LONDON)  # the session has started
 
 
 def session(session_id: str = "s1", **changes: object) -> dict:
@@ -32,7 +37,8 @@ def cpd(kind: str = "series", capacity: int | None = None, sessions: list[dict] 
 
 def book(event: CpdEvent, n: int, session_id: str = "s1", urn: str = "740001") -> str:
     """Book person ``n`` (booking id ``b<n>``); returns the status."""
-    return event.book(session_id, f"b{n}", urn, {"name": f"P{n}"}, f"email:p{n}", "account:coordinator")
+    return event.book(session_id, f"b{n}", urn, {"name": f"P{n}"}, f"email:p{n}", TODAY,
+                      "account:coordinator")
 
 
 def statuses(event: CpdEvent) -> dict[str, str]:
@@ -66,20 +72,20 @@ def test_the_same_person_cannot_book_the_same_session_twice() -> None:
     event = cpd(capacity=1)
     book(event, 1)
     with pytest.raises(Conflict) as refused:
-        event.book("s1", "again", "740002", {"name": "P1"}, "email:p1", "account:other")
+        event.book("s1", "again", "740002", {"name": "P1"}, "email:p1", TODAY, "account:other")
     assert refused.value.field == "email"
     book(event, 2)  # waiting now
     with pytest.raises(Conflict):
-        event.book("s1", "again", "740001", {"name": "P2"}, "email:p2", "account:coordinator")
+        event.book("s1", "again", "740001", {"name": "P2"}, "email:p2", TODAY, "account:coordinator")
     assert set(event.bookings) == {"b1", "b2"}
 
 
 def test_the_same_person_may_book_another_session_and_rebook_after_cancelling() -> None:
     event = cpd(sessions=[session("s1"), session("s2", date=dt.date(2027, 3, 2))])
-    event.book("s1", "x1", "740001", {}, "email:p1", "a")
-    assert event.book("s2", "x2", "740001", {}, "email:p1", "a") == "booked"
+    event.book("s1", "x1", "740001", {}, "email:p1", TODAY, "a")
+    assert event.book("s2", "x2", "740001", {}, "email:p1", TODAY, "a") == "booked"
     event.cancel_booking("x1", NOW, WINDOW, "a")
-    assert event.book("s1", "x3", "740001", {}, "email:p1", "a") == "booked"
+    assert event.book("s1", "x3", "740001", {}, "email:p1", TODAY, "a") == "booked"
 
 
 def test_booking_needs_a_confirmed_date() -> None:
@@ -91,6 +97,21 @@ def test_booking_needs_a_confirmed_date() -> None:
         assert refused.value.field == "session"
         assert event.bookings == {}
 
+
+def test_a_session_takes_bookings_up_to_and_on_its_day() -> None:
+    event = cpd()
+    assert event.closed_to_bookings("s1", DAY) is None
+    assert event.book("s1", "b1", "740001", {}, "email:p1", DAY, "a") == "booked"  # on the day
+
+
+def test_a_session_whose_day_has_passed_refuses_bookings_and_nothing_changes() -> None:
+    event = cpd()
+    event.collect_events()
+    with refused(Conflict, "session", event) as caught:
+        event.book("s1", "b1", "740001", {}, "email:p1", DAY + dt.timedelta(days=1), "a")
+    assert caught.value.message == "This session has already taken place."
+    assert event.bookings == {}
+    assert event.closed_to_bookings("s1", DAY + dt.timedelta(days=1)) is not None
 
 @pytest.mark.parametrize("kind", ["run_by_others", "on_request"])
 def test_events_not_booked_here_refuse_bookings(kind: str) -> None:
@@ -488,21 +509,68 @@ def test_attendance_is_recorded_for_booked_places_only() -> None:
     event.cancel_booking("b2", NOW, WINDOW, "a")  # b3 offered, b4 waiting
     for booking in ("b2", "b3", "b4"):  # cancelled, offered, waiting
         with pytest.raises(Conflict) as refused:
-            event.record_attendance(booking, True, LEAD)
+            event.record_attendance(booking, True, DURING, LEAD)
         assert refused.value.field == "booking"
     with pytest.raises(NotFound):
-        event.record_attendance("nobody", True, LEAD)
-    event.record_attendance("b1", True, LEAD)
+        event.record_attendance("nobody", True, DURING, LEAD)
+    event.record_attendance("b1", True, DURING, LEAD)
     assert event.bookings["b1"]["status"] == "attended"
-    event.record_attendance("b1", False, LEAD)  # a correction
+    event.record_attendance("b1", False, DURING, LEAD)  # a correction
     assert event.bookings["b1"]["status"] == "absent"
     assert event.places_taken("s1") == 1  # b3's offer; an absentee holds no place
 
 
+def london(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON)
+
+
+@pytest.mark.parametrize("at", [london(DAY, 16), london(DAY, 19), london(DAY + dt.timedelta(days=30), 9)])
+def test_attendance_is_recorded_once_the_session_has_started(at: dt.datetime) -> None:
+    event = cpd()
+    book(event, 1)
+    event.record_attendance("b1", True, at, LEAD)
+    assert event.bookings["b1"]["status"] == "attended"
+
+
+@pytest.mark.parametrize("at", [london(DAY, 15, 59), london(DAY - dt.timedelta(days=60), 9)])
+def test_attendance_before_the_session_starts_is_refused_naming_the_booking(at: dt.datetime) -> None:
+    event = cpd()
+    book(event, 1)
+    with refused(Invalid, "booking_id", event) as caught:
+        event.record_attendance("b1", True, at, LEAD)
+    assert caught.value.fields == {"booking_id": [
+        "The session begins on Thursday 22 October 2026 at 16:00; record attendance once it has started."]}
+    assert event.bookings["b1"]["status"] == "booked"
+
+
+def test_a_session_without_times_starts_with_its_day() -> None:
+    event = cpd(sessions=[session(start=None, end=None)])
+    book(event, 1)
+    with refused(Invalid, "booking_id", event):
+        event.record_attendance("b1", True, london(DAY - dt.timedelta(days=1), 23, 59), LEAD)
+    event.record_attendance("b1", True, london(DAY, 0), LEAD)
+    assert event.bookings["b1"]["status"] == "attended"
+
+
+def test_a_session_whose_date_went_back_to_tbc_has_not_started() -> None:
+    event = cpd()
+    book(event, 1)
+    event.reschedule("s1", {"date_status": "tbc"}, LEAD)
+    with refused(Invalid, "booking_id", event) as caught:
+        event.record_attendance("b1", True, london(DAY, 17), LEAD)
+    assert "has no confirmed date yet" in caught.value.fields["booking_id"][0]
+
+
+def test_whether_a_session_has_started_is_read_in_the_authoritys_time() -> None:
+    """16:00 in London on 22 October 2026 (summer time) is 15:00 UTC."""
+    started = session()
+    assert not has_started(started, london(DAY, 15, 59))
+    assert has_started(started, dt.datetime(2026, 10, 22, 15, 0, tzinfo=dt.UTC).astimezone(LONDON))
+
 def test_every_event_records_who_acted() -> None:
     event = full_with_two_waiting()
     event.cancel_booking("b1", NOW, WINDOW, "account:coordinator")
-    event.record_attendance("b2", True, LEAD)
+    event.record_attendance("b2", True, DURING, LEAD)
     actors = [(type(e).__name__, e.actor) for e in event.collect_events()]
     assert actors == [("BookingCancelled", "account:coordinator"),
                       ("PlaceOffered", "system:waiting-list"), ("AttendanceRecorded", LEAD)]

@@ -7,11 +7,13 @@ routes (they accept the session cookie), linked from the pages."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from services.gateway.web.filters import CLOCK, clock_time, long_date
+from services.gateway.clients import Clients
+from services.gateway.web.filters import clock_time, long_date
 from services.gateway.web.pages import field_errors, page, redirect, render, submit
 from shared.access import LEAD, PUBLIC, SCHOOL_STAFF
 from shared.errors import Conflict, Invalid, NotFound
@@ -51,29 +53,23 @@ def venue_text(session: dict) -> str:
 
 
 def described(session: dict) -> dict:
-    """A session with its date, time and venue in words, and whether it takes bookings
-    (a confirmed date still to come; the service itself only needs the date confirmed)."""
-    past = bool(session.get("date")) and dt.date.fromisoformat(session["date"]) < CLOCK.today()
+    """A session with its date, time and venue in words (whether it has passed and whether
+    it takes bookings are the events service's to say)."""
     return {**session, "when": when_text(session), "time": time_text(session),
-            "venue_text": venue_text(session), "past": past,
-            "open": session.get("status", "scheduled") != "cancelled"
-            and session["date_status"] == "confirmed" and not past}
+            "venue_text": venue_text(session)}
 
 
 def programme_view(items: list[dict]) -> list[dict]:
     return [{**item, "sessions": [described(s) for s in item["sessions"]]} for item in items]
 
 
-def with_positions(bookings: list[dict]) -> list[dict]:
-    """Each booking of one session, the waiting ones with their place in the queue
-    (the events service keeps bookings in the order they were made)."""
-    shown, waiting = [], 0
-    for booking in bookings:
-        if booking["status"] == "waiting":
-            waiting += 1
-        shown.append({**booking, "position": waiting if booking["status"] == "waiting" else None,
-                      "status_text": STATUS.get(booking["status"], booking["status"])})
-    return shown
+def register(sessions: list[dict]) -> dict[str, dict]:
+    """The lead's register by session id: whether it has started, and its bookings with
+    their status in words (the waiting ones with their place in the queue)."""
+    return {s["session"]: {"started": s["started"],
+                           "bookings": [{**b, "status_text": STATUS.get(b["status"], b["status"])}
+                                        for b in s["bookings"]]}
+            for s in sessions}
 
 
 def friendly(error: Invalid | Conflict) -> dict[str, str]:
@@ -93,20 +89,10 @@ def missing(form: Any) -> dict[str, str]:
 
 
 class CpdPages:
-    _call: Any
+    clients: Clients
 
     def _programme(self) -> list[dict]:
-        return programme_view(self._call("events", "programme")["items"])
-
-    def _session_bookings(self, programme: list[dict], reader: dict) -> list[dict]:
-        """Every session of the bookable events, with its bookings (for the lead)."""
-        sessions = []
-        for event in (e for e in programme if e["bookable"]):
-            for session in event["sessions"]:
-                found = self._call("events", "bookings", reader, event["code"], session["id"])
-                sessions.append({"event": event, "session": session,
-                                 "bookings": with_positions(found["items"])})
-        return sessions
+        return programme_view(self.clients.events.programme(None)["items"])
 
     # -- anyone -------------------------------------------------------------------------------
 
@@ -127,15 +113,15 @@ class CpdPages:
         bookings = [{**b, "status_text": STATUS.get(b["status"], b["status"]),
                      "event": sessions[b["code"], b["session"]][0],
                      "session_view": sessions[b["code"], b["session"]][1]}
-                    for b in self._call("events", "school_bookings", request.principal, urn)["items"]
+                    for b in self.clients.events.school_bookings(request.principal, urn)["items"]
                     if b["status"] in ACTIVE and (b["code"], b["session"]) in sessions]
-        record = self._call("events", "school_record", request.principal, urn)["items"]
+        record = self.clients.events.school_record(request.principal, urn)["items"]
         return render(request, "cpd/school.html", status=status, errors=errors or {}, urn=urn,
                       programme=programme, bookings=bookings, record=record, status_names=STATUS,
                       calendar_statuses=CALENDAR)
 
     def _session_of(self, code: str, session_id: str) -> tuple[dict, dict]:
-        event = programme_view([self._call("events", "event", code)])[0]
+        event = programme_view([self.clients.events.event(None, code)])[0]
         session = next((s for s in event["sessions"] if s["id"] == session_id), None)
         if session is None:
             raise NotFound("There is no such session in the programme.", "session")
@@ -163,7 +149,7 @@ class CpdPages:
             return self._booking_form(request, urn, code, session_id, missing(request.form))
         data = {"urn": urn, **{field: request.form[field].strip() for field in MISSING}}
         try:
-            booking = self._call("events", "book", request.principal, code, session_id, data)
+            booking = self.clients.events.book(request.principal, code, session_id, data)
         except (Invalid, Conflict) as error:
             return self._booking_form(request, urn, code, session_id, friendly(error))
         name = booking["person"]["name"]
@@ -171,22 +157,22 @@ class CpdPages:
                    f"The session is full: {name} is on the waiting list for {booking['title']}.")
         return redirect(f"/school/{urn}/cpd", message)
 
-    def _change_booking(self, request: Any, urn: str, method: str, code: str, booking_id: str,
-                        message: str) -> Response:
+    def _change_booking(self, request: Any, urn: str, change: Callable[..., dict], code: str,
+                        booking_id: str, message: str) -> Response:
         def again(errors: dict[str, str]) -> Response:  # said above the bookings it is about
             return self._school_page(request, urn, {"bookings": next(iter(errors.values()))}, status=409)
 
-        return submit(request, lambda: self._call("events", method, request.principal, code, booking_id),
+        return submit(request, lambda: change(request.principal, code, booking_id),
                       f"/school/{urn}/cpd", message, again)
 
     @page("POST", "/school/<urn>/cpd/bookings/<code>/<booking_id>/cancel", allow=SCHOOL_STAFF)
     def cpd_cancel_booking(self, request: Any, urn: str, code: str, booking_id: str) -> Response:
-        return self._change_booking(request, urn, "cancel_booking", code, booking_id,
+        return self._change_booking(request, urn, self.clients.events.cancel_booking, code, booking_id,
                                     "The booking is cancelled.")
 
     @page("POST", "/school/<urn>/cpd/bookings/<code>/<booking_id>/claim", allow=SCHOOL_STAFF)
     def cpd_claim_offer(self, request: Any, urn: str, code: str, booking_id: str) -> Response:
-        return self._change_booking(request, urn, "claim_offer", code, booking_id,
+        return self._change_booking(request, urn, self.clients.events.claim_offer, code, booking_id,
                                     "The place is yours: the booking is confirmed.")
 
     # -- the lead -----------------------------------------------------------------------------
@@ -197,8 +183,7 @@ class CpdPages:
 
     def _lead_page(self, request: Any, errors: dict | None = None, status: int = 200) -> Response:
         programme = self._programme()
-        sessions = self._session_bookings(programme, request.principal)
-        by_session = {s["session"]["id"]: s["bookings"] for s in sessions}
+        by_session = register(self.clients.events.bookings_by_session(request.principal)["items"])
         return render(request, "cpd/lead.html", status=status, errors=errors or {}, programme=programme,
                       by_session=by_session)
 
@@ -212,6 +197,6 @@ class CpdPages:
             return self._lead_page(request, {"programme": next(iter(errors.values()))}, status=409)
 
         def record() -> Any:
-            return self._call("events", "record_attendance", request.principal, code, data)
+            return self.clients.events.record_attendance(request.principal, code, data)
 
         return submit(request, record, "/lead/cpd", message, again)

@@ -141,7 +141,7 @@ class LeadPages:
     def lead_schools_page(self, request: Any) -> Response:
         status = request.args.get("status", "")
         query = {"status": status} if status in PLEDGE_TEXT else {}
-        schools = self._call("pledges", "schools", request.principal, query)["schools"]
+        schools = self.clients.pledges.schools(request.principal, query)["schools"]
         cycle = self._current_cycle()
         overview = self._call("applications", "cycle_overview", request.principal, cycle.school_year)
         applying = {r["urn"]: r for r in overview["applications"]}
@@ -358,13 +358,13 @@ class LeadPages:
 
     @page("GET", "/lead/emails", allow=LEAD)
     def lead_emails_page(self, request: Any) -> Response:
-        everything = self._call("notifications", "delivery_log", request.principal, {})
+        everything = self.clients.notifications.delivery_log(request.principal, {})
         kinds = sorted({item["kind"] for item in everything["items"]})
         status, kind = request.args.get("status", ""), request.args.get("kind", "")
         query = {k: v for k, v in (("status", status), ("kind", kind)) if v}
         if query.get("status") not in (None, *EMAIL_STATUSES) or query.get("kind") not in (None, *kinds):
             query = {}
-        log = self._call("notifications", "delivery_log", request.principal, query) if query else everything
+        log = self.clients.notifications.delivery_log(request.principal, query) if query else everything
         return self._page(request, "lead/emails.html", log=log, kinds=kinds, statuses=EMAIL_STATUSES,
                           values=query, shown=log["items"][:300])
 

@@ -152,7 +152,7 @@ class SchoolPages:
     @page("GET", HOME, allow=SCHOOL_STAFF)
     def school_home_page(self, request: Any, urn: str) -> Response:
         try:
-            school = self._call("pledges", "school", request.principal, urn)
+            school = self.clients.pledges.school(request.principal, urn)
         except NotFound:
             return render(request, "school/register.html", urn=urn, phases=PHASE_LABELS,
                           values={"coordinator.name": request.principal["name"]})
@@ -198,8 +198,8 @@ class SchoolPages:
             require_fields(form, ("name", "phase", "postcode", "coordinator.name", "coordinator.email"))
             contact = {k.split(".", 1)[1]: v for k, v in given(
                 form, "coordinator.name", "coordinator.email", "coordinator.role").items()}
-            self._call("pledges", "register_school", request.principal,
-                       {"urn": urn, **given(form, "name", "phase", "postcode"), "coordinator": contact})
+            self.clients.pledges.register_school(request.principal, {
+                "urn": urn, **given(form, "name", "phase", "postcode"), "coordinator": contact})
 
         return self._school_form(request, "school/register.html", register, f"/school/{urn}",
                                  "Your school is registered.", urn=urn, phases=PHASE_LABELS)
@@ -208,15 +208,15 @@ class SchoolPages:
 
     @page("GET", f"{HOME}/interest", allow=SCHOOL_STAFF)
     def school_interest_page(self, request: Any, urn: str) -> Response:
-        school = self._call("pledges", "school", request.principal, urn)
+        school = self.clients.pledges.school(request.principal, urn)
         return render(request, "school/interest.html", urn=urn, school=school)
 
     @page("POST", f"{HOME}/interest", allow=SCHOOL_STAFF)
     def school_interest_form(self, request: Any, urn: str) -> Response:
-        school = self._call("pledges", "school", request.principal, urn)
+        school = self.clients.pledges.school(request.principal, urn)
         return self._school_form(
             request, "school/interest.html",
-            lambda: self._call("pledges", "express_interest", request.principal, urn, {}),
+            lambda: self.clients.pledges.express_interest(request.principal, urn, {}),
             f"/school/{urn}", "Your school's interest is recorded.", urn=urn, school=school)
 
     @page("GET", f"{HOME}/commitments/<body>", allow=SCHOOL_STAFF)
@@ -233,7 +233,7 @@ class SchoolPages:
             require_fields(form, ("given_by", "role"))
             data = with_date({"body": body, **given(form, "given_by", "role")}, form, "on",
                              "the date it was given")
-            self._call("pledges", "record_commitment", request.principal, urn, data)
+            self.clients.pledges.record_commitment(request.principal, urn, data)
 
         return self._school_form(request, "school/commitment.html", record, f"/school/{urn}",
                                  f"The commitment of {BODY_NAMES[body]} is recorded.", **context)
@@ -241,23 +241,23 @@ class SchoolPages:
     def _school_commitment_context(self, request: Any, urn: str, body: str) -> dict:
         if body not in self._school_authority().pledge.required_commitments:
             raise NotFound("Your local authority does not ask for that commitment.")
-        self._call("pledges", "school", request.principal, urn)  # the school exists
+        self.clients.pledges.school(request.principal, urn)  # the school exists
         return {"urn": urn, "body": body, "who": BODY_NAMES[body]}
 
     @page("GET", f"{HOME}/pledge", allow=SCHOOL_STAFF)
     def school_pledge_page(self, request: Any, urn: str) -> Response:
-        school = self._call("pledges", "school", request.principal, urn)
+        school = self.clients.pledges.school(request.principal, urn)
         return render(request, "school/pledge.html", urn=urn, school=school)
 
     @page("POST", f"{HOME}/pledge", allow=SCHOOL_STAFF)
     def school_pledge_form(self, request: Any, urn: str) -> Response:
-        school = self._call("pledges", "school", request.principal, urn)
+        school = self.clients.pledges.school(request.principal, urn)
         form = request.form
 
         def sign() -> None:
             require_fields(form, ("signed_by", "role"))
             data = with_date(given(form, "signed_by", "role"), form, "signed_on", "the date it was signed")
-            self._call("pledges", "sign_pledge", request.principal, urn, data)
+            self.clients.pledges.sign_pledge(request.principal, urn, data)
 
         return self._school_form(request, "school/pledge.html", sign, f"/school/{urn}",
                                  "Your school has signed the pledge.", urn=urn, school=school)
