@@ -100,4 +100,10 @@ ensure_postgres() {
   if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'sanctuary_test'")" ]; then
     "${psql[@]}" -c "CREATE DATABASE sanctuary_test OWNER sanctuary"
   fi
+  # the services' role (deploy/postgres/roles.sql): it may only read and insert in the tables
+  # sanctuary owns; the tests connect the applications as it
+  if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'sanctuary_service'")" ]; then
+    "${psql[@]}" -c "CREATE ROLE sanctuary_service LOGIN PASSWORD 'sanctuary_service'"
+  fi
+  "${psql[@]}" -d sanctuary_test -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC"
 }

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
+import re
+import subprocess
+import sys
 
 import pytest
 
-from tests.e2e.conftest import Api, E2ESystem, Person
+from shared.config import ROOT
+from tests.e2e.conftest import Api, E2ESystem, Person, wait_for
 from tests.e2e.test_journey import (
     YEAR,
     People,
@@ -152,3 +157,30 @@ def test_nobody_but_the_lead_reads_the_trail(people: People, decided: dict, who:
         refused(api.get(path), 403, says="the local lead")
     anonymous = Api(people.system, None)
     assert anonymous.get(TRAIL).status_code == 401
+
+
+def test_after_the_decision_every_store_verifies_against_what_the_others_witnessed(
+        people: People, decided: dict) -> None:
+    """The applications service published its chain head right after the decision, every other
+    service recorded it, and ``sanctuary audit verify`` checks each store against those heads."""
+    system = people.system
+    env = {**os.environ, **system.own_env, "SANCTUARY_LOG_LEVEL": "WARNING"}
+    decided_at = Api(system).applications_position()
+
+    def audit(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "sanctuary.cli", "audit", *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    def witnessed() -> subprocess.CompletedProcess | None:
+        done = audit("verify", "applications")
+        found = re.search(r"witnessed by accounts, events, library, notifications, pledges "
+                          r"\(to position (\d+)\)", done.stdout)
+        return done if found and int(found.group(1)) >= decided_at else None
+
+    done = wait_for(witnessed, 60, f"the head at {decided_at} witnessed by every other service")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "OK: nothing altered, deleted, inserted or truncated" in done.stdout
+    every = audit("verify", "--all")
+    assert every.returncode == 0, every.stdout + every.stderr
+    assert "6 stores verified: 6 OK, 0 TAMPERED" in every.stdout
+    assert "events checked in" in every.stderr  # the progress line's last word: how fast

@@ -133,8 +133,7 @@ def test_a_v1_event_reads_back_as_v2_with_the_new_field_filled(app_env: dict, de
     old = Certificates(env=app_env)
     try:
         issued = CertificateV1(holder=holder(), on=ISSUED_ON, actor="account:lead")
-        old.save(issued)
-        old.seal.extend()
+        old.save(issued)  # sealed as it is written
         kept = old.seal.digest()
         [stored] = old.recorder.select_events(issued.id)
     finally:
@@ -178,7 +177,7 @@ def test_a_v1_event_reads_back_as_v2_with_the_new_field_filled(app_env: dict, de
                                                                  "_data_": "2029-09-01"}
         assert new.repository.get(issued.id).valid_until == dt.date(2028, 2, 29)
         assert new.repository.get(fresh.id).valid_until == dt.date(2029, 9, 1)
-        assert new.seal.extend() == 2
+        assert new.seal.head()[0] == 3  # the two new events were sealed as they were written
         assert new.seal.verify().ok
         assert new.seal.verify(digest=kept).ok  # a digest published earlier holds as the log grows
         assert new.seal.verify(digest=new.seal.digest()).ok
@@ -195,7 +194,6 @@ def test_an_erased_holder_still_upcasts(app_env: dict, deploy) -> None:
     try:
         issued = CertificateV1(holder=holder(), on=ISSUED_ON, actor="account:lead")
         old.save(issued)
-        old.seal.extend()
     finally:
         old.close()
     deploy(CertificateV2)
