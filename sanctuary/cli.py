@@ -104,10 +104,10 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.authority import AuthorityConfigError, load_authority
     from shared.config import Settings
 
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         authority = load_authority(settings.authority_file)
-    except AuthorityConfigError as error:
+    except (AuthorityConfigError, ValueError) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
     from shared.consumer import declare_topology
@@ -136,9 +136,14 @@ def _service_class(name: str) -> type:
 
 def _up(args: argparse.Namespace) -> int:
     from sanctuary.launch import System
+    from shared.clock import UK, clock_from_env
     from shared.config import Settings
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a bad setting, or a shifted clock in production
+        print(f"sanctuary: {error}", file=sys.stderr)
+        return 2
     system = System(settings)
     try:
         system.start()
@@ -154,6 +159,10 @@ def _up(args: argparse.Namespace) -> int:
         print(f"Schools of Sanctuary is running at {system.base_url}", flush=True)
         print(f"  data: {settings.data_dir}   authority: {settings.authority_file}", flush=True)
         print(f"  mail goes to the local sink, kept in {system.mail_dir}", flush=True)
+        clock = clock_from_env(system.env)
+        if clock.shifted:
+            shown = f"{clock.now().astimezone(UK):%A %-d %B %Y %H:%M}"
+            print(f"  a rehearsal: every clock reads {shown} now, and runs on from there", flush=True)
         print("  Ctrl-C stops it; data is kept for the next start.", flush=True)
         system.watch()
     except KeyboardInterrupt:

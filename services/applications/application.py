@@ -19,7 +19,7 @@ from services.applications.accreditation import AwardApplication, Deadline, Stag
 from services.applications.panels import Appraisal, Panel
 from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
 from shared.authority import Authority, Cycle
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.history import history_entry
@@ -40,7 +40,7 @@ class Applications(PersonalDataApplication):
         super().__init__(env)
         self.authority = authority
         self.rules = authority.pledge
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.index = AggregateProjection(self)
 
     def today(self) -> dt.date:
