@@ -148,13 +148,16 @@ def _up(args: argparse.Namespace) -> int:
     try:
         system.start()
         if not args.no_example:
-            from sanctuary.example import EXAMPLE_COORDINATOR, LEAD_EMAIL, load_example, token_file
+            from sanctuary.example import EXAMPLE_COORDINATOR, lead_email, load_example, token_file
+            from shared.authority import load_authority
 
-            loaded = load_example(settings, system.base_url)
+            authority = load_authority(settings.authority_file)
+            today = clock_from_env(system.env).today(authority.timezone)  # the services' day
+            loaded = load_example(settings, system.base_url, today)
             if loaded:
-                print(f"Loaded example data: a lead and {loaded} schools.", flush=True)
+                print(f"Loaded example data for {authority.name}: a lead and {loaded} schools.", flush=True)
             print(f"  the example lead's API token is in {token_file(settings)}", flush=True)
-            print(f"  sign in at {system.base_url}/sign-in as {LEAD_EMAIL} (or a coordinator, "
+            print(f"  sign in at {system.base_url}/sign-in as {lead_email(authority)} (or a coordinator, "
                   f"e.g. {EXAMPLE_COORDINATOR}): the link arrives in {system.mail_dir}", flush=True)
         print(f"Schools of Sanctuary is running at {system.base_url}", flush=True)
         print(f"  data: {settings.data_dir}   authority: {settings.authority_file}", flush=True)

@@ -278,6 +278,14 @@ class Authority:
         known = ", ".join(c.school_year for c in self.cycles)
         raise KeyError(f"{self.slug}: no cycle for school year {year!r} (configured: {known})")
 
+    def current_cycle(self, today: dt.date) -> Cycle:
+        """The cycle of the school year running today (September to August), else the next one
+        configured, else the last."""
+        start = today.year if today.month >= 9 else today.year - 1
+        this = f"{start}-{(start + 1) % 100:02d}"
+        ordered = sorted(self.cycles, key=lambda c: c.school_year)
+        return next((c for c in ordered if c.school_year >= this), ordered[-1])
+
     def criteria(self, version: str) -> CriteriaSet:
         for item in self.criteria_sets:
             if item.version == version:

@@ -343,3 +343,24 @@ def test_criteria_set_needs_exactly_eight(tmp_path: Path) -> None:
     path = tmp_path / "seven.toml"
     path.write_text(text[:last] + text[end:], encoding="utf-8")
     assert f"{path}: criteria_sets[0].criteria: Must hold exactly 8 criteria, found 7." in load_error(path)
+
+
+@pytest.mark.parametrize(("today", "year"), [
+    (dt.date(2026, 12, 1), "2026-27"),
+    (dt.date(2027, 8, 31), "2026-27"),
+    (dt.date(2026, 3, 1), "2026-27"),  # before any configured year: the next one
+    (dt.date(2027, 9, 1), "2026-27"),  # after the last: the last
+])
+def test_the_current_cycle(coventry: Authority, today: dt.date, year: str) -> None:
+    assert coventry.current_cycle(today).school_year == year
+
+
+def test_the_current_cycle_of_two(tmp_path: Path) -> None:
+    path = tmp_path / "two.toml"
+    path.write_text(COVENTRY.read_text(encoding="utf-8") + '\n[[cycles]]\nschool_year = "2027-28"\n'
+                    'criteria_version = "sos-2026"\nstages = ["final"]\n\n[cycles.panel]\nmin_members = 3\n'
+                    "min_lived_experience = 1\n", encoding="utf-8")
+    two = load_authority(path)
+    assert [two.current_cycle(day).school_year for day in (
+        dt.date(2026, 1, 5), dt.date(2027, 8, 31), dt.date(2027, 9, 1), dt.date(2031, 1, 1))] == [
+        "2026-27", "2026-27", "2027-28", "2027-28"]

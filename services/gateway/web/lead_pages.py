@@ -193,7 +193,8 @@ class LeadPages:
                 errors["reason"] = ["Enter the reason for the extension"]
             if errors:
                 raise Invalid("The extension was not granted.", errors)
-            return {"stage": form["stage"], "until": until, "reason": form["reason"].strip()}
+            return {"stage": form["stage"], "until": until, "reason": form["reason"].strip(),
+                    "beyond_panel_meeting": form.get("beyond_panel_meeting") == "yes"}
         return self._application_form(request, urn, year, "grant_extension", data, "Extension granted.")
 
     @page("POST", f"{APP}/visit", allow=LEAD)
