@@ -91,6 +91,17 @@ class Panel(Aggregate):
         self.appraising.add((application, submission))
 
 
+def _missing(c: dict) -> str:
+    """How many more clear members a decision needs, and how many with lived experience."""
+    more = max(c["min_members"] - c["agreed_by"], c["min_lived_experience"] - c["with_lived_experience"])
+    lived_more = max(0, c["min_lived_experience"] - c["with_lived_experience"])
+    missing = f"{more} more member{'s' if more > 1 else ''}"
+    if lived_more:
+        missing += (" with" if lived_more == more else f", at least {lived_more} of them with") + \
+            " lived experience of seeking sanctuary"
+    return missing
+
+
 def _check_composition(members: dict[str, dict], min_members: int, min_lived: int) -> None:
     lived = sum(1 for m in members.values() if m["lived_experience"])
     if len(members) < min_members or lived < min_lived:
@@ -202,8 +213,10 @@ class Appraisal(Aggregate):
             raise Invalid("Name the members who took the decision.", {"members": ["At least one."]})
         composition = self.composition(set(members), min_members, min_lived, lived_experience)
         if not composition["met"]:
-            raise Invalid(self._short_of(composition, set(members)), {"members": [
-                "Those who agreed the outcome, clear of conflict, do not meet the panel's rule."]})
+            missing = _missing(composition)
+            raise Invalid(self._short_of(composition, missing, set(members)), {"members": [
+                f"Missing: {missing}. Add a member to the panel, who then declares their interests and "
+                "judges each criterion."]})
         self._consolidated(criteria=criteria, overall=overall, members=sorted(members),
                            composition=composition, actor=actor)
 
@@ -217,14 +230,8 @@ class Appraisal(Aggregate):
                 "with_lived_experience": lived, "conflicted": conflicted,
                 "met": len(clear) >= min_members and lived >= min_lived}
 
-    def _short_of(self, c: dict, members: set[str]) -> str:
+    def _short_of(self, c: dict, missing: str, members: set[str]) -> str:
         """What is missing, in words, and what the lead can do about it."""
-        more = max(c["min_members"] - c["agreed_by"], c["min_lived_experience"] - c["with_lived_experience"])
-        lived_more = max(0, c["min_lived_experience"] - c["with_lived_experience"])
-        missing = f"{more} more member{'s' if more > 1 else ''}"
-        if lived_more:
-            missing += (" with" if lived_more == more else f", at least {lived_more} of them with") + \
-                " lived experience of seeking sanctuary"
         conflicts = (f" ({c['conflicted']} declared a conflict of interest and took no part)"
                      if c["conflicted"] else "")
         unnamed = [m for m in self.members if m not in members and self.may_see(m)]

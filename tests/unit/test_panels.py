@@ -387,6 +387,9 @@ def test_two_clear_members_of_three_cannot_decide_and_are_told_what_to_do() -> N
         "experience (1 declared a conflict of interest and took no part). Missing: 1 more member. Add a "
         "member to the panel, who then declares their interests and judges each criterion, and record "
         "the outcome with them.")
+    assert caught.value.fields == {"members": [  # what a page shows beside the field
+        "Missing: 1 more member. Add a member to the panel, who then declares their interests and "
+        "judges each criterion."]}
     assert a.outcome is None
 
 
