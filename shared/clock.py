@@ -73,7 +73,8 @@ class ShiftedClock(Clock):
 
 def clock_from_env(env: Mapping[str, str]) -> Clock:
     """The clock a deployment's settings ask for; ValueError names a bad or forbidden setting."""
-    start, offset = env.get(START, "").strip(), env.get(OFFSET, "").strip()
+    start = env.get("SANCTUARY_CLOCK_START", "").strip()
+    offset = env.get("SANCTUARY_CLOCK_OFFSET", "").strip()
     if not start and not offset:
         return Clock()
     name = START if start else OFFSET
@@ -84,7 +85,8 @@ def clock_from_env(env: Mapping[str, str]) -> Clock:
         raise ValueError(f"set {START} or {OFFSET}, not both")
     if offset:
         return ShiftedClock(parse_offset(offset))
-    anchor = _instant(env[ANCHOR], ANCHOR) if env.get(ANCHOR, "").strip() else _PROCESS_STARTED
+    given = env.get("SANCTUARY_CLOCK_ANCHOR", "").strip()
+    anchor = _instant(given, ANCHOR) if given else _PROCESS_STARTED
     return ShiftedClock(_instant(start, START) - anchor)
 
 
