@@ -173,6 +173,9 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
     assert f"{conflicted.name}: conflicted (My sister teaches there)" in trail
     agreed_line = next(line for line in trail.splitlines() if line.startswith("Further evidence, agreed by"))
     assert lived.name in agreed_line and member.name in agreed_line and conflicted.name not in agreed_line
+    assert ("Panel composition met: the rule is at least 3 members clear of conflict, at least 1 with "
+            "lived experience of seeking sanctuary; agreed by 3 clear members, 1 with lived experience; "
+            "1 declared a conflict and took no part.") in trail
     assert "A strong start; more on pupil voice (released by Lee Lead (e2e)" in trail
 
 
