@@ -108,10 +108,10 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.authority import AuthorityConfigError, load_authority
     from shared.config import Settings
 
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         authority = load_authority(settings.authority_file)
-    except AuthorityConfigError as error:
+    except (AuthorityConfigError, ValueError) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
     from shared.consumer import declare_topology
@@ -140,24 +140,36 @@ def _service_class(name: str) -> type:
 
 def _up(args: argparse.Namespace) -> int:
     from sanctuary.launch import System
+    from shared.clock import UK, clock_from_env
     from shared.config import Settings
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a bad setting, or a shifted clock in production
+        print(f"sanctuary: {error}", file=sys.stderr)
+        return 2
     system = System(settings)
     try:
         system.start()
         if not args.no_example:
-            from sanctuary.example import EXAMPLE_COORDINATOR, LEAD_EMAIL, load_example, token_file
+            from sanctuary.example import EXAMPLE_COORDINATOR, lead_email, load_example, token_file
+            from shared.authority import load_authority
 
-            loaded = load_example(settings, system.base_url)
+            authority = load_authority(settings.authority_file)
+            today = clock_from_env(system.env).today(authority.timezone)  # the services' day
+            loaded = load_example(settings, system.base_url, today)
             if loaded:
-                print(f"Loaded example data: a lead and {loaded} schools.", flush=True)
+                print(f"Loaded example data for {authority.name}: a lead and {loaded} schools.", flush=True)
             print(f"  the example lead's API token is in {token_file(settings)}", flush=True)
-            print(f"  sign in at {system.base_url}/sign-in as {LEAD_EMAIL} (or a coordinator, "
+            print(f"  sign in at {system.base_url}/sign-in as {lead_email(authority)} (or a coordinator, "
                   f"e.g. {EXAMPLE_COORDINATOR}): the link arrives in {system.mail_dir}", flush=True)
         print(f"Schools of Sanctuary is running at {system.base_url}", flush=True)
         print(f"  data: {settings.data_dir}   authority: {settings.authority_file}", flush=True)
         print(f"  mail goes to the local sink, kept in {system.mail_dir}", flush=True)
+        clock = clock_from_env(system.env)
+        if clock.shifted:
+            shown = f"{clock.now().astimezone(UK):%A %-d %B %Y %H:%M}"
+            print(f"  a rehearsal: every clock reads {shown} now, and runs on from there", flush=True)
         print("  Ctrl-C stops it; data is kept for the next start.", flush=True)
         system.watch()
     except KeyboardInterrupt:

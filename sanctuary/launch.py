@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import os
 import random
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 import requests
 
 from sanctuary.services import ORDER
+from shared.clock import ANCHOR, START
 from shared.config import Settings
 from shared.mail import SmtpSettings
 
@@ -56,6 +58,7 @@ class System:
         self.env = {**os.environ, **(env or {})}
         self.processes: dict[str, subprocess.Popen] = {}
         self.log_dir = settings.data_dir / "logs"
+        self._anchor_given = bool(self.env.get(ANCHOR, "").strip())
 
     @property
     def base_url(self) -> str:
@@ -65,11 +68,17 @@ class System:
         """Start every service; with ``mail_sink``, a local SMTP server that keeps
         all mail under ``<data>/mail`` (nothing leaves the machine)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._anchor_clock()
         if mail_sink:
             self.start_sink()
         for name in ORDER:
             self.start_service(name)
         self.wait_healthy(timeout)
+
+    def _anchor_clock(self) -> None:
+        """A rehearsal's clock reads SANCTUARY_CLOCK_START now, in every process started."""
+        if self.env.get(START, "").strip() and not self._anchor_given:
+            self.env[ANCHOR] = dt.datetime.now(dt.UTC).isoformat()
 
     def start_service(self, name: str) -> None:
         self._spawn(name, ["-m", "sanctuary.cli", "serve", name],

@@ -17,9 +17,10 @@ from eventsourcing.persistence import IntegrityError
 
 from services.applications.accreditation import AwardApplication, Deadline, Stage, school_year_advice
 from services.applications.panels import Appraisal, Panel, composition_problem
+from services.applications.people import carried
 from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
 from shared.authority import Authority, Cycle
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.history import history_entry
@@ -40,7 +41,7 @@ class Applications(PersonalDataApplication):
         super().__init__(env)
         self.authority = authority
         self.rules = authority.pledge
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.index = AggregateProjection(self)
 
     def today(self) -> dt.date:
@@ -84,7 +85,7 @@ class Applications(PersonalDataApplication):
             urn=urn, school_name=standing.school_name or urn, school_year=school_year,
             criteria_version=cycle.criteria_version, criteria=criteria, has_draft=cycle.has_draft,
             renewal_of=str(previous.id) if previous else None,
-            carried_actions=list(previous.actions.values()) if previous else [], actor=actor,
+            carried_actions=carried(previous.actions.values()) if previous else [], actor=actor,
             pledged_on=standing.pledged_on, started_on=self.today(),
             due={stage: _cycle_day(cycle, stage) for stage in cycle.stages})
         try:
@@ -124,8 +125,10 @@ class Applications(PersonalDataApplication):
     # -- the lead's commands --------------------------------------------------------------
 
     def grant_extension(self, actor: str, urn: str, school_year: str, stage: str, until: dt.date,
-                        reason: str) -> dict:
-        return self._change(urn, school_year, lambda a: a.grant_extension(stage, until, reason, actor))
+                        reason: str, beyond_panel_meeting: bool = False) -> dict:
+        meets_on = self._cycle(school_year).panel_meets_on(stage)
+        return self._change(urn, school_year, lambda a: a.grant_extension(
+            stage, until, reason, actor, meets_on, beyond_panel_meeting))
 
     def form_panel(self, actor: str, school_year: str, stage: str) -> dict:
         cycle = self._cycle(school_year)
@@ -139,8 +142,19 @@ class Applications(PersonalDataApplication):
 
     def add_panel_member(self, actor: str, school_year: str, stage: str, account: str,
                          lived_experience: bool) -> dict:
-        return self._change_panel(school_year, stage, lambda p: p.add_member(
-            account, None, lived_experience, actor))
+        """A member added after appraisals opened joins those not yet agreed, to declare and judge."""
+        panel = self._panel(school_year, stage)
+        panel.add_member(account, None, lived_experience, actor)
+        joined = [a for a in self._open_appraisals(panel) if account not in a.members]
+        for appraisal in joined:
+            appraisal.join(account, actor)
+        self.save_changes(panel, *joined)
+        return self.panel_view(panel)
+
+    def _open_appraisals(self, panel: Panel) -> list[Appraisal]:
+        found = (self._find(Appraisal.create_id(str(panel.id), application, submission))
+                 for application, submission in sorted(panel.appraising))
+        return [a for a in found if a is not None and a.outcome is None]
 
     def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str) -> dict:
         rule = self._cycle(school_year).panel
@@ -171,7 +185,10 @@ class Applications(PersonalDataApplication):
     def agree_outcome(self, actor: str, urn: str, school_year: str, stage: str,
                       criteria: dict[str, dict], overall: str, members: list[str]) -> dict:
         appraisal = self.appraisal(urn, school_year, stage)
-        appraisal.consolidate(criteria, overall, members, actor)
+        rule = self._cycle(school_year).panel
+        lived = [a for a, m in self._panel(school_year, stage).members.items() if m["lived_experience"]]
+        appraisal.consolidate(criteria, overall, members, rule.min_members, rule.min_lived_experience,
+                              lived, actor)
         self.save_changes(appraisal)
         return self.appraisal_view(appraisal)
 
@@ -188,7 +205,8 @@ class Applications(PersonalDataApplication):
         if window is not None and on not in window:
             raise Conflict(f"Visits are in {window.name} ({window.start:%-d %B} to "
                            f"{window.end:%-d %B %Y}).", "on")
-        return self._change(urn, school_year, lambda a: a.schedule_visit(on, actor))
+        return self._change(urn, school_year, lambda a: a.schedule_visit(
+            on, actor, self.authority.not_a_school_day(on)))
 
     def record_visit(self, actor: str, urn: str, school_year: str, attendees: list[str],
                      notes: str, member: str | None = None) -> dict:
@@ -200,8 +218,7 @@ class Applications(PersonalDataApplication):
                 raise Forbidden("Only the lead or a member of the school's final panel records "
                                 "the visit.") from None
             appraisal.require_clear(member)
-        return self._change(urn, school_year, lambda a: a.record_visit(
-            a.visit["on"] if a.visit else self.today(), attendees, notes, actor))
+        return self._change(urn, school_year, lambda a: a.record_visit(self.today(), attendees, notes, actor))
 
     def decide(self, actor: str, urn: str, school_year: str, reasons: str,
                evidence_due: dt.date | None = None) -> dict:
@@ -210,9 +227,10 @@ class Applications(PersonalDataApplication):
         if appraisal.outcome is None:
             raise Conflict("The final panel has not agreed its outcome yet.", "appraisal")
         outcome = OVERALL_TO_DECISION[appraisal.outcome["overall"]]
+        visit_required = self._cycle(school_year).needs_visit("final")
         return self._change(urn, school_year, lambda a: a.decide(
             outcome, reasons, evidence_due, self.today(), str(appraisal.id),
-            appraisal.outcome["members"], actor, self.rules.lapse_years))
+            appraisal.outcome["members"], actor, self.rules.lapse_years, visit_required))
 
     def mark_renewals_due(self) -> int:
         """Record, once each, the awards now within their renewal notice; returns how many."""

@@ -63,6 +63,9 @@ class Extension(StrictSchema):
     stage = STAGE
     until = fields.Date(required=True)
     reason = Text(1000, required=True)
+    beyond_panel_meeting = fields.Boolean(load_default=False, truthy={True}, falsy={False}, metadata={
+        "description": "The lead knows the extension runs past the day the stage's panel meets "
+                       "(that panel will not see the submission); required then"})
 
 
 class PanelMember(StrictSchema):

@@ -14,6 +14,7 @@ fails, the tail of every service log is attached to its report.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 import uuid
@@ -32,6 +33,7 @@ from nameko.standalone.events import get_event_exchange
 
 from sanctuary.launch import ORDER, SINK, System, free_port, free_port_range
 from services.accounts.bootstrap import add_account, open_accounts
+from shared.clock import ANCHOR, START, Clock, clock_from_env
 from shared.config import Settings
 from tests.components import POSTGRES, Store, fresh_vhost
 from tests.conftest import BROWSER_RUN
@@ -139,6 +141,24 @@ class E2ESystem(System):
         self.stop()
         self.start()
 
+    # -- the services' clock (a rehearsal shifts it)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every service of this system reads (once started: the anchor is set then)."""
+        return clock_from_env(self.env)
+
+    def today(self) -> dt.date:
+        """The services' "today": UK local date by their clock."""
+        return self.clock.today()
+
+    def move_clock(self, start: str) -> None:
+        """Restart on a clock that reads ``start`` now: a rehearsal moving on through the year."""
+        self.env[START] = self.own_env[START] = start
+        self.env.pop(ANCHOR, None)
+        self._anchor_given = False
+        self.restart()
+
     # -- accounts, made in process alongside the running services
 
     def _store_environ(self) -> Any:
@@ -216,6 +236,15 @@ def module_amqp_uri() -> Iterator[str]:
 def system(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
     """The whole system on SQLite, started once for the module."""
     yield from running(system_env(module_amqp_uri, tmp_path_factory.mktemp("e2e-sqlite")))
+
+
+def rehearsal(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory, start: str,
+              **extra: str) -> Iterator[E2ESystem]:
+    """Like ``system``, on a rehearsal clock that reads ``start`` when the system starts
+    (``SANCTUARY_CLOCK_START``): a module's own ``system`` fixture yields from it."""
+    env = system_env(module_amqp_uri, tmp_path_factory.mktemp("e2e-rehearsal"), SANCTUARY_CLOCK_START=start,
+                     **extra)
+    yield from running(env)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from services.applications.api import ApplicationsApi
 from services.applications.application import Applications
+from services.applications.trail import decision_trail, render_html
 from shared.access import Principal
 from shared.authority import Authority, load_authority
 from shared.clock import FixedClock
@@ -156,6 +157,7 @@ def awarded(app: Applications, clock: FixedClock, urn: str = URN,
     convened(app, "final")
     appraised(app, "final", outcomes(), "award", urn)
     app.schedule_visit(LEAD, urn, YEAR, dt.date(2027, 6, 15))
+    clock.at = utc(2027, 6, 15, 15, 0)  # a visit is recorded once its day has come
     app.record_visit(LEAD, urn, YEAR, ["amy", "ben"], "Pupils led the tour.")
     app.release_feedback(LEAD, urn, YEAR, "final", "Every criterion met.")
     clock.at = utc(2027, 7, 1, 9, 0)
@@ -269,6 +271,9 @@ def test_the_full_coventry_journey_of_one_school(app: Applications, clock: Fixed
     assert visit_day in window
     view = app.schedule_visit(LEAD, URN, YEAR, visit_day)
     assert view["stage"] == "visit_scheduled" and view["visit"]["on"] == visit_day
+    refused(app, Invalid, "visit", lambda: app.decide(LEAD, URN, YEAR, "Before the visit"))  # Coventry
+    refused(app, Invalid, "on", lambda: app.record_visit(LEAD, URN, YEAR, ["amy"], "Not yet"))
+    clock.at = dt.datetime.combine(visit_day, dt.time(15), tzinfo=coventry.timezone)
     view = app.record_visit(LEAD, URN, YEAR, ["amy", "ben"], "Met the school council and parents.")
     assert view["stage"] == "visited"
     assert view["visit"] == {"on": visit_day, "attendees": ["amy", "ben"],
@@ -311,7 +316,8 @@ def test_a_late_draft_is_refused_until_the_lead_grants_an_extension(app: Applica
 
     until = dt.date(2027, 4, 9)
     view = app.grant_extension(LEAD, URN, YEAR, "draft", until, "Staff illness")
-    assert view["extensions"] == {"draft": {"until": until, "reason": "Staff illness", "granted_by": LEAD}}
+    assert view["extensions"] == {"draft": {"until": until, "reason": "Staff illness", "granted_by": LEAD,
+                                            "beyond_panel_meeting": False}}
     row = app.cycle_overview(YEAR)["applications"][1]
     assert (row["urn"], row["late"], row["extension"]) == (URN, False, until)
 
@@ -434,8 +440,25 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
     assert app.appraisal_view(app.appraisal(URN, YEAR, "draft"))["outstanding"] == []
     refused(app, Invalid, "members", lambda: app.agree_outcome(
         LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "cat"]))
-    agreed = app.agree_outcome(LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben"])
-    assert agreed["outcome"]["members"] == ["amy", "ben"]
+
+    # two clear members cannot decide for a panel that needs three: the lead adds one
+    refusal = refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben"]))
+    assert "this outcome was agreed by 2, 1 with lived experience (1 declared a conflict" in refusal.message
+    assert "Missing: 1 more member. Add a member to the panel" in refusal.message
+    panel = app.add_panel_member(LEAD, YEAR, "draft", "dan", False)
+    assert [m["account"] for m in panel["members"]] == ["amy", "ben", "cat", "dan"]
+    assert app.appraisal_view(app.appraisal(URN, YEAR, "draft"))["outstanding"] == ["dan"]
+    refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "dan"]))  # dan has not declared
+    app.declare("dan", URN, YEAR, "draft", conflicted=False)
+    for code in CRITERIA:
+        app.judge("dan", URN, YEAR, "draft", code, "met", "Evidenced")
+    agreed = app.agree_outcome(LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "dan"])
+    assert agreed["outcome"]["members"] == ["amy", "ben", "dan"]
+    assert agreed["outcome"]["composition"] == {
+        "min_members": 3, "min_lived_experience": 1, "agreed_by": 3, "with_lived_experience": 1,
+        "conflicted": 1, "met": True}
     refused(app, Conflict, "appraisal",
             lambda: app.judge("amy", URN, YEAR, "draft", "learn-1", "not_yet_met", "Changed my mind"))
 
@@ -468,7 +491,9 @@ def test_a_decision_is_traceable_to_the_people_and_the_evidence(app: Application
                                                    "comment": "amy: share-8 is well evidenced."}
     assert view["notes"]["ben"]["questions"] == "Who leads next year?"
     assert view["outcome"] == {"criteria": outcomes(), "overall": "award",
-                               "members": ["amy", "ben", "cat"], "by": LEAD}
+                               "members": ["amy", "ben", "cat"], "by": LEAD, "composition": {
+                                   "min_members": 3, "min_lived_experience": 1, "agreed_by": 3,
+                                   "with_lived_experience": 1, "conflicted": 0, "met": True}}
     assert view["outstanding"] == []
 
     # every member declared before judging, each under their own name
@@ -632,6 +657,7 @@ def test_in_lancashire_the_first_submission_is_the_final_one(store, clock: Fixed
         app.convene(LEAD, YEAR, "final")
         appraised(app, "final", outcomes(), "award")
         assert app.schedule_visit(LEAD, URN, YEAR, dt.date(2027, 9, 3))["stage"] == "visit_scheduled"
+        clock.at = utc(2027, 9, 3, 14, 0)
         app.record_visit(LEAD, URN, YEAR, ["amy"], "Celebration planned.")
         clock.at = utc(2027, 9, 10, 10, 0)
         view = app.decide(LEAD, URN, YEAR, "Met every criterion.")
@@ -719,6 +745,9 @@ def test_a_resubmission_after_further_evidence_can_be_awarded(app: Applications,
     clock.at = utc(2027, 6, 10, 14, 0)
     convened(app, "final")
     appraised(app, "final", outcomes(share_8="No local links yet."), "further_evidence")
+    app.schedule_visit(LEAD, URN, YEAR, dt.date(2027, 6, 15))
+    clock.at = utc(2027, 6, 15, 15, 0)
+    app.record_visit(LEAD, URN, YEAR, ["Head teacher"], "Pupils led the tour.")
     view = app.decide(LEAD, URN, YEAR, "Show links with CRMC.", evidence_due=dt.date(2027, 7, 9))
     assert view["stage"] == "further_evidence" and view["deadline"] == dt.date(2027, 7, 9)
     app.add_evidence(SCHOOL_LEAD, URN, YEAR, "share-8", "Letter from CRMC")
@@ -847,3 +876,31 @@ def test_every_query_answers_through_its_schema_and_loses_nothing(app: Applicati
     assert trail["decision"]["outcome"] == "awarded" and len(trail["appraisals"]) == 2
     assert api.decision_trail_html.invoke(app, THE_LEAD, URN, YEAR)["html"].startswith("<!doctype html>")
     assert api.certificate.invoke(app, COORDINATOR, URN, YEAR)["pdf"].startswith("JVBERi")  # "%PDF"
+
+
+def test_a_further_evidence_reappraisal_must_meet_the_panel_rule_too(app: Applications,
+                                                                      clock: FixedClock) -> None:
+    test_a_resubmission_after_further_evidence_can_be_awarded(app, clock)
+    # this time ben declares a conflict: amy and cat alone cannot decide the resubmission
+    app.declare("amy", URN, YEAR, "final", conflicted=False)
+    app.declare("ben", URN, YEAR, "final", conflicted=True, interests="Now a governor there")
+    app.declare("cat", URN, YEAR, "final", conflicted=False)
+    refusal = refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "final", outcomes(), "award", ["amy", "cat"]))
+    assert "Missing: 1 more member." in refusal.message
+    app.add_panel_member(LEAD, YEAR, "final", "dan", True)  # joins the open re-appraisal only
+    assert app.appraisal(URN, YEAR, "final").members == ["amy", "ben", "cat", "dan"]
+    app.declare("dan", URN, YEAR, "final", conflicted=False)
+    agreed = app.agree_outcome(LEAD, URN, YEAR, "final", outcomes(), "award", ["amy", "cat", "dan"])
+    assert agreed["outcome"]["composition"]["with_lived_experience"] == 2
+    view = app.decide(LEAD, URN, YEAR, "Links with CRMC now shown.")  # the visit is on record already
+    assert view["stage"] == "awarded" and view["decision"]["panel_members"] == ["amy", "cat", "dan"]
+
+    trail = decision_trail(app, URN, YEAR)
+    first, second = trail["decisions"]
+    assert first["composition"] == {"min_members": 3, "min_lived_experience": 1, "agreed_by": 3,
+                                    "with_lived_experience": 1, "conflicted": 0, "met": True}
+    assert second["composition"] == agreed["outcome"]["composition"]
+    assert [a["outcome"]["composition"]["agreed_by"] for a in trail["appraisals"]] == [3, 3, 3]
+    assert "Panel composition met: the rule is at least 3 members clear of conflict" in render_html(
+        trail, "Coventry")

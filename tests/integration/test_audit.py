@@ -56,7 +56,8 @@ YEAR = "2026-27"
 URN = "103712"
 LEAD = "account:lead"
 COORDINATOR = "account:coordinator"
-PANEL = {"amy": True, "ben": False, "cat": False}  # account -> lived experience
+PANEL = {"amy": True, "ben": False, "cat": False, "dan": False}  # account -> lived experience
+CLEAR = ["amy", "ben", "dan"]  # three clear of conflict: enough to decide (cat declares one)
 CONFLICT = "My son attends the school"
 REFUSED = (sqlite3.DatabaseError, psycopg.Error, PersistenceError)
 
@@ -441,7 +442,10 @@ def test_audit_trail_writes_a_printable_page(store: Store, applications: Applica
             in text
     assert "<td>ben</td><td>learn-2</td><td>not_yet_met</td>" in text
     assert "<td>cat</td><td>learn-1</td>" not in text
-    assert "Agreed: award, by amy, ben" in text
+    assert "Agreed: award, by amy, ben, dan" in text
+    assert "Panel composition met: the rule is at least 3 members clear of conflict, at least 1 with " \
+           "lived experience of seeking sanctuary; agreed by 3 clear members, 1 with lived experience; " \
+           "1 declared a conflict and took no part." in text
 
 
 # -- 4. the decision trail -------------------------------------------------------------------------
@@ -486,14 +490,14 @@ def convened(app: Applications, stage: str) -> None:
 
 
 def appraise(app: Applications, stage: str, not_yet: tuple[str, ...] = ()) -> None:
-    """The stage's panel formed and convened, the submission assigned; amy and ben declare
+    """The stage's panel formed and convened, the submission assigned; amy, ben and dan declare
     no interest and judge every criterion (ben finds ``not_yet`` not yet met); cat declares a
     conflict and judges nothing."""
     convened(app, stage)
     app.assign(LEAD, YEAR, stage, URN)
     app.declare("cat", URN, YEAR, stage, conflicted=True, interests=CONFLICT)
     criteria = list(app.application(URN, YEAR)["audit"])
-    for member in ("amy", "ben"):
+    for member in CLEAR:
         app.declare(member, URN, YEAR, stage, conflicted=False)
         for code in criteria:
             outcome = "not_yet_met" if member == "ben" and code in not_yet else "met"
@@ -529,7 +533,7 @@ def accredited(app: Applications, clock: FixedClock) -> dict[str, Any]:
     marks["before_draft_panel"] = instant()
     appraise(app, "draft", not_yet=("learn-2",))
     app.agree_outcome(LEAD, URN, YEAR, "draft", agreed(app, ("learn-2",)),
-                      "further_evidence", ["ben", "amy"])
+                      "further_evidence", ["ben", "amy", "dan"])
     app.release_feedback(LEAD, URN, YEAR, "draft", "Nearly there: widen learn-2.")
     marks["after_draft_feedback"] = instant()
     app.add_evidence(COORDINATOR, URN, YEAR, "learn-2", "Geography and RE units")
@@ -537,8 +541,11 @@ def accredited(app: Applications, clock: FixedClock) -> dict[str, Any]:
     app.submit(COORDINATOR, URN, YEAR, "final")
     clock.at = utc(2027, 6, 10, 14, 0)
     appraise(app, "final")
-    app.agree_outcome(LEAD, URN, YEAR, "final", agreed(app), "award", ["amy", "ben"])
+    app.agree_outcome(LEAD, URN, YEAR, "final", agreed(app), "award", CLEAR)
     app.release_feedback(LEAD, URN, YEAR, "final", "Every criterion met.")
+    app.schedule_visit(LEAD, URN, YEAR, dt.date(2027, 6, 15))
+    clock.at = utc(2027, 6, 15, 15, 0)
+    app.record_visit(LEAD, URN, YEAR, ["Head teacher", "School council"], "Pupils led the tour.")
     clock.at = utc(2027, 7, 1, 9, 0)
     marks["before_decision"] = instant()
     app.decide(LEAD, URN, YEAR, "The panel found every criterion met.")
@@ -577,11 +584,11 @@ def test_the_decision_trail_of_a_whole_journey(applications: Applications, clock
         assert appraisal["members"] == list(PANEL)
         declarations = {d["member"]: (d["conflicted"], d["interests"], d["by"])
                         for d in appraisal["declarations"]}
-        assert declarations == {"cat": (True, CONFLICT, "account:cat"),
-                                "amy": (False, "", "account:amy"), "ben": (False, "", "account:ben")}
+        assert declarations == {"cat": (True, CONFLICT, "account:cat"), "amy": (False, "", "account:amy"),
+                                "ben": (False, "", "account:ben"), "dan": (False, "", "account:dan")}
         judged = appraisal["judgements"]
-        assert len(judged) == 2 * len(criteria)
-        assert {j["member"] for j in judged} == {"amy", "ben"}  # the conflicted member judged nothing
+        assert len(judged) == 3 * len(criteria)
+        assert {j["member"] for j in judged} == set(CLEAR)  # the conflicted member judged nothing
         assert all(j["by"] == f"account:{j['member']}" for j in judged)
         assert all(j["comment"] == f"{j['member']}: {j['criterion']} is evidenced" for j in judged)
         times = [d["at"] for d in appraisal["declarations"]] + [j["at"] for j in judged]
@@ -589,11 +596,13 @@ def test_the_decision_trail_of_a_whole_journey(applications: Applications, clock
         declared_amy = next(d["at"] for d in appraisal["declarations"] if d["member"] == "amy")
         assert all(declared_amy < j["at"] for j in judged if j["member"] == "amy")
         outcome = appraisal["outcome"]
-        assert (outcome["members"], outcome["by"]) == (["amy", "ben"], LEAD)
+        assert (outcome["members"], outcome["by"]) == (CLEAR, LEAD)
+        assert outcome["composition"] == {"min_members": 3, "min_lived_experience": 1, "agreed_by": 3,
+                                          "with_lived_experience": 1, "conflicted": 1, "met": True}
         assert max(j["at"] for j in judged) < outcome["at"]
     draft_appraisal, final_appraisal = trail["appraisals"]
     assert [(j["member"], j["outcome"]) for j in draft_appraisal["judgements"]
-            if j["criterion"] == "learn-2"] == [("amy", "met"), ("ben", "not_yet_met")]
+            if j["criterion"] == "learn-2"] == [("amy", "met"), ("ben", "not_yet_met"), ("dan", "met")]
     assert draft_appraisal["outcome"]["overall"] == "further_evidence"
     assert draft_appraisal["outcome"]["criteria"]["learn-2"]["outcome"] == "not_yet_met"
     assert final_appraisal["outcome"]["overall"] == "award"
@@ -606,7 +615,8 @@ def test_the_decision_trail_of_a_whole_journey(applications: Applications, clock
     assert marks["before_draft_panel"] < trail["feedback"][0]["at"] < marks["after_draft_feedback"]
     decision = trail["decision"]
     assert (decision["outcome"], decision["by"], decision["panel_members"], decision["appraisal"]) == (
-        "awarded", LEAD, ["amy", "ben"], final_appraisal["id"])
+        "awarded", LEAD, CLEAR, final_appraisal["id"])
+    assert decision["composition"] == final_appraisal["outcome"]["composition"]
     assert decision["reasons"] == "The panel found every criterion met."
     assert decision["expires_on"] == dt.date(2030, 7, 1)
     assert marks["before_decision"] < decision["at"] < marks["after"]
@@ -675,11 +685,11 @@ def test_the_trail_keeps_a_further_evidence_decision(applications: Applications,
     def sit(stage: str, overall: str) -> None:
         convened(app, stage)
         app.assign(LEAD, year, stage, urn)
-        for member in ("amy", "ben"):
+        for member in CLEAR:
             app.declare(member, urn, year, stage, conflicted=False)
             app.judge(member, urn, year, stage, "learn-1", "met", f"{member} on learn-1")
         app.agree_outcome(LEAD, urn, year, stage, {c: {"outcome": "met", "comment": "ok"} for c in criteria},
-                          overall, ["amy", "ben"])
+                          overall, CLEAR)
 
     sit("draft", "further_evidence")
     app.release_feedback(LEAD, urn, year, "draft", "Widen it.")
@@ -687,6 +697,9 @@ def test_the_trail_keeps_a_further_evidence_decision(applications: Applications,
     app.submit(COORDINATOR, urn, year, "final")
     clock.at = utc(2027, 6, 10, 14, 0)
     sit("final", "further_evidence")
+    app.schedule_visit(LEAD, urn, year, dt.date(2027, 6, 15))
+    clock.at = utc(2027, 6, 15, 15, 0)
+    app.record_visit(LEAD, urn, year, ["Head teacher"], "A warm welcome.")
     clock.at = utc(2027, 7, 1, 9, 0)
     first = "More on pupil voice, please"
     app.decide(LEAD, urn, year, first, evidence_due=dt.date(2027, 10, 1))

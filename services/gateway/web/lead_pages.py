@@ -20,7 +20,7 @@ from services.gateway.web.pages import field_errors, form_date, page, redirect, 
 from services.notifications.schemas import STATUSES as EMAIL_STATUSES
 from shared.access import LEAD
 from shared.authority import Authority, Cycle, load_authority
-from shared.clock import Clock
+from shared.clock import system_clock
 from shared.errors import Conflict, Invalid, NotFound
 from shared.runtime import settings_of
 
@@ -108,7 +108,7 @@ class LeadPages:
 
     def _current_cycle(self) -> Cycle:
         cycles = self._authority().cycles
-        year = school_year_of(Clock().today())
+        year = school_year_of(system_clock().today())
         return next((c for c in cycles if c.school_year == year), cycles[-1])
 
     def _accounts(self, request: Any) -> list[dict]:
@@ -130,7 +130,7 @@ class LeadPages:
         cycle = self._current_cycle()
         overview = self.clients.applications.cycle_overview(request.principal, cycle.school_year)
         rows = overview["applications"]
-        today = Clock().today()
+        today = system_clock().today()
         return self._page(request, "lead/cycle.html", cycle=cycle, authority=self._authority(),
                           overview=overview, late=[r for r in rows if r["late"]],
                           extended=[r for r in rows if r["extension"]], key_dates=key_dates(cycle, today))
@@ -190,7 +190,8 @@ class LeadPages:
                 errors["reason"] = ["Enter the reason for the extension"]
             if errors:
                 raise Invalid("The extension was not granted.", errors)
-            return {"stage": form["stage"], "until": until, "reason": form["reason"].strip()}
+            return {"stage": form["stage"], "until": until, "reason": form["reason"].strip(),
+                    "beyond_panel_meeting": form.get("beyond_panel_meeting") == "yes"}
         return self._application_form(request, urn, year, self.clients.applications.grant_extension,
                                       data, "Extension granted.")
 
