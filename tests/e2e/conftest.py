@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +38,9 @@ from tests.conftest import BROWSER_RUN, POSTGRES, Store, fresh_vhost
 collect_ignore = [] if BROWSER_RUN else ["browser"]
 
 LOG_TAIL = 4000
+# the broker the systems use (SANCTUARY_TEST_RABBIT_API names its management API): a fault test
+# that stops RabbitMQ can be pointed at a node of its own, and spare everyone else's tests
+AMQP_BASE = os.environ.get("SANCTUARY_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672").rstrip("/")
 _RUNNING: list[System] = []
 LEAD_EMAIL = "lead@e2e.example.org"
 
@@ -119,20 +121,12 @@ class E2ESystem(System):
         self._coordinators: dict[str, Person] = {}
 
     def start(self, timeout: float = 60.0) -> None:
-        """Start, and once more if the first start does not come up: now and then a
-        service hangs between nameko's "starting services" and its first broker
-        connection while another system runs beside it (cause not yet found). A
-        second hang fails the test with every service's log."""
-        for attempt in (1, 2):
-            try:
-                super().start(timeout)
-                return
-            except Exception as error:
-                tails = log_tails(self)
-                self.stop()
-                if attempt == 2:
-                    raise RuntimeError(f"{error}\n{tails}") from error
-                warnings.warn(f"the system did not start ({error}); starting it again", stacklevel=2)
+        try:
+            super().start(timeout)
+        except Exception as error:
+            tails = log_tails(self)
+            self.stop()
+            raise RuntimeError(f"{error}\n{tails}") from error
 
     def restart(self) -> None:
         self.stop()
@@ -208,7 +202,7 @@ def running(env: dict[str, str]) -> Iterator[E2ESystem]:
 def module_amqp_uri() -> Iterator[str]:
     """Like the shared ``amqp_uri``, but one virtual host for the whole module."""
     with fresh_vhost("e2e") as name:
-        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+        yield f"{AMQP_BASE}/{name}"
 
 
 @pytest.fixture(scope="module")
