@@ -27,7 +27,15 @@ from typing import Any
 import amqp
 from kombu.exceptions import OperationalError
 from nameko import messaging, rpc
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
 
+from shared.faults import hold_point
 from shared.metrics import REPLIES_DROPPED, UNSETTLED
 
 log = logging.getLogger(__name__)
@@ -66,20 +74,34 @@ class QueueConsumer(messaging.QueueConsumer):
 
 
 class RpcConsumer(rpc.RpcConsumer):
-    """nameko's, on our queue consumer, dropping (and counting) a reply it cannot send."""
+    """nameko's, on our queue consumer, dropping (and counting) a reply it cannot send.
+
+    ``handle_result`` is nameko's own (reply, then ack), with the reply's failure caught
+    and a fault test's hold point before each step."""
 
     queue_consumer = QueueConsumer()
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        method = str(message.delivery_info.get("routing_key", "")).rpartition(".")[2]
+        hold_point(f"rpc.before_reply.{method}")
         try:
-            return super().handle_result(message, result, exc_info)
-        except BROKER_ERRORS as error:  # raised by the reply's publish, before nameko's ack
+            result, exc_info = self._responder(message).send_response(result, exc_info)
+        except BROKER_ERRORS as error:
             REPLIES_DROPPED.inc()
             log.warning("dropped the reply to %s: the broker did not take it (%s); the caller "
                         "will time out, and the request will be delivered again",
                         _identify(message), error)
-            self.queue_consumer.ack_message(message)
-            return result, exc_info
+        hold_point(f"rpc.before_ack.{method}")
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _responder(self, message: Any) -> rpc.Responder:
+        config = self.container.config
+        return rpc.Responder(
+            config[AMQP_URI_CONFIG_KEY], rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
 
 
 class Rpc(rpc.Rpc):
