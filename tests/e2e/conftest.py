@@ -120,7 +120,10 @@ class E2ESystem(System):
         self._lead: Person | None = None
         self._coordinators: dict[str, Person] = {}
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
+        """Start once. Seven processes importing at once take most of a minute on a busy
+        2-core machine, which is slow, not hung; a service that cannot reach the broker
+        says so in its log (shared/consumer.py), which the failure carries."""
         try:
             super().start(timeout)
         except Exception as error:
