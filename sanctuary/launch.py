@@ -199,14 +199,19 @@ class System:
         process.wait()
 
     def stop(self, timeout: float = 15.0) -> None:
+        """The gateway first (no new requests), then every other service at once (each takes
+        a few seconds to finish its work: one after the other, half a minute), then the sink."""
         self._stopping.set()  # the supervisor starts nothing more
-        for name in (*reversed(ORDER), SINK):
-            process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        services = [name for name in reversed(ORDER) if name != "gateway"]
+        for group in (["gateway"], services, [SINK]):
+            running = [p for p in (self.processes.pop(name, None) for name in group)
+                       if p is not None and p.poll() is None]
+            for process in running:
+                process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            for process in running:
+                try:
+                    process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
