@@ -10,7 +10,9 @@ These subclasses keep nameko's behaviour and change only what a broker failure d
   the broker still holds the message and delivers it again once it is back
   (our consumers and commands are idempotent, so the redelivery changes nothing);
 - a reply that cannot be published is dropped and counted: the caller has given up
-  by then (its RPC timeout), and the request itself is delivered again.
+  by then (its RPC timeout), and the request itself is delivered again;
+- a request delivered again after this process answered it is answered again from
+  memory, not run a second time (``RpcConsumer``).
 
 Subclasses rather than monkey-patching: nameko shares one ``QueueConsumer`` per
 class in a container, so the RPC entrypoint, the event handlers and the RPC proxy's
@@ -21,6 +23,7 @@ Every service must use these (``tests/unit/test_messaging.py`` checks).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +39,7 @@ from nameko.constants import (
 )
 
 from shared.faults import hold_point
-from shared.metrics import REPLIES_DROPPED, UNSETTLED
+from shared.metrics import ANSWERED_AGAIN, REPLIES_DROPPED, UNSETTLED
 
 log = logging.getLogger(__name__)
 
@@ -74,26 +77,60 @@ class QueueConsumer(messaging.QueueConsumer):
 
 
 class RpcConsumer(rpc.RpcConsumer):
-    """nameko's, on our queue consumer, dropping (and counting) a reply it cannot send.
+    """nameko's, on our queue consumer, dropping (and counting) a reply it cannot send, and
+    answering a request that comes again after it was answered from memory, not by running
+    it twice: the broker delivers again a request whose ack it never got (it was away), and
+    a command run again would send its email again, or make a second token.
 
     ``handle_result`` is nameko's own (reply, then ack), with the reply's failure caught
-    and a fault test's hold point before each step."""
+    and a fault test's hold point before each step. The memory is this process's, of its
+    last ``REMEMBERED`` answers: another instance, or this one after a restart, runs a
+    request delivered again, and the domain's own idempotence answers for that."""
 
     queue_consumer = QueueConsumer()
+    REMEMBERED = 256
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answered: OrderedDict[str, tuple[Any, BaseException | None]] = OrderedDict()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        correlation_id = message.properties.get("correlation_id")
+        if message.delivery_info.get("redelivered") and correlation_id in self._answered:
+            result, error = self._answered[correlation_id]
+            ANSWERED_AGAIN.inc()
+            log.warning("request %s came again after it was answered: answering it again, "
+                        "not running it twice", _identify(message))
+            self._reply(message, result, None if error is None else (type(error), error, None))
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         method = str(message.delivery_info.get("routing_key", "")).rpartition(".")[2]
         hold_point(f"rpc.before_reply.{method}")
+        result, exc_info = self._reply(message, result, exc_info)
+        self._remember(message.properties.get("correlation_id"), result, exc_info)
+        hold_point(f"rpc.before_ack.{method}")
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _reply(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         try:
-            result, exc_info = self._responder(message).send_response(result, exc_info)
+            return self._responder(message).send_response(result, exc_info)
         except BROKER_ERRORS as error:
             REPLIES_DROPPED.inc()
             log.warning("dropped the reply to %s: the broker did not take it (%s); the caller "
                         "will time out, and the request will be delivered again",
                         _identify(message), error)
-        hold_point(f"rpc.before_ack.{method}")
-        self.queue_consumer.ack_message(message)
-        return result, exc_info
+            return result, exc_info
+
+    def _remember(self, correlation_id: str | None, result: Any, exc_info: Any) -> None:
+        if correlation_id is None:
+            return
+        self._answered[correlation_id] = (result, None if exc_info is None else exc_info[1])
+        while len(self._answered) > self.REMEMBERED:
+            self._answered.popitem(last=False)
 
     def _responder(self, message: Any) -> rpc.Responder:
         config = self.container.config

@@ -59,6 +59,12 @@ REPLIES_DROPPED = Counter(
     "RPC replies the broker would not take (it was away): the caller timed out, the request comes again",
     registry=REGISTRY,
 )
+ANSWERED_AGAIN = Counter(
+    "sanctuary_rpc_requests_answered_again_total",
+    "RPC requests the broker delivered again after they were answered (it never got the ack): "
+    "answered from memory, not run twice",
+    registry=REGISTRY,
+)
 UNSETTLED = Counter(
     "sanctuary_messages_unsettled_total",
     "Acks, requeues and rejects that could not reach the broker (it was away): the message comes again",

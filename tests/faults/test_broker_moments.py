@@ -7,6 +7,7 @@ The moments (one school registers, then expresses interest; the interest is the 
   published, is dropped and counted, and the request comes again once the broker is back;
 - during: it has replied (the gateway answers 2xx) and holds before acknowledging the
   request; the ack cannot reach the broker, and the request comes again;
+  (either way the request that comes again is answered from memory, not run twice);
 - after: the command has been answered; the broker stops while its event is relayed and
   consumed (mail, the applications service).
 Each time: no process exits (every pid is the one before the outage), and once the broker
@@ -110,6 +111,9 @@ def test_rabbitmq_stopped_at_a_moment_of_a_command(system: E2ESystem, moment: st
     assert recovered.stored[urn] == 2, load.schools[urn].answers  # the command is done, once
     if counter is not None:
         assert metric(system, "pledges", *counter) >= 1, f"{counter[0]} did not move: the fault missed"
+        # the request came again (its ack never reached the broker): answered, not run, again
+        assert log_has(system, "pledges", "came again after it was answered", since)
+        assert not log_has(system, "pledges", "already expressed interest", since)
     print(f"\n[{moment}] answers {[(a.status or a.error) for a in load.schools[urn].answers]}")
 
 

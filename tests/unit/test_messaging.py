@@ -111,3 +111,54 @@ def test_our_rpc_is_nameko_s_rpc() -> None:
     owner = container(Service)
     entry = next(iter(owner.entrypoints))
     assert isinstance(entry, nameko_rpc.Rpc) and isinstance(entry, messaging.Rpc)
+
+
+def test_a_request_delivered_again_after_its_answer_is_answered_again_not_run_twice(
+        rpc_consumer: messaging.RpcConsumer) -> None:
+    first, again = message(), message()
+    again.delivery_info["redelivered"] = True
+    before = counted("sanctuary_rpc_requests_answered_again_total")
+    with mock.patch.object(nameko_rpc.Responder, "send_response",
+                           side_effect=lambda result, exc_info: (result, exc_info)) as send:
+        rpc_consumer.handle_result(first, {"position": 7}, None)  # its ack never reached the broker
+        with mock.patch.object(nameko_rpc.RpcConsumer, "handle_message") as run:
+            rpc_consumer.handle_message({"args": [], "kwargs": {}}, again)
+    assert not run.called
+    assert send.call_args_list[-1] == mock.call({"position": 7}, None)  # the same answer
+    assert again.ack.called
+    assert counted("sanctuary_rpc_requests_answered_again_total") == before + 1
+
+
+def test_a_refusal_is_answered_again_as_the_same_refusal(rpc_consumer: messaging.RpcConsumer) -> None:
+    refusal = ValueError("no")
+    again = message()
+    again.delivery_info["redelivered"] = True
+    with mock.patch.object(nameko_rpc.Responder, "send_response",
+                           side_effect=lambda result, exc_info: (result, exc_info)) as send:
+        rpc_consumer.handle_result(message(), None, (ValueError, refusal, None))
+        rpc_consumer.handle_message({"args": [], "kwargs": {}}, again)
+    assert send.call_args_list[-1].args[1][1] is refusal
+
+
+@pytest.mark.parametrize("redelivered, answered", [(True, False), (False, True)])
+def test_a_request_not_answered_here_or_delivered_the_first_time_is_run(
+        rpc_consumer: messaging.RpcConsumer, redelivered: bool, answered: bool) -> None:
+    got = message()
+    got.delivery_info["redelivered"] = redelivered
+    with mock.patch.object(nameko_rpc.Responder, "send_response", return_value=(1, None)):
+        if answered:
+            rpc_consumer.handle_result(message(), 1, None)
+        with mock.patch.object(nameko_rpc.RpcConsumer, "handle_message") as run:
+            rpc_consumer.handle_message({"args": [], "kwargs": {}}, got)
+    assert run.called
+
+
+def test_only_the_last_answers_are_remembered(rpc_consumer: messaging.RpcConsumer) -> None:
+    with mock.patch.object(nameko_rpc.Responder, "send_response", return_value=(1, None)):
+        for n in range(rpc_consumer.REMEMBERED + 5):
+            answered = message()
+            answered.properties["correlation_id"] = f"c-{n}"
+            rpc_consumer.handle_result(answered, 1, None)
+    assert len(rpc_consumer._answered) == rpc_consumer.REMEMBERED
+    assert "c-0" not in rpc_consumer._answered
+    assert f"c-{rpc_consumer.REMEMBERED + 4}" in rpc_consumer._answered
