@@ -61,7 +61,9 @@ def free_port_range(count: int) -> int:
 
 def _die_with_parent() -> None:
     """Linux: SIGTERM this child if the launcher dies, even by SIGKILL, so no
-    service is ever left running on its own."""
+    service is ever left running on its own. (The kernel ties this to the spawning
+    OS thread: spawn from one that lives as long as the system, as ``up``'s main
+    thread and the tests' green threads do, or the child is stopped when it ends.)"""
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
