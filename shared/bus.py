@@ -18,6 +18,10 @@ from shared.envelope import IntegrationEvent
 
 log = logging.getLogger(__name__)
 
+# a confirm that has not come by then (a half-open connection, heartbeat off) is a failed publish:
+# the relay publishes again on a fresh connection rather than wait for ever
+CONFIRM_TIMEOUT = 10.0  # seconds
+
 
 class BusPublisher:
     def __init__(self, amqp_uri: str, origin: str) -> None:
@@ -48,6 +52,8 @@ class BusPublisher:
                 message_id=event.message_id,
                 headers={"schema_version": event.schema_version},
                 retry=False,
+                timeout=CONFIRM_TIMEOUT,
+                confirm_timeout=CONFIRM_TIMEOUT,
             )
         except Exception:
             self.close()  # a fresh connection next time

@@ -15,7 +15,6 @@ from typing import Any
 
 from nameko.exceptions import get_module_path, registry
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as nameko_rpc
 
 from shared import errors
 from shared.authority import Authority, load_authority
@@ -23,6 +22,7 @@ from shared.bus import BusPublisher
 from shared.config import Settings
 from shared.consumer import QueueGauges, integration_handler
 from shared.envelope import Contract
+from shared.messaging import Rpc
 from shared.metrics import REGISTRY, Gauges, Metric, gauge, read_gauges
 from shared.operations import Api, Operation
 from shared.ops import OpsEndpoint, RpcMetrics
@@ -37,8 +37,9 @@ for _error in errors.ALL:
 registry[get_module_path(SubjectErased)] = errors.Conflict  # crosses as the 409 it is
 
 # An RPC whose domain refusals (404, 409, 422 ...) are expected answers, not
-# failures: nameko logs them as such instead of as crashes.
-rpc = nameko_rpc(expected_exceptions=errors.ALL)
+# failures: nameko logs them as such instead of as crashes. (Our Rpc: a broker outage is
+# never fatal to the process, shared/messaging.py.)
+rpc = Rpc.decorator(expected_exceptions=errors.ALL)
 
 Build = Callable[[Settings, Authority], ServiceApplication]
 
