@@ -36,6 +36,15 @@ def _invitation(e: Any) -> dict:
                      "venue": e.venue})
 
 
+def _request(e: Any) -> dict:
+    """A request for a meeting: which, from which school, for which item on request."""
+    return {"request": str(e.originator_id), "urn": e.urn, "code": e.code}
+
+
+def _meeting(e: Any) -> dict:
+    return {"date": e.date, "start": e.start, "end": e.end, "venue": e.venue}
+
+
 def _invited(e: Any) -> str:
     return "CelebrationInvited" if e.session_id is not None else "CelebrationInvitationWaiting"
 
@@ -63,12 +72,12 @@ EVENTS = Contract("events", {
     CpdEvent.AttendanceRecorded: PublicEvent(
         "AttendanceRecorded", 1, lambda e: jsonable({**_booking(e), "title": e.title, "date": e.date,
                                                      "attended": e.attended})),
+    # version 2: each names the school and the programme item (None for requests stored before)
     CatchUp.Requested: PublicEvent(
-        "CatchUpRequested", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn}),
-    CatchUp.Proposed: PublicEvent(
-        "CatchUpProposed", 1, lambda e: jsonable({"request": str(e.originator_id), "date": e.date,
-                                                  "start": e.start, "end": e.end})),
-    CatchUp.Confirmed: PublicEvent("CatchUpConfirmed", 1, lambda e: {"request": str(e.originator_id)}),
+        "CatchUpRequested", 2, lambda e: {**_request(e), "note": e.note}),
+    CatchUp.Proposed: PublicEvent("CatchUpProposed", 2, lambda e: jsonable({**_request(e), **_meeting(e)})),
+    CatchUp.Confirmed: PublicEvent("CatchUpConfirmed", 2, lambda e: jsonable({**_request(e), **_meeting(e)})),
+    CatchUp.Declined: PublicEvent("CatchUpDeclined", 1, lambda e: {**_request(e), "reason": e.reason}),
     CpdEvent.Invited: PublicEvent(
         _invited, 1, lambda e: {**_invitation(e), "application": e.application,
                                 "awarded_on": e.awarded_on.isoformat()}),
