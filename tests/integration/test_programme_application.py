@@ -466,7 +466,8 @@ def test_the_lead_lists_an_event_and_gives_it_sessions_of_every_kind(programme: 
     programme.add_session(LEAD, code, date_status="tbc", venue_status="at_school", venue="Your school")
     sessions = open_programme().event(code)["sessions"]
     assert [(s["date_status"], s["venue_status"], s["venue"]) for s in sessions] == [
-        ("confirmed", "confirmed", "Council House"), ("month", "online", None), ("tbc", "at_school", "Your school")]
+        ("confirmed", "confirmed", "Council House"), ("month", "online", None),
+        ("tbc", "at_school", "Your school")]
     assert sessions[0]["weekday"] == "Monday" and sessions[0]["places_left"] == 20
 
     tbc = sessions[2]["id"]
