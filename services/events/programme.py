@@ -35,7 +35,6 @@ _NAMESPACE = uuid.UUID("c4d2a9e1-6b3f-4f8a-a1d7-5e2b9c0f4a33")
 
 KINDS = ("session", "series", "on_request", "run_by_others", "celebration")
 BOOKABLE = ("session", "series")
-SCHEDULED_BY_LEAD = ("session", "series", "on_request", "celebration")  # the lead adds sessions
 LISTED_BY_LEAD = ("session", "series", "on_request", "run_by_others")  # a celebration: one, configured
 CELEBRATION = "celebration"
 OPEN_INVITATION = ("invited", "accepted")  # moved on if their session is cancelled
@@ -108,9 +107,8 @@ class CpdEvent(Aggregate):
             self._offer_next(session_id, now, offer_for)  # skips cancelled sessions
 
     def add_session(self, session_id: str, when: dict, actor: str, venue: dict | None = None) -> None:
-        """A new session; its venue is to be confirmed unless ``venue`` says where."""
-        if self.kind not in SCHEDULED_BY_LEAD:
-            raise Conflict("Sessions of this event are run by others.", "kind")
+        """A new session; its venue is to be confirmed unless ``venue`` says where. Events run
+        by others take sessions too: the lead records when they are (nobody books them here)."""
         self._session_added(
             session={"id": session_id, **check_when(when), **check_venue(venue or {"venue_status": "tbc"})},
             actor=actor,
@@ -119,9 +117,12 @@ class CpdEvent(Aggregate):
 
     def edit_session(self, session_id: str, when: dict, venue: dict, actor: str) -> None:
         """Change when and where a session is at once; only what differs is recorded (and
-        told to the people booked)."""
+        told to the people booked). Online still, without a new joining link: the link is kept
+        (the lead's form does not show it again)."""
         session = self._open_session(session_id)
         when, venue = check_when(when), check_venue(venue)
+        if venue["venue_status"] == session["venue_status"] == "online" and venue["joining_link"] is None:
+            venue["joining_link"] = session.get("joining_link")
         moved = any(session[k] != when[k] for k in when)
         placed = any(session.get(k) != venue[k] for k in venue)
         if not (moved or placed):

@@ -138,11 +138,12 @@ def test_an_unknown_session_is_not_found() -> None:
             command()
 
 
-def test_run_by_others_takes_no_sessions() -> None:
-    event = cpd(kind="run_by_others")
-    with pytest.raises(Conflict):
-        event.add_session("s9", {"date": DAY}, LEAD)
-    assert set(event.sessions) == {"s1"}
+def test_an_event_run_by_others_takes_the_dates_the_lead_records_but_no_bookings() -> None:
+    event = cpd(kind="run_by_others", sessions=[])
+    event.add_session("s9", {"date": DAY}, LEAD)
+    assert set(event.sessions) == {"s9"}
+    with refused(Conflict, "kind", event):
+        book(event, 1, "s9")
 
 
 def test_an_added_session_starts_with_venue_tbc_and_sequence_0() -> None:
@@ -633,6 +634,17 @@ def test_editing_a_session_records_only_what_changed() -> None:
     event.edit_session("s1", {"date_status": "tbc"}, {"venue_status": "tbc"}, LEAD)
     assert event.sessions["s1"]["sequence"] == 4
     assert (event.sessions["s1"]["date_status"], event.sessions["s1"]["venue_status"]) == ("tbc", "tbc")
+
+
+def test_an_online_session_edited_without_a_new_link_keeps_its_link() -> None:
+    event = cpd()
+    online = {"venue_status": "online", "joining_link": "https://meet.example.org/x"}
+    event.edit_session("s1", {"date_status": "tbc"}, online, LEAD)
+    event.edit_session("s1", {"date": DAY}, {"venue_status": "online"}, LEAD)
+    assert event.sessions["s1"]["joining_link"] == "https://meet.example.org/x"
+    assert names(event)[1:] == ["Rescheduled", "VenueSet", "Rescheduled"]  # the venue once: kept
+    event.edit_session("s1", {"date": DAY}, {"venue_status": "tbc"}, LEAD)
+    assert event.sessions["s1"]["joining_link"] is None
 
 
 def test_editing_a_session_to_what_it_is_already_is_refused() -> None:
