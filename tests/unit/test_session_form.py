@@ -81,4 +81,5 @@ def test_a_proposed_meeting_and_how_it_is_said() -> None:
     assert proposal == {"date": "2027-01-12", "start": "15:30", "end": "16:30", "venue": "At the school"}
     assert proposal_text(proposal) == "Tuesday 12 January 2027, 3:30pm to 4:30pm, At the school"
     assert set(refused(proposal_form, {"start": "9"})) == {"date", "start", "end"}
-    assert refused(proposal_form, {**form, "end": "15:00"}) == {"end": ["The meeting must end after it starts"]}
+    backwards = {**form, "end": "15:00"}
+    assert refused(proposal_form, backwards) == {"end": ["The meeting must end after it starts"]}

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.clients import Clients
 from services.gateway.web.cpd_pages import programme_view
-from services.gateway.web.lead_pages import PLEDGE_TEXT, STAGE_TEXT, key_dates, school_year_of
+from services.gateway.web.lead_pages import PLEDGE_TEXT, STAGE_TEXT, SUBMISSIONS, key_dates, school_year_of
 from services.gateway.web.meeting_pages import school_names
 from services.gateway.web.pages import page, render
 from services.gateway.web.spreadsheet import csv_download
@@ -48,17 +48,18 @@ def text_of(table: dict[str, tuple[str, str]], key: str | None) -> str:
 def school_row(school: dict, application: dict | None) -> list:
     pledge = school.get("pledge") or {}
     coordinator = school.get("coordinator") or {}
+    applying = application or {"stage": None, "next_submission": None, "deadline": None}
     return [school["name"], school["urn"], school.get("phase"), school.get("postcode"),
             text_of(PLEDGE_TEXT, school["status"]), school.get("interest_on"), pledge.get("signed_on"),
             pledge.get("renewed_on"), pledge.get("lapses_on"), coordinator.get("name"),
-            coordinator.get("email"),
-            text_of(STAGE_TEXT, application["stage"]) if application else "Not started",
-            (application or {}).get("next_submission"), (application or {}).get("deadline")]
+            coordinator.get("email"), text_of(STAGE_TEXT, applying["stage"]) or "Not started",
+            SUBMISSIONS.get(applying["next_submission"] or ""), applying["deadline"]]
 
 
 def application_row(row: dict) -> list:
     return [row["school_name"], row["urn"], text_of(STAGE_TEXT, row["stage"]),
-            OUTCOMES.get(row["stage"], "In progress"), row["next_submission"], row["deadline"],
+            OUTCOMES.get(row["stage"], "In progress"), SUBMISSIONS.get(row["next_submission"] or ""),
+            row["deadline"],
             row["extension"], row["late"]]
 
 

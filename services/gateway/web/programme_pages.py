@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from services.gateway.clients import Clients
 from services.gateway.web.cpd_pages import STATUS, programme_view
 from services.gateway.web.meeting_pages import school_names
-from services.gateway.web.pages import page, redirect, render
+from services.gateway.web.pages import field_errors, page, redirect, render
 from services.gateway.web.session_form import (
     DATE_STATUSES,
     KINDS,
@@ -69,9 +69,13 @@ class ProgrammePages:
 
     def _command(self, request: Any, read: Callable[[], dict], act: Callable[[dict], dict],
                  again: Callable[[dict], Response], done: Callable[[dict], str], message: str) -> Response:
-        """Read the form, run the command; refused either way, the form again with why."""
+        """Read the form, run the command; refused either way, the form again with why (the
+        form's own words as read; the service's explained in them)."""
         try:
             data = read()
+        except Invalid as error:
+            return again(field_errors(error))
+        try:
             result = act(data)
         except (Invalid, Conflict) as error:
             return again(friendly(error))
