@@ -37,12 +37,16 @@ def _invitation(e: Any) -> dict:
 
 
 def _request(e: Any) -> dict:
-    """A request for a meeting: which, from which school, for which item on request."""
-    return {"request": str(e.originator_id), "urn": e.urn, "code": e.code}
+    return {"request": str(e.originator_id), "urn": e.urn}
 
 
-def _meeting(e: Any) -> dict:
-    return {"date": e.date, "start": e.start, "end": e.end, "venue": e.venue}
+def _named(e: Any) -> int:
+    """A catch-up event names its programme item from version 2 on (None: stored before)."""
+    return 2 if e.code is not None else 1
+
+
+def _v2(e: Any, fields: dict) -> dict:
+    return fields if e.code is not None else {}
 
 
 def _invited(e: Any) -> str:
@@ -72,12 +76,22 @@ EVENTS = Contract("events", {
     CpdEvent.AttendanceRecorded: PublicEvent(
         "AttendanceRecorded", 1, lambda e: jsonable({**_booking(e), "title": e.title, "date": e.date,
                                                      "attended": e.attended})),
-    # version 2: each names the school and the programme item (None for requests stored before)
+    # version 2 names the school and the programme item; a request stored before is
+    # published as its consumers first heard it (version 1)
     CatchUp.Requested: PublicEvent(
-        "CatchUpRequested", 2, lambda e: {**_request(e), "note": e.note}),
-    CatchUp.Proposed: PublicEvent("CatchUpProposed", 2, lambda e: jsonable({**_request(e), **_meeting(e)})),
-    CatchUp.Confirmed: PublicEvent("CatchUpConfirmed", 2, lambda e: jsonable({**_request(e), **_meeting(e)})),
-    CatchUp.Declined: PublicEvent("CatchUpDeclined", 1, lambda e: {**_request(e), "reason": e.reason}),
+        "CatchUpRequested", _named, lambda e: {**_request(e), **_v2(e, {"code": e.code, "note": e.note})}),
+    CatchUp.Proposed: PublicEvent(
+        "CatchUpProposed", _named, lambda e: jsonable({
+            "request": str(e.originator_id), "date": e.date, "start": e.start, "end": e.end,
+            **_v2(e, {"urn": e.urn, "code": e.code, "venue": e.venue})})),
+    CatchUp.Confirmed: PublicEvent(
+        "CatchUpConfirmed", _named, lambda e: jsonable({
+            "request": str(e.originator_id),
+            **_v2(e, {"urn": e.urn, "code": e.code, "date": e.date, "start": e.start, "end": e.end,
+                      "venue": e.venue})})),
+    CatchUp.Declined: PublicEvent(  # urn and code None for a decline stored before they were named
+        "CatchUpDeclined", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn, "code": e.code,
+                                         "reason": e.reason}),
     CpdEvent.Invited: PublicEvent(
         _invited, 1, lambda e: {**_invitation(e), "application": e.application,
                                 "awarded_on": e.awarded_on.isoformat()}),
