@@ -16,10 +16,11 @@ import re
 
 import pytest
 
+from sanctuary.mail_sink import read_folder
 from services.gateway.web.filters import long_date
 from shared.clock import Clock
 from tests.e2e.browser.conftest import Visitor
-from tests.e2e.conftest import Api, E2ESystem
+from tests.e2e.conftest import Api, E2ESystem, wait_for
 
 pytestmark = pytest.mark.e2e
 PHONE_FITS = True  # every page checked: no wider than a 390 px phone
@@ -239,8 +240,13 @@ def test_the_lead_lists_an_event_gives_it_sessions_changes_and_cancels_one(syste
     [changed] = [s for s in sessions_of(system) if s["id"] == moved["id"]]
     assert (changed["start"], changed["venue"], changed["sequence"]) == ("15:30:00", "Central Library", 2)
 
+    school = Api(system, system.coordinator(URN))
+    booked = {"urn": URN, "name": "Cal Governor", "email": "cal.governor@630101.example.org"}
+    school.ok(school.post(f"/programme/{NEW_CODE}/sessions/{moved['id']}/bookings", booked), 201)
+    lead.open(f"/lead/cpd/events/{NEW_CODE}/sessions/{moved['id']}")
     lead.click("Cancel the session")
     assert lead.heading() == "Are you sure you want to cancel this session?"
+    assert "1 person is booked or waiting: they will be told by email" in lead.text()
     lead.click("Yes, cancel the session", label="cancellation refused")
     assert lead.error_summary() == ["Enter why the session is cancelled"]
     assert next(s for s in sessions_of(system) if s["id"] == moved["id"])["status"] == "scheduled"
@@ -250,6 +256,12 @@ def test_the_lead_lists_an_event_gives_it_sessions_changes_and_cancels_one(syste
     cancelled = next(s for s in sessions_of(system) if s["id"] == moved["id"])
     assert (cancelled["status"], cancelled["cancelled_because"]) == (
         "cancelled", "The library is closed for repairs")
+
+    def told() -> list:  # the notifications service tells the people booked
+        return [m for m in read_folder(system.mail_dir)
+                if m["To"] == booked["email"] and m["Subject"].startswith("Cancelled:")]
+    [email] = wait_for(told, 60, "the cancellation email to the person booked")
+    assert "The library is closed for repairs" in email.get_body(("plain",)).get_content()
 
 
 def test_the_lead_prints_a_register_and_records_attendance(system: E2ESystem, visit) -> None:
