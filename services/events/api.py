@@ -42,9 +42,12 @@ class EventsApi(PersonalDataApi):
     feed = Operation(PUBLIC, lambda app: app.feed().decode(), caller=None)  # an iCalendar file
 
     # -- the lead ------------------------------------------------------------------------
+    list_event = Operation(LEAD, Programme.list_event, input=schemas.NewEvent, output=schemas.EventView)
     describe = Operation(LEAD, Programme.describe, EVENT, input=schemas.Details, output=schemas.EventView)
-    add_session = Operation(LEAD, Programme.add_session, EVENT, input=schemas.When,
+    add_session = Operation(LEAD, Programme.add_session, EVENT, input=schemas.NewSession,
                             output=schemas.EventView)
+    edit_session = Operation(LEAD, Programme.edit_session, SESSION, input=schemas.NewSession,
+                             output=schemas.EventView)
     reschedule = Operation(LEAD, Programme.reschedule, SESSION, input=schemas.When,
                            output=schemas.EventView)
     set_venue = Operation(LEAD, Programme.set_venue, SESSION, input=schemas.Venue, output=schemas.EventView)
@@ -55,6 +58,7 @@ class EventsApi(PersonalDataApi):
     bookings = Operation(LEAD, listed(Programme.bookings), SESSION, output=schemas.BookingList, caller=None)
     bookings_by_session = Operation(LEAD, listed(Programme.bookings_by_session), output=schemas.Register,
                                     caller=None)
+    catch_ups = Operation(LEAD, listed(Programme.catch_ups), output=schemas.CatchUpList, caller=None)
     propose_catch_up = Operation(LEAD, Programme.propose_catch_up, ("request_id",), input=schemas.Proposal,
                                  output=schemas.CatchUpView)
     celebration_invitations = Operation(LEAD, listed(Programme.celebration_invitations), EVENT,
@@ -78,6 +82,8 @@ class EventsApi(PersonalDataApi):
                                 output=schemas.BookingList, caller=None)
     school_record = Operation(SCHOOL_STAFF, listed(Programme.school_record), SCHOOL,
                               output=schemas.CpdRecord, caller=None)
+    school_catch_ups = Operation(SCHOOL_STAFF, listed(Programme.school_catch_ups), SCHOOL,
+                                 output=schemas.CatchUpList, caller=None)
     request_catch_up = Operation(SCHOOL_STAFF, Programme.request_catch_up, SCHOOL,
                                  input=schemas.CatchUpRequest, output=schemas.CatchUpView)
     answer_catch_up = Operation(SCHOOLS, lambda app, who, request_id, **answer: app.answer_catch_up(

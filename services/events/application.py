@@ -5,6 +5,8 @@ authority's celebration for schools the applications service has awarded."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +14,15 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.events.programme import BOOKABLE, CELEBRATION, CELEBRATIONS, CatchUp, CpdEvent, has_started
+from services.events.programme import (
+    BOOKABLE,
+    CELEBRATION,
+    CELEBRATIONS,
+    CatchUp,
+    CpdEvent,
+    has_started,
+    listed_by_lead,
+)
 from shared import calendar
 from shared.authority import Authority, CpdItem
 from shared.clock import Clock, system_clock
@@ -21,6 +31,7 @@ from shared.errors import Conflict, Forbidden, NotFound
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
 from shared.projection import AggregateProjection
 
+ON_REQUEST = "on_request"
 OFFER_WINDOW = dt.timedelta(hours=48)  # how long a freed place is held for the next in line
 CONFIG = "system:config"
 _INVITATIONS = uuid.UUID("0e6b8f3a-9d2c-4b71-8a5e-3f1c7d9b2e64")
@@ -74,14 +85,33 @@ class Programme(PersonalDataApplication):
 
     # -- the lead ----------------------------------------------------------------------
 
-    def describe(self, actor: str, code: str, title: str, description: str, audience: str,
-                 capacity: int | None) -> dict:
-        return self._change(code, lambda e: e.describe(title, description, audience, capacity, actor,
-                                                        self.clock.now(), self.offer_for))
+    def list_event(self, actor: str, title: str, kind: str, runs_by: str, audience: str,
+                   description: str = "", capacity: int | None = None) -> dict:
+        """A new event in the programme, its code made from its title (unique)."""
+        event = listed_by_lead(self._new_code(title), title, description, kind, runs_by, audience,
+                               capacity, actor)
+        try:
+            self.save(event)
+        except IntegrityError:  # listed by someone else a moment ago
+            raise Conflict("An event of that name was listed a moment ago; check the programme.",
+                           "title") from None
+        return self.event_view(event)
 
-    def add_session(self, actor: str, code: str, **when: Any) -> dict:
+    def describe(self, actor: str, code: str, title: str, description: str, audience: str,
+                 capacity: int | None, runs_by: str | None = None) -> dict:
+        return self._change(code, lambda e: e.describe(title, description, audience, capacity, actor,
+                                                        self.clock.now(), self.offer_for, runs_by))
+
+    def add_session(self, actor: str, code: str, venue_status: str = "tbc", venue: str | None = None,
+                    joining_link: str | None = None, **when: Any) -> dict:
         session_id = f"{code}-{uuid.uuid4().hex[:8]}"
-        return self._change(code, lambda e: e.add_session(session_id, when, actor))
+        where = {"venue_status": venue_status, "venue": venue, "joining_link": joining_link}
+        return self._change(code, lambda e: e.add_session(session_id, when, actor, where))
+
+    def edit_session(self, actor: str, code: str, session_id: str, venue_status: str = "tbc",
+                     venue: str | None = None, joining_link: str | None = None, **when: Any) -> dict:
+        where = {"venue_status": venue_status, "venue": venue, "joining_link": joining_link}
+        return self._change(code, lambda e: e.edit_session(session_id, when, where, actor))
 
     def reschedule(self, actor: str, code: str, session_id: str, **when: Any) -> dict:
         return self._change(code, lambda e: e.reschedule(session_id, when, actor))
@@ -135,18 +165,27 @@ class Programme(PersonalDataApplication):
         self.save_changes(event)
         return self.booking_view(event, booking_id)
 
-    def request_catch_up(self, actor: str, urn: str, note: str) -> dict:
-        request = CatchUp(urn=urn, note=note, actor=actor)
+    def request_catch_up(self, actor: str, urn: str, note: str, code: str | None = None) -> dict:
+        """A school asks for a meeting: one of the programme's items on request (the
+        authority's support meetings unless ``code`` names another)."""
+        code = code or self.support_meetings_code()
+        if code is None:
+            raise Conflict(f"{self.authority.name} offers no meetings on request.", "code")
+        event = self._get(code)
+        if event.kind != ON_REQUEST:
+            raise Conflict(f"{event.title!r} is not arranged on request.", "code")
+        request = CatchUp(urn=urn, note=note, code=code, actor=actor)
         self.save_changes(request)
         return self.catch_up_view(request)
 
     def propose_catch_up(self, actor: str, request_id: str, date: dt.date, start: dt.time,
-                         end: dt.time) -> dict:
-        return self._change_catch_up(request_id, None, lambda c: c.propose(date, start, end, actor))
+                         end: dt.time, venue: str = "") -> dict:
+        return self._change_catch_up(request_id, None, lambda c: c.propose(date, start, end, venue,
+                                                                            self.today(), actor))
 
     def answer_catch_up(self, actor: str, request_id: str, urns: set[str] | None, accept: bool,
                         reason: str = "") -> dict:
-        return self._change_catch_up(request_id, urns, lambda c: c.confirm(actor) if accept
+        return self._change_catch_up(request_id, urns, lambda c: c.confirm(self.today(), actor) if accept
                                      else c.decline(reason, actor))
 
     def answer_invitation(self, actor: str, urn: str, school_year: str, accept: bool) -> dict:
@@ -173,6 +212,14 @@ class Programme(PersonalDataApplication):
         event.invite(invitation, p["urn"], p["school_year"], p["application"],
                      dt.date.fromisoformat(p["on"]), CELEBRATIONS)
         return [event]
+
+    def support_meetings_code(self) -> str | None:
+        """The item a school's request for a meeting is for when it names none: the one the
+        starter pack offers, else the programme's first item on request."""
+        pack = self.authority.starter_pack
+        if pack is not None and pack.support_meetings:
+            return pack.support_meetings
+        return next((item.code for item in self.authority.cpd if item.kind == ON_REQUEST), None)
 
     def celebration_code(self) -> str | None:
         """The authority's celebration (configuration allows at most one)."""
@@ -243,6 +290,18 @@ class Programme(PersonalDataApplication):
                 position = queues[booking["session"]] = queues.get(booking["session"], 0) + 1
             views.append({**self.booking_view(event, booking_id), "position": position})
         return views
+
+    def catch_ups(self, urn: str | None = None) -> list[dict]:
+        """Requests for meetings (one school's, or every school's for the lead), those
+        still needing an answer first, then the newest first."""
+        titles = self._titles()
+        found = [self.catch_up_view(c, titles) for c in self.index.all()
+                 if isinstance(c, CatchUp) and urn in (None, c.urn)]
+        found.sort(key=lambda v: v["requested_at"], reverse=True)
+        return sorted(found, key=lambda v: v["status"] == "confirmed")
+
+    def school_catch_ups(self, urn: str) -> list[dict]:
+        return self.catch_ups(urn)
 
     def booking(self, code: str, booking_id: str, urns: set[str] | None) -> dict:
         event = self._get(code)
@@ -319,9 +378,12 @@ class Programme(PersonalDataApplication):
                 "joining_link": session.get("joining_link") if invitation["status"] == "accepted"
                 else None}
 
-    def catch_up_view(self, c: CatchUp) -> dict:
-        return {"id": str(c.id), "urn": c.urn, "note": c.note, "status": c.status,
-                "proposal": c.proposal}
+    def catch_up_view(self, c: CatchUp, titles: dict[str, str] | None = None) -> dict:
+        code = c.code or self.support_meetings_code()
+        titles = self._titles() if titles is None else titles
+        return {"id": str(c.id), "urn": c.urn, "code": code, "title": titles.get(code, "Meeting"),
+                "note": c.note, "status": c.status, "requested_at": c.created_on,
+                "proposal": c.proposal, "declined_because": c.declined_because}
 
     def _item(self, e: CpdEvent) -> dict:
         return {"code": e.code, "title": e.title, "description": e.description, "kind": e.kind,
@@ -329,6 +391,16 @@ class Programme(PersonalDataApplication):
                 "sessions": [dict(s) for s in e.sessions.values()]}
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _titles(self) -> dict[str, str]:
+        return {e.code: e.title for e in self.index.all() if isinstance(e, CpdEvent)}
+
+    def _new_code(self, title: str) -> str:
+        """A code for a new event from its title (``refugee-week-2``: a second of that name)."""
+        base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-") or "event"
+        taken = {e.code for e in self.index.all() if isinstance(e, CpdEvent)}
+        return next(code for n in itertools.count(1)
+                    if (code := base if n == 1 else f"{base}-{n}") not in taken)
 
     def _get(self, code: str) -> CpdEvent:
         try:

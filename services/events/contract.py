@@ -36,6 +36,19 @@ def _invitation(e: Any) -> dict:
                      "venue": e.venue})
 
 
+def _request(e: Any) -> dict:
+    return {"request": str(e.originator_id), "urn": e.urn}
+
+
+def _named(e: Any) -> int:
+    """A catch-up event names its programme item from version 2 on (None: stored before)."""
+    return 2 if e.code is not None else 1
+
+
+def _v2(e: Any, fields: dict) -> dict:
+    return fields if e.code is not None else {}
+
+
 def _invited(e: Any) -> str:
     return "CelebrationInvited" if e.session_id is not None else "CelebrationInvitationWaiting"
 
@@ -63,12 +76,22 @@ EVENTS = Contract("events", {
     CpdEvent.AttendanceRecorded: PublicEvent(
         "AttendanceRecorded", 1, lambda e: jsonable({**_booking(e), "title": e.title, "date": e.date,
                                                      "attended": e.attended})),
+    # version 2 names the school and the programme item; a request stored before is
+    # published as its consumers first heard it (version 1)
     CatchUp.Requested: PublicEvent(
-        "CatchUpRequested", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn}),
+        "CatchUpRequested", _named, lambda e: {**_request(e), **_v2(e, {"code": e.code, "note": e.note})}),
     CatchUp.Proposed: PublicEvent(
-        "CatchUpProposed", 1, lambda e: jsonable({"request": str(e.originator_id), "date": e.date,
-                                                  "start": e.start, "end": e.end})),
-    CatchUp.Confirmed: PublicEvent("CatchUpConfirmed", 1, lambda e: {"request": str(e.originator_id)}),
+        "CatchUpProposed", _named, lambda e: jsonable({
+            "request": str(e.originator_id), "date": e.date, "start": e.start, "end": e.end,
+            **_v2(e, {"urn": e.urn, "code": e.code, "venue": e.venue})})),
+    CatchUp.Confirmed: PublicEvent(
+        "CatchUpConfirmed", _named, lambda e: jsonable({
+            "request": str(e.originator_id),
+            **_v2(e, {"urn": e.urn, "code": e.code, "date": e.date, "start": e.start, "end": e.end,
+                      "venue": e.venue})})),
+    CatchUp.Declined: PublicEvent(  # urn and code None for a decline stored before they were named
+        "CatchUpDeclined", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn, "code": e.code,
+                                         "reason": e.reason}),
     CpdEvent.Invited: PublicEvent(
         _invited, 1, lambda e: {**_invitation(e), "application": e.application,
                                 "awarded_on": e.awarded_on.isoformat()}),

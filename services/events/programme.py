@@ -35,7 +35,7 @@ _NAMESPACE = uuid.UUID("c4d2a9e1-6b3f-4f8a-a1d7-5e2b9c0f4a33")
 
 KINDS = ("session", "series", "on_request", "run_by_others", "celebration")
 BOOKABLE = ("session", "series")
-SCHEDULED_BY_LEAD = ("session", "series", "on_request", "celebration")  # the lead adds sessions
+LISTED_BY_LEAD = ("session", "series", "on_request", "run_by_others")  # a celebration: one, configured
 CELEBRATION = "celebration"
 OPEN_INVITATION = ("invited", "accepted")  # moved on if their session is cancelled
 CELEBRATIONS = "system:celebrations"  # the actor of invitations made and moved by the system
@@ -87,8 +87,10 @@ class CpdEvent(Aggregate):
         actor: str,
         now: dt.datetime,
         offer_for: dt.timedelta,
+        runs_by: str | None = None,
     ) -> None:
-        """Edit the details; places added by a larger capacity go to the waiting list first."""
+        """Edit the details (``runs_by`` None: unchanged); places added by a larger capacity
+        go to the waiting list first."""
         if capacity is not None:
             for session_id in self.sessions:
                 taken = self.places_taken(session_id)
@@ -98,25 +100,39 @@ class CpdEvent(Aggregate):
                         "capacity",
                     )
         self._described(
-            title=title, description=description, audience=audience, capacity=capacity, actor=actor
+            title=title, description=description, audience=audience, capacity=capacity, runs_by=runs_by,
+            actor=actor,
         )
         for session_id in self.sessions:
             self._offer_next(session_id, now, offer_for)  # skips cancelled sessions
 
-    def add_session(self, session_id: str, when: dict, actor: str) -> None:
-        if self.kind not in SCHEDULED_BY_LEAD:
-            raise Conflict("Sessions of this event are run by others.", "kind")
+    def add_session(self, session_id: str, when: dict, actor: str, venue: dict | None = None) -> None:
+        """A new session; its venue is to be confirmed unless ``venue`` says where. Events run
+        by others take sessions too: the lead records when they are (nobody books them here)."""
         self._session_added(
-            session={
-                "id": session_id,
-                **check_when(when),
-                "venue_status": "tbc",
-                "venue": None,
-                "joining_link": None,
-            },
+            session={"id": session_id, **check_when(when), **check_venue(venue or {"venue_status": "tbc"})},
             actor=actor,
         )
         self._attach_waiting()
+
+    def edit_session(self, session_id: str, when: dict, venue: dict, actor: str) -> None:
+        """Change when and where a session is at once; only what differs is recorded (and
+        told to the people booked). Online still, without a new joining link: the link is kept
+        (the lead's form does not show it again)."""
+        session = self._open_session(session_id)
+        when, venue = check_when(when), check_venue(venue)
+        if venue["venue_status"] == session["venue_status"] == "online" and venue["joining_link"] is None:
+            venue["joining_link"] = session.get("joining_link")
+        moved = any(session[k] != when[k] for k in when)
+        placed = any(session.get(k) != venue[k] for k in venue)
+        if not (moved or placed):
+            raise Conflict("Nothing was changed: that is already when and where the session is.", "form")
+        if moved:
+            self._rescheduled(session_id=session_id, when=when, actor=actor)
+        if placed:
+            self._venue_set(session_id=session_id, **venue, actor=actor)
+        if moved:
+            self._attach_waiting()
 
     def reschedule(self, session_id: str, when: dict, actor: str) -> None:
         session = self._open_session(session_id)
@@ -130,17 +146,8 @@ class CpdEvent(Aggregate):
         self, session_id: str, venue_status: str, venue: str | None, joining_link: str | None, actor: str
     ) -> None:
         self._open_session(session_id)
-        if venue_status not in VENUE_STATUSES:
-            raise Invalid("Unknown venue status.", {"venue_status": [f"Must be one of {VENUE_STATUSES}."]})
-        if venue_status == "confirmed" and not venue:
-            raise Invalid("A confirmed venue needs its name.", {"venue": ["Say where."]})
-        self._venue_set(
-            session_id=session_id,
-            venue_status=venue_status,
-            venue=venue,
-            joining_link=joining_link,
-            actor=actor,
-        )
+        where = check_venue({"venue_status": venue_status, "venue": venue, "joining_link": joining_link})
+        self._venue_set(session_id=session_id, **where, actor=actor)
 
     def cancel_session(self, session_id: str, reason: str, actor: str) -> None:
         self._open_session(session_id)
@@ -407,11 +414,30 @@ class CpdEvent(Aggregate):
 
     # -- events --------------------------------------------------------------------------
 
-    @event("Described")
+    class Described(Aggregate.Event):
+        """Version 2 records who runs the event, which the lead may now change."""
+
+        title: str
+        description: str
+        audience: str
+        capacity: int | None
+        runs_by: str | None
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["runs_by"] = None  # described before it could change: unchanged
+
+    @event(Described)
     def _described(
-        self, title: str, description: str, audience: str, capacity: int | None, actor: str
+        self, title: str, description: str, audience: str, capacity: int | None, runs_by: str | None,
+        actor: str,
     ) -> None:
         self.title, self.description, self.audience, self.capacity = title, description, audience, capacity
+        if runs_by is not None:
+            self.runs_by = runs_by
 
     @event("SessionAdded")
     def _session_added(self, session: dict, actor: str) -> None:
@@ -583,46 +609,141 @@ def check_when(when: dict) -> dict:
     }
 
 
-class CatchUp(Aggregate):
-    """A catch-up meeting a school asks for: the lead proposes a time, the school confirms."""
+def check_venue(where: dict) -> dict:
+    """Where a session is, consistent with its venue status: a joining link only online."""
+    status = where.get("venue_status") or "tbc"
+    if status not in VENUE_STATUSES:
+        raise Invalid("Unknown venue status.", {"venue_status": [f"Must be one of {VENUE_STATUSES}."]})
+    venue, link = where.get("venue") or None, where.get("joining_link") or None
+    if status == "confirmed" and not venue:
+        raise Invalid("A confirmed venue needs its name.", {"venue": ["Say where."]})
+    return {"venue_status": status, "venue": venue, "joining_link": link if status == "online" else None}
 
-    @event("Requested")
-    def __init__(self, urn: str, note: str, actor: str) -> None:
+
+def listed_by_lead(code: str, title: str, description: str, kind: str, runs_by: str, audience: str,
+                   capacity: int | None, actor: str) -> CpdEvent:
+    """A new event the lead adds to the programme, with no sessions yet. A celebration
+    comes only from the authority's file (one per authority)."""
+    if kind not in LISTED_BY_LEAD:
+        raise Invalid("The lead cannot list an event of that kind.",
+                      {"kind": [f"Must be one of {LISTED_BY_LEAD}."]})
+    return CpdEvent(code=code, title=title, description=description, kind=kind, runs_by=runs_by,
+                    audience=audience, capacity=capacity, sessions=[], actor=actor)
+
+
+class CatchUp(Aggregate):
+    """A meeting a school asks for (an ``on_request`` item of the programme: Coventry's
+    catch-up meetings, Lancashire's support meetings): the lead proposes a time, the
+    school confirms it or declines (and the lead may propose another).
+
+    Version 2 of each event names the school and the programme item, so a reader of the
+    published events needs no more; version 1 events did not (None when read back)."""
+
+    class Requested(Aggregate.Created):
+        urn: str
+        note: str
+        code: str | None
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["code"] = None  # asked before requests named their item: the authority's support meetings
+
+    @event(Requested)
+    def __init__(self, urn: str, note: str, code: str | None, actor: str) -> None:
         self.urn = urn
         self.note = note
+        self.code = code
         self.proposal: dict | None = None
         self.status = "requested"
+        self.declined_because: str | None = None
 
-    def propose(self, day: dt.date, start: dt.time, end: dt.time, actor: str) -> None:
+    def propose(self, day: dt.date, start: dt.time, end: dt.time, venue: str, today: dt.date,
+                actor: str) -> None:
+        """``today``: the date where the authority is."""
         if self.status == "confirmed":
             raise Conflict("The meeting is already confirmed.", "status")
         check_when({"date": day, "start": start, "end": end})
-        self._proposed(date=day, start=start, end=end, actor=actor)
+        if day < today:
+            raise Invalid("The meeting cannot be in the past.", {"date": ["Propose a day from today on."]})
+        self._proposed(urn=self.urn, code=self.code, date=day, start=start, end=end, venue=venue or None,
+                       actor=actor)
 
-    def confirm(self, actor: str) -> None:
+    def confirm(self, today: dt.date, actor: str) -> None:
         if self.status != "proposed":
             raise Conflict("There is no proposed time to confirm.", "status")
-        self._confirmed(actor=actor)
+        if self.proposal["date"] < today:
+            raise Conflict("The proposed day has passed: ask the local lead for another time.", "status")
+        self._confirmed(urn=self.urn, code=self.code, actor=actor,
+                        **{k: self.proposal[k] for k in ("date", "start", "end", "venue")})
 
     def decline(self, reason: str, actor: str) -> None:
         if self.status != "proposed":
             raise Conflict("There is no proposed time to decline.", "status")
-        self._declined(reason=reason, actor=actor)
+        self._declined(urn=self.urn, code=self.code, reason=reason, actor=actor)
 
-    @event("Proposed")
-    def _proposed(self, date: dt.date, start: dt.time, end: dt.time, actor: str) -> None:
+    class Proposed(Aggregate.Event):
+        urn: str | None
+        code: str | None
+        date: dt.date
+        start: dt.time
+        end: dt.time
+        venue: str | None
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.update(urn=None, code=None, venue=None)  # see the class's docstring
+
+    @event(Proposed)
+    def _proposed(self, urn: str | None, code: str | None, date: dt.date, start: dt.time, end: dt.time,
+                  venue: str | None, actor: str) -> None:
         self.proposal = {
             "date": date,
             "start": start,
             "end": end,
+            "venue": venue,
             "sequence": (self.proposal or {"sequence": -1})["sequence"] + 1,
         }
         self.status = "proposed"
 
-    @event("Confirmed")
-    def _confirmed(self, actor: str) -> None:
+    class Confirmed(Aggregate.Event):
+        urn: str | None
+        code: str | None
+        date: dt.date | None
+        start: dt.time | None
+        end: dt.time | None
+        venue: str | None
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.update(urn=None, code=None, date=None, start=None, end=None, venue=None)
+
+    @event(Confirmed)
+    def _confirmed(self, urn: str | None, code: str | None, date: dt.date | None, start: dt.time | None,
+                   end: dt.time | None, venue: str | None, actor: str) -> None:
         self.status = "confirmed"
 
-    @event("Declined")
-    def _declined(self, reason: str, actor: str) -> None:
+    class Declined(Aggregate.Event):
+        urn: str | None
+        code: str | None
+        reason: str
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state.update(urn=None, code=None)
+
+    @event(Declined)
+    def _declined(self, urn: str | None, code: str | None, reason: str, actor: str) -> None:
         self.status = "declined"
+        self.declined_because = reason

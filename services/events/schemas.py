@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.events.programme import DATE_STATUSES, VENUE_STATUSES
+from services.events.programme import DATE_STATUSES, LISTED_BY_LEAD, VENUE_STATUSES
 from shared.schema import EmailAddress, StrictSchema, Text
 
 URN = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="A URN is exactly 6 digits."))
@@ -24,17 +24,46 @@ class When(StrictSchema):
             raise ValidationError("The session must end after it starts.", "end")
 
 
+JOINING_LINK = {"description": "Kept only when the venue is online; shown only to people booked"}
+
+
 class Venue(StrictSchema):
     venue_status = fields.String(required=True, validate=validate.OneOf(VENUE_STATUSES))
     venue = Text(200, allow_none=True, load_default=None)
-    joining_link = fields.URL(allow_none=True, load_default=None, validate=validate.Length(max=500))
+    joining_link = fields.URL(allow_none=True, load_default=None, validate=validate.Length(max=500),
+                              schemes={"https"}, metadata=JOINING_LINK)
+
+
+class NewSession(When):
+    """When and where: the venue is to be confirmed unless said."""
+
+    venue_status = fields.String(validate=validate.OneOf(VENUE_STATUSES), load_default="tbc")
+    venue = Text(200, allow_none=True, load_default=None)
+    joining_link = fields.URL(allow_none=True, load_default=None, validate=validate.Length(max=500),
+                              schemes={"https"}, metadata=JOINING_LINK)
+
+
+CAPACITY = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=10000),
+                          metadata={"description": "Places in each session; none: no limit"})
 
 
 class Details(StrictSchema):
     title = Text(200, required=True)
     description = Text(2000, min_length=0, load_default="")
     audience = Text(200, required=True)
-    capacity = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=10000))
+    capacity = CAPACITY
+    runs_by = Text(200, allow_none=True, load_default=None, metadata={"description": "None: unchanged"})
+
+
+class NewEvent(StrictSchema):
+    title = Text(200, required=True)
+    description = Text(2000, min_length=0, load_default="")
+    kind = fields.String(required=True, validate=validate.OneOf(LISTED_BY_LEAD),
+                         metadata={"description": "session: dated sessions; series: a series of them; "
+                                                  "on_request: schools ask; run_by_others: listed only"})
+    runs_by = Text(200, required=True)
+    audience = Text(200, required=True)
+    capacity = CAPACITY
 
 
 class Cancellation(StrictSchema):
@@ -54,12 +83,16 @@ class Attendance(StrictSchema):
 
 class CatchUpRequest(StrictSchema):
     note = Text(1000, min_length=0, load_default="")
+    code = fields.String(validate=validate.Regexp(r"^[a-z0-9-]{1,80}$"), allow_none=True, load_default=None,
+                         metadata={"description": "The programme item on request; none: the "
+                                                  "authority's support meetings"})
 
 
 class Proposal(StrictSchema):
     date = fields.Date(required=True)
     start = fields.Time(required=True)
     end = fields.Time(required=True)
+    venue = Text(200, min_length=0, load_default="", metadata={"description": "Where, or how to join"})
 
     @validates_schema
     def _ordered(self, data: dict, **_: object) -> None:
@@ -167,15 +200,24 @@ class ProposalView(StrictSchema):
     date = fields.Date()
     start = fields.Time()
     end = fields.Time()
+    venue = fields.String(allow_none=True)
     sequence = fields.Integer(metadata={"description": "Raised by every new proposal"})
 
 
 class CatchUpView(StrictSchema):
     id = fields.String(required=True)
     urn = fields.String()
+    code = fields.String(allow_none=True, metadata={"description": "The programme item on request"})
+    title = fields.String()
     note = fields.String()
     status = fields.String(metadata={"description": "requested, proposed, confirmed or declined"})
+    requested_at = fields.DateTime()
     proposal = fields.Nested(ProposalView, allow_none=True)
+    declined_because = fields.String(allow_none=True)
+
+
+class CatchUpList(StrictSchema):
+    items = fields.List(fields.Nested(CatchUpView), required=True)
 
 
 class InvitationView(StrictSchema):

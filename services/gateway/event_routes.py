@@ -47,6 +47,11 @@ class EventRoutes:
 
     # -- the lead --------------------------------------------------------------------------
 
+    @route("POST", "/programme", "List a new event (its code is made from its title)", "programme",
+           op=Events.list_event, status=201)
+    def list_event(self, request: Any) -> dict:
+        return self.clients.events.list_event(request.principal, request.data_in)
+
     @route("PUT", EVENT, "Edit an event's details and capacity", "programme", op=Events.describe,
            errors=(404, 409))
     def describe_event(self, request: Any, code: str) -> dict:
@@ -61,6 +66,11 @@ class EventRoutes:
            op=Events.reschedule, errors=(404, 409))
     def reschedule(self, request: Any, code: str, session_id: str) -> dict:
         return self.clients.events.reschedule(request.principal, code, session_id, request.data_in)
+
+    @route("PUT", SESSION, "Change when and where a session is at once (people booked are told)",
+           "programme", op=Events.edit_session, errors=(404, 409))
+    def edit_session(self, request: Any, code: str, session_id: str) -> dict:
+        return self.clients.events.edit_session(request.principal, code, session_id, request.data_in)
 
     @route("PUT", f"{SESSION}/venue", "Confirm or change the venue (or the joining link)",
            "programme", op=Events.set_venue, errors=(404, 409))
@@ -81,6 +91,11 @@ class EventRoutes:
            "session has started)", "bookings", op=Events.record_attendance, errors=(404, 409))
     def record_attendance(self, request: Any, code: str) -> dict:
         return self.clients.events.record_attendance(request.principal, code, request.data_in)
+
+    @route("GET", "/catch-ups", "Every school's requests for meetings, those needing an answer first",
+           "catch-ups", op=Events.catch_ups)
+    def catch_ups(self, request: Any) -> dict:
+        return self.clients.events.catch_ups(request.principal)
 
     @route("POST", "/catch-ups/<request_id>/proposal", "Propose a time for a catch-up meeting",
            "catch-ups", op=Events.propose_catch_up, errors=(404, 409))
@@ -129,6 +144,11 @@ class EventRoutes:
            "catch-ups", op=Events.request_catch_up, status=201)
     def request_catch_up(self, request: Any, urn: str) -> dict:
         return self.clients.events.request_catch_up(request.principal, urn, request.data_in)
+
+    @route("GET", "/schools/<urn>/catch-ups", "The school's requests for meetings", "catch-ups",
+           op=Events.school_catch_ups)
+    def school_catch_ups(self, request: Any, urn: str) -> dict:
+        return self.clients.events.school_catch_ups(request.principal, urn)
 
     @route("POST", "/catch-ups/<request_id>/answer", "Accept or decline the proposed time",
            "catch-ups", op=Events.answer_catch_up, errors=(404, 409))

@@ -25,9 +25,12 @@ from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
 from services.gateway.web.cpd_pages import CpdPages
+from services.gateway.web.export_pages import ExportPages
 from services.gateway.web.lead_pages import LeadPages
+from services.gateway.web.meeting_pages import MeetingPages
 from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_pages import PanelPages
+from services.gateway.web.programme_pages import ProgrammePages
 from services.gateway.web.school_pages import SchoolPages
 from services.notifications.api import NotificationsApi
 from shared.access import LEAD, OPERATOR, PUBLIC
@@ -44,7 +47,8 @@ HEALTH_TIMEOUT = 2.0
 
 
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
-                     LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages):
+                     LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
+                     ProgrammePages, MeetingPages, ExportPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

@@ -98,6 +98,8 @@ def test_every_operation_answers_the_applications_view_whole(app: Programme, clo
     assert Events.reschedule.invoke(app, LEAD, CODE, new, {"date": "2027-05-06"}) == event()
     venue = {"venue_status": "online", "joining_link": "https://meet.example.org/x"}
     assert Events.set_venue.invoke(app, LEAD, CODE, new, venue) == event()
+    edit = {"date_status": "month", "month": "2027-05", "venue_status": "confirmed", "venue": "Hall"}
+    assert Events.edit_session.invoke(app, LEAD, CODE, new, edit) == event()
     cancelled = Events.cancel_session.invoke(app, LEAD, CODE, new, {"reason": "Snow"})
     assert cancelled == event()
     assert next(s for s in cancelled["sessions"] if s["id"] == new)["cancelled_because"] == "Snow"
@@ -137,9 +139,16 @@ def test_every_operation_answers_the_applications_view_whole(app: Programme, clo
     when = {"date": "2027-01-12", "start": "15:30", "end": "16:30"}
     assert Events.propose_catch_up.invoke(app, LEAD, requested["id"], when) == jsonable(
         catch_up(app, requested["id"]))
+    assert Events.catch_ups.invoke(app, LEAD) == {"items": jsonable(app.catch_ups())}
+    assert Events.school_catch_ups.invoke(app, OURS, URN) == {"items": jsonable(app.catch_ups(URN))}
     answered = Events.answer_catch_up.invoke(app, OURS, requested["id"], {"accept": True})
     assert answered == jsonable(catch_up(app, requested["id"]))
     assert answered["status"] == "confirmed"
+
+    new_event = {"title": "Governors' briefing", "kind": "session", "runs_by": "Coventry EMAS",
+                 "audience": "Governors"}
+    listed = Events.list_event.invoke(app, LEAD, new_event)
+    assert listed == jsonable(app.event("governors-briefing"))
 
     app.add_session("account:lead", "celebration", date=dt.date(2027, 10, 8), start=dt.time(18),
                     end=dt.time(20))
@@ -174,8 +183,10 @@ def calls(app: Programme) -> dict[str, tuple[set[str], Callable[[], tuple]]]:
         "programme": (EVERYONE, lambda: ()),
         "event": (EVERYONE, lambda: (CODE,)),
         "feed": (EVERYONE, lambda: ()),
+        "list_event": (LEADS_ONLY, lambda: ({**details, "kind": "session", "runs_by": "EMAS"},)),
         "describe": (LEADS_ONLY, lambda: (CODE, details)),
         "add_session": (LEADS_ONLY, lambda: (CODE, {"date": "2027-05-05"})),
+        "edit_session": (LEADS_ONLY, lambda: (CODE, MARCH, {"date_status": "tbc"})),
         "reschedule": (LEADS_ONLY, lambda: (CODE, MARCH, {"date": "2027-03-03"})),
         "set_venue": (LEADS_ONLY, lambda: (CODE, MARCH, {"venue_status": "online"})),
         "cancel_session": (LEADS_ONLY, lambda: (CODE, MARCH, {"reason": "Snow"})),
@@ -183,6 +194,7 @@ def calls(app: Programme) -> dict[str, tuple[set[str], Callable[[], tuple]]]:
         "bookings": (LEADS_ONLY, lambda: (CODE, FIRST)),
         "bookings_by_session": (LEADS_ONLY, lambda: ()),
         "propose_catch_up": (LEADS_ONLY, lambda: (request, when)),
+        "catch_ups": (LEADS_ONLY, lambda: ()),
         "celebration_invitations": (LEADS_ONLY, lambda: ("celebration",)),
         "personal_data": (LEADS_ONLY, lambda: (["email:nobody"],)),
         "book": (SCHOOL_STAFF, lambda: (CODE, FIRST, booking_body(3))),
@@ -193,6 +205,7 @@ def calls(app: Programme) -> dict[str, tuple[set[str], Callable[[], tuple]]]:
         "school_bookings": (SCHOOL_STAFF, lambda: (URN,)),
         "school_record": (SCHOOL_STAFF, lambda: (URN,)),
         "request_catch_up": (SCHOOL_STAFF, lambda: (URN, {"note": ""})),
+        "school_catch_ups": (SCHOOL_STAFF, lambda: (URN,)),
         "answer_catch_up": (SCHOOL_STAFF, lambda: (request, {"accept": True})),
         "invitations": (SCHOOL_STAFF, lambda: (URN,)),
         "answer_invitation": (SCHOOL_STAFF, lambda: (URN, YEAR, {"accept": True})),
@@ -212,7 +225,7 @@ def test_every_operation_refuses_each_role_it_does_not_allow(app: Programme) -> 
             assert type(caught.value) is (Unauthorized if role == "anonymous" else Forbidden), (name, role)
             refused.append((name, role))
     assert app.recorder.max_notification_id() == before
-    assert len(refused) == 11 * 5 + 11 * 4
+    assert len(refused) == 14 * 5 + 12 * 4
 
 
 def test_a_coordinator_books_only_for_their_own_school(app: Programme) -> None:

@@ -10,6 +10,7 @@ import pytest
 from icalendar import Calendar
 
 from services.events.application import OFFER_WINDOW, Programme
+from services.events.contract import EVENTS
 from services.events.programme import CpdEvent
 from shared.authority import Authority
 from shared.clock import FixedClock
@@ -348,15 +349,15 @@ def test_another_schools_booking_is_out_of_reach(programme: Programme) -> None:
 
 def test_a_catch_up_meeting_requested_proposed_confirmed(programme: Programme, open_programme) -> None:
     request = programme.request_catch_up(COORDINATOR, URN, "Review our audit")
-    assert (request["status"], request["urn"], request["note"], request["proposal"]) == (
-        "requested", URN, "Review our audit", None)
+    assert (request["status"], request["urn"], request["note"], request["proposal"], request["code"]) == (
+        "requested", URN, "Review our audit", None, "catch-up-meeting")  # Coventry's starter pack offers it
     with pytest.raises(Conflict):
         programme.answer_catch_up(COORDINATOR, request["id"], {URN}, accept=True)
 
     proposed = programme.propose_catch_up(LEAD, request["id"], dt.date(2027, 1, 12), T(15, 30), T(16, 30))
     assert proposed["status"] == "proposed"
     assert proposed["proposal"] == {"date": dt.date(2027, 1, 12), "start": T(15, 30), "end": T(16, 30),
-                                    "sequence": 0}
+                                    "venue": None, "sequence": 0}
     moved = programme.propose_catch_up(LEAD, request["id"], dt.date(2027, 1, 13), T(15, 30), T(16, 30))
     assert moved["proposal"]["sequence"] == 1
 
@@ -385,6 +386,114 @@ def test_an_unknown_catch_up_request_is_not_found(programme: Programme) -> None:
     event_id = str(CpdEvent.create_id("network-meeting"))  # an aggregate, but not a catch-up
     with pytest.raises(NotFound):
         programme.propose_catch_up(LEAD, event_id, dt.date(2027, 1, 12), T(15), T(16))
+
+
+def published(app: Programme, after: int) -> list:
+    """The public events of everything stored after notification ``after``."""
+    return [EVENTS.envelope(app.mapper.to_domain_event(n), n.id, "coventry")
+            for n in app.recorder.select_notifications(start=after + 1, limit=100)]
+
+
+def test_a_request_names_its_item_and_the_lead_and_the_school_see_it(programme: Programme,
+                                                                      open_programme) -> None:
+    before = programme.recorder.max_notification_id()
+    ours = programme.request_catch_up(COORDINATOR, URN, "Audit review")
+    theirs = programme.request_catch_up("account:other", OTHER_URN, "", code="catch-up-meeting")
+    programme.propose_catch_up(LEAD, ours["id"], dt.date(2026, 9, 8), T(9), T(10), "At the school")
+    declined = programme.answer_catch_up(COORDINATOR, ours["id"], {URN}, accept=False, reason="INSET day")
+    assert (declined["status"], declined["declined_because"]) == ("declined", "INSET day")
+    title = SEED["catch-up-meeting"][0]
+
+    again = open_programme()  # another instance reads the same
+    assert [(r["id"], r["title"]) for r in again.catch_ups(URN)] == [(ours["id"], title)]
+    assert {r["urn"] for r in again.catch_ups()} == {URN, OTHER_URN}
+    assert again.catch_ups(URN)[0]["requested_at"].tzinfo is not None  # when it was stored
+    assert [r["id"] for r in again.catch_ups(OTHER_URN)] == [theirs["id"]]
+
+    news = [(e.type, e.schema_version, e.payload) for e in published(programme, before)]
+    assert [(t, v) for t, v, _ in news] == [("CatchUpRequested", 2), ("CatchUpRequested", 2),
+                                            ("CatchUpProposed", 2), ("CatchUpDeclined", 1)]
+    assert {(p["urn"], p["code"]) for t, _, p in news if t != "CatchUpRequested" or p["urn"] == URN} == {
+        (URN, "catch-up-meeting")}
+    assert news[2][2] == {"request": ours["id"], "urn": URN, "code": "catch-up-meeting",
+                          "date": "2026-09-08", "start": "09:00:00", "end": "10:00:00",
+                          "venue": "At the school"}
+    assert news[3][2]["reason"] == "INSET day"
+
+
+def test_a_confirmed_meeting_is_published_with_its_time(programme: Programme) -> None:
+    request = programme.request_catch_up(COORDINATOR, URN, "")
+    programme.propose_catch_up(LEAD, request["id"], dt.date(2026, 9, 1), T(15), T(16))  # today
+    before = programme.recorder.max_notification_id()
+    programme.answer_catch_up(COORDINATOR, request["id"], {URN}, accept=True)
+    [confirmed] = published(programme, before)
+    assert (confirmed.type, confirmed.schema_version) == ("CatchUpConfirmed", 2)
+    assert confirmed.payload == {"request": request["id"], "urn": URN, "code": "catch-up-meeting",
+                                 "date": "2026-09-01", "start": "15:00:00", "end": "16:00:00", "venue": None}
+
+
+def test_a_meeting_is_asked_for_only_from_an_item_on_request(programme: Programme) -> None:
+    before = programme.recorder.max_notification_id()
+    with pytest.raises(Conflict) as refused:
+        programme.request_catch_up(COORDINATOR, URN, "", code="network-meeting")
+    assert refused.value.field == "code"
+    with pytest.raises(NotFound):
+        programme.request_catch_up(COORDINATOR, URN, "", code="no-such-item")
+    with pytest.raises(Invalid) as past:
+        request = programme.request_catch_up(COORDINATOR, URN, "")
+        before = programme.recorder.max_notification_id()
+        programme.propose_catch_up(LEAD, request["id"], dt.date(2026, 8, 31), T(9), T(10))
+    assert past.value.field == "date"
+    assert programme.recorder.max_notification_id() == before
+
+
+# -- 4b. the lead lists events and edits sessions ------------------------------------------------
+
+
+def test_the_lead_lists_an_event_and_gives_it_sessions_of_every_kind(programme: Programme,
+                                                                      open_programme) -> None:
+    listed = programme.list_event(LEAD, "Governors' briefing", "series", "Coventry EMAS", "Governors",
+                                  "What the award asks of governors", capacity=20)
+    assert (listed["code"], listed["sessions"], listed["bookable"]) == ("governors-briefing", [], True)
+    twin = programme.list_event(LEAD, "Governors’ briefing!", "on_request", "EMAS", "Governors")
+    assert twin["code"] == "governors-briefing-2"
+
+    code = "governors-briefing"
+    programme.add_session(LEAD, code, date=dt.date(2026, 10, 5), start=T(18), end=T(19),
+                          venue_status="confirmed", venue="Council House")
+    programme.add_session(LEAD, code, date_status="month", month="2027-02", venue_status="online",
+                          joining_link="https://meet.example.org/gov")
+    programme.add_session(LEAD, code, date_status="tbc", venue_status="at_school", venue="Your school")
+    sessions = open_programme().event(code)["sessions"]
+    assert [(s["date_status"], s["venue_status"], s["venue"]) for s in sessions] == [
+        ("confirmed", "confirmed", "Council House"), ("month", "online", None),
+        ("tbc", "at_school", "Your school")]
+    assert sessions[0]["weekday"] == "Monday" and sessions[0]["places_left"] == 20
+
+    tbc = sessions[2]["id"]
+    edited = programme.edit_session(LEAD, code, tbc, date=dt.date(2026, 11, 2), start=T(9), end=T(10),
+                                    venue_status="online", joining_link="https://meet.example.org/g2")
+    moved = next(s for s in edited["sessions"] if s["id"] == tbc)
+    assert (moved["date"], moved["venue_status"], moved["sequence"]) == (dt.date(2026, 11, 2), "online", 2)
+
+    programme.describe(LEAD, code, "Governors' briefing", "", "Governors", 25, runs_by="City of Sanctuary")
+    assert (open_programme().event(code)["runs_by"], programme.event(code)["capacity"]) == (
+        "City of Sanctuary", 25)
+
+
+def test_a_listing_or_session_refused_stores_nothing(programme: Programme) -> None:
+    before = programme.recorder.max_notification_id()
+    with pytest.raises(Invalid) as refused:
+        programme.list_event(LEAD, "Second celebration", "celebration", "EMAS", "Schools")
+    assert refused.value.field == "kind"
+    with pytest.raises(Invalid) as no_venue:
+        programme.add_session(LEAD, "network-meeting", date_status="tbc", venue_status="confirmed")
+    assert no_venue.value.field == "venue"
+    with pytest.raises(Conflict) as unchanged:
+        programme.edit_session(LEAD, "network-meeting", "network-meeting-1", date=dt.date(2026, 10, 22),
+                               start=T(16), end=T(17), venue_status="tbc", venue="In person, venue TBC")
+    assert unchanged.value.field == "form"
+    assert programme.recorder.max_notification_id() == before
 
 
 # -- 5. bad input is refused and nothing is stored ------------------------------------------------

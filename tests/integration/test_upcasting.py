@@ -20,6 +20,9 @@ from services.applications.application import Applications
 from services.applications.contract import APPLICATIONS
 from services.applications.panels import Appraisal
 from services.applications.trail import composition_text
+from services.events.application import Programme
+from services.events.contract import EVENTS
+from services.events.programme import CatchUp
 from services.notifications.application import Notifications
 from services.notifications.directory import Entry
 from services.pledges.application import Pledges
@@ -411,3 +414,68 @@ def test_names_and_free_text_stored_in_clear_read_as_personal_values(application
     # a subject access finds what was stored in clear under the person's subject
     [found] = records_about(applications, {subject_for_name(URN, "Mr Art")})
     assert (found["event"], found["fields"]) == ("ActionPlanned", {"owner": "Mr Art"})
+
+
+def test_a_catch_up_requested_proposed_and_confirmed_before_requests_named_their_item(
+        store: Store, coventry) -> None:
+    """Version 1 named neither the school (after the request) nor the programme item: such a
+    request reads back as one for the authority's support meetings, and is published as its
+    consumers first heard it."""
+    request = CatchUp(urn="103712", note="Our audit", code="catch-up-meeting", actor="account:coordinator")
+    request.propose(dt.date(2027, 1, 12), dt.time(15, 30), dt.time(16, 30), "", dt.date(2027, 1, 5),
+                    "account:lead")
+    request.confirm(dt.date(2027, 1, 5), "account:coordinator")
+
+    added = {"Requested": ("code",), "Proposed": ("urn", "code", "venue"),
+             "Confirmed": ("urn", "code", "date", "start", "end", "venue")}
+
+    def as_v1(topic: str, state: dict) -> None:
+        for name in added[topic.rsplit(".", 1)[-1]]:
+            state.pop(name)
+
+    app = Programme(env=store.env("events"), authority=coventry)
+    try:
+        app.seed()
+        stored_as_before(app, request, as_v1)
+        stored = app.recorder.select_events(request.id)
+        [requested, proposed, confirmed] = [json.loads(r.state) for r in stored]
+        assert "code" not in requested and "urn" in requested
+        assert set(proposed) >= {"date", "start", "end"} and not set(proposed) & {"urn", "code", "venue"}
+        assert not set(confirmed) & {"urn", "code", "date"}
+    finally:
+        app.close()
+    again = Programme(env=store.env("events"), authority=coventry)
+    try:
+        [view] = again.catch_ups("103712")
+        assert (view["code"], view["status"], view["note"]) == ("catch-up-meeting", "confirmed", "Our audit")
+        assert view["title"].startswith("Schools catch up meeting")
+        assert view["proposal"] == {"date": dt.date(2027, 1, 12), "start": dt.time(15, 30),
+                                    "end": dt.time(16, 30), "venue": None, "sequence": 0}
+        news = [EVENTS.envelope(e, 1, coventry.slug) for e in events_in(again)
+                if isinstance(e, (CatchUp.Requested, CatchUp.Proposed, CatchUp.Confirmed))]
+        assert [(n.type, n.schema_version) for n in news] == [
+            ("CatchUpRequested", 1), ("CatchUpProposed", 1), ("CatchUpConfirmed", 1)]
+        assert news[0].payload == {"request": str(request.id), "urn": "103712"}
+        assert news[1].payload == {"request": str(request.id), "date": "2027-01-12", "start": "15:30:00",
+                                   "end": "16:30:00"}
+        assert news[2].payload == {"request": str(request.id)}
+    finally:
+        again.close()
+
+
+def test_an_event_described_before_who_runs_it_could_change(store: Store, coventry) -> None:
+    app = Programme(env=store.env("events"), authority=coventry)
+    try:
+        app.seed()
+        event = app.repository.get(app.index.all()[0].id)
+        event.describe("Renamed", "", "Staff", None, "account:lead", dt.datetime.now(dt.UTC),
+                       dt.timedelta(hours=48), runs_by="Someone else")
+        stored_as_before(app, event, lambda topic, state: state.pop("runs_by"))
+        runs_by = app.authority.cpd_item(event.code).runs_by
+    finally:
+        app.close()
+    again = Programme(env=store.env("events"), authority=coventry)
+    try:
+        assert (again.event(event.code)["title"], again.event(event.code)["runs_by"]) == ("Renamed", runs_by)
+    finally:
+        again.close()

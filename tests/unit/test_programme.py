@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.events.programme import CatchUp, CpdEvent, check_when, has_started
+from services.events.programme import CatchUp, CpdEvent, check_venue, check_when, has_started, listed_by_lead
 from services.events.schemas import When
 from shared.errors import Conflict, Invalid, NotFound
 from shared.schema import load
@@ -138,11 +138,12 @@ def test_an_unknown_session_is_not_found() -> None:
             command()
 
 
-def test_run_by_others_takes_no_sessions() -> None:
-    event = cpd(kind="run_by_others")
-    with pytest.raises(Conflict):
-        event.add_session("s9", {"date": DAY}, LEAD)
-    assert set(event.sessions) == {"s1"}
+def test_an_event_run_by_others_takes_the_dates_the_lead_records_but_no_bookings() -> None:
+    event = cpd(kind="run_by_others", sessions=[])
+    event.add_session("s9", {"date": DAY}, LEAD)
+    assert set(event.sessions) == {"s9"}
+    with refused(Conflict, "kind", event):
+        book(event, 1, "s9")
 
 
 def test_an_added_session_starts_with_venue_tbc_and_sequence_0() -> None:
@@ -580,67 +581,204 @@ def test_the_id_is_derived_from_the_code() -> None:
     assert cpd().id == CpdEvent.create_id("network-meeting") != CpdEvent.create_id("introduction")
 
 
+# -- the lead lists events and edits sessions -------------------------------------------------
+
+
+def test_the_lead_lists_an_event_of_each_kind_but_a_celebration() -> None:
+    for kind in ("session", "series", "on_request", "run_by_others"):
+        event = listed_by_lead("new", "New", "", kind, "Coventry EMAS", "Staff", None, LEAD)
+        assert (event.kind, event.sessions, names(event)) == (kind, {}, ["Listed"])
+    with pytest.raises(Invalid) as refusal:
+        listed_by_lead("party", "Party", "", "celebration", "Coventry EMAS", "Schools", None, LEAD)
+    assert refusal.value.field == "kind"
+
+
+def test_describe_may_change_who_runs_the_event_and_keeps_it_otherwise() -> None:
+    event = cpd()
+    event.describe("Network meeting", "", "Staff", None, LEAD, NOW, WINDOW, runs_by="City of Sanctuary")
+    assert event.runs_by == "City of Sanctuary"
+    describe(event, 5)
+    assert (event.runs_by, event.capacity) == ("City of Sanctuary", 5)
+
+
+def test_a_described_event_of_version_1_reads_back_with_who_runs_it_unchanged() -> None:
+    state = {"title": "T", "description": "", "audience": "Staff", "capacity": None, "actor": LEAD}
+    CpdEvent.Described.upcast_v1_v2(state)
+    assert state["runs_by"] is None
+    event = cpd()
+    event._described(**{**state, "runs_by": None})
+    assert (event.title, event.runs_by) == ("T", "Coventry EMAS")
+
+
+def test_a_session_is_added_with_its_venue_a_joining_link_only_online() -> None:
+    event = cpd(sessions=[])
+    when = {"date_status": "month", "month": "2027-02"}
+    event.add_session("s2", when, LEAD, {"venue_status": "online", "joining_link": "https://meet.example.org/x"})
+    event.add_session("s3", when, LEAD, {"venue_status": "at_school", "venue": "In school",
+                                         "joining_link": "https://meet.example.org/y"})
+    assert (event.sessions["s2"]["venue_status"], event.sessions["s2"]["joining_link"]) == (
+        "online", "https://meet.example.org/x")
+    assert (event.sessions["s3"]["venue"], event.sessions["s3"]["joining_link"]) == ("In school", None)
+    with refused(Invalid, "venue", event):
+        event.add_session("s4", when, LEAD, {"venue_status": "confirmed"})
+
+
+def test_editing_a_session_records_only_what_changed() -> None:
+    event = cpd()
+    same = {"date_status": "confirmed", "date": DAY, "start": FOUR, "end": FIVE}
+    event.edit_session("s1", same, {"venue_status": "confirmed", "venue": "Council House"}, LEAD)
+    assert names(event)[1:] == ["VenueSet"]
+    event.edit_session("s1", {**same, "date": DAY + dt.timedelta(days=1)},
+                       {"venue_status": "confirmed", "venue": "Council House"}, LEAD)
+    assert names(event) == ["Rescheduled"]  # the venue was already so
+    event.edit_session("s1", {"date_status": "tbc"}, {"venue_status": "tbc"}, LEAD)
+    assert event.sessions["s1"]["sequence"] == 4
+    assert (event.sessions["s1"]["date_status"], event.sessions["s1"]["venue_status"]) == ("tbc", "tbc")
+
+
+def test_an_online_session_edited_without_a_new_link_keeps_its_link() -> None:
+    event = cpd()
+    online = {"venue_status": "online", "joining_link": "https://meet.example.org/x"}
+    event.edit_session("s1", {"date_status": "tbc"}, online, LEAD)
+    event.edit_session("s1", {"date": DAY}, {"venue_status": "online"}, LEAD)
+    assert event.sessions["s1"]["joining_link"] == "https://meet.example.org/x"
+    assert names(event)[1:] == ["Rescheduled", "VenueSet", "Rescheduled"]  # the venue once: kept
+    event.edit_session("s1", {"date": DAY}, {"venue_status": "tbc"}, LEAD)
+    assert event.sessions["s1"]["joining_link"] is None
+
+
+def test_editing_a_session_to_what_it_is_already_is_refused() -> None:
+    event = cpd()
+    with refused(Conflict, "form", event):
+        event.edit_session("s1", {"date_status": "confirmed", "date": DAY, "start": FOUR, "end": FIVE},
+                           {"venue_status": "tbc"}, LEAD)
+
+
+def test_a_session_edit_is_checked_whole_before_anything_is_recorded() -> None:
+    event = cpd()
+    with refused(Invalid, "venue", event):
+        event.edit_session("s1", {"date_status": "tbc"}, {"venue_status": "confirmed"}, LEAD)
+    with refused(Invalid, "end", event):
+        event.edit_session("s1", {"date": DAY, "start": FIVE, "end": FOUR}, {"venue_status": "online"}, LEAD)
+    event.cancel_session("s1", "Snow", LEAD)
+    with refused(Conflict, "session", event):
+        event.edit_session("s1", {"date_status": "tbc"}, {"venue_status": "tbc"}, LEAD)
+
+
+def test_check_venue_keeps_what_fits_its_status() -> None:
+    assert check_venue({}) == {"venue_status": "tbc", "venue": None, "joining_link": None}
+    assert check_venue({"venue_status": "online", "venue": "", "joining_link": "https://x.example"}) == {
+        "venue_status": "online", "venue": None, "joining_link": "https://x.example"}
+    with pytest.raises(Invalid) as refusal:
+        check_venue({"venue_status": "moon"})
+    assert refusal.value.field == "venue_status"
+
+
 # -- catch-up meetings --------------------------------------------------------------------------
 
 
 def catch_up() -> CatchUp:
-    return CatchUp(urn="740001", note="Audit review", actor="account:coordinator")
+    return CatchUp(urn="740001", note="Audit review", code="catch-up-meeting", actor="account:coordinator")
 
 
 TUESDAY = dt.date(2027, 1, 12)
+BEFORE = dt.date(2027, 1, 5)  # the authority's today, a week before
+
+
+def propose(c: CatchUp, day: dt.date = TUESDAY, start: dt.time = dt.time(15, 30),
+            end: dt.time = dt.time(16, 30), venue: str = "") -> None:
+    c.propose(day, start, end, venue, BEFORE, LEAD)
 
 
 def test_a_catch_up_is_requested_proposed_and_confirmed() -> None:
     c = catch_up()
-    assert (c.status, c.proposal, c.urn, c.note) == ("requested", None, "740001", "Audit review")
-    c.propose(TUESDAY, dt.time(15, 30), dt.time(16, 30), LEAD)
+    assert (c.status, c.proposal, c.urn, c.note, c.code) == (
+        "requested", None, "740001", "Audit review", "catch-up-meeting")
+    propose(c, venue="At the school, main office")
     assert c.status == "proposed"
-    assert c.proposal == {"date": TUESDAY, "start": dt.time(15, 30), "end": dt.time(16, 30), "sequence": 0}
-    c.confirm("account:coordinator")
+    assert c.proposal == {"date": TUESDAY, "start": dt.time(15, 30), "end": dt.time(16, 30),
+                          "venue": "At the school, main office", "sequence": 0}
+    c.confirm(BEFORE, "account:coordinator")
     assert c.status == "confirmed"
-    assert names(c) == ["Requested", "Proposed", "Confirmed"]
+    events = c.collect_events()
+    assert [type(e).__name__ for e in events] == ["Requested", "Proposed", "Confirmed"]
+    assert {(e.urn, e.code) for e in events} == {("740001", "catch-up-meeting")}
+    assert (events[2].date, events[2].start, events[2].venue) == (
+        TUESDAY, dt.time(15, 30), "At the school, main office")
 
 
 def test_a_catch_up_cannot_be_confirmed_or_declined_without_a_proposal() -> None:
     c = catch_up()
     with pytest.raises(Conflict):
-        c.confirm("a")
+        c.confirm(BEFORE, "a")
     with pytest.raises(Conflict):
         c.decline("no", "a")
     assert c.status == "requested"
 
 
-def test_a_proposal_can_be_declined() -> None:
+def test_a_proposal_can_be_declined_with_a_reason_and_another_proposed() -> None:
     c = catch_up()
-    c.propose(TUESDAY, dt.time(15, 30), dt.time(16, 30), LEAD)
+    propose(c)
     c.decline("Parents' evening", "account:coordinator")
-    assert c.status == "declined"
+    assert (c.status, c.declined_because) == ("declined", "Parents' evening")
+    assert c.collect_events()[-1].reason == "Parents' evening"
     with pytest.raises(Conflict):
-        c.confirm("a")
+        c.confirm(BEFORE, "a")
+    propose(c, TUESDAY + dt.timedelta(days=1))
+    assert (c.status, c.proposal["sequence"]) == ("proposed", 1)
 
 
 def test_re_proposing_raises_the_proposals_sequence() -> None:
     c = catch_up()
-    c.propose(TUESDAY, dt.time(15, 30), dt.time(16, 30), LEAD)
-    c.propose(TUESDAY + dt.timedelta(days=1), dt.time(9, 0), dt.time(10, 0), LEAD)
+    propose(c)
+    propose(c, TUESDAY + dt.timedelta(days=1), dt.time(9, 0), dt.time(10, 0))
     assert c.proposal["sequence"] == 1
     assert c.proposal["date"] == dt.date(2027, 1, 13)
-    c.propose(TUESDAY, dt.time(9, 0), dt.time(10, 0), LEAD)
+    propose(c, TUESDAY, dt.time(9, 0), dt.time(10, 0))
     assert c.proposal["sequence"] == 2
 
 
 def test_a_confirmed_catch_up_cannot_be_re_proposed() -> None:
     c = catch_up()
-    c.propose(TUESDAY, dt.time(15, 30), dt.time(16, 30), LEAD)
-    c.confirm("a")
-    with pytest.raises(Conflict):
-        c.propose(TUESDAY, dt.time(9, 0), dt.time(10, 0), LEAD)
+    propose(c)
+    c.confirm(BEFORE, "a")
+    with refused(Conflict, "status", c):
+        propose(c, TUESDAY, dt.time(9, 0), dt.time(10, 0))
     assert c.proposal["sequence"] == 0
 
 
 def test_a_catch_up_proposal_must_end_after_it_starts() -> None:
     c = catch_up()
-    with pytest.raises(Invalid) as refused:
-        c.propose(TUESDAY, dt.time(16, 30), dt.time(15, 30), LEAD)
-    assert refused.value.field == "end"
+    with refused(Invalid, "end", c):
+        propose(c, TUESDAY, dt.time(16, 30), dt.time(15, 30))
     assert c.status == "requested"
+
+
+def test_a_catch_up_cannot_be_proposed_for_a_day_gone_by() -> None:
+    c = catch_up()
+    with refused(Invalid, "date", c):
+        c.propose(BEFORE - dt.timedelta(days=1), dt.time(9), dt.time(10), "", BEFORE, LEAD)
+    c.propose(BEFORE, dt.time(9), dt.time(10), "", BEFORE, LEAD)  # today is fine
+    assert c.status == "proposed"
+
+
+def test_a_proposed_day_that_has_passed_cannot_be_confirmed() -> None:
+    c = catch_up()
+    propose(c)
+    with refused(Conflict, "status", c):
+        c.confirm(TUESDAY + dt.timedelta(days=1), "account:coordinator")
+    c.confirm(TUESDAY, "account:coordinator")  # on the day itself
+    assert c.status == "confirmed"
+
+
+def test_catch_up_events_of_version_1_read_back_naming_nothing_new() -> None:
+    requested = {"urn": "740001", "note": "n", "actor": "a"}
+    CatchUp.Requested.upcast_v1_v2(requested)
+    proposed = {"date": TUESDAY, "start": dt.time(9), "end": dt.time(10), "actor": "a"}
+    CatchUp.Proposed.upcast_v1_v2(proposed)
+    confirmed, declined = {"actor": "a"}, {"reason": "r", "actor": "a"}
+    CatchUp.Confirmed.upcast_v1_v2(confirmed)
+    CatchUp.Declined.upcast_v1_v2(declined)
+    assert requested["code"] is None
+    assert (proposed["urn"], proposed["code"], proposed["venue"]) == (None, None, None)
+    assert (confirmed["urn"], confirmed["date"], declined["code"]) == (None, None, None)

@@ -1,7 +1,8 @@
 """The CPD programme in a browser: anyone reads it; a school books staff onto its
 sessions, cancels, takes up places offered from the waiting list, downloads
-calendar entries and sees its CPD record; the lead sees who is booked on each
-session and records attendance. Calendar files are the JSON API's own .ics
+calendar entries, sees its CPD record and asks for meetings (meeting_pages.py); the
+lead sees who is booked on each session and records attendance (and runs the
+programme: programme_pages.py). Calendar files are the JSON API's own .ics
 routes (they accept the session cookie), linked from the pages."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.clients import Clients
 from services.gateway.web.filters import clock_time, long_date
+from services.gateway.web.meeting_pages import SCHOOL_STATUS, meetings_view
 from services.gateway.web.pages import field_errors, page, redirect, render, submit
 from shared.access import LEAD, PUBLIC, SCHOOL_STAFF
 from shared.errors import Conflict, Invalid, NotFound
@@ -116,9 +118,11 @@ class CpdPages:
                     for b in self.clients.events.school_bookings(request.principal, urn)["items"]
                     if b["status"] in ACTIVE and (b["code"], b["session"]) in sessions]
         record = self.clients.events.school_record(request.principal, urn)["items"]
+        meetings = meetings_view(self.clients.events.school_catch_ups(request.principal, urn)["items"])
         return render(request, "cpd/school.html", status=status, errors=errors or {}, urn=urn,
                       programme=programme, bookings=bookings, record=record, status_names=STATUS,
-                      calendar_statuses=CALENDAR)
+                      calendar_statuses=CALENDAR, meetings=meetings, meeting_status=SCHOOL_STATUS,
+                      on_request=[e for e in programme if e["kind"] == "on_request"])
 
     def _session_of(self, code: str, session_id: str) -> tuple[dict, dict]:
         event = programme_view([self.clients.events.event(None, code)])[0]
@@ -165,6 +169,18 @@ class CpdPages:
         return submit(request, lambda: change(request.principal, code, booking_id),
                       f"/school/{urn}/cpd", message, again)
 
+    @page("GET", "/school/<urn>/cpd/bookings/<code>/<booking_id>/cancel", allow=SCHOOL_STAFF)
+    def cpd_cancel_booking_form(self, request: Any, urn: str, code: str, booking_id: str) -> Response:
+        """Asks first: a cancelled booking cannot be taken back (its place may go to another)."""
+        booking = self.clients.events.booking(request.principal, code, booking_id)
+        if booking["urn"] != urn:
+            raise NotFound("Your school has no such booking.", "booking")
+        if booking["status"] not in ACTIVE:
+            raise Conflict("That booking is not active: there is nothing to cancel.", "booking")
+        event = programme_view([self.clients.events.event(None, code)])[0]
+        session = next(s for s in event["sessions"] if s["id"] == booking["session"])
+        return render(request, "cpd/cancel_booking.html", urn=urn, booking=booking, session=session)
+
     @page("POST", "/school/<urn>/cpd/bookings/<code>/<booking_id>/cancel", allow=SCHOOL_STAFF)
     def cpd_cancel_booking(self, request: Any, urn: str, code: str, booking_id: str) -> Response:
         return self._change_booking(request, urn, self.clients.events.cancel_booking, code, booking_id,
@@ -184,8 +200,10 @@ class CpdPages:
     def _lead_page(self, request: Any, errors: dict | None = None, status: int = 200) -> Response:
         programme = self._programme()
         by_session = register(self.clients.events.bookings_by_session(request.principal)["items"])
+        waiting = sum(1 for m in self.clients.events.catch_ups(request.principal)["items"]
+                      if m["status"] in ("requested", "declined"))
         return render(request, "cpd/lead.html", status=status, errors=errors or {}, programme=programme,
-                      by_session=by_session)
+                      by_session=by_session, meetings_waiting=waiting)
 
     @page("POST", "/lead/cpd/<code>/attendance", allow=LEAD)
     def cpd_record_attendance(self, request: Any, code: str) -> Response:

@@ -7,7 +7,9 @@ without it. Each distinct page they reach is checked: axe-core (WCAG 2.0-2.2 A
 and AA rules and best practice) in a second, script-enabled tab that is served
 the very HTML the person saw, at desktop and phone widths, failing on any
 serious or critical violation; and screenshots at both widths are kept under
-``test-artifacts/browser/<module>/``.
+``test-artifacts/browser/<module>/``. A module that sets ``PHONE_FITS = True`` also
+has every page checked for fitting a phone: at 390 px, the document is no wider
+than the screen (nothing scrolls sideways).
 """
 
 from __future__ import annotations
@@ -52,10 +54,11 @@ def browser() -> Iterator[Browser]:
 class Checker:
     """Checks and photographs each distinct page a module's visitors reach."""
 
-    def __init__(self, browser: Browser, folder: Path) -> None:
+    def __init__(self, browser: Browser, folder: Path, phone_fits: bool = False) -> None:
         self.context = browser.new_context(viewport=WIDTHS["desktop"])
         self.page = self.context.new_page()
         self.folder = folder
+        self.phone_fits = phone_fits
         self.seen: set[str] = set()
         self.count = 0
         self.report: list[dict] = []
@@ -80,6 +83,9 @@ class Checker:
             self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{slug}-{width}.png"),
                                  full_page=True)
             self._audit(title, url, width)
+            if self.phone_fits and width == "phone":
+                wide = self.page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= size["width"], f"{title!r} ({url}) is {wide}px wide on a 390px phone"
 
     def _audit(self, title: str, url: str, width: str) -> None:
         result = Axe().run(self.page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
@@ -102,7 +108,7 @@ def checker(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Checke
     folder = ARTIFACTS / request.module.__name__.rsplit(".", 1)[-1]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    checker = Checker(browser, folder)
+    checker = Checker(browser, folder, phone_fits=getattr(request.module, "PHONE_FITS", False))
     yield checker
     checker.close()
 
