@@ -33,6 +33,13 @@ class Settings:
     public_url: str  # how people reach the gateway, for links in emails
     mail_from: str
     ops_address: str = ""  # where this process serves /metrics and /health/*; none if empty
+    # sign-in links: at most this many emailed to one address an hour (more requests are
+    # answered alike and send nothing), and at most this many requests an hour from one
+    # client (more are answered 429)
+    sign_in_links_per_address: int = 5
+    sign_in_requests_per_client: int = 30
+    # reverse proxies whose X-Forwarded-For names the client (nginx on the same host: 127.0.0.1)
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -53,6 +60,10 @@ class Settings:
             or f"http://{env.get('SANCTUARY_GATEWAY_ADDRESS', '127.0.0.1:8080')}",
             mail_from=env.get("SANCTUARY_MAIL_FROM", "Schools of Sanctuary <no-reply@sanctuary.invalid>"),
             ops_address=env.get("SANCTUARY_OPS_ADDRESS", ""),
+            sign_in_links_per_address=_count(env, "SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS", 5),
+            sign_in_requests_per_client=_count(env, "SANCTUARY_SIGN_IN_REQUESTS_PER_CLIENT", 30),
+            trusted_proxies=tuple(a.strip() for a in env.get("SANCTUARY_TRUSTED_PROXIES", "").split(",")
+                                  if a.strip()),
         )
 
     @property
@@ -70,3 +81,15 @@ class Settings:
             "serializer": "json",
             **extra,
         }
+
+
+def _count(env: dict, name: str, default: int) -> int:
+    """A whole number of at least 1, read from ``env``."""
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
