@@ -196,12 +196,17 @@ def read_input(spec: RouteSpec, request: Any) -> dict:
     """The validated query or JSON body (raw: the owning service loads it again)."""
     if spec.query is not None:
         return load(spec.query(), request.args.to_dict())
-    if spec.body is None:
+    if spec.body is None and spec.method == "GET":
         return {}
     request.max_content_length = MAX_BODY_BYTES  # also bounds bodies sent without a length
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.", "_body")
-    data = parse_json(request.get_data(cache=True) or b"{}")
+    data = parse_json(request.get_data(cache=True).strip() or b"{}")
+    if spec.body is None:  # nothing to read: an empty object is fine, anything else is a mistake
+        if data != {}:
+            raise Invalid("This request takes no body (or an empty object).",
+                          {"_body": ["Send no body, or {}."]})
+        return {}
     load(spec.body(), data)
     return data
 
