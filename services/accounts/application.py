@@ -230,7 +230,7 @@ class Accounts(PersonalDataApplication):
         """The principal behind a session or an API token, or Unauthorized."""
         if credential.startswith(TOKEN_PREFIX):
             account_hex, token_id, secret = _split(credential[len(TOKEN_PREFIX):], 3)
-            account = self._load_for_credential(account_hex)
+            account = self._load_for_credential(account_hex, to_change=False)
             if not account.token_matches(token_id, secret):
                 raise Unauthorized("This API token is not valid or has been revoked.")
         elif credential.startswith(SESSION_PREFIX):
@@ -254,7 +254,7 @@ class Accounts(PersonalDataApplication):
 
     def _session_account(self, session: str) -> Account:
         data, _ = self._session(session)
-        account = self._load_for_credential(data["a"])
+        account = self._load_for_credential(data["a"], to_change=False)
         if account.session_ended(data.get("s")) or data.get("e") != account.session_epoch:
             raise Unauthorized("This session has ended; sign in again.")
         return account
@@ -332,13 +332,15 @@ class Accounts(PersonalDataApplication):
 
     # -- internals ------------------------------------------------------------------
 
-    def _load(self, aggregate_id: uuid.UUID) -> Any:
-        """From the aggregate cache, emptied first if anyone was erased since it filled."""
+    def _load(self, aggregate_id: uuid.UUID, to_change: bool = True) -> Any:
+        """From the aggregate cache, emptied first if anyone was erased since it filled.
+        Only an aggregate ``to_change`` is copied out of the cache (the copy is most of the
+        cost of checking a credential, which only reads)."""
         erasures = self.subject_keys.epoch()
         if erasures != self._erasures:
             self.repository.cache = LRUCache(maxsize=CACHED_ACCOUNTS)
             self._erasures = erasures
-        return self.repository.get(aggregate_id)
+        return self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
 
     def _find(self, key: str) -> Account | None:
         try:
@@ -362,13 +364,13 @@ class Accounts(PersonalDataApplication):
             raise NotFound("No such account.", "account")
         return account
 
-    def _load_for_credential(self, account_hex: str) -> Account:
+    def _load_for_credential(self, account_hex: str, to_change: bool = True) -> Account:
         try:
             aggregate_id = _uuid(account_hex)
         except ValueError:
             raise Unauthorized("This credential is not valid.") from None
         try:
-            account = self._load(aggregate_id)
+            account = self._load(aggregate_id, to_change)
         except AggregateNotFoundError:
             raise Unauthorized("This credential is not valid.") from None
         if not isinstance(account, Account):

@@ -180,8 +180,10 @@ def refusal(spec: RouteSpec, exc: DomainError | HTTPException) -> Response:
             exc.status = 400
     if isinstance(exc, (Unauthorized, Forbidden)):
         REFUSALS.labels(route=f"{spec.method} {spec.path}", status=str(exc.status)).inc()
-    level = logging.WARNING if exc.status >= 500 else logging.INFO
-    log.log(level, "refused %s %s: %s %s", spec.method, spec.path, exc.status, type(exc).__name__)
+    if exc.status >= 500:
+        log.warning("could not serve %s %s: %s %s", spec.method, spec.path, exc.status, type(exc).__name__)
+    else:
+        log.info("refused %s %s: %s %s", spec.method, spec.path, exc.status, type(exc).__name__)
     return error_response(exc)
 
 

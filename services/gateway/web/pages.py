@@ -276,8 +276,9 @@ def _readable_form(request: Any) -> bool:
 
 def page_for_error(request: Any, spec: RouteSpec, exc: Exception) -> Response:
     if isinstance(exc, (DomainError, HTTPException)):  # refused, or not served: one line, no traceback
-        status = exc.status if isinstance(exc, DomainError) else exc.code
-        log.log(logging.WARNING if (status or 400) >= 500 else logging.INFO, "refused page %s %s: %s %s",
+        status = (exc.status if isinstance(exc, DomainError) else exc.code) or 400
+        what = "could not serve" if status >= 500 else "refused"
+        log.log(logging.WARNING if status >= 500 else logging.INFO, "%s page %s %s: %s %s", what,
                 spec.method, spec.path, status, type(exc).__name__)
     if isinstance(exc, Unauthorized):
         target = request.full_path.rstrip("?") if request.method == "GET" else "/"
