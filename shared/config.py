@@ -38,8 +38,9 @@ class Settings:
     # client (more are answered 429)
     sign_in_links_per_address: int = 5
     sign_in_requests_per_client: int = 30
-    # reverse proxies whose X-Forwarded-For names the client (nginx on the same host: 127.0.0.1)
-    trusted_proxies: tuple[str, ...] = ()
+    # reverse proxies whose X-Forwarded-For names the client: by default the same host, as
+    # deploy/nginx proxies (otherwise every client would count as one); empty: trust none
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -62,8 +63,8 @@ class Settings:
             ops_address=env.get("SANCTUARY_OPS_ADDRESS", ""),
             sign_in_links_per_address=_count(env, "SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS", 5),
             sign_in_requests_per_client=_count(env, "SANCTUARY_SIGN_IN_REQUESTS_PER_CLIENT", 30),
-            trusted_proxies=tuple(a.strip() for a in env.get("SANCTUARY_TRUSTED_PROXIES", "").split(",")
-                                  if a.strip()),
+            trusted_proxies=tuple(a.strip() for a in env.get("SANCTUARY_TRUSTED_PROXIES", "127.0.0.1,::1")
+                                  .split(",") if a.strip()),
         )
 
     @property

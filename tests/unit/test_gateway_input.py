@@ -10,6 +10,7 @@ import pytest
 from services.gateway.limits import ClientLimit, client_of
 from services.gateway.routes import OTHER_POLICY, PAGE_POLICY, parse_json, with_security_headers
 from services.gateway.web.pages import FORM_COOKIE, csrf_token, form_token
+from shared.config import Settings
 from shared.errors import Invalid
 
 HOSTILE = {
@@ -91,3 +92,17 @@ def test_every_answer_carries_the_security_headers() -> None:
     assert "frame-ancestors 'none'" in PAGE_POLICY and page["X-Frame-Options"] == "DENY"
     assert page["Referrer-Policy"] == "no-referrer" and "camera=()" in page["Permissions-Policy"]
     assert headers_sent("application/json")["Content-Security-Policy"] == OTHER_POLICY
+
+
+def test_the_limits_are_set_per_deployment() -> None:
+    default = Settings.from_env({})
+    assert (default.sign_in_links_per_address, default.sign_in_requests_per_client) == (5, 30)
+    assert default.trusted_proxies == ("127.0.0.1", "::1")  # nginx on the same host, as deployed
+    chosen = Settings.from_env({"SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS": "3",
+                                "SANCTUARY_SIGN_IN_REQUESTS_PER_CLIENT": "100",
+                                "SANCTUARY_TRUSTED_PROXIES": ""})
+    assert (chosen.sign_in_links_per_address, chosen.sign_in_requests_per_client) == (3, 100)
+    assert chosen.trusted_proxies == ()
+    for bad in ("0", "-1", "five"):
+        with pytest.raises(ValueError, match="SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS"):
+            Settings.from_env({"SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS": bad})
