@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench [--quick]
 
-In process first (relay, replay), then one stack of processes started for the
+In process first (relay, replay, accounts), then one stack of processes started for the
 rest, so its cold start is measured: memory idle, end-to-end latency at idle,
 gateway throughput (memory sampled under it), the deadline-day surge (memory
 sampled under it), memory after. Prints the table (figure, value, reference,
@@ -19,7 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import deadline_day, footprint, gateway, latency, relay, replay
+from bench import accounts, deadline_day, footprint, gateway, latency, relay, replay
 from bench.common import Figure, table, write_results
 from bench.footprint import Sampler
 from bench.stack import Stack, started
@@ -56,6 +56,7 @@ def run_all(quick: bool, failed: list[str]) -> list[Figure]:
 
     figures = section("relay", lambda: relay.measure(quick))
     figures += section("replay", lambda: replay.measure(quick))
+    figures += section("accounts", lambda: accounts.measure(quick))
     floor = footprint.import_floor()
     try:
         with started("bench") as stack:

@@ -36,6 +36,14 @@ class Settings:
     mail_from: str
     ops_address: str = ""  # where this process serves /metrics and /health/*; none if empty
     clock: Clock = field(default_factory=Clock)  # shifted only for a rehearsal (shared/clock.py)
+    # sign-in links: at most this many emailed to one address an hour (more requests are
+    # answered alike and send nothing), and at most this many requests an hour from one
+    # client (more are answered 429)
+    sign_in_links_per_address: int = 5
+    sign_in_requests_per_client: int = 30
+    # reverse proxies whose X-Forwarded-For names the client: by default the same host, as
+    # deploy/nginx proxies (otherwise every client would count as one); empty: trust none
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -57,6 +65,10 @@ class Settings:
             mail_from=env.get("SANCTUARY_MAIL_FROM", "Schools of Sanctuary <no-reply@sanctuary.invalid>"),
             ops_address=env.get("SANCTUARY_OPS_ADDRESS", ""),
             clock=clock_from_env(env),  # refuses a shifted clock in production
+            sign_in_links_per_address=_count(env, "SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS", 5),
+            sign_in_requests_per_client=_count(env, "SANCTUARY_SIGN_IN_REQUESTS_PER_CLIENT", 30),
+            trusted_proxies=tuple(a.strip() for a in env.get("SANCTUARY_TRUSTED_PROXIES", "127.0.0.1,::1")
+                                  .split(",") if a.strip()),
         )
 
     @property
@@ -74,3 +86,15 @@ class Settings:
             "serializer": "json",
             **extra,
         }
+
+
+def _count(env: dict, name: str, default: int) -> int:
+    """A whole number of at least 1, read from ``env``."""
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value

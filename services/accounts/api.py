@@ -18,11 +18,14 @@ class AccountsApi(PersonalDataApi):
     authenticate = Operation(None, Accounts.authenticate, ("credential",), caller=None)
 
     # -- signing in ---------------------------------------------------------------
-    request_sign_in = Operation(PUBLIC, Accounts.request_sign_in, input=schemas.SignInRequest,
+    # answered at once, the same for every address; the link is recorded and sent after
+    request_sign_in = Operation(PUBLIC, Accounts.ask_for_link, input=schemas.SignInRequest,
                                 caller=None)
     sign_in = Operation(PUBLIC, Accounts.sign_in, input=schemas.SignInLink, output=schemas.Session,
                         caller=None)
-    sign_out_everywhere = Operation(SIGNED_IN, Accounts.sign_out_everywhere, caller="principal")
+    sign_out = Operation(None, Accounts.sign_out, ("credential",), caller=None)
+    sign_out_everywhere = Operation(SIGNED_IN, Accounts.sign_out_everywhere, caller="principal",
+                                    output=schemas.SignedOutEverywhere)
 
     # -- my own account -----------------------------------------------------------
     me = Operation(SIGNED_IN, lambda app, who: app.account(who, who.account), caller="principal",

@@ -1,28 +1,50 @@
-"""The accounts application: invitations, roles, sign-in links, sessions, API tokens."""
+"""The accounts application: invitations, roles, sign-in links, sessions, API tokens.
+
+Accounts are loaded through eventsourcing's aggregate cache, fast-forwarded
+with only the events saved since (by any instance), so an account asked for
+thousands of sign-in links costs one replay per process, not one per request.
+An erasure empties the cache: the copies there still show what was erased.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
+from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
+from cryptography.exceptions import InvalidTag
+from eventsourcing.application import AggregateNotFoundError, LRUCache
 from eventsourcing.persistence import IntegrityError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from services.accounts.domain import Account, Erasure, check_grant
+from services.accounts.directory import Directory
+from services.accounts.domain import Account, Erasure, SignInMail, check_grant
+from services.accounts.link_seal import LinkSeal
 from shared.access import LEAD, Principal, require
 from shared.clock import Clock, system_clock
 from shared.errors import Conflict, NotFound, Unauthorized
-from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
-from shared.projection import AggregateProjection
+from shared.mail import MailError
+from shared.personal import ERASED, Personal, PersonalDataApplication, reveal, subject_for_email
+
+log = logging.getLogger(__name__)
 
 SESSION_LIFETIME = dt.timedelta(hours=8)
 SESSION_PREFIX, TOKEN_PREFIX = "sess_", "sos_"
+LINKS_PER_HOUR = 5  # per address; the deployment may set another (SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS)
+CACHED_ACCOUNTS = 1000
 
-# (to, name, link) -> None: hands the one-time link to the person, by email
+# (to, name, link) -> None: hands the one-time link to the person, by email; raises MailError
 LinkSender = Callable[[str, str, str], None]
+# runs a job after the request has been answered (the service: in a green thread)
+Later = Callable[[Callable[[], None]], None]
+
+
+def at_once(job: Callable[[], None]) -> None:
+    job()
 
 
 class Accounts(PersonalDataApplication):
@@ -30,13 +52,18 @@ class Accounts(PersonalDataApplication):
 
     def __init__(self, env: dict | None = None, *, secret_key: str,
                  send_link: LinkSender | None = None, clock: Clock | None = None,
-                 session_lifetime: dt.timedelta = SESSION_LIFETIME) -> None:
-        super().__init__(env)
+                 session_lifetime: dt.timedelta = SESSION_LIFETIME,
+                 links_per_hour: int = LINKS_PER_HOUR, later: Later = at_once) -> None:
+        super().__init__({"AGGREGATE_CACHE_MAXSIZE": str(CACHED_ACCOUNTS), **(env or {})})
         self.session_lifetime = session_lifetime
         self.sessions = URLSafeTimedSerializer(secret_key, salt="sanctuary-session")
+        self.link_seal = LinkSeal(secret_key)
         self.send_link = send_link
         self.clock = clock or system_clock()
-        self.directory = AggregateProjection(self)
+        self.links_per_hour = links_per_hour
+        self.later = later
+        self.directory = Directory(self)
+        self._erasures = self.subject_keys.epoch()
 
     # -- the lead's commands --------------------------------------------------
 
@@ -64,11 +91,24 @@ class Accounts(PersonalDataApplication):
 
     def revoke(self, principal: Principal, account_id: str, role: str, urn: str | None = None) -> dict:
         actor = require(LEAD, principal).actor
-        return self._change(account_id, lambda a: a.revoke(role, urn, actor))
+        return self._change(account_id, lambda a: self._keeping_a_lead(a, lambda: a.revoke(role, urn, actor)))
 
     def close_account(self, principal: Principal, account_id: str) -> dict:
         actor = require(LEAD, principal).actor
-        return self._change(account_id, lambda a: a.close(actor))
+        if _hex(account_id) == principal.account:
+            raise Conflict("You cannot close your own account: another lead can close it.", "account")
+        return self._change(account_id, lambda a: self._keeping_a_lead(a, lambda: a.close(actor)))
+
+    def _keeping_a_lead(self, account: Account, command: Callable[[], None]) -> None:
+        """Run ``command`` unless it would leave the authority without an open lead account
+        (nobody could invite or grant any more). Two leads removing each other at the same
+        moment are not caught: a rare race an operator's ``sanctuary add-account`` mends."""
+        was_lead = account.has_lead_role()
+        command()
+        if was_lead and not account.has_lead_role() and not any(
+                other.has_lead_role() for other in self.accounts_unchecked() if other.id != account.id):
+            raise Conflict("This is the only open account with the lead role: grant the role to "
+                           "someone else first.", "role")
 
     def erase_person(self, principal: Principal, subjects: list[str], reason: str) -> dict:
         """Record the erasure, shred this service's copy; the rest follows over the bus."""
@@ -81,27 +121,96 @@ class Accounts(PersonalDataApplication):
 
     # -- signing in -----------------------------------------------------------
 
+    def ask_for_link(self, email: str) -> None:
+        """The public operation: every address gets the same answer at once, and the work
+        (is there an account, may it have another link, the email) is done after it, so
+        neither the answer nor its timing tells whether the address has an account."""
+        self.later(functools.partial(self.request_sign_in, email))
+
     def request_sign_in(self, email: str) -> None:
-        """Email a one-time link if the address has an open account; say nothing either way
-        (a refusal for a lost race would tell that the account exists: retry instead)."""
-        for attempt in range(3):
+        """Record a one-time link and its email if the address has an open account that
+        may have another link this hour, then try to send it (retried later if that fails)."""
+        for attempt in range(3):  # a lost race retried: a refusal would tell the account exists
             try:
-                return self._email_link(email)
+                mail = self._record_link(email)
+                break
             except IntegrityError:
                 if attempt == 2:
                     raise
-        return None
+        if mail is not None:
+            self._deliver(mail)
 
-    def _email_link(self, email: str) -> None:
+    def _record_link(self, email: str) -> SignInMail | None:
+        now = self.clock.now()
         account = self._find(email_key(email))
-        address = reveal(account.email) if account else None
-        if account is None or account.closed or not isinstance(address, str) or "@" not in address:
-            return
+        if account is None or not account.may_have_link(now, self.links_per_hour):
+            return None
+        address, name = reveal(account.email), reveal(account.name)
+        if not isinstance(address, str) or "@" not in address:
+            return None  # erased
         link_id, secret = secrets.token_hex(8), secrets.token_urlsafe(24)
-        account.issue_link(link_id, secret, self.clock.now())
-        self.save(account)
-        if self.send_link is not None:
-            self.send_link(address, str(reveal(account.name)), f"{account.id.hex}.{link_id}.{secret}")
+        account.issue_link(link_id, secret, now)
+        subject = subject_for_email(address)
+        mail = SignInMail(account=account.id.hex, link_id=link_id,
+                          to=Personal(subject, address, label="account email"),
+                          name=Personal(subject, str(name), label="account name"),
+                          sealed_code=self.link_seal.seal(f"{account.id.hex}.{link_id}.{secret}", link_id),
+                          expires_at=account.links[link_id]["expires_at"], at=now)
+        self.save(account, mail)  # the link and its email, together or not at all
+        return mail
+
+    def deliver_due(self) -> dict[str, int]:
+        """Send every sign-in email whose retry is due (or whose sender died); returns
+        counts by outcome."""
+        now, counts = self.clock.now(), {"sent": 0, "retrying": 0, "given_up": 0}
+        for seen in self.directory.mail_due(now):
+            mail = self._mail(seen.id)
+            if mail is None or not mail.due(now):
+                continue
+            mail.claim(now)
+            try:
+                self.save(mail)  # the claim: two instances cannot both send it
+            except IntegrityError:
+                continue
+            counts[self._deliver(mail)] += 1
+        return counts
+
+    def _deliver(self, mail: SignInMail) -> str:
+        """One attempt at a claimed email; records and returns what happened."""
+        if self.send_link is None:
+            return "retrying"  # no sender here (the operator's CLI): a service sends it
+        now = self.clock.now()
+        to, name = reveal(mail.to), reveal(mail.name)
+        try:
+            code = self.link_seal.unseal(mail.sealed_code, mail.link_id)
+        except InvalidTag:
+            code = None
+        if to == ERASED or name == ERASED:
+            mail.give_up(now, "the person's data was erased")
+        elif code is None:
+            mail.give_up(now, "sealed under another session key")
+        elif now >= mail.expires_at:
+            mail.give_up(now, "the link expired before it could be sent")
+        else:
+            try:
+                self.send_link(to, name, code)
+                mail.sent(now)
+            except MailError as error:  # its text may hold the address: keep only the code
+                reason = f"SMTP {error.code}" if error.code else "the SMTP server could not be reached"
+                mail.failed(now, reason, error.permanent)
+                log.warning("sign-in email %s not sent (%s); %s", mail.id, reason,
+                            "given up" if mail.finished else "will retry")
+        try:
+            self.save(mail)
+        except IntegrityError:  # its claim went stale and another instance took it over
+            pass
+        return {"sent": "sent", "pending": "retrying"}.get(mail.status, "given_up")
+
+    def _mail(self, mail_id: uuid.UUID) -> SignInMail | None:
+        try:
+            return self._load(mail_id)
+        except AggregateNotFoundError:
+            return None
 
     def sign_in(self, link: str) -> dict:
         """Exchange a one-time link for a session."""
@@ -112,7 +221,8 @@ class Accounts(PersonalDataApplication):
             self.save(account)
         except IntegrityError:  # the same link, used at the same moment elsewhere
             raise Unauthorized("This sign-in link has been used already.") from None
-        session = SESSION_PREFIX + self.sessions.dumps({"a": account.id.hex, "e": account.session_epoch})
+        session = SESSION_PREFIX + self.sessions.dumps(
+            {"a": account.id.hex, "e": account.session_epoch, "s": secrets.token_hex(8)})
         expires = self.clock.now() + self.session_lifetime
         return {"session": session, "expires_at": expires.isoformat(), "account": self.view(account)}
 
@@ -120,7 +230,7 @@ class Accounts(PersonalDataApplication):
         """The principal behind a session or an API token, or Unauthorized."""
         if credential.startswith(TOKEN_PREFIX):
             account_hex, token_id, secret = _split(credential[len(TOKEN_PREFIX):], 3)
-            account = self._load_for_credential(account_hex)
+            account = self._load_for_credential(account_hex, to_change=False)
             if not account.token_matches(token_id, secret):
                 raise Unauthorized("This API token is not valid or has been revoked.")
         elif credential.startswith(SESSION_PREFIX):
@@ -129,20 +239,55 @@ class Accounts(PersonalDataApplication):
             raise Unauthorized("Unrecognised credential: use a session or an API token.")
         return self.principal(account).to_dict()
 
-    def _session_account(self, session: str) -> Account:
+    def _session(self, session: str) -> tuple[dict, dt.datetime]:
+        """The session's contents and when it was signed, or Unauthorized."""
         try:
-            data = self.sessions.loads(session, max_age=self.session_lifetime.total_seconds())
+            data, signed = self.sessions.loads(session, max_age=self.session_lifetime.total_seconds(),
+                                               return_timestamp=True)
         except SignatureExpired:
             raise Unauthorized("Your session has expired; sign in again.") from None
         except BadSignature:
             raise Unauthorized("This session is not valid; sign in again.") from None
-        account = self._load_for_credential(data["a"])
-        if account.closed or data["e"] != account.session_epoch:
+        if not isinstance(data, dict) or not isinstance(data.get("a"), str):
+            raise Unauthorized("This session is not valid; sign in again.")
+        return data, signed
+
+    def _session_account(self, session: str) -> Account:
+        data, _ = self._session(session)
+        account = self._load_for_credential(data["a"], to_change=False)
+        if account.session_ended(data.get("s")) or data.get("e") != account.session_epoch:
             raise Unauthorized("This session has ended; sign in again.")
         return account
 
-    def sign_out_everywhere(self, principal: Principal) -> None:
-        self._change(principal.account, lambda a: a.sign_out_everywhere(principal.actor))
+    def sign_out(self, credential: str) -> None:
+        """End the session ``credential`` on the server: its cookie, kept or copied, no
+        longer works. An API token is not a session: it is revoked, not signed out."""
+        if credential.startswith(TOKEN_PREFIX):
+            raise Conflict("This is an API token, not a session: revoke it with "
+                           "DELETE /me/tokens/<token id>.", "credential")
+        if not credential.startswith(SESSION_PREFIX):
+            raise Unauthorized("Unrecognised credential: use a session or an API token.")
+        try:
+            data, signed = self._session(credential[len(SESSION_PREFIX):])
+        except Unauthorized:
+            return  # expired or never valid: nothing left to end
+        actor = f"account:{data['a']}"
+        if "s" not in data:  # a session from before sessions had ids: only all of them can end
+            self._change(data["a"], lambda a: a.sign_out_everywhere(actor))
+            return
+        until = signed + self.session_lifetime
+        self._change(data["a"], lambda a: a.sign_out(data["s"], until, self.clock.now(), actor))
+
+    def sign_out_everywhere(self, principal: Principal) -> dict:
+        """End every session of the account. API tokens are left working (scripts use them):
+        the answer lists them and says how to revoke each."""
+        view = self._change(principal.account, lambda a: a.sign_out_everywhere(principal.actor))
+        tokens = [{"id": t["id"], "label": t["label"]} for t in view["tokens"] if not t["revoked"]]
+        left = (f"Your {len(tokens)} API token{'' if len(tokens) == 1 else 's'} still "
+                f"work{'s' if len(tokens) == 1 else ''}: revoke any you do not use with "
+                "DELETE /me/tokens/<token id>." if tokens else "You have no API tokens.")
+        return {"message": f"Every session of yours has ended. {left}", "tokens_left": tokens,
+                "revoke_with": "DELETE /me/tokens/{token_id}"}
 
     # -- API tokens -------------------------------------------------------------
 
@@ -187,9 +332,19 @@ class Accounts(PersonalDataApplication):
 
     # -- internals ------------------------------------------------------------------
 
+    def _load(self, aggregate_id: uuid.UUID, to_change: bool = True) -> Any:
+        """From the aggregate cache, emptied first if anyone was erased since it filled.
+        Only an aggregate ``to_change`` is copied out of the cache (the copy is most of the
+        cost of checking a credential, which only reads)."""
+        erasures = self.subject_keys.epoch()
+        if erasures != self._erasures:
+            self.repository.cache = LRUCache(maxsize=CACHED_ACCOUNTS)
+            self._erasures = erasures
+        return self.repository.get(aggregate_id, deepcopy_from_cache=to_change)
+
     def _find(self, key: str) -> Account | None:
         try:
-            return self.repository.get(Account.create_id(key))
+            return self._load(Account.create_id(key))
         except AggregateNotFoundError:
             return None
 
@@ -202,19 +357,25 @@ class Accounts(PersonalDataApplication):
         except ValueError:
             raise NotFound("No such account.", "account") from None
         try:
-            return self.repository.get(aggregate_id)
+            account = self._load(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound("No such account.", "account") from None
+        if not isinstance(account, Account):
+            raise NotFound("No such account.", "account")
+        return account
 
-    def _load_for_credential(self, account_hex: str) -> Account:
+    def _load_for_credential(self, account_hex: str, to_change: bool = True) -> Account:
         try:
             aggregate_id = _uuid(account_hex)
         except ValueError:
             raise Unauthorized("This credential is not valid.") from None
         try:
-            return self.repository.get(aggregate_id)
+            account = self._load(aggregate_id, to_change)
         except AggregateNotFoundError:
             raise Unauthorized("This credential is not valid.") from None
+        if not isinstance(account, Account):
+            raise Unauthorized("This credential is not valid.")
+        return account
 
     def _change(self, account_id: str, command: Callable[[Account], object]) -> dict:
         account = self._get(account_id)

@@ -20,6 +20,7 @@ from shared.errors import Conflict, Invalid, Unauthorized
 
 _NAMESPACE = uuid.UUID("5c2d1f60-8e3b-4a7d-9f21-0b6e4d8c3a17")
 LINK_LIFETIME = dt.timedelta(minutes=30)
+LINK_WINDOW = dt.timedelta(hours=1)  # links per address are counted over this window
 
 
 def digest(secret: str) -> str:
@@ -53,6 +54,7 @@ class Account(Aggregate):
         self.tokens: dict[str, dict] = {}
         self.links: dict[str, dict] = {}
         self.session_epoch = 0
+        self.ended_sessions: dict[str, dt.datetime] = {}  # session id -> when it would have expired
         self.closed = False
 
     # -- roles ---------------------------------------------------------------
@@ -75,6 +77,14 @@ class Account(Aggregate):
 
     # -- sign-in links and sessions ------------------------------------------
 
+    def links_issued_since(self, since: dt.datetime) -> int:
+        return sum(1 for link in self.links.values() if link["expires_at"] - LINK_LIFETIME > since)
+
+    def may_have_link(self, now: dt.datetime, per_hour: int) -> bool:
+        """Open, and fewer than ``per_hour`` links sent in the last hour: a flood of
+        requests for one address sends it a few emails, not thousands."""
+        return not self.closed and self.links_issued_since(now - LINK_WINDOW) < per_hour
+
     def issue_link(self, link_id: str, secret: str, now: dt.datetime) -> None:
         self._require_open()
         self._link_issued(link_id=link_id, link_hash=digest(secret),
@@ -89,8 +99,20 @@ class Account(Aggregate):
                                "used already. Ask for a new one.")
         self._link_used(link_id=link_id, actor=f"account:{self.id.hex}")
 
+    def sign_out(self, session_id: str, until: dt.datetime, now: dt.datetime, actor: str) -> None:
+        """End one session (``until``: when it would have expired anyway)."""
+        if session_id in self.ended_sessions:
+            return
+        self._signed_out(session_id=session_id, until=until, at=now, actor=actor)
+
+    def session_ended(self, session_id: str | None) -> bool:
+        return self.closed or (session_id is not None and session_id in self.ended_sessions)
+
     def sign_out_everywhere(self, actor: str) -> None:
         self._signed_out_everywhere(actor=actor)
+
+    def has_lead_role(self) -> bool:
+        return ("lead", None) in self.grants and not self.closed
 
     # -- API tokens ----------------------------------------------------------
 
@@ -132,15 +154,26 @@ class Account(Aggregate):
     @event("SignInLinkIssued")
     def _link_issued(self, link_id: str, link_hash: str, expires_at: dt.datetime,
                      actor: str) -> None:
+        # links from before the counting window have expired and count for nothing: forget
+        # them, so an account asked for thousands of links stays small
+        since = expires_at - LINK_LIFETIME - LINK_WINDOW
+        self.links = {k: v for k, v in self.links.items() if v["expires_at"] - LINK_LIFETIME > since}
         self.links[link_id] = {"hash": link_hash, "expires_at": expires_at, "used": False}
 
     @event("SignedIn")
     def _link_used(self, link_id: str, actor: str) -> None:
         self.links[link_id]["used"] = True
 
+    @event("SignedOut")
+    def _signed_out(self, session_id: str, until: dt.datetime, at: dt.datetime, actor: str) -> None:
+        # a session past its own expiry is refused anyway: no need to remember it ended
+        self.ended_sessions = {k: v for k, v in self.ended_sessions.items() if v > at}
+        self.ended_sessions[session_id] = until
+
     @event("SignedOutEverywhere")
     def _signed_out_everywhere(self, actor: str) -> None:
         self.session_epoch += 1
+        self.ended_sessions = {}  # the new epoch ends them all
 
     @event("TokenIssued")
     def _token_issued(self, token_id: str, token_hash: str, label: str, actor: str) -> None:
@@ -161,3 +194,80 @@ class Erasure(Aggregate):
     def __init__(self, subjects: list[str], reason: str, actor: str) -> None:
         self.subjects = subjects
         self.reason = reason
+
+
+MAIL_CLAIM_TIMEOUT = dt.timedelta(minutes=2)  # a send claimed longer ago died with its sender
+
+
+def mail_backoff(attempt: int) -> dt.timedelta:
+    """15 s, 30 s, 1 min ... capped at 5 min: the link lives only 30 minutes."""
+    return dt.timedelta(seconds=min(15 * 2 ** (attempt - 1), 300))
+
+
+class SignInMail(Aggregate):
+    """One sign-in email, recorded with its link before any attempt to send it, so an
+    SMTP outage delays it instead of losing it. The address and name are personal
+    data; the link's code is sealed by the application (never stored in clear).
+    Tried at once, then retried with growing pauses until sent or the link expires.
+    """
+
+    @event("Recorded")
+    def __init__(self, account: str, link_id: str, to: object, name: object, sealed_code: str,
+                 expires_at: dt.datetime, at: dt.datetime) -> None:
+        self.account = account
+        self.link_id = link_id
+        self.to = to
+        self.name = name
+        self.sealed_code = sealed_code
+        self.expires_at = expires_at
+        self.status = "sending"  # recorded as claimed: the request's own attempt comes first
+        self.claimed_at = at
+        self.next_attempt_at = at
+        self.attempts = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("sent", "given_up")
+
+    def due(self, now: dt.datetime) -> bool:
+        if self.status == "pending":
+            return now >= self.next_attempt_at
+        return self.status == "sending" and now - self.claimed_at >= MAIL_CLAIM_TIMEOUT
+
+    def claim(self, now: dt.datetime) -> None:
+        if not self.due(now):
+            raise Conflict("This sign-in email is not due.", "mail")
+        self._claimed(at=now)
+
+    def sent(self, now: dt.datetime) -> None:
+        self._sent(at=now)
+
+    def failed(self, now: dt.datetime, error: str, permanent: bool) -> None:
+        retry_at = now + mail_backoff(self.attempts + 1)
+        if permanent or retry_at >= self.expires_at:
+            self.give_up(now, error)
+        else:
+            self._failed(at=now, error=error[:300], retry_at=retry_at)
+
+    def give_up(self, now: dt.datetime, why: str) -> None:
+        self._given_up(at=now, why=why[:300])
+
+    @event("Claimed")
+    def _claimed(self, at: dt.datetime) -> None:
+        self.status = "sending"
+        self.claimed_at = at
+
+    @event("Sent")
+    def _sent(self, at: dt.datetime) -> None:
+        self.status = "sent"
+
+    @event("AttemptFailed")
+    def _failed(self, at: dt.datetime, error: str, retry_at: dt.datetime) -> None:
+        self.status = "pending"
+        self.attempts += 1
+        self.next_attempt_at = retry_at
+
+    @event("GaveUp")
+    def _given_up(self, at: dt.datetime, why: str) -> None:
+        self.status = "given_up"
+        self.attempts += 1

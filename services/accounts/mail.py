@@ -1,10 +1,10 @@
-"""The sign-in email. Sent at once by the accounts service: the link's secret is
-never stored or put on the bus, so no other service could send it later."""
+"""The sign-in email. Sent by the accounts service itself: the link's code is
+never put on the bus, and is stored only sealed while its email waits (see
+link_seal.py), so no other service could send it."""
 
 from __future__ import annotations
 
 import html
-import uuid
 
 from services.accounts.application import LinkSender
 from shared.authority import Authority
@@ -36,6 +36,7 @@ def sign_in_email(settings: Settings, authority: Authority, to: str, name: str, 
     return Email(
         to=(to,), subject=f"Your sign-in link for {authority.name} Schools of Sanctuary",
         text=text, html=f"<p>{body}</p>", sender=settings.mail_from, reply_to=authority.contact_email,
-        message_id=make_message_id(f"sign-in/{uuid.uuid4()}", settings.mail_domain),
+        # one Message-ID per link: a retried send is recognisably the same message
+        message_id=make_message_id(f"sign-in/{code.rsplit('.', 1)[0]}", settings.mail_domain),
         headers={"Auto-Submitted": "auto-generated"}, kind="sign-in-link",
     )

@@ -70,6 +70,18 @@ class Accepted(StrictSchema):
     message = fields.String()
 
 
+class TokenLeft(StrictSchema):
+    id = fields.String()
+    label = fields.String()
+
+
+class SignedOutEverywhere(StrictSchema):
+    message = fields.String(required=True)
+    tokens_left = fields.List(fields.Nested(TokenLeft), required=True, metadata={
+        "description": "API tokens are not sessions: these still work until revoked"})
+    revoke_with = fields.String(required=True, metadata={"example": "DELETE /me/tokens/{token_id}"})
+
+
 class Person(StrictSchema):
     """Whom: an email address, or a name as typed at one school (both, to be thorough)."""
 

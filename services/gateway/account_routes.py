@@ -13,28 +13,63 @@ from werkzeug.wrappers import Response
 from services.accounts import schemas as account
 from services.accounts.api import AccountsApi as Accounts
 from services.gateway.clients import Clients
-from services.gateway.routes import route
+from services.gateway.limits import SIGN_IN_REQUESTS, client_of
+from services.gateway.routes import TooManyRequests, route
+from services.gateway.web.pages import SESSION_COOKIE
+from shared.access import SIGNED_IN
+from shared.runtime import settings_of
+
+SENT = "If that address has an account, a sign-in link is on its way."
+
+
+def check_sign_in_rate(config: Any, request: Any) -> None:
+    """Refuse (429) a client that has asked for too many sign-in links this hour."""
+    settings = settings_of(config)
+    wait = SIGN_IN_REQUESTS.take(client_of(request, settings.trusted_proxies),
+                                 settings.sign_in_requests_per_client)
+    if wait is not None:
+        raise TooManyRequests(f"Too many sign-in requests from your network; try again in "
+                              f"{max(1, round(wait / 60))} minutes.", wait)
+
+
+def credential_of(request: Any) -> str:
+    """The credential this request was made with (the gateway's authenticate checked it)."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return header.partition(" ")[2].strip()
+    return request.cookies.get(SESSION_COOKIE, "")
 
 
 class AccountRoutes:
     clients: Clients
+    config: Any
 
-    @route("POST", "/auth/sign-in-link", "Email me a one-time sign-in link", "accounts",
-           op=Accounts.request_sign_in, response=account.Accepted, status=202)
+    @route("POST", "/auth/sign-in-link", "Email me a one-time sign-in link (the same answer whether "
+           "or not the address has an account; a few links an hour per address, more asks are "
+           "answered alike and send nothing; too many asks from one client: 429 with Retry-After)",
+           "accounts", op=Accounts.request_sign_in, response=account.Accepted, status=202,
+           errors=(429,))
     def request_sign_in(self, request: Any) -> dict:
+        check_sign_in_rate(self.config, request)
         self.clients.accounts.request_sign_in(None, request.data_in)
-        return {"message": "If that address has an account, a sign-in link is on its way."}
+        return {"message": SENT}
 
     @route("POST", "/auth/session", "Exchange a sign-in link for a session", "accounts",
            op=Accounts.sign_in, status=201, errors=(401,))
     def sign_in(self, request: Any) -> dict:
         return self.clients.accounts.sign_in(None, request.data_in)
 
-    @route("POST", "/auth/sign-out-everywhere", "End every session of mine", "accounts",
-           op=Accounts.sign_out_everywhere, status=204, errors=(401,))
-    def sign_out_everywhere(self, request: Any) -> Response:
-        self.clients.accounts.sign_out_everywhere(request.principal)
+    @route("POST", "/auth/sign-out", "End this session (an API token is revoked instead: 409)",
+           "accounts", allow=SIGNED_IN, status=204, errors=(401, 409))
+    def sign_out(self, request: Any) -> Response:
+        self.clients.accounts.sign_out(credential_of(request))
         return Response(status=204)
+
+    @route("POST", "/auth/sign-out-everywhere", "End every session of mine; says which API tokens "
+           "still work and how to revoke them", "accounts", op=Accounts.sign_out_everywhere,
+           errors=(401,))
+    def sign_out_everywhere(self, request: Any) -> dict:
+        return self.clients.accounts.sign_out_everywhere(request.principal)
 
     @route("GET", "/me", "Who I am and what I may do", "accounts", op=Accounts.me, errors=(401,))
     def me(self, request: Any) -> dict:

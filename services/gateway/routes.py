@@ -31,6 +31,8 @@ from shared.schema import load
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32  # arrays and objects within each other; no schema of ours goes past a few
+MAX_NUMBER_CHARS = 30  # digits (and sign, point, exponent) in one JSON number
 # path values with a shape of their own: anything else names no such thing (404)
 PATH_PATTERNS = {"urn": r"^\d{6}$", "year": r"^\d{4}-\d{2}$"}
 
@@ -57,7 +59,48 @@ def json_response(status: int, payload: Any) -> Response:
 
 
 def error_response(error: DomainError) -> Response:
-    return json_response(error.status, error.to_dict())
+    response = json_response(error.status, error.to_dict())
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+class TooManyRequests(DomainError):
+    """This client asked too often (the gateway's own: it never crosses RPC)."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# Sent with every answer. Pages ship no script at all, so none may run; nothing is
+# framed (clickjacking); a page's address, which may name a school, is not sent on.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                          "interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+def with_security_headers(start_response: Any) -> Any:
+    def start(status: str, headers: list, exc_info: Any = None) -> Any:
+        names = {name.lower() for name, _ in headers}
+        kind = next((value for name, value in headers if name.lower() == "content-type"), "")
+        added = [(k, v) for k, v in SECURITY_HEADERS.items() if k.lower() not in names]
+        if "content-security-policy" not in names:
+            policy = PAGE_POLICY if kind.startswith("text/html") else OTHER_POLICY
+            added.append(("Content-Security-Policy", policy))
+        return start_response(status, headers + added, exc_info) if exc_info else \
+            start_response(status, headers + added)
+    return start
 
 
 BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError, ConnectionError)
@@ -66,6 +109,7 @@ class JsonWsgiApp(WsgiApp):
     """nameko's WSGI app, but an unknown path or method gets a JSON error too."""
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
+        start_response = with_security_headers(start_response)
         try:
             self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
@@ -113,16 +157,8 @@ class JsonRoute(HttpRequestHandler):
         return json_response(self.spec.status, result)
 
     def response_from_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, (Unauthorized, Forbidden)):
-            REFUSALS.labels(route=f"{self.spec.method} {self.spec.path}", status=str(exc.status)).inc()
-            log.info("refused %s %s: %s", self.spec.method, self.spec.path, exc.message)
-        if isinstance(exc, DomainError):
-            return error_response(exc)
-        if isinstance(exc, HTTPException) and exc.code == 413:
-            return error_response(TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.",
-                                           "_body"))
-        if isinstance(exc, HTTPException):
-            return json_response(exc.code, {"error": exc.name, "message": exc.description})
+        if isinstance(exc, (DomainError, HTTPException)):
+            return refusal(self.spec, exc)
         if isinstance(exc, eventlet.Timeout):
             return error_response(Unavailable("A service did not answer in time; try again."))
         if isinstance(exc, BROKER_DOWN):  # RabbitMQ restarting: a 503 to retry, not a 500 to report
@@ -133,6 +169,22 @@ class JsonRoute(HttpRequestHandler):
         detail = "A service failed" if isinstance(exc, RemoteError) else "The gateway failed"
         return json_response(500, {"error": "InternalError",
                                    "message": f"{detail}; the error has been logged."})
+
+
+def refusal(spec: RouteSpec, exc: DomainError | HTTPException) -> Response:
+    """A request refused (4xx) or not served (503): one line in the log, no traceback."""
+    if isinstance(exc, HTTPException):
+        exc = TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.", "_body") \
+            if exc.code == 413 else DomainError(exc.description or exc.name)
+        if not isinstance(exc, TooLarge):
+            exc.status = 400
+    if isinstance(exc, (Unauthorized, Forbidden)):
+        REFUSALS.labels(route=f"{spec.method} {spec.path}", status=str(exc.status)).inc()
+    if exc.status >= 500:
+        log.warning("could not serve %s %s: %s %s", spec.method, spec.path, exc.status, type(exc).__name__)
+    else:
+        log.info("refused %s %s: %s %s", spec.method, spec.path, exc.status, type(exc).__name__)
+    return error_response(exc)
 
 
 def check_path(path: dict[str, str]) -> None:
@@ -146,17 +198,96 @@ def read_input(spec: RouteSpec, request: Any) -> dict:
     """The validated query or JSON body (raw: the owning service loads it again)."""
     if spec.query is not None:
         return load(spec.query(), request.args.to_dict())
-    if spec.body is None:
+    if spec.body is None and spec.method == "GET":
         return {}
     request.max_content_length = MAX_BODY_BYTES  # also bounds bodies sent without a length
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.", "_body")
-    try:
-        data = json.loads(request.get_data(cache=True) or b"{}")
-    except ValueError:
-        raise Invalid("The request body is not valid JSON.", {"_body": ["Not valid JSON."]}) from None
+    data = parse_json(request.get_data(cache=True).strip() or b"{}")
+    if spec.body is None:  # nothing to read: an empty object is fine, anything else is a mistake
+        if data != {}:
+            raise Invalid("This request takes no body (or an empty object).",
+                          {"_body": ["Send no body, or {}."]})
+        return {}
     load(spec.body(), data)
     return data
+
+
+class _Refused(ValueError):
+    """What is wrong with a body, in words for the person who sent it."""
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON as strictly as anything downstream needs it: UTF-8, not nested deeply, no
+    duplicate keys, finite numbers of sane size, no lone surrogates. Anything else is
+    a 422 naming the problem (never a 500 from deep inside a service)."""
+    try:
+        text = raw.decode("utf-8")
+        _check_depth(text)
+        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant,
+                          parse_int=_number(int), parse_float=_number(float))
+        _check_text(data)
+    except _Refused as problem:
+        raise Invalid(f"The request body is refused: {problem}", {"_body": [str(problem)]}) from None
+    except UnicodeDecodeError:
+        raise Invalid("The request body is not valid UTF-8.", {"_body": ["Not valid UTF-8."]}) from None
+    except (ValueError, RecursionError):
+        raise Invalid("The request body is not valid JSON.", {"_body": ["Not valid JSON."]}) from None
+    return data
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_depth(text: str) -> None:
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(f"arrays and objects are nested more than {MAX_DEPTH} deep.")
+        elif mark in "]}":
+            depth -= 1
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _Refused(f"the key {twice!r} appears twice in one object.")
+    return data
+
+
+def _constant(name: str) -> None:
+    raise _Refused(f"{name} is not a JSON number.")
+
+
+def _number(kind: type) -> Any:
+    def parse(text: str) -> int | float:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise _Refused(f"a number has more than {MAX_NUMBER_CHARS} characters.")
+        value = kind(text)
+        if value in (float("inf"), float("-inf")):
+            raise _Refused(f"the number {text} is too large.")
+        return value
+    return parse
+
+
+def _check_text(data: Any) -> None:
+    """No string holds a lone surrogate (half a character; it cannot be stored or sent)."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise _Refused("a string holds a lone surrogate (\\ud800-\\udfff), which is not a character.")
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
 
 
 def route(method: str, path: str, summary: str, tag: str, allow: Rule | None = None, *,
@@ -180,14 +311,17 @@ def route(method: str, path: str, summary: str, tag: str, allow: Rule | None = N
     def decorate(handler: Callable) -> Any:
         @functools.wraps(handler)
         def guarded(self: Any, request: Any, **path: str) -> Any:
-            # who first (401), then what (422), then whether they may (403)
-            request.principal = None if allow.public else self.authenticate(request)
-            if request.principal is None and not allow.public:
-                require(allow, None)
-            check_path(path)
-            request.data_in = read_input(spec, request)
-            require(allow, request.principal, {**request.data_in, **path})
-            return handler(self, request, **path)
+            try:
+                # who first (401), then what (422), then whether they may (403)
+                request.principal = None if allow.public else self.authenticate(request)
+                if request.principal is None and not allow.public:
+                    require(allow, None)
+                check_path(path)
+                request.data_in = read_input(spec, request)
+                require(allow, request.principal, {**request.data_in, **path})
+                return handler(self, request, **path)
+            except (DomainError, HTTPException) as refused:  # answered here: the worker did not fail
+                return refusal(spec, refused)
 
         return JsonRoute.decorator(spec)(guarded)
 

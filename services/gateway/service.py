@@ -14,7 +14,7 @@ from nameko.dependency_providers import Config
 from werkzeug.wrappers import Response
 
 from services.accounts import schemas as account
-from services.gateway.account_routes import AccountRoutes
+from services.gateway.account_routes import AccountRoutes, credential_of
 from services.gateway.application_routes import ApplicationRoutes
 from services.gateway.clients import Clients
 from services.gateway.event_routes import EventRoutes
@@ -33,7 +33,7 @@ from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.programme_pages import ProgrammePages
 from services.gateway.web.school_pages import SchoolPages
 from services.notifications.api import NotificationsApi
-from shared.access import LEAD, OPERATOR, PUBLIC
+from shared.access import LEAD, OPERATOR, PUBLIC, Principal
 from shared.config import version
 from shared.errors import Unauthorized, Unavailable
 from shared.messaging import RpcProxy
@@ -110,12 +110,28 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
 
     # -- the system ------------------------------------------------------------------
 
-    @route("GET", "/health", "Each service reachable, and its relay's lag", "system", allow=PUBLIC)
+    @route("GET", "/health", "Up (200, status ok) or not (503, status degraded). Signed in as an "
+           "operator or the lead: also each service's reachability and its relay's lag (every "
+           "process's own /health/* is on its ops port)", "system", allow=PUBLIC)
     def health(self, request: Any) -> Any:
         services = {name: self._health_of(name) for name in SERVICES}
         healthy = all(s.get("reachable") for s in services.values())
-        return json_response(200 if healthy else 503,
-                             {"status": "ok" if healthy else "degraded", "services": services})
+        body: dict = {"status": "ok" if healthy else "degraded"}
+        if self._operator_asks(request):
+            body["services"] = services
+        return json_response(200 if healthy else 503, body)
+
+    def _operator_asks(self, request: Any) -> bool:
+        """Whether the request carries an operator's or the lead's credential. Anything
+        else (none, a bad one, the accounts service down) sees only up or down."""
+        credential = credential_of(request)
+        if not credential:
+            return False
+        try:
+            who = self._call("accounts", "authenticate", credential, timeout=HEALTH_TIMEOUT)
+        except Exception:  # noqa: BLE001 - health never fails for want of details
+            return False
+        return (OPERATOR | LEAD).allows(Principal.from_dict(who), {})
 
     def _health_of(self, name: str) -> dict:
         try:

@@ -189,8 +189,10 @@ CALLS = {
     # me, and signing in
     "me": Call("GET", _at("/me"), SIGNED_IN, 200, FOR_SIGNED_IN),
     "me-new-token": Call("POST", _at("/me/tokens", {"label": "table"}), SIGNED_IN, 201, FOR_SIGNED_IN),
-    "sign-out-everywhere": Call("POST", _at("/auth/sign-out-everywhere", {}), SIGNED_IN, 204,
+    "sign-out-everywhere": Call("POST", _at("/auth/sign-out-everywhere", {}), SIGNED_IN, 200,
                                 FOR_SIGNED_IN),
+    # everyone here signs in with an API token, which is revoked, not signed out
+    "sign-out": Call("POST", _at("/auth/sign-out", {}), SIGNED_IN, 409, FOR_SIGNED_IN),
     "sign-in-link": Call("POST", _at("/auth/sign-in-link", {"email": "nobody@e2e.example.org"}),
                          EVERYONE, 202, None),
     # open to anyone: what is refused is the missing link, not the caller
@@ -320,8 +322,8 @@ def test_signing_in_by_an_emailed_link(world: World) -> None:
     assert link.startswith(f"{coordinator.id}.")
     assert link in message.get_body(("html",)).get_content()
 
-    # an unknown address gets the same answer, and nothing is sent: mail goes out
-    # before the answer, so the next known request's message is the only one to come
+    # an unknown address gets the same answer, and nothing is sent: the next known
+    # request's message is the only one to come
     before = len(world.sign_ins())
     unknown = anonymous.post("/auth/sign-in-link", {"email": "nobody.at.all@e2e.example.org"})
     assert (unknown.status_code, unknown.json()) == (202, answer.json())
@@ -436,6 +438,44 @@ def test_sign_in_events_name_the_account_as_every_other_event_does(world: World)
     kinds = [type(e).__qualname__.split(".")[-1] for e in events]
     assert kinds == ["Invited", "SignInLinkIssued", "SignedIn"]
     assert [e.actor for e in events[1:]] == [person.actor] * 2
+
+
+def test_signing_out_ends_the_session_on_the_server(world: World) -> None:
+    system = world.system
+    person = system.add_account(world.fresh_email("otto"), "Otto Out", [{"role": "panel_member"}], None)
+    kept, ended = Api(system, sign_in(system, person.email)), Api(system, sign_in(system, person.email))
+    assert ended.call("POST", "/auth/sign-out").status_code == 204
+    refused = ended.get("/me")  # the same session, as a copied cookie would send it
+    assert refused.status_code == 401, refused.text
+    assert "ended" in refused.json()["message"]
+    assert kept.ok(kept.get("/me"))["id"] == person.id  # another browser's session goes on
+
+
+def test_signing_out_everywhere_says_which_tokens_still_work(world: World) -> None:
+    system = world.system
+    person = system.add_account(world.fresh_email("eve"), "Eve Everywhere", [{"role": "panel_member"}],
+                                token_label="nightly export")
+    session = Api(system, sign_in(system, person.email))
+    report = session.ok(session.post("/auth/sign-out-everywhere", {}))
+    assert [t["label"] for t in report["tokens_left"]] == ["nightly export"]
+    assert "DELETE /me/tokens/" in report["message"] and report["revoke_with"]
+    assert session.get("/me").status_code == 401
+    token = Api(system, person)
+    assert token.ok(token.get("/me"))["id"] == person.id  # as the answer said
+
+
+def test_nobody_closes_their_own_account_or_takes_the_last_leads_role(world: World) -> None:
+    lead, me = world.lead, world.people["lead"]
+    assert me is not None
+    before = world.stored()
+    own = lead.post(f"/accounts/{me.id}/closure", {})
+    assert own.status_code == 409, own.text
+    assert "your own account" in own.json()["message"]
+    last = lead.post(f"/accounts/{me.id}/revocations", {"role": "lead"})
+    assert last.status_code == 409, last.text
+    assert "lead role" in last.json()["message"]
+    assert world.stored() == before
+    assert {"role": "lead", "urn": None} in lead.ok(lead.get("/me"))["grants"]
 
 
 # -- 3. the refusal counter ----------------------------------------------------------------

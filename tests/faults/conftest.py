@@ -351,7 +351,8 @@ def pledges_settled(system: E2ESystem) -> int:
     """The pledges position once its relay has published everything."""
     deadline = time.monotonic() + SETTLE
     while True:
-        response = requests.get(system.base_url + "/health", timeout=5)
+        # the lead's credential: anonymous /health says only up or down
+        response = requests.get(system.base_url + "/health", headers=system.lead.headers, timeout=5)
         if response.status_code == 200:
             pledges = response.json()["services"]["pledges"]
             if pledges["relay"]["running"] and pledges["relay"]["lag"] == 0:

@@ -58,8 +58,12 @@ def test_errors_become_one_message_per_field() -> None:
 
 def test_a_sign_in_only_returns_to_a_page_of_this_site() -> None:
     assert safe_next("/lead/emails") == "/lead/emails"
-    for elsewhere in ("https://evil.example/", "//evil.example/x", "lead", "javascript:alert(1)"):
-        assert safe_next(elsewhere) == ""
+    assert safe_next("/school/103712/cpd?tab=booked") == "/school/103712/cpd?tab=booked"
+    for elsewhere in ("https://evil.example/", "//evil.example/x", "lead", "javascript:alert(1)",
+                      "/\\evil.example/", "\\\\evil.example", "/%2F%2Fevil.example", "%2F%2Fevil.example",
+                      "/%5Cevil.example", "/%252F%252Fevil.example", "/\t/evil.example", "/%09/evil.example",
+                      "/\r\n/evil.example", "/" + "a" * 600, "", "http:/evil.example", "/x\\y"):
+        assert safe_next(elsewhere) == "", elsewhere
 
 
 def test_the_form_token_is_bound_to_the_session() -> None:

@@ -4,12 +4,15 @@ signing out, the accessibility statement and the stylesheets."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from services.gateway.account_routes import check_sign_in_rate
+from services.gateway.routes import TooManyRequests
 from services.gateway.web.pages import (
     SESSION_COOKIE,
     STATIC,
@@ -20,19 +23,31 @@ from services.gateway.web.pages import (
     redirect,
     render,
 )
-from shared.access import PUBLIC, Principal
+from shared.access import PUBLIC, SIGNED_IN, Principal
 from shared.clock import system_clock
 from shared.errors import Invalid, NotFound, Unauthorized
 from shared.runtime import settings_of
 
 STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+MAX_NEXT = 500
+# what a browser would read as leaving the site, or silently drop: backslashes (read as
+# slashes), whitespace and control characters (stripped, so "/\t/evil" is "//evil")
+_UNSAFE_IN_NEXT = re.compile(r"[\\\s\x00-\x1f\x7f]")
 
 
 def safe_next(target: str) -> str:
-    """Only a path on this site: a sign-in link must not send anyone elsewhere."""
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    """Only a path on this site: a sign-in link must not send anyone elsewhere. Checked as
+    sent and as decoded (up to three times over), so %2F%2F and %5C are caught too."""
+    if not target or len(target) > MAX_NEXT:
         return ""
+    forms = [target]
+    for _ in range(3):
+        forms.append(unquote(forms[-1]))
+    for form in forms:
+        parts = urlsplit(form)
+        if (parts.scheme or parts.netloc or not form.startswith("/") or form.startswith("//")
+                or _UNSAFE_IN_NEXT.search(form)):
+            return ""
     return target
 
 
@@ -64,6 +79,7 @@ class AccessPages:
         try:
             if not email:
                 raise Invalid("Enter your email address", {"email": ["Enter your email address"]})
+            check_sign_in_rate(self.config, request)
             self.clients.accounts.request_sign_in(None, {"email": email})
         except Invalid as error:
             errors = field_errors(error)
@@ -71,6 +87,11 @@ class AccessPages:
                       if "email" in errors and email else errors.get("email", "Enter your email address")}
             return render(request, "sign_in.html", status=422, errors=errors, values={"email": email},
                           next=next_path)
+        except TooManyRequests as error:
+            response = render(request, "sign_in.html", status=429, errors={"email": error.message},
+                              values={"email": email}, next=next_path)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         return render(request, "sign_in_sent.html", email=email)
 
     @page("POST", "/sign-in/continue", allow=PUBLIC)
@@ -90,8 +111,26 @@ class AccessPages:
         return response
 
     @page("POST", "/sign-out", allow=PUBLIC)
-    def sign_out(self, request: Any) -> Response:
+    def sign_out_page(self, request: Any) -> Response:
+        """Ends the session on the server too: a copy of the cookie stops working. (An API
+        token used as the cookie is only forgotten here: tokens are revoked, not signed out.)"""
+        if request.credential.startswith("sess_"):
+            self.clients.accounts.sign_out(request.credential)
         response = redirect("/", "You have signed out.")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @page("GET", "/sign-out-everywhere", allow=SIGNED_IN)
+    def sign_out_everywhere_page(self, request: Any) -> Response:
+        tokens = [t for t in self.clients.accounts.me(request.principal)["tokens"] if not t["revoked"]]
+        return render(request, "sign_out_everywhere.html", tokens=tokens)
+
+    @page("POST", "/sign-out-everywhere", allow=SIGNED_IN)
+    def sign_out_everywhere_done(self, request: Any) -> Response:
+        report = self.clients.accounts.sign_out_everywhere(request.principal)
+        request.principal = None  # this browser's session has ended with the rest
+        request.credential = ""
+        response = render(request, "signed_out_everywhere.html", tokens=report["tokens_left"])
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 

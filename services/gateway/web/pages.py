@@ -4,9 +4,12 @@ answered in HTML for people in a browser.
 A page is declared like a JSON route (``@page("GET", "/school/<urn>", allow=...)``).
 The session travels in an HttpOnly, SameSite=Lax cookie; every form carries a
 token derived from that session, so another site cannot post on someone's
-behalf. Errors become pages: not signed in goes to the sign-in page, a refusal
-or a missing thing gets a plain page saying so, a refused form is shown again
-with an error summary naming each field (GOV.UK pattern).
+behalf. Someone not signed in gets a random form cookie of their own instead,
+and their forms (signing in) a token derived from it, so another site cannot
+sign them in as someone else either (login CSRF). Errors become pages: not
+signed in goes to the sign-in page, a refusal or a missing thing gets a plain
+page saying so, a refused form is shown again with an error summary naming
+each field (GOV.UK pattern).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import functools
 import hashlib
 import hmac
 import logging
+import re
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,7 @@ from services.gateway.web import filters
 from shared.access import Principal, Rule, require
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Unavailable
 from shared.metrics import REFUSALS
+from shared.runtime import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ HERE = Path(__file__).parent
 STATIC = HERE / "static"
 SESSION_COOKIE = "sanctuary_session"
 FLASH_COOKIE = "sanctuary_flash"
+FORM_COOKIE = "sanctuary_form"  # for someone not signed in: what their form tokens derive from
+_NONCE = re.compile(r"^[0-9a-f]{32}$")
 MAX_FORM_BYTES = 64 * 1024
 
 TEMPLATES = jinja2.Environment(
@@ -55,6 +63,24 @@ filters.install(TEMPLATES)
 def csrf_token(credential: str) -> str:
     """A form token bound to the session: only a page we served knows it."""
     return hashlib.sha256(b"sanctuary-form\0" + credential.encode()).hexdigest()[:32]
+
+
+def form_token(request: Any) -> str | None:
+    """The token this visitor's forms must carry; None if they have nothing to derive it
+    from (not signed in, and no form cookie: a form they never loaded from us)."""
+    credential = getattr(request, "credential", "")
+    if credential:
+        return csrf_token(credential)
+    nonce = getattr(request, "form_nonce", "") or request.cookies.get(FORM_COOKIE, "")
+    return csrf_token("anonymous\0" + nonce) if _NONCE.match(nonce) else None
+
+
+def _ensure_form_nonce(request: Any) -> str | None:
+    """A new form cookie's value, if this anonymous visitor needs one."""
+    if getattr(request, "credential", "") or form_token(request) is not None:
+        return None
+    request.form_nonce = secrets.token_hex(16)
+    return request.form_nonce
 
 
 def principal_of(request: Any) -> Principal | None:
@@ -98,16 +124,19 @@ def navigation(principal: Principal | None) -> list[dict]:
 
 def render(request: Any, template: str, status: int = 200, **context: Any) -> Response:
     principal = principal_of(request)
-    credential = getattr(request, "credential", "")
+    new_nonce = _ensure_form_nonce(request)
     flash = unquote(request.cookies.get(FLASH_COOKIE, "")) if request is not None else ""
     body = TEMPLATES.get_template(template).render(
         principal=principal, navigation=navigation(principal), flash=flash,
-        csrf=csrf_token(credential) if credential else "", current_path=request.path,
+        csrf=form_token(request) or "", current_path=request.path,
         errors=context.pop("errors", {}), values=context.pop("values", {}), **context)
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"  # pages carry personal data
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
+    if new_nonce:
+        response.set_cookie(FORM_COOKIE, new_nonce, httponly=True, samesite="Lax", path="/",
+                            secure=getattr(request, "secure_cookies", False))
     return response
 
 
@@ -219,6 +248,7 @@ def page(method: str, path: str, allow: Rule, anonymous: bool = False) -> Any:
 def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
              values: dict[str, str], anonymous: bool) -> Response:
     request.credential = "" if anonymous else request.cookies.get(SESSION_COOKIE, "")
+    request.secure_cookies = settings_of(service.config).public_url.startswith("https:")
     request.principal = service.authenticate(request) if request.credential else None
     if request.principal is None and not spec.allow.public:
         raise Unauthorized("Sign in to continue.")
@@ -226,14 +256,31 @@ def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
     require(spec.allow, request.principal, values)
     if spec.method == "POST":
         request.max_content_length = MAX_FORM_BYTES
-        expected = csrf_token(request.credential) if request.credential else ""
-        if not hmac.compare_digest(request.form.get("csrf", ""), expected):
+        if not _readable_form(request):
+            return error_page(request, 400, "There is a problem",
+                              "The form was not sent as a browser sends it. Nothing was changed.")
+        expected = form_token(request)
+        if expected is None or not hmac.compare_digest(request.form.get("csrf", ""), expected):
             return error_page(request, 400, "This form has expired",
                               "Go back, reload the page and try again. Nothing was changed.")
     return handler(service, request, **values)
 
 
+def _readable_form(request: Any) -> bool:
+    """A URL-encoded form is ASCII (a browser percent-encodes the rest); anything else
+    would reach werkzeug's parser as an error it reports as "too large"."""
+    body = request.get_data(cache=True)  # kept: request.form parses it from here
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return True
+    return body.isascii()
+
+
 def page_for_error(request: Any, spec: RouteSpec, exc: Exception) -> Response:
+    if isinstance(exc, (DomainError, HTTPException)):  # refused, or not served: one line, no traceback
+        status = (exc.status if isinstance(exc, DomainError) else exc.code) or 400
+        what = "could not serve" if status >= 500 else "refused"
+        log.log(logging.WARNING if status >= 500 else logging.INFO, "%s page %s %s: %s %s", what,
+                spec.method, spec.path, status, type(exc).__name__)
     if isinstance(exc, Unauthorized):
         target = request.full_path.rstrip("?") if request.method == "GET" else "/"
         response = redirect(f"/sign-in?next={quote(target)}", "Sign in to continue.")
@@ -241,7 +288,6 @@ def page_for_error(request: Any, spec: RouteSpec, exc: Exception) -> Response:
         return response
     if isinstance(exc, Forbidden):
         REFUSALS.labels(route=f"{spec.method} {spec.path}", status="403").inc()
-        log.info("refused page %s %s: %s", spec.method, spec.path, exc.message)
         return error_page(request, 403, "You cannot use this page", exc.message)
     if isinstance(exc, NotFound):
         return error_page(request, 404, "Page not found", exc.message)

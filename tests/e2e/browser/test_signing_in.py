@@ -49,11 +49,16 @@ def test_a_panel_member_signs_in_by_the_emailed_link_and_out_again(system: E2ESy
     again.click("Sign in", label="link used twice")
     assert "expired or has been used" in again.error_summary()[0]
 
+    session = next(c["value"] for c in person.context.cookies() if c["name"] == "sanctuary_session")
     person.click("Sign out")
     assert person.page.url == system.base_url + "/"
     assert "You have signed out." in person.text()
     person.open("/panel")
     assert person.heading() == "Sign in"  # the session cookie is gone
+    copied: Visitor = visit()  # and a copy of it no longer works: the session ended on the server
+    copied.context.add_cookies([{"name": "sanctuary_session", "value": session, "url": system.base_url}])
+    copied.open("/panel")
+    assert copied.heading() == "Sign in"
 
 
 def test_a_page_needs_signing_in_and_returns_there_after(system: E2ESystem, visit) -> None:
@@ -72,3 +77,27 @@ def test_the_shared_pages(system: E2ESystem, visit) -> None:
     person.checked("page not found")
     assert person.heading() == "Page not found"
     assert person.page.locator("script").count() == 0  # nothing on any page needs JavaScript
+
+
+def test_signing_out_everywhere_says_which_api_tokens_still_work(system: E2ESystem, visit) -> None:
+    member = system.add_account("sid.everywhere@e2e.example.org", "Sid Everywhere",
+                                [{"role": "panel_member"}], token_label="nightly export")
+    person: Visitor = visit().sign_in_as(member)
+    person.open("/panel")
+    person.click("Sign out everywhere")
+    assert person.heading() == "Sign out everywhere"
+    assert "nightly export" in person.text()
+    person.click("Sign out everywhere", label="signed out everywhere")
+    assert person.heading() == "You have signed out everywhere"
+    assert "nightly export" in person.text() and "DELETE /me/tokens/" in person.text()
+    person.open("/panel")
+    assert person.heading() == "Sign in"
+
+
+def test_pages_forbid_framing_and_scripts(system: E2ESystem, visit) -> None:
+    person: Visitor = visit()
+    response = person.page.goto(system.base_url + "/sign-in")
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "'unsafe-inline'" not in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
