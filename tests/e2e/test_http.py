@@ -138,7 +138,11 @@ def check_published(signed: Signed) -> None:
     assert events[0].payload == {"urn": signed.urn, "name": f"School {signed.urn}", "phase": "primary",
                                  "postcode": "CV1 2AB", "coordinator": COORDINATOR}
     assert [e.payload["body"] for e in events[2:4]] == ["slt", "governors"]
-    assert events[4].payload == {"urn": signed.urn, **SIGNATURE, "signed_on": today_iso()}
+    # schema 2 carries the day the pledge lapses, as the pledges service worked it out
+    lapses_on = events[4].payload.get("lapses_on")
+    assert events[4].payload == {"urn": signed.urn, **SIGNATURE, "signed_on": today_iso(),
+                                 "lapses_on": lapses_on}
+    assert events[4].schema_version == 2 and lapses_on[:4] == str(int(today_iso()[:4]) + 3)
     # the relay published each exactly once (its count since the process started)
     published = signed.after["relay"]["published_total"] - signed.before["relay"]["published_total"]
     assert published == 5
