@@ -105,6 +105,11 @@ def with_security_headers(start_response: Any) -> Any:
 
 BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError, ConnectionError)
 
+# The page a person in a browser gets for a path nothing matches: the web pages build on this
+# module, so they hand it in (web/pages.py) rather than this module importing them back.
+NOT_FOUND_PAGES: list[Callable[[int, dict], Response]] = []
+
+
 class JsonWsgiApp(WsgiApp):
     """nameko's WSGI app, but an unknown path or method gets a JSON error too."""
 
@@ -113,9 +118,8 @@ class JsonWsgiApp(WsgiApp):
         try:
             self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
-            if _wants_html(environ):  # a person in a browser: a page, not JSON
-                from services.gateway.web.pages import bare_error_page
-                return bare_error_page(exc.code, environ)(environ, start_response)
+            if _wants_html(environ) and NOT_FOUND_PAGES:  # a person in a browser: a page, not JSON
+                return NOT_FOUND_PAGES[0](exc.code, environ)(environ, start_response)
             response = json_response(exc.code, {"error": exc.name, "message": exc.description})
             if getattr(exc, "valid_methods", None):
                 response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))

@@ -30,7 +30,7 @@ import jinja2
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.routes import BROKER_DOWN, JsonRoute, RouteSpec, check_path
+from services.gateway.routes import BROKER_DOWN, NOT_FOUND_PAGES, JsonRoute, RouteSpec, check_path
 from services.gateway.web import filters
 from shared.access import Principal, Rule, require
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Unavailable
@@ -162,6 +162,9 @@ def bare_error_page(status: int, environ: dict) -> Response:
     return error_page(request, 404, "Page not found",
                       "If you typed the web address, check it is correct. "
                       "If you pasted it, check you copied the entire address.")
+
+
+NOT_FOUND_PAGES.append(bare_error_page)
 
 
 def field_errors(error: DomainError) -> dict[str, str]:
