@@ -366,3 +366,8 @@ def _newsletter_readers(app: Notifications) -> list[tuple[str, str]]:
         for school in app.entries("school")
         if school.get("newsletter") and (known := app.coordinator(school.key)) is not None
     ]
+
+
+# the appraisal panels' reactions live beside what the service knows of panels; importing
+# them registers them here
+from services.notifications import panel_policies  # noqa: E402, F401

@@ -161,7 +161,7 @@ def test_a_booking_brings_a_calendar_file(system: E2ESystem, journey: dict, lead
     assert place["Subject"].startswith("Your place: ")
     body = place.get_body(("plain",)).get_content()
     assert "Dear Tess Teacher," in body
-    assert "Wednesday 12 May 2027, 16:00 to 17:00 (UK time)" in body
+    assert "Wednesday 12 May 2027, 4pm to 5pm" in body
     assert f"{WHY} you are booked on this session." in body
     [attachment] = list(place.iter_attachments())
     assert attachment.get_filename().endswith(".ics")
