@@ -69,6 +69,8 @@ EVENTS = Contract("events", {
         "CatchUpProposed", 1, lambda e: jsonable({"request": str(e.originator_id), "date": e.date,
                                                   "start": e.start, "end": e.end})),
     CatchUp.Confirmed: PublicEvent("CatchUpConfirmed", 1, lambda e: {"request": str(e.originator_id)}),
+    # the school's reason stays here: it may say anything about anyone
+    CatchUp.Declined: PublicEvent("CatchUpDeclined", 1, lambda e: {"request": str(e.originator_id)}),
     CpdEvent.Invited: PublicEvent(
         _invited, 1, lambda e: {**_invitation(e), "application": e.application,
                                 "awarded_on": e.awarded_on.isoformat()}),

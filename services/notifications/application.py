@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.notifications import lead_messages as lm
 from services.notifications import messages as m
 from services.notifications.delivery import CLAIM_TIMEOUT, Notification
 from services.notifications.directory import Entry
@@ -101,6 +102,7 @@ class Notifications(Sending, PersonalDataApplication):
         nobody is sent last year's emails again."""
         if self.send_after is None or dt.datetime.fromisoformat(news.occurred_at) >= self.send_after:
             return
+        changed[:] = [c for c in changed if not (isinstance(c, Entry) and c.kind == "lead-news")]
         for note in changed:
             if isinstance(note, Notification) and note.status == "pending":
                 note.suppress("history replayed to rebuild the service; sent at the time", "system:rebuild")
@@ -116,6 +118,10 @@ class Notifications(Sending, PersonalDataApplication):
             recipient = draft.to_account or subject_for_email(draft.to_email)
             note_key = f"{key}/{draft.kind}/{recipient}"
             if Notification.create_id(note_key) in created or self._exists(Notification.create_id(note_key)):
+                continue
+            if self._digested(draft):
+                kept = self._keep_for_digest(draft, note_key)
+                created.update({kept.id: kept} if kept is not None else {})
                 continue
             note = Notification(
                 key=note_key,
@@ -154,6 +160,44 @@ class Notifications(Sending, PersonalDataApplication):
             return message
         return Personal(recipient, message, label="notification")
 
+    # -- the lead's daily digest, where the authority wants one --------------------------------
+
+    def _digested(self, draft: m.Draft) -> bool:
+        return (draft.to_account == m.LEAD and self.authority.lead_mail.daily_digest
+                and draft.kind != "lead-digest")
+
+    def _keep_for_digest(self, draft: m.Draft, note_key: str) -> Entry | None:
+        """The lead's news kept for the next digest (once: it may be worked out again)."""
+        item = self.entry("lead-news", note_key)
+        if item.facts:
+            return None
+        item.learn({"subject": draft.subject, "body": draft.body, "kind": draft.kind,
+                    "digest": self._next_digest().isoformat()}, "notifications", 0)
+        return item
+
+    def _next_digest(self) -> dt.datetime:
+        """The next moment the digest goes: the authority's hour, UK time."""
+        zone, at = self.authority.timezone, self.authority.lead_mail.digest_at
+        local = self.clock.now().astimezone(zone)
+        moment = dt.datetime.combine(local.date(), at, zone)
+        if moment <= local:
+            moment = dt.datetime.combine(local.date() + dt.timedelta(days=1), at, zone)
+        return moment.astimezone(dt.UTC)
+
+    def _digests(self) -> list:
+        """A digest for each moment passed that has news kept for it (each goes once)."""
+        now, due = self.clock.now(), {}
+        for item in self.entries("lead-news"):
+            if dt.datetime.fromisoformat(item.get("digest")) <= now:
+                due.setdefault(item.get("digest"), []).append(item)
+        notes = []
+        for moment, items in sorted(due.items()):
+            items.sort(key=lambda i: i.created_on)
+            on = dt.datetime.fromisoformat(moment).astimezone(self.authority.timezone).date()
+            draft = lm.digest([{"subject": i.get("subject"), "body": i.get("body")} for i in items], on)
+            notes += self.intend([draft], f"digest/{moment}")
+        return notes
+
     def unsubscribed(self, recipient: str, category: str | None) -> bool:
         return category is not None and bool(self.entry("unsubscribed", recipient).get(category))
 
@@ -185,9 +229,30 @@ class Notifications(Sending, PersonalDataApplication):
                                           self.clock.now(), show_link=booked))
         return calendar.finished(cal, self.authority.timezone)
 
-    def tell_lead(self, drafts: list[m.Draft], key: str) -> list:
-        """Mail for the lead: now, or kept for the day's digest where the authority wants one."""
-        return self.intend(drafts, key)
+    def appointment(self, kind: str, key: str, sequence: int, summary: str, day: Any, start: Any, end: Any,
+                    location: str, description: str, cancelled: bool = False) -> bytes:
+        """The calendar file for a dated thing someone attends (a visit, a catch-up meeting)."""
+        return calendar.appointment(calendar.appointment_uid(kind, key, self.authority.slug), sequence,
+                                    summary, _date(day), _time(start), _time(end), location, description,
+                                    self.authority.timezone, self.clock.now(), cancelled)
+
+    def meeting_calendar(self, meeting: Entry) -> bytes:
+        """A catch-up meeting's calendar entry, at its proposal's SEQUENCE (0 for the first)."""
+        proposal, school = meeting.get("proposal"), self.entry("school", meeting.get("urn") or "").get("name")
+        return self.appointment(
+            "catch-up", meeting.key, meeting.get("proposals", 1) - 1,
+            f"Schools of Sanctuary catch-up meeting: {school or meeting.get('urn')}", proposal["date"],
+            proposal["start"], proposal["end"], "To be agreed with the lead",
+            f"A catch-up meeting between {school or 'the school'} and the {self.authority.name} Schools of "
+            f"Sanctuary lead ({self.authority.contact_email}).")
+
+    def visit_calendar(self, application: Entry, school: str, cancelled: bool = False) -> bytes:
+        """A school's visit: all day (no time is set), one UID per application, its SEQUENCE
+        rising each time it is scheduled."""
+        return self.appointment(
+            "visit", application.key, application.get("visits", 1) - 1,
+            f"School of Sanctuary visit: {school}", application.get("visit_on"), None, None, school,
+            "Assessors visit the school to meet pupils, teachers, leaders and parents.", cancelled)
 
     def was_told(self, key: str, kind: str, recipient: str) -> bool:
         """Whether the email of that kind, for that key and recipient, was ever recorded."""
@@ -207,7 +272,7 @@ class Notifications(Sending, PersonalDataApplication):
         """Create the reminders now due; each has a key of its own, so it goes once."""
         today = self.clock.today(self.authority.timezone)
         notes = (self._deadline_reminders(today) + self._cpd_reminders(today) + self._unconfirmed()
-                 + panel_reminders(self, today))
+                 + panel_reminders(self, today) + self._digests())
         saved = 0
         for note in notes:
             try:

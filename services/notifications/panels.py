@@ -104,11 +104,11 @@ def appraisal_mail(app: Notifications, panel: Entry, appraisal: Entry) -> list:
     for member in appraisal.get("members", []):
         if declared(appraisal, member):
             draft = pm.conflict_declared(school, stage, year, len(clear(appraisal)), lead_panel)
-            notes += app.tell_lead([draft], f"appraisal/{appraisal.key}/conflict/{member}")
+            notes += app.intend([draft], f"appraisal/{appraisal.key}/conflict/{member}")
     if judging_done(appraisal):
         draft = pm.judging_complete(school, stage, year, len(clear(appraisal)),
                                     _appraisal_path(app, panel, appraisal, "lead"))
-        notes += app.tell_lead([draft], f"appraisal/{appraisal.key}")
+        notes += app.intend([draft], f"appraisal/{appraisal.key}")
     return notes
 
 

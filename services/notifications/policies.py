@@ -6,11 +6,14 @@ redelivery changes nothing). Reactions use only the application's public surface
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from services.notifications import lead_messages as lm
 from services.notifications import messages as m
 from services.notifications.application import Notifications, calendar_location
+from services.notifications.directory import Entry
 from shared.envelope import IntegrationEvent
 from shared.personal import Personal, reveal, subject_for_email
 
@@ -41,7 +44,7 @@ def _key(news: IntegrationEvent) -> str:
     return f"{news.origin}:{news.position}"
 
 
-def _coordinator(app: Notifications, urn: str, draft: Any, *args: Any) -> list:
+def coordinator_draft(app: Notifications, urn: str, draft: Any, *args: Any) -> list:
     """A draft for the school's coordinator, if the service knows who that is."""
     known = app.coordinator(urn)
     if known is None:
@@ -102,7 +105,7 @@ def pledge_signed(app: Notifications, news: IntegrationEvent) -> list:
     entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_news=_key(news))
     if entry.get("name") is None:  # heard before the registration, which will send this mail
         return [entry]
-    drafts = _coordinator(app, p["urn"], m.pledge_signed, p["signed_on"], app.authority)
+    drafts = coordinator_draft(app, p["urn"], m.pledge_signed, p["signed_on"], app.authority)
     drafts.append(m.pledge_signed_lead(app.authority, entry.get("name"), p["signed_on"]))
     return [entry, *app.intend(drafts, _key(news)), *_starter_pack(app, p["urn"], {"pledge_signed"})]
 
@@ -118,7 +121,7 @@ def _starter_pack(app: Notifications, urn: str, moments: set[str], known: tuple 
     if known is not None:
         drafts = [m.starter_pack(*known, app.authority)]
     else:
-        drafts = _coordinator(app, urn, m.starter_pack, app.authority)
+        drafts = coordinator_draft(app, urn, m.starter_pack, app.authority)
     return app.intend(drafts, f"school/{urn}")
 
 
@@ -162,7 +165,7 @@ def submitted(app: Notifications, news: IntegrationEvent) -> list:
         **{f"submitted_{stage}": True},
     )
     school = app.entry("school", p["urn"]).get("name", "A school")
-    drafts = _coordinator(app, p["urn"], m.submitted, stage, p["on"])
+    drafts = coordinator_draft(app, p["urn"], m.submitted, stage, p["on"])
     drafts.append(m.submitted_lead(app.authority, school, stage, p["on"]))
     return [entry, *app.intend(drafts, _key(news))]
 
@@ -171,22 +174,37 @@ def submitted(app: Notifications, news: IntegrationEvent) -> list:
 def extension_granted(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     entry = app.learn("application", p["application"], news, **{f"due_{p['stage']}": p["until"]})
-    return [
-        entry,
-        *app.intend(_coordinator(app, p["urn"], m.extension_granted, p["stage"], p["until"]), _key(news)),
-    ]
+    drafts = coordinator_draft(app, p["urn"], m.extension_granted, p["stage"], p["until"])
+    return [entry, *app.intend(drafts, _key(news))]
+
+
+def _application_page(app: Notifications, p: dict, page: str) -> str:
+    """A page of the school's application, as a link in an email to its coordinator."""
+    return app.links.page(f"/school/{p['urn']}/application/{p['school_year']}/{page}")
 
 
 @reacts_to("applications", "FeedbackReleased")
 def feedback_released(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    return app.intend(_coordinator(app, p["urn"], m.feedback_released, p["stage"]), _key(news))
+    link = _application_page(app, p, "feedback")
+    return app.intend(coordinator_draft(app, p["urn"], m.feedback_released, p["stage"], link), _key(news))
 
 
 @reacts_to("applications", "VisitScheduled")
 def visit_scheduled(app: Notifications, news: IntegrationEvent) -> list:
+    """The visit, with its calendar entry; scheduled again for another day, the email says
+    what changed and the entry (same UID) comes at its next SEQUENCE."""
     p = news.payload
-    return app.intend(_coordinator(app, p["urn"], m.visit_scheduled, p["on"]), _key(news))
+    known = app.entry("application", p["application"])
+    before, visits = known.get("visit_on"), known.get("visits", 0) + 1
+    entry = app.learn("application", p["application"], news, visit_on=p["on"], visits=visits)
+    ics = app.visit_calendar(entry, _school_name(app, p["urn"]))
+    drafts = coordinator_draft(app, p["urn"], m.visit_scheduled, p["on"], before, ics)
+    return [entry, *app.intend(drafts, _key(news))]
+
+
+def _school_name(app: Notifications, urn: str) -> str:
+    return app.entry("school", urn).get("name") or f"School {urn}"
 
 
 @reacts_to("applications", "Awarded", "DecisionRecorded")
@@ -197,30 +215,62 @@ def decided(app: Notifications, news: IntegrationEvent) -> list:
     again = {} if final else {"submitted_final": False, "further_evidence": True,
                               "due_final": p["evidence_due"]}
     entry = app.learn("application", p["application"], news, decided=final, **again)
-    drafts = _coordinator(app, p["urn"], m.decision, p["outcome"], p.get("expires_on"), p.get("evidence_due"))
+    link = _application_page(app, p, "feedback" if final else "missing")
+    drafts = coordinator_draft(app, p["urn"], m.decision, p["outcome"], p.get("expires_on"),
+                               p.get("evidence_due"), link)
     return [entry, *app.intend(drafts, _key(news))]
 
 
 @reacts_to("applications", "ApplicationWithdrawn")
 def withdrawn(app: Notifications, news: IntegrationEvent) -> list:
-    return [app.learn("application", news.payload["application"], news, withdrawn=True)]
+    """A visit still to come is cancelled in the school's calendar."""
+    p = news.payload
+    entry = app.learn("application", p["application"], news, withdrawn=True)
+    visit = entry.get("visit_on")
+    if visit is None or dt.date.fromisoformat(visit) < app.clock.today(app.authority.timezone):
+        return [entry]
+    ics = app.visit_calendar(entry, _school_name(app, p["urn"]), cancelled=True)
+    return [entry, *app.intend(coordinator_draft(app, p["urn"], m.visit_cancelled, visit, ics), _key(news))]
 
 
 @reacts_to("applications", "RenewalDue")
 def renewal_due(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    return app.intend(_coordinator(app, p["urn"], m.renewal_due, p["expires_on"]), _key(news))
+    return app.intend(coordinator_draft(app, p["urn"], m.renewal_due, p["expires_on"]), _key(news))
 
 
-@reacts_to("events", "CelebrationInvited")
+@reacts_to("events", "CelebrationInvited", "CelebrationInvitationWaiting")
 def celebration_invited(app: Notifications, news: IntegrationEvent) -> list:
-    """An awarded school invited to a celebration session: its coordinator only. Keyed by
-    the invitation and its session, so it goes once however often the news is heard (and
-    again only if the invitation moves to another session)."""
+    """An awarded school invited to a celebration session: its coordinator only, with the
+    session's calendar entry and a link to answer. Keyed by the invitation and its session,
+    so it goes once however often the news is heard (and again only if the invitation moves
+    to another session). Waiting for a session: nothing to say yet."""
     p = news.payload
-    session = {**p, "place": calendar_location(p)}
-    drafts = _coordinator(app, p["urn"], m.celebration_invitation, session, app.authority)
-    return app.intend(drafts, f"celebration/{p['invitation']}/{p['session']}")
+    entry = app.learn("invitation", p["invitation"], news, urn=p["urn"], session=p["session"])
+    if p["session"] is None:
+        return [entry]
+    told = {k: p[k] for k in ("date", "start", "end", "venue_status", "venue")}
+    known = app.session(p["session"]) or {}  # its SEQUENCE, and any change heard since
+    session = {"id": p["session"], "date_status": "confirmed" if p["date"] else "tbc", **told,
+               **({k: v for k, v in known.items() if v is not None} if known.get("date") else {}),
+               "sequence": known.get("sequence", 0), "title": p["title"]}
+    session["place"] = calendar_location(session)
+    ics = app.session_calendar(session, booked=False)
+    drafts = coordinator_draft(app, p["urn"], m.celebration_invitation, session, app.authority,
+                               app.links.page(f"/school/{p['urn']}"), ics)
+    return [entry, *app.intend(drafts, f"celebration/{p['invitation']}/{p['session']}")]
+
+
+@reacts_to("events", "CelebrationAccepted", "CelebrationDeclined")
+def celebration_answered(app: Notifications, news: IntegrationEvent) -> list:
+    answer = "accepted" if news.type == "CelebrationAccepted" else "declined"
+    return [app.learn("invitation", news.payload["invitation"], news, answer=answer)]
+
+
+def _invited_to(app: Notifications, session_id: str) -> list[str]:
+    """The schools invited to a celebration session that have not declined."""
+    return [i.get("urn") for i in app.entries("invitation")
+            if i.get("session") == session_id and i.get("answer") != "declined"]
 
 
 # -- CPD --------------------------------------------------------------------------------------
@@ -261,19 +311,20 @@ def _waiting_confirmations(app: Notifications, sessions: list) -> list:
 @reacts_to("events", "SessionScheduled")
 def session_scheduled(app: Notifications, news: IntegrationEvent) -> list:
     s = news.payload["session"]
-    title = next(
+    title, code = next(
         (
-            e.get("title")
+            (e.get("title"), e.get("code"))
             for e in app.entries("session")
             if e.get("code") and s["id"].startswith(e.get("code") + "-")
         ),
-        "CPD session",
+        ("CPD session", s["id"].rsplit("-", 1)[0]),  # a session's id is its event's code and a suffix
     )
     entry = app.learn(
         "session",
         s["id"],
         news,
         title=title,
+        code=code,
         sequence=0,
         status="scheduled",
         **{k: s.get(k) for k in SESSION_FIELDS},
@@ -302,6 +353,10 @@ def session_changed(app: Notifications, news: IntegrationEvent) -> list:
     entry = app.learn("session", p["session"], news, **facts)
     session = app.session_of(entry)  # as it is now, not as last saved
     drafts = []
+    for urn in _invited_to(app, p["session"]):  # a celebration's date or venue: the schools invited
+        ics = app.session_calendar(session, booked=False)
+        drafts += coordinator_draft(app, urn, m.celebration_changed, session, what, ics,
+                                    app.links.page(f"/school/{urn}"))
     for person in _people_booked(app, p["session"]):
         ics = app.session_calendar(session, booked=True)
         if what == "cancelled":
@@ -345,10 +400,35 @@ def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
     }[news.type]
     entry = app.learn("booking", p["booking"], news, status=status)
     person, session = reveal(entry.get("person")), app.session(p["session"])
-    if news.type != "PlaceOffered" or not isinstance(person, dict) or session is None:
+    if session is None:
         return [entry]
-    draft = m.place_offered(person["name"], person["email"], session, p["expires_at"], app.authority.timezone)
-    return [entry, *app.intend([draft], _key(news))]
+    if news.type == "OfferExpired":
+        return [entry, *_offer_lapsed(app, entry, session, news)]
+    if news.type != "PlaceOffered" or not isinstance(person, dict):
+        return [entry]
+    return [entry, *_offered(app, entry, person, session, p["expires_at"], news)]
+
+
+def _offered(app: Notifications, booking: Entry, person: dict, session: dict, expires_at: str,
+             news: IntegrationEvent) -> list:
+    """The person offered the place, with a link that claims it without signing in (bound to
+    this offer and this person), and their school's coordinator, who may claim it for them."""
+    claim = app.links.claim(session.get("code") or session["id"].rsplit("-", 1)[0], booking.key,
+                            subject_for_email(person["email"]), expires_at)
+    zone, urn = app.authority.timezone, booking.get("urn")
+    drafts = [m.place_offered(person["name"], person["email"], session, expires_at, zone, claim)]
+    school = coordinator_draft(app, urn, m.place_offered_school, person["name"], session, expires_at, zone,
+                          app.links.page(f"/school/{urn}/cpd"))
+    if school and school[0].to_email.lower() != person["email"].lower():  # not twice to one person
+        drafts += school
+    return app.intend(drafts, _key(news))
+
+
+def _offer_lapsed(app: Notifications, booking: Entry, session: dict, news: IntegrationEvent) -> list:
+    school = app.entry("school", booking.get("urn") or "").get("name") or f"School {booking.get('urn')}"
+    when = m.session_text(session).split(": ", 1)[-1]
+    draft = lm.offer_lapsed(session.get("title", "a CPD session"), school, when, app.links.page("/lead/cpd"))
+    return app.intend([draft], _key(news))
 
 
 def _people_booked(app: Notifications, session_id: str) -> list[dict]:
@@ -368,6 +448,5 @@ def _newsletter_readers(app: Notifications) -> list[tuple[str, str]]:
     ]
 
 
-# the appraisal panels' reactions live beside what the service knows of panels; importing
-# them registers them here
-from services.notifications import panel_policies  # noqa: E402, F401
+# the reactions that live beside what they concern register here when imported
+from services.notifications import lead_policies, panel_policies  # noqa: E402, F401

@@ -195,9 +195,9 @@ def html(message: EmailMessage) -> str:
     return message.get_body(("html",)).get_content()
 
 
-def calendar_of(message: EmailMessage) -> tuple[str, Calendar]:
+def calendar_of(message: EmailMessage, filename: str = "session.ics") -> tuple[str, Calendar]:
     [part] = list(message.iter_attachments())
-    assert part.get_filename() == "session.ics"
+    assert part.get_filename() == filename
     assert part.get_content_type() == "text/calendar"
     # the bytes as sent (UTF-8, iCalendar's default): the part names no charset, and Python's
     # reader would take text/* without one as ASCII
