@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.notifications import schemas
 from services.notifications.application import Notifications
-from shared.access import LEAD
+from shared.access import LEAD, PUBLIC
 from shared.operations import Operation
 from shared.subject_access import PersonalDataApi
 
@@ -19,3 +19,11 @@ class NotificationsApi(PersonalDataApi):
     # -- the lead's ---------------------------------------------------------------
     delivery_log = Operation(LEAD, _delivery_log, input=schemas.LogQuery, output=schemas.DeliveryLog,
                              caller=None)
+
+    # -- anyone holding a link from an email (the link is the key) -------------------------
+    offer = Operation(PUBLIC, Notifications.offer, input=schemas.LinkToken, output=schemas.OfferView,
+                      caller=None)
+    unsubscription = Operation(PUBLIC, Notifications.unsubscription, input=schemas.LinkToken,
+                               output=schemas.Unsubscription, caller=None)
+    unsubscribe = Operation(PUBLIC, Notifications.unsubscribe, input=schemas.LinkToken,
+                            output=schemas.Unsubscription, caller=None)

@@ -21,7 +21,7 @@ from services.notifications import lead_messages as lm
 from services.notifications import messages as m
 from services.notifications.delivery import CLAIM_TIMEOUT, Notification
 from services.notifications.directory import Entry
-from services.notifications.links import Links
+from services.notifications.links import CLAIM, UNSUBSCRIBE, Links
 from services.notifications.panels import panel_reminders
 from services.notifications.sending import Sending
 from shared import calendar
@@ -155,6 +155,7 @@ class Notifications(Sending, PersonalDataApplication):
             "attachments": [{**a, "data": _text(a["data"])} for a in draft.attachments],
             # RFC 8058: a mail program's one-click unsubscribe, without opening the page
             "headers": unsubscribe_headers(unsubscribe) if unsubscribe else {},
+            "category": draft.category,  # what an unsubscribe from it stops
         }
         if draft.to_account is not None:  # no address or name in it: nothing personal
             return message
@@ -344,6 +345,55 @@ class Notifications(Sending, PersonalDataApplication):
                 draft = m.cpd_reminder(person["name"], person["email"], session, (day - today).days)
                 notes += self.intend([draft], f"reminder/{booking.key}/{day}/{days}")
         return notes
+
+    # -- links that work without signing in ---------------------------------------------------
+
+    def offer(self, token: str) -> dict:
+        """What a claim link offers, for its page: the session, whom it is for, until when, and
+        whether it has lapsed or been claimed (as far as this service has heard)."""
+        data = self.links.read(token, CLAIM)
+        booking = self.entry("booking", data["booking"])
+        session = self.session(booking.get("session")) or {}
+        person = reveal(booking.get("person"))
+        lapses = dt.datetime.fromisoformat(data["expires_at"])
+        return {"code": data["code"], "booking": data["booking"], "person": data["person"],
+                "expires_at": lapses, "lapsed": self.clock.now() >= lapses,
+                "claimed": booking.get("status") == "booked", "title": session.get("title", "CPD session"),
+                "session": m.session_text(session) if session else "",
+                "name": person.get("name", "") if isinstance(person, dict) else ""}
+
+    def unsubscription(self, token: str) -> dict:
+        """What an unsubscribe link stops, and whether it has been used already."""
+        data = self.links.read(token, UNSUBSCRIBE)
+        category = data["category"]
+        return {"category": category, "what": m.CATEGORIES.get(category, "these emails"),
+                "done": self.unsubscribed(data["recipient"], category)}
+
+    def unsubscribe(self, token: str) -> dict:
+        """Stop the optional mail an unsubscribe link names, for the person it was sent to, from
+        now on (what is waiting to go is held back too). Works once: after that it says so."""
+        data = self.links.read(token, UNSUBSCRIBE)
+        recipient, category = data["recipient"], data["category"]
+        found = self.unsubscription(token)
+        if found["done"]:
+            return found
+        choice = self.entry("unsubscribed", recipient)
+        choice.learn({category: True}, "unsubscribe-link", 1)
+        waiting = [self.repository.get(n.id) for n in self.index.all() if isinstance(n, Notification)
+                   and n.recipient == recipient and n.status == "pending" and n.optional]
+        for note in waiting:
+            if self._category_of(note) == category:
+                note.suppress(f"unsubscribed from {found['what']}", "system:unsubscribe")
+        try:
+            self.save(choice, *[n for n in waiting if n.status == "suppressed"])
+        except IntegrityError:  # the same link, followed twice at once
+            pass
+        return {**found, "done": False}
+
+    @staticmethod
+    def _category_of(note: Notification) -> str | None:
+        message = reveal(note.message)
+        return message.get("category") if isinstance(message, dict) else None
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -38,3 +38,27 @@ class DeliveryLog(StrictSchema):
     items = fields.List(fields.Nested(DeliveryLogEntry), metadata={"description": "Newest first"})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
                          metadata={"description": "Every notification, by status"})
+
+
+class LinkToken(StrictSchema):
+    """A link from an email that works without signing in: its signed token."""
+
+    token = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class OfferView(StrictSchema):
+    code = fields.String(required=True)
+    booking = fields.String(required=True)
+    person = fields.String(required=True, metadata={"description": "The subject id the offer is for"})
+    expires_at = fields.DateTime(required=True, metadata={"description": "When the offer lapses"})
+    lapsed = fields.Boolean(required=True)
+    claimed = fields.Boolean(required=True, metadata={"description": "As far as this service has heard"})
+    title = fields.String(required=True)
+    session = fields.String(required=True, metadata={"description": "The session, in words"})
+    name = fields.String(required=True, metadata={"description": "Whom it is offered to"})
+
+
+class Unsubscription(StrictSchema):
+    category = fields.String(required=True)
+    what = fields.String(required=True, metadata={"example": "news of CPD sessions"})
+    done = fields.Boolean(required=True, metadata={"description": "Already unsubscribed"})

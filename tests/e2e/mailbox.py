@@ -26,6 +26,12 @@ MAIL_TIMEOUT = 60.0
 WHY = "You are getting this email because"
 
 
+def subject(message: EmailMessage) -> str:
+    """The subject as one line (a long one is folded on the wire, and read back with the
+    fold's leading space)."""
+    return " ".join(str(message["Subject"]).split())
+
+
 def plain(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
 
@@ -36,12 +42,16 @@ def mailbox(system: E2ESystem, address: str) -> list[EmailMessage]:
             if address in [a.strip() for a in str(m["To"]).split(",")]]
 
 
-def arrived(system: E2ESystem, address: str, subject: str, count: int = 1) -> list[EmailMessage]:
+def arrived(system: E2ESystem, address: str, title: str, count: int = 1) -> list[EmailMessage]:
     """Waits for ``count`` emails with that subject in the mailbox; returns them."""
     def found() -> list[EmailMessage] | None:
-        got = [m for m in mailbox(system, address) if m["Subject"] == subject]
+        got = [m for m in mailbox(system, address) if subject(m) == title]
         return got if len(got) >= count else None
-    return wait_for(found, MAIL_TIMEOUT, f"{subject!r} to {address}")
+    try:
+        return wait_for(found, MAIL_TIMEOUT, f"{title!r} to {address}")
+    except AssertionError as missing:
+        others = [subject(m) for m in mailbox(system, address)]
+        raise AssertionError(f"{missing}; the mailbox holds {others}") from None
 
 
 def link(message: EmailMessage, label: str) -> str:
@@ -112,5 +122,5 @@ class Tap:
         self.connection.release()
 
 
-def of(messages: list[EmailMessage], subject: str) -> list[Any]:
-    return [m for m in messages if m["Subject"] == subject]
+def of(messages: list[EmailMessage], title: str) -> list[Any]:
+    return [m for m in messages if subject(m) == title]

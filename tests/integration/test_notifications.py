@@ -903,3 +903,32 @@ def test_a_line_break_in_a_name_does_not_break_the_subject(world: World) -> None
     assert sorted(m["Subject"] for m in world.mail()) == [
         "Hill Primary is registered for Schools of Sanctuary",
         "Oak Academy is registered for Schools of Sanctuary"]
+
+
+# -- unsubscribing ---------------------------------------------------------------------------------
+
+
+def test_unsubscribing_holds_back_optional_mail_waiting_and_to_come_but_never_essential_mail(
+        world: World) -> None:
+    hill(world)
+    world.newsletter(HILL, True)
+    world.list_network_meetings()
+    session = {"event": NETWORK_EVENT, "session": jsonable({
+        "id": "network-meeting-4a1b2c3d", "date_status": "confirmed", "date": dt.date(2027, 7, 7),
+        "month": None, "start": dt.time(16), "end": dt.time(17), "venue_status": "tbc", "venue": None,
+        "joining_link": None})}
+    world.feed("events", "SessionScheduled", session)  # its news waits to be sent
+    link = world.app.links.unsubscribe(subject_for_email(ANN), "cpd-news")  # as its email carries it
+    token = link.split("token=")[1]
+    assert world.app.unsubscribe(token) == {"category": "cpd-news", "what": "news of CPD sessions",
+                                            "done": False}
+    assert world.app.unsubscribe(token)["done"] is True  # works once; after that it says so
+    assert world.send()["sent"] == 0
+    world.feed("events", "SessionScheduled", {**session, "session": {**session["session"],
+                                                                     "id": "network-meeting-5e6f7a8b"}})
+    world.book("b-1", "network-meeting-1", "Ann Coordinator", ANN)  # a place: essential
+    assert world.send()["sent"] == 1
+    assert [m["Subject"] for m in world.new_mail()] == [f"Your place: {NETWORK_TITLE}"]
+    held = world.app.delivery_log(kind="new-session")
+    assert [e["status"] for e in held] == ["suppressed", "suppressed"]
+    assert all("unsubscribed from news of CPD sessions" in e["reason"] for e in held)
