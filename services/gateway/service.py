@@ -28,6 +28,7 @@ from services.gateway.web.access_pages import AccessPages
 from services.gateway.web.cpd_pages import CpdPages
 from services.gateway.web.lead_pages import LeadPages
 from services.gateway.web.link_pages import LinkPages
+from services.gateway.web.message_pages import MessagePages
 from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.school_pages import SchoolPages
@@ -46,7 +47,7 @@ HEALTH_TIMEOUT = 2.0
 
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
                      LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
-                     LinkPages):
+                     LinkPages, MessagePages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

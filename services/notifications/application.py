@@ -21,6 +21,7 @@ from services.notifications import lead_messages as lm
 from services.notifications import messages as m
 from services.notifications.delivery import CLAIM_TIMEOUT, Notification
 from services.notifications.directory import Entry
+from services.notifications.group_messaging import GroupMessaging
 from services.notifications.links import CLAIM, UNSUBSCRIBE, Links
 from services.notifications.panels import panel_reminders
 from services.notifications.sending import Sending
@@ -35,7 +36,7 @@ from shared.projection import AggregateProjection
 log = logging.getLogger(__name__)
 
 
-class Notifications(Sending, PersonalDataApplication):
+class Notifications(Sending, GroupMessaging, PersonalDataApplication):
     name = "notifications"
 
     def __init__(

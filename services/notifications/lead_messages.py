@@ -67,3 +67,10 @@ def digest(items: list[dict], on: dt.date) -> Draft:
     return Draft("lead-digest", "", "", f"Schools of Sanctuary: {count} for you, {day(on)}",
                  "Since the last digest:\n\n" + "\n\n".join(parts), LEAD_REASON, to_account=LEAD,
                  essential=ABOUT_DIGEST)
+
+
+def from_lead(to_email: str, to_name: str, subject: str, body: str, reason: str, group: str,
+              account: str | None = None) -> Draft:
+    """A message the lead wrote to a group, to one of its members."""
+    return Draft("lead-message", to_email, to_name, subject, body, reason, to_account=account,
+                 essential=f"it is a message from your local lead to {group}")

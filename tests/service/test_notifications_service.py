@@ -45,7 +45,8 @@ def registered(app: Notifications) -> None:
 
 def test_the_declared_operations_are_the_services_entrypoints(service) -> None:
     assert {op.name for op in NotificationsApi.operations()} == {
-        "delivery_log", "personal_data", "offer", "unsubscription", "unsubscribe"}
+        "delivery_log", "personal_data", "offer", "unsubscription", "unsubscribe", "audience",
+        "send_message", "messages", "school_messages"}
     for operation in NotificationsApi.operations():
         assert callable(getattr(service, operation.name))
 

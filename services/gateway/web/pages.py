@@ -84,6 +84,7 @@ def navigation(principal: Principal | None) -> list[dict]:
     if principal.has("lead"):
         links += [{"href": "/lead", "text": "Cycle"}, {"href": "/lead/schools", "text": "Schools"},
                   {"href": "/lead/cpd", "text": "CPD"}, {"href": "/lead/emails", "text": "Emails"}]
+        links.append({"href": "/lead/messages", "text": "Messages"})
     for urn in sorted(principal.scopes("coordinator")):
         links += [{"href": f"/school/{urn}", "text": "Your school"},
                   {"href": f"/school/{urn}/cpd", "text": "CPD"}]
