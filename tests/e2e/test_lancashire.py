@@ -150,6 +150,12 @@ def test_a_lancashire_schools_journey(lancashire_system: E2ESystem, lancashire: 
     assert proposed["proposal"]["date"] == meeting_day.isoformat()
     scheduled = school.ok(school.post(f"/catch-ups/{asked['id']}/answer", {"accept": True}))
     assert scheduled["status"] == "confirmed"
+    arrived(system, COORDINATOR, NAME, {  # each step reached the other side
+        (LEAD_EMAIL, f"{NAME} asks for a catch-up meeting"),
+        (COORDINATOR, "A time for your catch-up meeting"),
+        (LEAD_EMAIL, f"{NAME} accepted the catch-up meeting"),
+        (COORDINATOR, "Your catch-up meeting is confirmed"),
+    })
 
     # the application: no draft stage, no deadline
     may_apply(school, URN)
@@ -173,7 +179,7 @@ def test_a_lancashire_schools_journey(lancashire_system: E2ESystem, lancashire: 
     log = log_settled(lead)
     mail = about(system, COORDINATOR, NAME)
     assert set(Counter((m["To"], subject(m)) for m in mail).values()) == {1}, mail
-    assert len(mail) == 6
+    assert len(mail) == 10
     for message in mail:
         body = text(message)
         assert message["Reply-To"] == lancashire.contact_email

@@ -182,3 +182,21 @@ def test_the_celebration_invitation_carries_its_entry_and_a_change_sends_an_upda
     assert off["Subject"] == "Cancelled: Schools of Sanctuary presentation and celebration"
     method, raw = ics(off)
     assert (method, read_both(raw)["status"], read_both(raw)["sequence"]) == ("CANCEL", "CANCELLED", 4)
+
+
+def test_a_cpd_booking_and_its_move_across_the_clock_change_read_the_same_by_both(world: World) -> None:
+    world.list_network_meetings()
+    world.book("b-1", "network-meeting-1", "Tess Teacher", "tess@hill.example.org")  # 22 October 2026
+    world.feed("events", "SessionRescheduled", {"event": "e", "session": "network-meeting-1", "when": {
+        "date_status": "confirmed", "date": "2026-10-29", "month": None, "start": "16:00:00",
+        "end": "17:00:00"}})
+    world.send()
+    booked, moved = world.new_mail()
+    before, after = read_both(ics(booked)[1]), read_both(ics(moved)[1])
+    assert (before["uid"], before["sequence"], after["uid"], after["sequence"]) == (
+        "network-meeting-1@coventry.schools-of-sanctuary", 0,
+        "network-meeting-1@coventry.schools-of-sanctuary", 1)
+    assert before["start"] == dt.datetime(2026, 10, 22, 16, tzinfo=LONDON)
+    assert before["start"].astimezone(dt.UTC).hour == 15  # BST
+    assert after["start"] == dt.datetime(2026, 10, 29, 16, tzinfo=LONDON)
+    assert after["start"].astimezone(dt.UTC).hour == 16  # GMT, after 25 October
