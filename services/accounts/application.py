@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.accounts.domain import Account, Erasure, check_grant
 from shared.access import LEAD, Principal, require
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.errors import Conflict, NotFound, Unauthorized
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
 from shared.projection import AggregateProjection
@@ -35,7 +35,7 @@ class Accounts(PersonalDataApplication):
         self.session_lifetime = session_lifetime
         self.sessions = URLSafeTimedSerializer(secret_key, salt="sanctuary-session")
         self.send_link = send_link
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.directory = AggregateProjection(self)
 
     # -- the lead's commands --------------------------------------------------

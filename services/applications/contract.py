@@ -89,13 +89,18 @@ APPLICATIONS = Contract("applications", {
     Panel.MemberAdded: PublicEvent(
         "PanelMemberAdded", 1, lambda e: {**_panel(e), "account": e.account,
                                           "lived_experience": e.lived_experience}),
-    Panel.MemberRemoved: PublicEvent("PanelMemberRemoved", 1, lambda e: {**_panel(e), "account": e.account}),
+    Panel.MemberRemoved: PublicEvent(
+        "PanelMemberRemoved", 1, lambda e: {**_panel(e), "account": e.account}),
     Panel.Convened: PublicEvent("PanelConvened", 1, _panel),
     Appraisal.Opened: PublicEvent("ApplicationAssigned", 1, _opened),
     Appraisal.InterestsDeclared: PublicEvent(
-        "InterestsDeclared", 1, lambda e: {**_appraisal(e), "member": e.member, "conflicted": e.conflicted}),
+        "InterestsDeclared", 1, lambda e: {**_appraisal(e), "member": e.member,
+                                           "conflicted": e.conflicted}),
     Appraisal.CriterionJudged: PublicEvent(
-        "CriterionJudged", 1, lambda e: {**_appraisal(e), "member": e.member, "criterion": e.criterion}),
+        "CriterionJudged", 1, lambda e: {**_appraisal(e), "member": e.member,
+                                         "criterion": e.criterion}),
+    Appraisal.MemberJoined: PublicEvent(  # added to the panel after the appraisal opened
+        "AppraisalMemberJoined", 1, lambda e: {**_appraisal(e), "member": e.member}),
     Appraisal.OutcomeAgreed: PublicEvent(
         "OutcomeAgreed", 1, lambda e: {**_appraisal(e), "overall": e.overall}),
-})
+}, witnessed_after=frozenset({"Awarded", "DecisionRecorded"}))  # a panel's decision: its head at once

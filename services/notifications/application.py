@@ -27,7 +27,7 @@ from services.notifications.panels import panel_reminders
 from services.notifications.sending import Sending
 from shared import calendar
 from shared.authority import Authority, Cycle
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.mail import make_message_id, unsubscribe_headers, valid_address
 from shared.personal import ERASED, Personal, PersonalDataApplication, reveal, subject_for_email
@@ -60,7 +60,7 @@ class Notifications(Sending, GroupMessaging, PersonalDataApplication):
         self.authority = authority
         self.mail_from = mail_from
         self.mail_domain = mail_domain
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.index = AggregateProjection(self)
 
     # -- what policies use: what is known, and the mail it calls for ------------------------

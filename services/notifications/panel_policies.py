@@ -79,6 +79,13 @@ def criterion_judged(app: Notifications, news: IntegrationEvent) -> list:
     return _learnt_appraisal(app, news, **{f"judged:{p['member']}:{p['criterion']}": True})
 
 
+@reacts_to("applications", "AppraisalMemberJoined")
+def member_joined(app: Notifications, news: IntegrationEvent) -> list:
+    """A member added to the panel after the appraisal opened joins it: told of it, and
+    counted among those who judge."""
+    return _learnt_appraisal(app, news, **{f"joined:{news.payload['member']}": True})
+
+
 @reacts_to("applications", "OutcomeAgreed")
 def outcome_agreed(app: Notifications, news: IntegrationEvent) -> list:
     return [app.learn("appraisal", news.payload["appraisal"], news, agreed=True)]

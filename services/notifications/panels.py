@@ -26,6 +26,15 @@ def members(panel: Entry) -> list[str]:
     return sorted(k.removeprefix("member:") for k, v in panel.facts.items() if k.startswith("member:") and v)
 
 
+def appraisers(appraisal: Entry) -> list[str]:
+    """The appraisal's members: those of the panel when it opened, and any who joined since
+    (each a fact of its own, so news of a join heard first is not lost)."""
+    first = appraisal.get("members", [])
+    joined = sorted(k.removeprefix("joined:") for k, v in appraisal.facts.items()
+                    if k.startswith("joined:") and v)
+    return [*first, *(m for m in joined if m not in first)]
+
+
 def declared(appraisal: Entry, member: str) -> bool | None:
     """None: not declared yet; else whether they declared a conflict."""
     return appraisal.get(f"declared:{member}")
@@ -36,7 +45,7 @@ def judged(appraisal: Entry, member: str) -> int:
 
 
 def clear(appraisal: Entry) -> list[str]:
-    return [m for m in appraisal.get("members", []) if declared(appraisal, m) is False]
+    return [m for m in appraisers(appraisal) if declared(appraisal, m) is False]
 
 
 def left_to_do(appraisal: Entry, member: str) -> str | None:
@@ -53,7 +62,7 @@ def left_to_do(appraisal: Entry, member: str) -> str | None:
 
 
 def judging_done(appraisal: Entry) -> bool:
-    everyone = appraisal.get("members", [])
+    everyone = appraisers(appraisal)
     return bool(everyone) and all(left_to_do(appraisal, m) is None and declared(appraisal, m) is not None
                                   for m in everyone)
 
@@ -98,10 +107,10 @@ def appraisal_mail(app: Notifications, panel: Entry, appraisal: Entry) -> list:
     year, stage, school = panel.get("school_year"), panel.get("stage"), _school(app, appraisal)
     drafts = [pm.application_assigned(f"account:{m}", school, stage, year, panel.get("meets_on"),
                                       _appraisal_path(app, panel, appraisal, "member"))
-              for m in appraisal.get("members", [])]
+              for m in appraisers(appraisal)]
     notes = app.intend(drafts, f"appraisal/{appraisal.key}")
     lead_panel = app.links.page(f"/lead/panels/{year}/{stage}")
-    for member in appraisal.get("members", []):
+    for member in appraisers(appraisal):
         if declared(appraisal, member):
             draft = pm.conflict_declared(school, stage, year, len(clear(appraisal)), lead_panel)
             notes += app.intend([draft], f"appraisal/{appraisal.key}/conflict/{member}")
@@ -131,7 +140,7 @@ def panel_reminders(app: Notifications, today: dt.date) -> list:
         ours = [a for a in appraisals if a.get("panel") == panel.key]
         for member in members(panel):
             unfinished = [(_school(app, a), left, _appraisal_path(app, panel, a, "member")) for a in ours
-                          if member in a.get("members", []) and (left := left_to_do(a, member))]
+                          if member in appraisers(a) and (left := left_to_do(a, member))]
             if unfinished:
                 draft = pm.panel_reminder(f"account:{member}", panel.get("stage"), panel.get("school_year"),
                                           meets, (meets_on - today).days, unfinished)

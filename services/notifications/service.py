@@ -14,7 +14,6 @@ import eventlet
 import kombu.exceptions
 from nameko.dependency_providers import Config
 from nameko.exceptions import RemoteError, UnknownService
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.notifications.api import NotificationsApi
@@ -24,12 +23,13 @@ from services.notifications.sending import Unreachable
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
+from shared.erasure import PersonalDataService
 from shared.mail import Mailer, SmtpSettings
+from shared.messaging import RpcProxy
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve, settings_of
 from shared.secrets import load_secret
 from shared.store import store_env
-from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Notifications:

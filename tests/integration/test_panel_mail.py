@@ -294,3 +294,25 @@ def test_mail_for_the_lead_goes_to_each_lead_by_name(world: Panelled) -> None:
     [lead] = [m for m in world.new_mail() if m["Subject"] == "Hill Primary has signed the pledge"]
     assert sorted(a.strip() for a in lead["To"].split(",")) == [LEAD_EMAIL, "sam.second@coventry.example.org"]
     assert text(lead).startswith("Dear Lena Lead and Sam Second,\n\n")
+
+
+def test_a_member_who_joins_an_open_appraisal_is_told_and_counted_among_the_judges(
+        world: Panelled) -> None:
+    convened(world, ("pat",))
+    world.assigned(HILL_APPRAISAL, HILL_APP, HILL, ["pat"])
+    world.declares(HILL_APPRAISAL, "pat", conflicted=False)
+    world.send()
+    world.new_mail()
+    world.feed("applications", "AppraisalMemberJoined",
+               {"appraisal": HILL_APPRAISAL, "member": world.ids["sol"]})
+    world.added("sol")  # the panel's own news of them, on its own queue
+    world.judges(HILL_APPRAISAL, "pat")
+    world.send()
+    assert sorted((m["To"], m["Subject"]) for m in world.new_mail()) == [
+        (world.email("sol"), "Hill Primary's draft application is ready for you to appraise"),
+        (world.email("sol"), "You are on the draft appraisal panel for 2026-27")]  # Sol has not judged
+    world.declares(HILL_APPRAISAL, "sol", conflicted=False)
+    world.judges(HILL_APPRAISAL, "sol")
+    world.send()
+    assert [(m["To"], m["Subject"]) for m in world.new_mail()] == [
+        (LEAD_EMAIL, "Hill Primary's draft application: judging is complete")]

@@ -36,8 +36,9 @@ def test_a_panel_convened_and_an_application_judged_are_told_by_account_id_only(
                           criteria=CRITERIA, members=["acc-pat"], submission=2, actor=LEAD)
     appraisal.declare("acc-pat", False, "", "account:acc-pat")
     appraisal.judge("acc-pat", "learn-1", "met", "Pat's private comment", "account:acc-pat")
+    appraisal.join("acc-sol", LEAD)  # added to the panel after the appraisal opened
     appraisal.consolidate({c: {"outcome": "met", "comment": "ok"} for c in CRITERIA}, "award",
-                          ["acc-pat"], LEAD)
+                          ["acc-pat"], 1, 1, {"acc-pat"}, LEAD)
     news = published(panel, appraisal)
     p, a = str(panel.id), str(appraisal.id)
     assert news == [
@@ -51,6 +52,7 @@ def test_a_panel_convened_and_an_application_judged_are_told_by_account_id_only(
                                  "criteria": CRITERIA}),
         ("InterestsDeclared", {"appraisal": a, "member": "acc-pat", "conflicted": False}),
         ("CriterionJudged", {"appraisal": a, "member": "acc-pat", "criterion": "learn-1"}),
+        ("AppraisalMemberJoined", {"appraisal": a, "member": "acc-sol"}),
         ("OutcomeAgreed", {"appraisal": a, "overall": "award"}),
     ]
     said = json.dumps(news)

@@ -24,7 +24,7 @@ from services.gateway.web.school_pages import current_year
 from services.notifications.api import NotificationsApi
 from shared.access import LEAD
 from shared.authority import Authority, load_authority
-from shared.clock import Clock
+from shared.clock import system_clock
 from shared.errors import Conflict, Invalid
 from shared.runtime import settings_of
 
@@ -59,13 +59,13 @@ class MessagePages:
     def _messages_year(self) -> str:
         given = self.config.get("SANCTUARY_AUTHORITY")
         authority = given or _authority_file(Path(settings_of(self.config).authority_file))
-        return current_year(authority, Clock().today(authority.timezone))
+        return current_year(authority, system_clock().today(authority.timezone))
 
     def _choices(self, request: Any, year: str) -> dict:
         """What the form offers: the stages schools are at, the sessions people are booked on."""
         overview = self._call("applications", "cycle_overview", request.principal, year)
         stages = [(s, f"{STAGES.get(s, s)} ({n})") for s, n in sorted(overview["by_stage"].items())]
-        today = Clock().today().isoformat()
+        today = system_clock().today().isoformat()
         sessions = [(s["id"], f"{item['title']}: {s['date']}") for item in
                     self.clients.events.programme(None)["items"] if item["bookable"]
                     for s in item["sessions"] if s.get("date") and s["date"] >= today and s["places_taken"]]
