@@ -17,12 +17,14 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from services.notifications import lead_messages as lm
+from services.notifications import cpd_messages as cm
 from services.notifications import messages as m
 from services.notifications.delivery import CLAIM_TIMEOUT, Notification
 from services.notifications.directory import Entry
 from services.notifications.group_messaging import GroupMessaging
-from services.notifications.links import CLAIM, UNSUBSCRIBE, Links
+from services.notifications.lead_digest import LeadDigest
+from services.notifications.link_answers import LinkAnswers
+from services.notifications.links import Links
 from services.notifications.panels import panel_reminders
 from services.notifications.sending import Sending
 from shared import calendar
@@ -36,7 +38,7 @@ from shared.projection import AggregateProjection
 log = logging.getLogger(__name__)
 
 
-class Notifications(Sending, GroupMessaging, PersonalDataApplication):
+class Notifications(Sending, GroupMessaging, LeadDigest, LinkAnswers, PersonalDataApplication):
     name = "notifications"
 
     def __init__(
@@ -162,54 +164,13 @@ class Notifications(Sending, GroupMessaging, PersonalDataApplication):
             return message
         return Personal(recipient, message, label="notification")
 
-    # -- the lead's daily digest, where the authority wants one --------------------------------
-
-    def _digested(self, draft: m.Draft) -> bool:
-        return (draft.to_account == m.LEAD and self.authority.lead_mail.daily_digest
-                and draft.kind != "lead-digest")
-
-    def _keep_for_digest(self, draft: m.Draft, note_key: str) -> Entry | None:
-        """The lead's news kept for the next digest (once: it may be worked out again)."""
-        item = self.entry("lead-news", note_key)
-        if item.facts:
-            return None
-        item.learn({"subject": draft.subject, "body": draft.body, "kind": draft.kind,
-                    "digest": self._next_digest().isoformat()}, "notifications", 0)
-        return item
-
-    def _next_digest(self) -> dt.datetime:
-        """The next moment the digest goes: the authority's hour, UK time."""
-        zone, at = self.authority.timezone, self.authority.lead_mail.digest_at
-        local = self.clock.now().astimezone(zone)
-        moment = dt.datetime.combine(local.date(), at, zone)
-        if moment <= local:
-            moment = dt.datetime.combine(local.date() + dt.timedelta(days=1), at, zone)
-        return moment.astimezone(dt.UTC)
-
-    def _digests(self) -> list:
-        """A digest for each moment passed that has news kept for it (each goes once)."""
-        now, due = self.clock.now(), {}
-        for item in self.entries("lead-news"):
-            if dt.datetime.fromisoformat(item.get("digest")) <= now:
-                due.setdefault(item.get("digest"), []).append(item)
-        notes = []
-        for moment, items in sorted(due.items()):
-            items.sort(key=lambda i: i.created_on)
-            on = dt.datetime.fromisoformat(moment).astimezone(self.authority.timezone).date()
-            draft = lm.digest([{"subject": i.get("subject"), "body": i.get("body")} for i in items], on)
-            notes += self.intend([draft], f"digest/{moment}")
-        return notes
-
-    def unsubscribed(self, recipient: str, category: str | None) -> bool:
-        return category is not None and bool(self.entry("unsubscribed", recipient).get(category))
-
     def confirm_booking(self, booking: Entry, session: dict) -> list:
         """The "your place" email, keyed by the booking: sent once, whenever both the
         booking and its session are known (their news may arrive in either order)."""
         person = reveal(booking.get("person"))
         if not isinstance(person, dict) or session is None:
             return []
-        draft = m.booked(person["name"], person["email"], session, self.session_calendar(session, True))
+        draft = cm.booked(person["name"], person["email"], session, self.session_calendar(session, True))
         return self.intend([draft], f"booking/{booking.key}")
 
     def session_calendar(self, session: dict, booked: bool) -> bytes | None:
@@ -343,58 +304,9 @@ class Notifications(Sending, GroupMessaging, PersonalDataApplication):
                 continue
             days = self.reminder_due(self.authority.reminders.cpd_days, day, today)
             if days is not None and today < day:
-                draft = m.cpd_reminder(person["name"], person["email"], session, (day - today).days)
+                draft = cm.cpd_reminder(person["name"], person["email"], session, (day - today).days)
                 notes += self.intend([draft], f"reminder/{booking.key}/{day}/{days}")
         return notes
-
-    # -- links that work without signing in ---------------------------------------------------
-
-    def offer(self, token: str) -> dict:
-        """What a claim link offers, for its page: the session, whom it is for, until when, and
-        whether it has lapsed or been claimed (as far as this service has heard)."""
-        data = self.links.read(token, CLAIM)
-        booking = self.entry("booking", data["booking"])
-        session = self.session(booking.get("session")) or {}
-        person = reveal(booking.get("person"))
-        lapses = dt.datetime.fromisoformat(data["expires_at"])
-        return {"code": data["code"], "booking": data["booking"], "person": data["person"],
-                "expires_at": lapses, "lapsed": self.clock.now() >= lapses,
-                "claimed": booking.get("status") == "booked", "title": session.get("title", "CPD session"),
-                "session": m.session_text(session) if session else "",
-                "name": person.get("name", "") if isinstance(person, dict) else ""}
-
-    def unsubscription(self, token: str) -> dict:
-        """What an unsubscribe link stops, and whether it has been used already."""
-        data = self.links.read(token, UNSUBSCRIBE)
-        category = data["category"]
-        return {"category": category, "what": m.CATEGORIES.get(category, "these emails"),
-                "done": self.unsubscribed(data["recipient"], category)}
-
-    def unsubscribe(self, token: str) -> dict:
-        """Stop the optional mail an unsubscribe link names, for the person it was sent to, from
-        now on (what is waiting to go is held back too). Works once: after that it says so."""
-        data = self.links.read(token, UNSUBSCRIBE)
-        recipient, category = data["recipient"], data["category"]
-        found = self.unsubscription(token)
-        if found["done"]:
-            return found
-        choice = self.entry("unsubscribed", recipient)
-        choice.learn({category: True}, "unsubscribe-link", 1)
-        waiting = [self.repository.get(n.id) for n in self.index.all() if isinstance(n, Notification)
-                   and n.recipient == recipient and n.status == "pending" and n.optional]
-        for note in waiting:
-            if self._category_of(note) == category:
-                note.suppress(f"unsubscribed from {found['what']}", "system:unsubscribe")
-        try:
-            self.save(choice, *[n for n in waiting if n.status == "suppressed"])
-        except IntegrityError:  # the same link, followed twice at once
-            pass
-        return {**found, "done": False}
-
-    @staticmethod
-    def _category_of(note: Notification) -> str | None:
-        message = reveal(note.message)
-        return message.get("category") if isinstance(message, dict) else None
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import pytest
 from services.accounts.mail import sign_in_email
 from services.gateway.web import filters
 from services.gateway.web.link_pages import QueryValuesHidden
+from services.notifications import cpd_messages as cm
 from services.notifications import messages as m
 from services.notifications.links import CLAIM, UNSUBSCRIBE, Links
 from shared.authority import load_authority
@@ -86,7 +87,7 @@ def test_the_sign_in_email_says_why_it_cannot_be_unsubscribed_from(tmp_path: Pat
 
 def test_optional_mail_offers_the_unsubscribe_link_and_essential_mail_says_why_not() -> None:
     authority = load_authority(ROOT / "deploy" / "authorities" / "coventry.toml")
-    news = m.new_session("Ann", "ann@hill.example.org", {"title": "Network meeting", "date": "2027-05-12"})
+    news = cm.new_session("Ann", "ann@hill.example.org", {"title": "Network meeting", "date": "2027-05-12"})
     text, html = m.render(news, authority, "https://x.example/unsubscribe?token=t")
     assert "To stop emails like this (news of CPD sessions), unsubscribe here: " \
            "https://x.example/unsubscribe?token=t" in text
