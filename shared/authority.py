@@ -203,6 +203,16 @@ class Reminders:
 
     deadline_days: tuple[int, ...] = (14, 3)
     cpd_days: tuple[int, ...] = (7, 1)
+    panel_days: tuple[int, ...] = (7, 2)  # before a panel meets, to members with work unfinished
+
+
+@dataclass(frozen=True)
+class LeadMail:
+    """How the lead hears of what waits for them: an email each, or (``daily_digest``) one a
+    day, at ``digest_at`` (UK time), gathering everything since the last."""
+
+    daily_digest: bool = False
+    digest_at: dt.time = dt.time(8, 0)
 
 
 @dataclass(frozen=True)
@@ -253,6 +263,7 @@ class Authority:
     source: Path
     steps: tuple[Step, ...] = ()
     reminders: Reminders = Reminders()
+    lead_mail: LeadMail = LeadMail()
     telephone: str | None = None
     address: str | None = None
     starter_pack: StarterPack | None = None  # None: the authority sends none
@@ -600,6 +611,13 @@ class _RemindersSchema(_Strict):
                                 load_default=lambda: [14, 3])
     cpd_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=60)),
                            load_default=lambda: [7, 1])
+    panel_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=60)),
+                             load_default=lambda: [7, 2])
+
+
+class _LeadMailSchema(_Strict):
+    daily_digest = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    digest_at = _LocalTime(load_default=lambda: dt.time(8, 0))
 
 
 class _StarterPackSchema(_Strict):
@@ -632,6 +650,7 @@ class _FileSchema(_Strict):
     cpd = fields.List(fields.Nested(_CpdSchema), load_default=list)
     steps = fields.List(fields.Nested(_StepSchema), load_default=list)
     reminders = fields.Nested(_RemindersSchema, load_default=lambda: _RemindersSchema().load({}))
+    lead_mail = fields.Nested(_LeadMailSchema, load_default=lambda: _LeadMailSchema().load({}))
     starter_pack = fields.Nested(_StarterPackSchema, load_default=None)
     resources = fields.List(fields.Nested(_ResourceSchema), load_default=list)
     non_school_days = fields.List(fields.Nested(_NonSchoolDaySchema), load_default=list)
@@ -783,8 +802,9 @@ def _build(data: dict, source: Path) -> Authority:
         criteria_sets=tuple(_criteria_set(item) for item in data["criteria_sets"]),
         cpd=tuple(CpdItem(**{**item, "dates": tuple(item["dates"])}) for item in data["cpd"]),
         steps=tuple(Step(**{**step, "details": tuple(step["details"])}) for step in data["steps"]),
-        reminders=Reminders(tuple(sorted(set(data["reminders"]["deadline_days"]), reverse=True)),
-                            tuple(sorted(set(data["reminders"]["cpd_days"]), reverse=True))),
+        reminders=Reminders(*(tuple(sorted(set(data["reminders"][name]), reverse=True))
+                              for name in ("deadline_days", "cpd_days", "panel_days"))),
+        lead_mail=LeadMail(**data["lead_mail"]),
         starter_pack=StarterPack(**data["starter_pack"]) if data["starter_pack"] else None,
         resources=tuple(LibraryLink(**{**item, "criteria": tuple(item["criteria"]),
                                        "stages": tuple(item["stages"])}) for item in data["resources"]),

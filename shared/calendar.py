@@ -1,4 +1,5 @@
-"""iCalendar (RFC 5545) files: one per booking, and a feed of the whole programme.
+"""iCalendar (RFC 5545) files: one per booking, a feed of the whole programme, and one for
+any other dated thing a person attends (a school's visit, a catch-up meeting).
 
 A session keeps one UID for life and its SEQUENCE rises with every change, so
 a calendar that imported it updates the entry instead of adding another. A
@@ -49,6 +50,35 @@ def finished(cal: Calendar, tz: ZoneInfo) -> bytes:
     else:  # not met in England, but never an entry without its zone
         cal.add_missing_timezones()
     return cal.to_ical()
+
+
+def appointment_uid(kind: str, key: str, authority: str) -> str:
+    """A visit's or a meeting's UID: what it is and its own id, at the authority."""
+    return f"{kind}-{key}@{authority}.schools-of-sanctuary"
+
+
+def appointment(uid: str, sequence: int, summary: str, day: dt.date, start: dt.time | None,
+                end: dt.time | None, location: str, description: str, tz: ZoneInfo, stamp: dt.datetime,
+                cancelled: bool = False) -> bytes:
+    """One dated thing a person attends, as a file of its own: a calendar that imported it
+    updates it (same UID, higher SEQUENCE) or removes it (CANCEL). No time: all day."""
+    cal = calendar("CANCEL" if cancelled else "PUBLISH", summary)
+    entry = Event()
+    entry.add("uid", uid)
+    entry.add("sequence", sequence)
+    entry.add("dtstamp", stamp)
+    entry.add("summary", summary)
+    if start is not None and end is not None:
+        entry.add("dtstart", dt.datetime.combine(day, start, tzinfo=tz))
+        entry.add("dtend", dt.datetime.combine(day, end, tzinfo=tz))
+    else:
+        entry.add("dtstart", day)
+        entry.add("dtend", day + dt.timedelta(days=1))
+    entry.add("location", location)
+    entry.add("description", description)
+    entry.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    cal.add_component(entry)
+    return finished(cal, tz)
 
 
 def session_uid(session_id: str, authority: str) -> str:

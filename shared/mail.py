@@ -100,6 +100,17 @@ class MailError(Exception):
         self.permanent = permanent
 
 
+def cannot_unsubscribe(why: str) -> str:
+    """What essential mail says in place of an unsubscribe link: why it always goes."""
+    return f"You cannot unsubscribe from this email: {why}."
+
+
+def unsubscribe_headers(link: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: a mail program POSTs to ``link`` (which must carry
+    what identifies the person and the mail, signed) without opening a page."""
+    return {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def make_message_id(key: str, domain: str) -> str:
     """The same key always gives the same Message-ID, so a resent message is recognisably the same."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"

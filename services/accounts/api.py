@@ -6,9 +6,20 @@ from services.accounts import schemas
 from services.accounts.application import Accounts
 from shared.access import LEAD, PUBLIC, SIGNED_IN
 from shared.operations import Operation
+from shared.personal import reveal
 from shared.subject_access import PersonalDataApi
 
 ACCOUNT = ("account_id",)
+
+
+def _contacts(app: Accounts, accounts: list[str] | None = None, role: str | None = None) -> list[dict]:
+    """The name and address of each open account asked for by id, or holding ``role``: for the
+    notifications service to address mail when it sends it (addresses never travel on the bus)."""
+    wanted = {str(a).replace("-", "").lower() for a in accounts or ()}
+    found = [a for a in app.accounts_unchecked() if not a.closed and (
+        a.id.hex in wanted or (role is not None and any(r == role for r, _ in a.grants)))]
+    return [{"account": a.id.hex, "name": reveal(a.name), "email": reveal(a.email)}
+            for a in sorted(found, key=lambda a: a.id.hex)]
 
 
 class AccountsApi(PersonalDataApi):
@@ -16,6 +27,8 @@ class AccountsApi(PersonalDataApi):
 
     # -- the system: the gateway asks who is calling ------------------------------
     authenticate = Operation(None, Accounts.authenticate, ("credential",), caller=None)
+    # the notifications service: whom to address, asked when it sends
+    contacts = Operation(None, _contacts, ("accounts", "role"), caller=None)
 
     # -- signing in ---------------------------------------------------------------
     # answered at once, the same for every address; the link is recorded and sent after

@@ -9,7 +9,7 @@ import html
 from services.accounts.application import LinkSender
 from shared.authority import Authority
 from shared.config import Settings
-from shared.mail import Email, Mailer, SmtpSettings, make_message_id
+from shared.mail import Email, Mailer, SmtpSettings, cannot_unsubscribe, make_message_id
 
 
 def link_sender(settings: Settings, authority: Authority) -> LinkSender:
@@ -29,7 +29,8 @@ def sign_in_email(settings: Settings, authority: Authority, to: str, name: str, 
         "It works once, for the next 30 minutes. If a program asks for a code, it is:\n\n"
         f"{code}\n\n"
         "You are getting this email because someone asked to sign in with this address. "
-        "If it was not you, you can ignore it: nobody can sign in without this link.\n\n"
+        "If it was not you, you can ignore it: nobody can sign in without this link.\n"
+        f"{cannot_unsubscribe('it is how you sign in, and it comes only when asked for')}\n\n"
         f"{authority.sign_off}\n"
     )
     body = html.escape(text).replace("\n", "<br>\n")

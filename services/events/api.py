@@ -8,12 +8,15 @@ coordinator's own schools (``schools_of``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from services.events import schemas
 from services.events.application import Programme
 from shared.access import ANY_COORDINATOR, LEAD, PUBLIC, SCHOOL_STAFF, Principal
+from shared.errors import Conflict
 from shared.operations import Operation, Run
+from shared.personal import subject_for_email
 from shared.subject_access import PersonalDataApi
 
 SCHOOLS = LEAD | ANY_COORDINATOR  # narrowed to the coordinator's own schools by ``schools_of``
@@ -33,8 +36,28 @@ def listed(query: Callable[..., list]) -> Run:
     return lambda app, *params: {"items": query(app, *params)}
 
 
+def _claim_by_link(app: Programme, code: str, booking_id: str, person: str, expires_at: str) -> dict:
+    """A place claimed with the link emailed to the person it was offered to, who may have no
+    account: the gateway has checked the link's signature (the notifications service's); this
+    checks it names the offer as it stands (the moment it lapses) and the person it is for."""
+    booking = app.booking(code, booking_id, None)
+    if booking["status"] == "booked" and booking["person"] and \
+            subject_for_email(booking["person"]["email"]) == person:
+        raise Conflict("You have claimed this place already: it is yours.", "booking")
+    lapses = booking["offer_expires_at"]
+    if booking["status"] != "offered" or lapses != dt.datetime.fromisoformat(expires_at):
+        raise Conflict("This offer is no longer open: the place has gone to the next person.", "booking")
+    if not booking["person"] or subject_for_email(booking["person"]["email"]) != person:
+        raise Conflict("This link is for someone else's offer.", "booking")
+    return app.claim_offer(f"claim-link:{person}", code, booking_id, None)
+
+
 class EventsApi(PersonalDataApi):
     service = "events"
+
+    # -- the system: a place claimed with the link in the offer's email (the gateway's claim page)
+    claim_by_link = Operation(None, _claim_by_link, ("code", "booking_id", "person", "expires_at"),
+                              output=schemas.BookingView, caller=None)
 
     # -- anyone --------------------------------------------------------------------------
     programme = Operation(PUBLIC, listed(Programme.programme), output=schemas.ProgrammeView, caller=None)

@@ -79,7 +79,7 @@ EVENTS = Contract("events", {
     # version 2 names the school and the programme item; a request stored before is
     # published as its consumers first heard it (version 1)
     CatchUp.Requested: PublicEvent(
-        "CatchUpRequested", _named, lambda e: {**_request(e), **_v2(e, {"code": e.code, "note": e.note})}),
+        "CatchUpRequested", _named, lambda e: {**_request(e), **_v2(e, {"code": e.code})}),
     CatchUp.Proposed: PublicEvent(
         "CatchUpProposed", _named, lambda e: jsonable({
             "request": str(e.originator_id), "date": e.date, "start": e.start, "end": e.end,
@@ -89,9 +89,9 @@ EVENTS = Contract("events", {
             "request": str(e.originator_id),
             **_v2(e, {"urn": e.urn, "code": e.code, "date": e.date, "start": e.start, "end": e.end,
                       "venue": e.venue})})),
+    # the school's note and reason stay in the store: free text may say anything about anyone
     CatchUp.Declined: PublicEvent(  # urn and code None for a decline stored before they were named
-        "CatchUpDeclined", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn, "code": e.code,
-                                         "reason": e.reason}),
+        "CatchUpDeclined", 1, lambda e: {"request": str(e.originator_id), "urn": e.urn, "code": e.code}),
     CpdEvent.Invited: PublicEvent(
         _invited, 1, lambda e: {**_invitation(e), "application": e.application,
                                 "awarded_on": e.awarded_on.isoformat()}),

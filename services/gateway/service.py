@@ -27,7 +27,9 @@ from services.gateway.web.access_pages import AccessPages
 from services.gateway.web.cpd_pages import CpdPages
 from services.gateway.web.export_pages import ExportPages
 from services.gateway.web.lead_pages import LeadPages
+from services.gateway.web.link_pages import LinkPages
 from services.gateway.web.meeting_pages import MeetingPages
+from services.gateway.web.message_pages import MessagePages
 from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.programme_pages import ProgrammePages
@@ -48,7 +50,7 @@ HEALTH_TIMEOUT = 2.0
 
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
                      LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
-                     ProgrammePages, MeetingPages, ExportPages):
+                     ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

@@ -11,27 +11,34 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.notifications import cpd_messages as cm
 from services.notifications import messages as m
 from services.notifications.delivery import CLAIM_TIMEOUT, Notification
 from services.notifications.directory import Entry
+from services.notifications.group_messaging import GroupMessaging
+from services.notifications.lead_digest import LeadDigest
+from services.notifications.link_answers import LinkAnswers
+from services.notifications.links import Links
+from services.notifications.panels import panel_reminders
+from services.notifications.sending import Sending
 from shared import calendar
 from shared.authority import Authority, Cycle
 from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
-from shared.faults import crash_point
-from shared.mail import Attachment, Email, Mailer, MailError, make_message_id, valid_address
+from shared.mail import make_message_id, unsubscribe_headers, valid_address
 from shared.personal import ERASED, Personal, PersonalDataApplication, reveal, subject_for_email
 from shared.projection import AggregateProjection
 
 log = logging.getLogger(__name__)
 
 
-class Notifications(PersonalDataApplication):
+class Notifications(Sending, GroupMessaging, LeadDigest, LinkAnswers, PersonalDataApplication):
     name = "notifications"
 
     def __init__(
@@ -44,8 +51,12 @@ class Notifications(PersonalDataApplication):
         clock: Clock | None = None,
         claim_timeout: dt.timedelta = CLAIM_TIMEOUT,
         send_after: dt.datetime | None = None,
+        public_url: str = "http://127.0.0.1:8080",
+        link_key: str | None = None,
     ) -> None:
         super().__init__(env)
+        # without a key of its own (tests) a process signs with one that dies with it
+        self.links = Links(link_key or secrets.token_urlsafe(32), public_url)
         self.claim_timeout = claim_timeout
         self.send_after = send_after
         self.authority = authority
@@ -94,42 +105,64 @@ class Notifications(PersonalDataApplication):
         nobody is sent last year's emails again."""
         if self.send_after is None or dt.datetime.fromisoformat(news.occurred_at) >= self.send_after:
             return
+        changed[:] = [c for c in changed if not (isinstance(c, Entry) and c.kind == "lead-news")]
         for note in changed:
-            if isinstance(note, Notification):
+            if isinstance(note, Notification) and note.status == "pending":
                 note.suppress("history replayed to rebuild the service; sent at the time", "system:rebuild")
 
     def intend(self, drafts: list[m.Draft], key: str, due_at: dt.datetime | None = None) -> list:
-        """New notifications for the drafts, each once per key and recipient."""
-        created = []
+        """New notifications for the drafts, each once per key and recipient (an address's
+        subject id, or the account or role it is for)."""
+        created: dict[Any, Notification] = {}
         for draft in drafts:
-            if not valid_address(draft.to_email):
+            if draft.to_account is None and not valid_address(draft.to_email):
                 log.warning("no valid address for %s (%s); not notified", draft.kind, key)
                 continue
-            note_key = f"{key}/{draft.kind}/{subject_for_email(draft.to_email)}"
-            if self._exists(Notification.create_id(note_key)):
+            recipient = draft.to_account or subject_for_email(draft.to_email)
+            note_key = f"{key}/{draft.kind}/{recipient}"
+            if Notification.create_id(note_key) in created or self._exists(Notification.create_id(note_key)):
                 continue
-            text, html = m.render(draft, self.authority)
-            subject = subject_for_email(draft.to_email)
-            message = {
-                "to": draft.to_email,
-                "subject": " ".join(draft.subject.split()),  # one line, whatever came in
-                "text": text,
-                "html": html,
-                "message_id": make_message_id(note_key, self.mail_domain),
-                "attachments": [{**a, "data": _text(a["data"])} for a in draft.attachments],
-            }
+            if self._digested(draft):
+                kept = self._keep_for_digest(draft, note_key)
+                created.update({kept.id: kept} if kept is not None else {})
+                continue
             note = Notification(
                 key=note_key,
                 kind=draft.kind,
-                recipient=subject,
-                message=Personal(subject, message, label="notification"),
+                recipient=recipient,
+                message=self._message(draft, note_key, recipient),
                 reason=draft.reason,
                 optional=draft.optional,
                 due_at=due_at or self.clock.now(),
                 actor="system:notifications",
             )
-            created.append(note)
-        return created
+            if draft.optional and self.unsubscribed(recipient, draft.category):
+                note.suppress(f"unsubscribed from {m.CATEGORIES.get(draft.category or '', 'such mail')}",
+                              "system:notifications")
+            created[note.id] = note
+        return list(created.values())
+
+    def _message(self, draft: m.Draft, note_key: str, recipient: str) -> Any:
+        """The email as recorded (greeted when sent); personal when it holds an address."""
+        unsubscribe = self.links.unsubscribe(recipient, draft.category) \
+            if draft.optional and draft.category else None
+        text, html = m.render(draft, self.authority, unsubscribe)
+        message = {
+            "to": draft.to_email or None,
+            "to_account": draft.to_account,
+            "greeting": draft.to_name or None,
+            "subject": " ".join(draft.subject.split()),  # one line, whatever came in
+            "text": text,
+            "html": html,
+            "message_id": make_message_id(note_key, self.mail_domain),
+            "attachments": [{**a, "data": _text(a["data"])} for a in draft.attachments],
+            # RFC 8058: a mail program's one-click unsubscribe, without opening the page
+            "headers": unsubscribe_headers(unsubscribe) if unsubscribe else {},
+            "category": draft.category,  # what an unsubscribe from it stops
+        }
+        if draft.to_account is not None:  # no address or name in it: nothing personal
+            return message
+        return Personal(recipient, message, label="notification")
 
     def confirm_booking(self, booking: Entry, session: dict) -> list:
         """The "your place" email, keyed by the booking: sent once, whenever both the
@@ -137,7 +170,7 @@ class Notifications(PersonalDataApplication):
         person = reveal(booking.get("person"))
         if not isinstance(person, dict) or session is None:
             return []
-        draft = m.booked(person["name"], person["email"], session, self.session_calendar(session, True))
+        draft = cm.booked(person["name"], person["email"], session, self.session_calendar(session, True))
         return self.intend([draft], f"booking/{booking.key}")
 
     def session_calendar(self, session: dict, booked: bool) -> bytes | None:
@@ -155,25 +188,54 @@ class Notifications(PersonalDataApplication):
         if as_session["start"] is None:
             as_session["end"] = None
         cal = calendar.calendar("CANCEL" if as_session["status"] == "cancelled" else "PUBLISH", item["title"])
-        cal.add_component(
-            calendar.vevent(
-                item,
-                as_session,
-                self.authority.slug,
-                self.authority.timezone,
-                self.clock.now(),
-                show_link=booked,
-            )
-        )
-        cal.add_missing_timezones()
-        return cal.to_ical()
+        cal.add_component(calendar.vevent(item, as_session, self.authority.slug, self.authority.timezone,
+                                          self.clock.now(), show_link=booked))
+        return calendar.finished(cal, self.authority.timezone)
+
+    def appointment(self, kind: str, key: str, sequence: int, summary: str, day: Any, start: Any, end: Any,
+                    location: str, description: str, cancelled: bool = False) -> bytes:
+        """The calendar file for a dated thing someone attends (a visit, a catch-up meeting)."""
+        return calendar.appointment(calendar.appointment_uid(kind, key, self.authority.slug), sequence,
+                                    summary, _date(day), _time(start), _time(end), location, description,
+                                    self.authority.timezone, self.clock.now(), cancelled)
+
+    def meeting_calendar(self, meeting: Entry) -> bytes:
+        """A catch-up meeting's calendar entry, at its proposal's SEQUENCE (0 for the first)."""
+        proposal, school = meeting.get("proposal"), self.entry("school", meeting.get("urn") or "").get("name")
+        return self.appointment(
+            "catch-up", meeting.key, meeting.get("proposals", 1) - 1,
+            f"Schools of Sanctuary catch-up meeting: {school or meeting.get('urn')}", proposal["date"],
+            proposal["start"], proposal["end"], "To be agreed with the lead",
+            f"A catch-up meeting between {school or 'the school'} and the {self.authority.name} Schools of "
+            f"Sanctuary lead ({self.authority.contact_email}).")
+
+    def visit_calendar(self, application: Entry, school: str, cancelled: bool = False) -> bytes:
+        """A school's visit: all day (no time is set), one UID per application, its SEQUENCE
+        rising each time it is scheduled."""
+        return self.appointment(
+            "visit", application.key, application.get("visits", 1) - 1,
+            f"School of Sanctuary visit: {school}", application.get("visit_on"), None, None, school,
+            "Assessors visit the school to meet pupils, teachers, leaders and parents.", cancelled)
+
+    def was_told(self, key: str, kind: str, recipient: str) -> bool:
+        """Whether the email of that kind, for that key and recipient, was ever recorded."""
+        return self._exists(Notification.create_id(f"{key}/{kind}/{recipient}"))
+
+    @staticmethod
+    def reminder_due(days_ahead: tuple[int, ...], deadline: dt.date | None, today: dt.date) -> int | None:
+        """The nearest reminder now due for a deadline (one email, not a burst after downtime)."""
+        if deadline is None or today > deadline:
+            return None
+        due = [d for d in days_ahead if deadline - dt.timedelta(days=d) <= today]
+        return min(due) if due else None
 
     # -- reminders ---------------------------------------------------------------------------
 
     def remind(self) -> int:
         """Create the reminders now due; each has a key of its own, so it goes once."""
         today = self.clock.today(self.authority.timezone)
-        notes = self._deadline_reminders(today) + self._cpd_reminders(today) + self._unconfirmed()
+        notes = (self._deadline_reminders(today) + self._cpd_reminders(today) + self._unconfirmed()
+                 + panel_reminders(self, today) + self._digests())
         saved = 0
         for note in notes:
             try:
@@ -190,14 +252,15 @@ class Notifications(PersonalDataApplication):
             if owed is None or school is None:
                 continue
             stage, deadline = owed
-            days = _imminent(self.authority.reminders.deadline_days, deadline, today)
+            days = self.reminder_due(self.authority.reminders.deadline_days, deadline, today)
             if days is None:
                 continue
             (name, email), school_name, left = school, app.get("school_name", ""), (deadline - today).days
+            link = self.links.page(f"/school/{app.get('urn')}/application/{app.get('school_year')}/missing")
             if stage == "final" and app.get("further_evidence"):
-                draft = m.evidence_reminder(name, school_name, email, deadline, left)
+                draft = m.evidence_reminder(name, school_name, email, deadline, left, link)
             else:
-                draft = m.deadline_reminder(name, school_name, email, stage, deadline, left)
+                draft = m.deadline_reminder(name, school_name, email, stage, deadline, left, link)
             drafts += self.intend([draft], f"reminder/{app.key}/{stage}/{deadline}/{days}")
         return drafts
 
@@ -239,72 +302,11 @@ class Notifications(PersonalDataApplication):
             day = _date(session.get("date"))
             if session.get("status") == "cancelled" or session.get("date_status") != "confirmed" or not day:
                 continue
-            days = _imminent(self.authority.reminders.cpd_days, day, today)
+            days = self.reminder_due(self.authority.reminders.cpd_days, day, today)
             if days is not None and today < day:
-                draft = m.cpd_reminder(person["name"], person["email"], session, (day - today).days)
+                draft = cm.cpd_reminder(person["name"], person["email"], session, (day - today).days)
                 notes += self.intend([draft], f"reminder/{booking.key}/{day}/{days}")
         return notes
-
-    # -- sending --------------------------------------------------------------------------------
-
-    def send_due(self, mailer: Mailer) -> dict[str, int]:
-        """Send every notification now due; returns counts by what happened."""
-        now, counts = self.clock.now(), {"sent": 0, "failed": 0, "retrying": 0}
-        due = [n for n in self.index.all() if isinstance(n, Notification) and n.due(now, self.claim_timeout)]
-        for seen in due:
-            note = self.repository.get(seen.id)
-            if not note.due(now, self.claim_timeout):
-                continue
-            message = reveal(note.message)
-            if message == ERASED:
-                note.suppress("the person's data was erased", "system:sender")
-                self.save(note)
-                continue
-            crash_point("notifications.before_claim")
-            note.claim(now, self.claim_timeout)
-            try:
-                self.save(note)  # the claim: two senders cannot both take it
-            except IntegrityError:
-                continue
-            crash_point("notifications.before_send")
-            outcome = self._send(mailer, note, message)
-            counts[outcome] += 1
-        return counts
-
-    def _send(self, mailer: Mailer, note: Notification, message: dict) -> str:
-        try:
-            email = self._email(message, note.kind)
-        except (ValueError, TypeError) as error:  # a header no mail server would take
-            note.failed(self.clock.now(), f"cannot build the message: {error}", permanent=True)
-            self.save(note)
-            return "failed"
-        try:
-            mailer.send(email)
-            crash_point("notifications.after_send")
-        except MailError as error:
-            note.failed(self.clock.now(), str(error), error.permanent)
-            self.save(note)
-            return "failed" if note.status == "failed" else "retrying"
-        note.sent(self.clock.now())
-        self.save(note)
-        return "sent"
-
-    def _email(self, message: dict, kind: str) -> Email:
-        return Email(
-            kind=kind,
-            to=(message["to"],),
-            subject=message["subject"],
-            text=message["text"],
-            html=message["html"],
-            sender=self.mail_from,
-            reply_to=self.authority.contact_email,
-            message_id=message["message_id"],
-            headers={"Auto-Submitted": "auto-generated"},
-            attachments=tuple(
-                Attachment(a["filename"], a["content_type"], a["data"].encode())
-                for a in message["attachments"]
-            ),
-        )
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -332,7 +334,7 @@ class Notifications(PersonalDataApplication):
             "key": n.key,
             "kind": n.kind,
             "status": n.status,
-            "to": ERASED if erased else message["to"],
+            "to": ERASED if erased else message["to"] or _whom(message["to_account"]),
             "subject": ERASED if erased else message["subject"],
             "reason": n.reason,
             "optional": n.optional,
@@ -358,12 +360,9 @@ def calendar_location(session: dict) -> str:
     )
 
 
-def _imminent(days_ahead: tuple[int, ...], deadline: dt.date | None, today: dt.date) -> int | None:
-    """The nearest reminder now due for a deadline (one email, not a burst after downtime)."""
-    if deadline is None or today > deadline:
-        return None
-    due = [d for d in days_ahead if deadline - dt.timedelta(days=d) <= today]
-    return min(due) if due else None
+def _whom(account: str) -> str:
+    """Who a notification addressed when it is sent is for, as the delivery log says it."""
+    return "the local lead" if account == m.LEAD else account
 
 
 def _cycle_day(cycle: Cycle | None, stage: str) -> dt.date | None:

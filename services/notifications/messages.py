@@ -1,8 +1,15 @@
 """What each kind of email says, in plain English. Plain Python.
 
-Every email says why the person is getting it. Messages a process depends on
-(deadlines, feedback, decisions, bookings) always go; optional ones (news of
-CPD sessions) follow the school's newsletter choice.
+Every email says why the person is getting it, and whether they can stop it:
+messages a process depends on (deadlines, feedback, decisions, places held, a
+panel's work) always go, and say why they cannot be unsubscribed from; optional
+ones (news of CPD sessions, reminders of a session booked) carry a one-click
+unsubscribe. Dates and times are said as the pages say them ("Thursday 22
+October 2026", "4pm to 5pm", UK time).
+
+A draft is addressed to an email address the service was told, or to an account
+("account:<id>") or the lead (``LEAD``), whose name and address the accounts
+service gives when the email is sent: they never travel on the bus.
 """
 
 from __future__ import annotations
@@ -12,17 +19,32 @@ import html
 from dataclasses import dataclass, field
 
 from shared.authority import Authority
+from shared.mail import cannot_unsubscribe
 
 COORDINATOR = "you are your school's Schools of Sanctuary coordinator"
-LEAD = "you are the local lead for Schools of Sanctuary"
+LEAD_REASON = "you are the local lead for Schools of Sanctuary"
+LEAD = "role:lead"  # the recipient of mail for the lead: the lead accounts, when it is sent
 BOOKED = "you are booked on this session"
 WAITING = "you are on the waiting list for this session"
-NEWSLETTER = "your school receives the Schools of Sanctuary newsletter (you can opt out at any time)"
+NEWSLETTER = "your school receives the Schools of Sanctuary newsletter"
+REMINDED = "you are booked on this session and asked for reminders"
+
+# why essential mail cannot be unsubscribed from
+ABOUT_SCHOOL = "it is about your school's part in Schools of Sanctuary"
+ABOUT_DEADLINE = "it is about a deadline your school must meet"
+ABOUT_DECISION = "it is about your school's application and what the panel decided"
+ABOUT_PLACE = "it is about a place you hold, or were offered, on a session"
+ABOUT_LEAD = "it is about work that waits for the local lead"
+# what optional mail one unsubscribes from, by category
+CATEGORIES = {"cpd-news": "news of CPD sessions",
+              "cpd-reminders": "reminders of CPD sessions you are booked on"}
 
 
 @dataclass(frozen=True)
 class Draft:
-    """An email before it is addressed with an id: whom, what, why."""
+    """An email before it is addressed with an id: whom, what, why. ``to_account`` (an
+    account or ``LEAD``) instead of an address: resolved when sent. Optional mail names its
+    ``category`` (what one unsubscribes from); essential mail says why it is ``essential``."""
 
     kind: str
     to_email: str
@@ -32,6 +54,14 @@ class Draft:
     reason: str
     optional: bool = False
     attachments: tuple[dict, ...] = field(default_factory=tuple)
+    to_account: str | None = None
+    category: str | None = None
+    essential: str = ABOUT_SCHOOL
+
+
+def for_lead(kind: str, subject: str, body: str) -> Draft:
+    """A note for the local lead, greeted by name when it is sent."""
+    return Draft(kind, "", "", subject, body, LEAD_REASON, to_account=LEAD, essential=ABOUT_LEAD)
 
 
 def day(value: str | dt.date | None) -> str:
@@ -42,17 +72,43 @@ def day(value: str | dt.date | None) -> str:
     return f"{date:%A} {date.day} {date:%B %Y}"
 
 
-def render(draft: Draft, authority: Authority) -> tuple[str, str]:
-    """Plain text and HTML, with the greeting, sign-off and the reason."""
+def clock_time(value: str | dt.time | dt.datetime) -> str:
+    """A time as the pages say it: '4pm', '4:30pm', 'midday' (UK time)."""
+    moment = value if isinstance(value, dt.time | dt.datetime) else dt.time.fromisoformat(str(value))
+    if (moment.hour, moment.minute) == (12, 0):
+        return "midday"
+    hour, suffix = moment.hour % 12 or 12, "am" if moment.hour < 12 else "pm"
+    return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+
+
+def times(start: object, end: object) -> str:
+    """'4pm to 5pm', or '' when no time is set."""
+    return f"{clock_time(start)} to {clock_time(end)}" if start and end else ""
+
+
+def render(draft: Draft, authority: Authority, unsubscribe: str | None = None) -> tuple[str, str]:
+    """Plain text and HTML, with the sign-off, the reason and the person's choice (an
+    unsubscribe link, or why there is none); the greeting is added by ``greet``."""
+    if draft.optional and unsubscribe:
+        choice = f"To stop emails like this ({CATEGORIES.get(draft.category or '', 'optional news')}), " \
+                 f"unsubscribe here: {unsubscribe}"
+    else:
+        choice = cannot_unsubscribe(draft.essential)
     text = (
-        f"Dear {draft.to_name},\n\n{draft.body}\n\n{authority.sign_off}\n"
+        f"{draft.body}\n\n{authority.sign_off}\n"
         f"{authority.contact_email}\n\n"
-        f"You are getting this email because {draft.reason}.\n"
+        f"You are getting this email because {draft.reason}.\n{choice}\n"
     )
-    paragraphs = "".join(
-        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n") if p.strip()
-    )
-    return text, f"<html><body>{paragraphs}</body></html>"
+    return text, "".join(_paragraph(p) for p in text.split("\n\n") if p.strip())
+
+
+def greet(name: str, text: str, body_html: str) -> tuple[str, str]:
+    """The whole email: the greeting, then what ``render`` made."""
+    return f"Dear {name},\n\n{text}", f"<html><body>{_paragraph(f'Dear {name},')}{body_html}</body></html>"
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>{html.escape(text).replace(chr(10), '<br>')}</p>"
 
 
 # -- schools and pledges ------------------------------------------------------------------
@@ -115,17 +171,16 @@ def starter_pack(name: str, school: str, email: str, authority: Authority) -> Dr
 
 
 def pledge_signed_lead(authority: Authority, school: str, signed_on: str) -> Draft:
-    return Draft(
-        "pledge-signed-lead",
-        authority.contact_email,
-        authority.lead_team,
-        f"{school} has signed the pledge",
-        f"{school} signed the pledge on {day(signed_on)}.",
-        LEAD,
-    )
+    return for_lead("pledge-signed-lead", f"{school} has signed the pledge",
+                    f"{school} signed the pledge on {day(signed_on)}.")
 
 
 # -- the journey ------------------------------------------------------------------------------
+
+
+def see(body: str, link: str | None, what: str = "Sign in here") -> str:
+    """The body, then where to act on it (a link into the service, when there is one)."""
+    return f"{body}\n\n{what}: {link}" if link else body
 
 
 def submitted(name: str, school: str, email: str, stage: str, on: str) -> Draft:
@@ -136,18 +191,13 @@ def submitted(name: str, school: str, email: str, stage: str, on: str) -> Draft:
         f"We have received your {stage} application",
         f"Thank you: {school}'s {stage} application arrived on {day(on)}.",
         COORDINATOR,
+        essential=ABOUT_DECISION,
     )
 
 
 def submitted_lead(authority: Authority, school: str, stage: str, on: str) -> Draft:
-    return Draft(
-        f"{stage}-submitted-lead",
-        authority.contact_email,
-        authority.lead_team,
-        f"{school} has submitted its {stage} application",
-        f"{school} submitted its {stage} application on {day(on)}.",
-        LEAD,
-    )
+    return for_lead(f"{stage}-submitted-lead", f"{school} has submitted its {stage} application",
+                    f"{school} submitted its {stage} application on {day(on)}.")
 
 
 def extension_granted(name: str, school: str, email: str, stage: str, until: str) -> Draft:
@@ -158,34 +208,58 @@ def extension_granted(name: str, school: str, email: str, stage: str, until: str
         f"Your {stage} deadline is extended",
         f"{school} may now submit its {stage} application until the end of {day(until)}.",
         COORDINATOR,
+        essential=ABOUT_DEADLINE,
     )
 
 
-def feedback_released(name: str, school: str, email: str, stage: str) -> Draft:
+def feedback_released(name: str, school: str, email: str, stage: str, link: str | None = None) -> Draft:
     return Draft(
         f"{stage}-feedback",
         email,
         name,
         f"Feedback on your {stage} application is ready",
-        f"The panel's feedback on {school}'s {stage} application is ready, criterion by "
-        "criterion. Sign in to read it and to add evidence where the panel asks.",
+        see(f"The panel's feedback on {school}'s {stage} application is ready, criterion by "
+            "criterion. Sign in to read it and to add evidence where the panel asks.", link,
+            "Read the feedback"),
         COORDINATOR,
+        essential=ABOUT_DECISION,
     )
 
 
-def visit_scheduled(name: str, school: str, email: str, on: str) -> Draft:
+def visit_scheduled(name: str, school: str, email: str, on: str, before: str | None = None,
+                    calendar: bytes | None = None) -> Draft:
+    """The visit, with its calendar entry; ``before``: the day it was to be, when it moved."""
+    if before and before != on:
+        return Draft(
+            "visit-moved", email, name, "Your School of Sanctuary visit has moved",
+            f"The assessors' visit to {school} has moved from {day(before)} to {day(on)}. They "
+            "will meet pupils, teachers, leaders and parents. The updated calendar entry is attached.",
+            COORDINATOR, attachments=calendar_file(calendar, "PUBLISH", "visit.ics"),
+            essential=ABOUT_DECISION)
     return Draft(
         "visit-scheduled",
         email,
         name,
         "Your School of Sanctuary visit",
-        f"Assessors will visit {school} on {day(on)} to meet pupils, teachers, leaders and parents.",
+        f"Assessors will visit {school} on {day(on)} to meet pupils, teachers, leaders and parents. "
+        "The calendar entry is attached.",
         COORDINATOR,
+        attachments=calendar_file(calendar, "PUBLISH", "visit.ics"),
+        essential=ABOUT_DECISION,
     )
 
 
+def visit_cancelled(name: str, school: str, email: str, on: str, calendar: bytes | None) -> Draft:
+    return Draft(
+        "visit-cancelled", email, name, "Your School of Sanctuary visit is cancelled",
+        f"The assessors' visit to {school} on {day(on)} will not take place: the application was "
+        "withdrawn. The calendar entry is cancelled too.",
+        COORDINATOR, attachments=calendar_file(calendar, "CANCEL", "visit.ics"), essential=ABOUT_DECISION)
+
+
 def decision(
-    name: str, school: str, email: str, outcome: str, expires_on: str | None, evidence_due: str | None
+    name: str, school: str, email: str, outcome: str, expires_on: str | None, evidence_due: str | None,
+    link: str | None = None,
 ) -> Draft:
     if outcome == "awarded":
         return Draft(
@@ -196,6 +270,7 @@ def decision(
             f"{school} has been awarded School of Sanctuary status, until {day(expires_on)}. "
             "Share your news far and wide, if and as you choose.",
             COORDINATOR,
+            essential=ABOUT_DECISION,
         )
     if outcome == "further_evidence":
         return Draft(
@@ -203,33 +278,52 @@ def decision(
             email,
             name,
             "The panel asks for further evidence",
-            f"The panel asks {school} for further evidence by {day(evidence_due)}. Sign in "
-            "to see what it needs.",
+            see(f"The panel asks {school} for further evidence by {day(evidence_due)}. Sign in "
+                "to see what it needs.", link, "See what it needs"),
             COORDINATOR,
+            essential=ABOUT_DECISION,
         )
     return Draft(
         "not-awarded",
         email,
         name,
         "The panel's decision",
-        f"The panel has not awarded {school} this cycle. Sign in to read its reasons; we "
-        "would be glad to support a future application.",
+        see(f"The panel has not awarded {school} this cycle. Sign in to read its reasons; we "
+            "would be glad to support a future application.", link, "Read its reasons"),
         COORDINATOR,
+        essential=ABOUT_DECISION,
     )
 
 
-def celebration_invitation(name: str, school: str, email: str, session: dict, authority: Authority) -> Draft:
+def celebration_invitation(name: str, school: str, email: str, session: dict, authority: Authority,
+                           link: str | None = None, calendar: bytes | None = None) -> Draft:
     """An awarded school's invitation to the authority's celebration (to its coordinator)."""
     return Draft(
         "celebration-invitation",
         email,
         name,
         "You are invited to celebrate",
-        f"Congratulations again on {school}'s School of Sanctuary award. {authority.name} invites "
-        f"{school} to celebrate it with other schools at {_session_text(session)}.\n\n"
-        "Sign in to accept or decline the invitation.",
+        see(f"Congratulations again on {school}'s School of Sanctuary award. {authority.name} invites "
+            f"{school} to celebrate it with other schools at {session_text(session)}. The calendar "
+            "entry is attached.\n\nSign in to accept or decline the invitation.", link,
+            "Accept or decline"),
         COORDINATOR,
+        attachments=calendar_file(calendar, "PUBLISH", "celebration.ics"),
     )
+
+
+def celebration_changed(name: str, school: str, email: str, session: dict, what: str,
+                        calendar: bytes | None, link: str | None = None) -> Draft:
+    """The celebration a school is invited to has moved, changed venue or been cancelled."""
+    cancelled = what == "cancelled"
+    says = (f"The celebration {school} is invited to, {session_text(session)}, is cancelled."
+            if cancelled else f"There is a change to the celebration {school} is invited to ({what}). "
+            f"It is now: {session_text(session)}. The updated calendar entry is attached.")
+    return Draft(
+        f"celebration-{what.replace(' ', '-')}", email, name,
+        f"{'Cancelled' if cancelled else what.capitalize()}: {session.get('title', 'the celebration')}",
+        see(says, None if cancelled else link, "Your invitation"), COORDINATOR,
+        attachments=calendar_file(calendar, "CANCEL" if cancelled else "PUBLISH", "celebration.ics"))
 
 
 def renewal_due(name: str, school: str, email: str, expires_on: str) -> Draft:
@@ -240,141 +334,59 @@ def renewal_due(name: str, school: str, email: str, expires_on: str) -> Draft:
         "Time to renew your School of Sanctuary status",
         f"{school}'s award runs until {day(expires_on)}. Renew your pledge and status before then.",
         COORDINATOR,
+        essential=ABOUT_DEADLINE,
     )
 
 
-def deadline_reminder(name: str, school: str, email: str, stage: str, deadline: dt.date, days: int) -> Draft:
+def deadline_reminder(name: str, school: str, email: str, stage: str, deadline: dt.date, days: int,
+                      link: str | None = None) -> Draft:
     return Draft(
         f"{stage}-deadline-reminder",
         email,
         name,
         f"{days} days to the {stage} deadline",
-        f"{school}'s {stage} application is due by {day(deadline)}, {days} days from now. "
-        "Sign in to see what is still missing for each criterion.",
+        see(f"{school}'s {stage} application is due by {day(deadline)}, {days} days from now. "
+            "Sign in to see what is still missing for each criterion.", link, "What is still missing"),
         COORDINATOR,
+        essential=ABOUT_DEADLINE,
     )
 
 
-def evidence_reminder(name: str, school: str, email: str, due: dt.date, days: int) -> Draft:
+def evidence_reminder(name: str, school: str, email: str, due: dt.date, days: int,
+                      link: str | None = None) -> Draft:
     """After a further-evidence decision: the school's own date, not the cycle's deadline."""
     return Draft(
         "further-evidence-reminder",
         email,
         name,
         f"{days} days until your further evidence is due",
-        f"The panel asked {school} for further evidence by {day(due)}, {days} days from now. "
-        "Sign in to see what is still missing for each criterion, then submit it.",
+        see(f"The panel asked {school} for further evidence by {day(due)}, {days} days from now. "
+            "Sign in to see what is still missing for each criterion, then submit it.", link,
+            "What is still missing"),
         COORDINATOR,
+        essential=ABOUT_DEADLINE,
     )
 
 
 # -- CPD ------------------------------------------------------------------------------------
 
 
-def calendar_file(calendar: bytes | None, method: str) -> tuple[dict, ...]:
-    """The session's calendar entry as an attachment (none while its date is unconfirmed)."""
+def calendar_file(calendar: bytes | None, method: str, filename: str = "session.ics") -> tuple[dict, ...]:
+    """A calendar entry as an attachment (none while its date is unconfirmed)."""
     if not calendar:
         return ()
     return (
         {
-            "filename": "session.ics",
+            "filename": filename,
             "content_type": f"text/calendar; charset=utf-8; method={method}",
             "data": calendar,
         },
     )
 
 
-def _session_text(session: dict) -> str:
+def session_text(session: dict) -> str:
+    """'Title: Thursday 22 October 2026, 4pm to 5pm, Central Library'."""
     when = day(session.get("date"))
-    if session.get("start"):
-        when += f", {str(session['start'])[:5]} to {str(session['end'])[:5]} (UK time)"
+    if session.get("start") and session.get("end"):
+        when += f", {times(session['start'], session['end'])}"
     return f"{session.get('title', 'The session')}: {when}, {session.get('place', 'venue to be confirmed')}"
-
-
-def booked(name: str, email: str, session: dict, calendar: bytes | None) -> Draft:
-    attachments = calendar_file(calendar, "PUBLISH")
-    return Draft(
-        "booked",
-        email,
-        name,
-        f"Your place: {session.get('title', 'CPD session')}",
-        f"You have a place at {_session_text(session)}. The calendar entry is attached.",
-        BOOKED,
-        attachments=attachments,
-    )
-
-
-def waiting(name: str, email: str, session: dict) -> Draft:
-    return Draft(
-        "waiting-list",
-        email,
-        name,
-        f"Waiting list: {session.get('title', 'CPD session')}",
-        f"{_session_text(session)} is full, so you are on its waiting list. If a place comes "
-        "free we will offer it to you by email.",
-        WAITING,
-    )
-
-
-def place_offered(name: str, email: str, session: dict, expires_at: str, tz: dt.tzinfo) -> Draft:
-    until = dt.datetime.fromisoformat(expires_at).astimezone(tz)  # UK time, as people read it
-    return Draft(
-        "place-offered",
-        email,
-        name,
-        f"A place is free: {session.get('title', 'CPD session')}",
-        f"A place has come free at {_session_text(session)}. It is yours if you claim it by "
-        f"{until:%H:%M} (UK time) on {day(until.date())}; after that it goes to the next person.",
-        WAITING,
-    )
-
-
-def session_changed(name: str, email: str, session: dict, what: str, calendar: bytes | None) -> Draft:
-    attachments = calendar_file(calendar, "PUBLISH")
-    return Draft(
-        f"session-{what}",
-        email,
-        name,
-        f"{what.capitalize()}: {session.get('title', 'CPD session')}",
-        f"There is a change to a session you are booked on ({what}). It is now: "
-        f"{_session_text(session)}. The updated calendar entry is attached.",
-        BOOKED,
-        attachments=attachments,
-    )
-
-
-def session_cancelled(name: str, email: str, session: dict, reason: str, calendar: bytes | None) -> Draft:
-    attachments = calendar_file(calendar, "CANCEL")
-    return Draft(
-        "session-cancelled",
-        email,
-        name,
-        f"Cancelled: {session.get('title', 'CPD session')}",
-        f"{_session_text(session)} is cancelled. {reason}".strip(),
-        BOOKED,
-        attachments=attachments,
-    )
-
-
-def cpd_reminder(name: str, email: str, session: dict, days: int) -> Draft:
-    when = "tomorrow" if days == 1 else f"in {days} days"
-    return Draft(
-        "cpd-reminder",
-        email,
-        name,
-        f"Reminder: {session.get('title', 'CPD session')} {when}",
-        f"A reminder that you are booked on {_session_text(session)}.",
-        BOOKED,
-    )
-
-
-def new_session(name: str, email: str, session: dict) -> Draft:
-    return Draft(
-        "new-session",
-        email,
-        name,
-        f"New CPD session: {session.get('title', 'CPD')}",
-        f"A new session is open for booking: {_session_text(session)}. It is free.",
-        NEWSLETTER,
-        optional=True,
-    )

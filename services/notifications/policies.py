@@ -6,13 +6,14 @@ redelivery changes nothing). Reactions use only the application's public surface
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from services.notifications import messages as m
-from services.notifications.application import Notifications, calendar_location
+from services.notifications.application import Notifications
 from shared.envelope import IntegrationEvent
-from shared.personal import Personal, reveal, subject_for_email
+from shared.personal import Personal, subject_for_email
 
 Reaction = Callable[[Notifications, IntegrationEvent], list]
 
@@ -37,11 +38,11 @@ def react(app: Notifications, news: IntegrationEvent) -> list:
     return changed
 
 
-def _key(news: IntegrationEvent) -> str:
+def key_of(news: IntegrationEvent) -> str:
     return f"{news.origin}:{news.position}"
 
 
-def _coordinator(app: Notifications, urn: str, draft: Any, *args: Any) -> list:
+def coordinator_draft(app: Notifications, urn: str, draft: Any, *args: Any) -> list:
     """A draft for the school's coordinator, if the service knows who that is."""
     known = app.coordinator(urn)
     if known is None:
@@ -82,7 +83,7 @@ def school_registered(app: Notifications, news: IntegrationEvent) -> list:
                                               app.authority),
                               m.pledge_signed_lead(app.authority, p["name"], pledged)],
                              entry.get("pledge_news"))  # the pledge's own key: sent once either way
-    return [entry, *app.intend([draft], _key(news)), *pack, *waiting]
+    return [entry, *app.intend([draft], key_of(news)), *pack, *waiting]
 
 
 @reacts_to("pledges", "CoordinatorChanged")
@@ -99,12 +100,12 @@ def newsletter(app: Notifications, news: IntegrationEvent) -> list:
 @reacts_to("pledges", "PledgeSigned")
 def pledge_signed(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_news=_key(news))
+    entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_news=key_of(news))
     if entry.get("name") is None:  # heard before the registration, which will send this mail
         return [entry]
-    drafts = _coordinator(app, p["urn"], m.pledge_signed, p["signed_on"], app.authority)
+    drafts = coordinator_draft(app, p["urn"], m.pledge_signed, p["signed_on"], app.authority)
     drafts.append(m.pledge_signed_lead(app.authority, entry.get("name"), p["signed_on"]))
-    return [entry, *app.intend(drafts, _key(news)), *_starter_pack(app, p["urn"], {"pledge_signed"})]
+    return [entry, *app.intend(drafts, key_of(news)), *_starter_pack(app, p["urn"], {"pledge_signed"})]
 
 
 def _starter_pack(app: Notifications, urn: str, moments: set[str], known: tuple | None = None) -> list:
@@ -118,7 +119,7 @@ def _starter_pack(app: Notifications, urn: str, moments: set[str], known: tuple 
     if known is not None:
         drafts = [m.starter_pack(*known, app.authority)]
     else:
-        drafts = _coordinator(app, urn, m.starter_pack, app.authority)
+        drafts = coordinator_draft(app, urn, m.starter_pack, app.authority)
     return app.intend(drafts, f"school/{urn}")
 
 
@@ -162,31 +163,46 @@ def submitted(app: Notifications, news: IntegrationEvent) -> list:
         **{f"submitted_{stage}": True},
     )
     school = app.entry("school", p["urn"]).get("name", "A school")
-    drafts = _coordinator(app, p["urn"], m.submitted, stage, p["on"])
+    drafts = coordinator_draft(app, p["urn"], m.submitted, stage, p["on"])
     drafts.append(m.submitted_lead(app.authority, school, stage, p["on"]))
-    return [entry, *app.intend(drafts, _key(news))]
+    return [entry, *app.intend(drafts, key_of(news))]
 
 
 @reacts_to("applications", "ExtensionGranted")
 def extension_granted(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
     entry = app.learn("application", p["application"], news, **{f"due_{p['stage']}": p["until"]})
-    return [
-        entry,
-        *app.intend(_coordinator(app, p["urn"], m.extension_granted, p["stage"], p["until"]), _key(news)),
-    ]
+    drafts = coordinator_draft(app, p["urn"], m.extension_granted, p["stage"], p["until"])
+    return [entry, *app.intend(drafts, key_of(news))]
+
+
+def _application_page(app: Notifications, p: dict, page: str) -> str:
+    """A page of the school's application, as a link in an email to its coordinator."""
+    return app.links.page(f"/school/{p['urn']}/application/{p['school_year']}/{page}")
 
 
 @reacts_to("applications", "FeedbackReleased")
 def feedback_released(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    return app.intend(_coordinator(app, p["urn"], m.feedback_released, p["stage"]), _key(news))
+    link = _application_page(app, p, "feedback")
+    return app.intend(coordinator_draft(app, p["urn"], m.feedback_released, p["stage"], link), key_of(news))
 
 
 @reacts_to("applications", "VisitScheduled")
 def visit_scheduled(app: Notifications, news: IntegrationEvent) -> list:
+    """The visit, with its calendar entry; scheduled again for another day, the email says
+    what changed and the entry (same UID) comes at its next SEQUENCE."""
     p = news.payload
-    return app.intend(_coordinator(app, p["urn"], m.visit_scheduled, p["on"]), _key(news))
+    known = app.entry("application", p["application"])
+    before, visits = known.get("visit_on"), known.get("visits", 0) + 1
+    entry = app.learn("application", p["application"], news, visit_on=p["on"], visits=visits)
+    ics = app.visit_calendar(entry, _school_name(app, p["urn"]))
+    drafts = coordinator_draft(app, p["urn"], m.visit_scheduled, p["on"], before, ics)
+    return [entry, *app.intend(drafts, key_of(news))]
+
+
+def _school_name(app: Notifications, urn: str) -> str:
+    return app.entry("school", urn).get("name") or f"School {urn}"
 
 
 @reacts_to("applications", "Awarded", "DecisionRecorded")
@@ -197,172 +213,29 @@ def decided(app: Notifications, news: IntegrationEvent) -> list:
     again = {} if final else {"submitted_final": False, "further_evidence": True,
                               "due_final": p["evidence_due"]}
     entry = app.learn("application", p["application"], news, decided=final, **again)
-    drafts = _coordinator(app, p["urn"], m.decision, p["outcome"], p.get("expires_on"), p.get("evidence_due"))
-    return [entry, *app.intend(drafts, _key(news))]
+    link = _application_page(app, p, "feedback" if final else "missing")
+    drafts = coordinator_draft(app, p["urn"], m.decision, p["outcome"], p.get("expires_on"),
+                               p.get("evidence_due"), link)
+    return [entry, *app.intend(drafts, key_of(news))]
 
 
 @reacts_to("applications", "ApplicationWithdrawn")
 def withdrawn(app: Notifications, news: IntegrationEvent) -> list:
-    return [app.learn("application", news.payload["application"], news, withdrawn=True)]
+    """A visit still to come is cancelled in the school's calendar."""
+    p = news.payload
+    entry = app.learn("application", p["application"], news, withdrawn=True)
+    visit = entry.get("visit_on")
+    if visit is None or dt.date.fromisoformat(visit) < app.clock.today(app.authority.timezone):
+        return [entry]
+    ics = app.visit_calendar(entry, _school_name(app, p["urn"]), cancelled=True)
+    return [entry, *app.intend(coordinator_draft(app, p["urn"], m.visit_cancelled, visit, ics), key_of(news))]
 
 
 @reacts_to("applications", "RenewalDue")
 def renewal_due(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    return app.intend(_coordinator(app, p["urn"], m.renewal_due, p["expires_on"]), _key(news))
+    return app.intend(coordinator_draft(app, p["urn"], m.renewal_due, p["expires_on"]), key_of(news))
 
 
-@reacts_to("events", "CelebrationInvited")
-def celebration_invited(app: Notifications, news: IntegrationEvent) -> list:
-    """An awarded school invited to a celebration session: its coordinator only. Keyed by
-    the invitation and its session, so it goes once however often the news is heard (and
-    again only if the invitation moves to another session)."""
-    p = news.payload
-    session = {**p, "place": calendar_location(p)}
-    drafts = _coordinator(app, p["urn"], m.celebration_invitation, session, app.authority)
-    return app.intend(drafts, f"celebration/{p['invitation']}/{p['session']}")
-
-
-# -- CPD --------------------------------------------------------------------------------------
-
-SESSION_FIELDS = ("date_status", "date", "month", "start", "end", "venue_status", "venue")
-
-
-@reacts_to("events", "ProgrammeListed")
-def programme_listed(app: Notifications, news: IntegrationEvent) -> list:
-    p = news.payload
-    sessions = [
-        app.learn(
-            "session",
-            s["id"],
-            news,
-            title=p["title"],
-            code=p["code"],
-            sequence=0,
-            status="scheduled",
-            **{k: s.get(k) for k in SESSION_FIELDS},
-        )
-        for s in p["sessions"]
-    ]
-    return [*sessions, *_waiting_confirmations(app, sessions)]
-
-
-def _waiting_confirmations(app: Notifications, sessions: list) -> list:
-    """Bookings heard before their session (news travels on separate queues) are confirmed now."""
-    known = {entry.key: entry for entry in sessions}
-    notes = []
-    for booking in app.entries("booking"):
-        entry = known.get(booking.get("session"))
-        if entry is not None and booking.get("status") == "booked":
-            notes += app.confirm_booking(booking, app.session_of(entry))
-    return notes
-
-
-@reacts_to("events", "SessionScheduled")
-def session_scheduled(app: Notifications, news: IntegrationEvent) -> list:
-    s = news.payload["session"]
-    title = next(
-        (
-            e.get("title")
-            for e in app.entries("session")
-            if e.get("code") and s["id"].startswith(e.get("code") + "-")
-        ),
-        "CPD session",
-    )
-    entry = app.learn(
-        "session",
-        s["id"],
-        news,
-        title=title,
-        sequence=0,
-        status="scheduled",
-        **{k: s.get(k) for k in SESSION_FIELDS},
-    )
-    session = {**entry.facts, "place": "venue to be confirmed"}
-    drafts = [m.new_session(*contact, session) for contact in _newsletter_readers(app)]
-    return [entry, *app.intend(drafts, _key(news))]
-
-
-@reacts_to("events", "SessionRescheduled", "VenueConfirmed", "VenueChanged", "SessionCancelled")
-def session_changed(app: Notifications, news: IntegrationEvent) -> list:
-    """Rescheduled, venue confirmed or changed, cancelled: everyone booked is told, with
-    the calendar entry at its next SEQUENCE (the events service counts the same way)."""
-    p = news.payload
-    current = app.entry("session", p["session"])
-    facts: dict[str, Any] = {"sequence": current.get("sequence", 0) + 1}
-    if news.type == "SessionRescheduled":
-        facts.update({k: p["when"].get(k) for k in ("date_status", "date", "month", "start", "end")})
-        what = "new time"
-    elif news.type == "SessionCancelled":
-        facts.update(status="cancelled", cancelled_because=p.get("reason"))
-        what = "cancelled"
-    else:
-        facts.update(venue_status=p["venue_status"], venue=p.get("venue"))
-        what = "venue"
-    entry = app.learn("session", p["session"], news, **facts)
-    session = app.session_of(entry)  # as it is now, not as last saved
-    drafts = []
-    for person in _people_booked(app, p["session"]):
-        ics = app.session_calendar(session, booked=True)
-        if what == "cancelled":
-            drafts.append(
-                m.session_cancelled(person["name"], person["email"], session, p.get("reason", ""), ics)
-            )
-        else:
-            drafts.append(m.session_changed(person["name"], person["email"], session, what, ics))
-    return [entry, *app.intend(drafts, _key(news))]
-
-
-@reacts_to("events", "PlaceBooked", "WaitingListJoined")
-def place_booked(app: Notifications, news: IntegrationEvent) -> list:
-    p = news.payload
-    status = "booked" if news.type == "PlaceBooked" else "waiting"
-    facts: dict[str, Any] = {"session": p["session"], "urn": p["urn"], "status": status}
-    if p.get("person"):
-        facts["person"] = Personal(
-            subject_for_email(p["person"]["email"]),
-            p["person"],
-            label=f"booked on a CPD session for {p['urn']}",
-        )
-    entry = app.learn("booking", p["booking"], news, **facts)
-    person, session = reveal(entry.get("person")), app.session(p["session"])
-    if not isinstance(person, dict) or session is None:
-        return [entry]
-    if status == "booked":
-        return [entry, *app.confirm_booking(entry, session)]
-    draft = m.waiting(person["name"], person["email"], session)
-    return [entry, *app.intend([draft], _key(news))]
-
-
-@reacts_to("events", "BookingCancelled", "PlaceOffered", "OfferExpired", "AttendanceRecorded")
-def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
-    p = news.payload
-    status = {
-        "BookingCancelled": "cancelled",
-        "PlaceOffered": "offered",
-        "OfferExpired": "offer_expired",
-        "AttendanceRecorded": "attended",
-    }[news.type]
-    entry = app.learn("booking", p["booking"], news, status=status)
-    person, session = reveal(entry.get("person")), app.session(p["session"])
-    if news.type != "PlaceOffered" or not isinstance(person, dict) or session is None:
-        return [entry]
-    draft = m.place_offered(person["name"], person["email"], session, p["expires_at"], app.authority.timezone)
-    return [entry, *app.intend([draft], _key(news))]
-
-
-def _people_booked(app: Notifications, session_id: str) -> list[dict]:
-    people = [
-        reveal(b.get("person"))
-        for b in app.entries("booking")
-        if b.get("session") == session_id and b.get("status") == "booked"
-    ]
-    return [p for p in people if isinstance(p, dict)]
-
-
-def _newsletter_readers(app: Notifications) -> list[tuple[str, str]]:
-    return [
-        known
-        for school in app.entries("school")
-        if school.get("newsletter") and (known := app.coordinator(school.key)) is not None
-    ]
+# the reactions that live beside what they concern register here when imported
+from services.notifications import cpd_policies, lead_policies, panel_policies  # noqa: E402, F401

@@ -8,19 +8,27 @@ import datetime as dt
 import functools
 import os
 from collections.abc import Callable, Iterable
+from typing import Any
 
+import eventlet
+import kombu.exceptions
+from nameko.dependency_providers import Config
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.timer import timer
 
 from services.notifications.api import NotificationsApi
 from services.notifications.application import Notifications
 from services.notifications.policies import REACTIONS, react
+from services.notifications.sending import Unreachable
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.erasure import PersonalDataService
 from shared.mail import Mailer, SmtpSettings
+from shared.messaging import RpcProxy
 from shared.metrics import Metric, gauge
-from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
+from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve, settings_of
+from shared.secrets import load_secret
 from shared.store import store_env
 
 
@@ -37,6 +45,8 @@ def build(settings: Settings, authority: Authority) -> Notifications:
         mail_domain=settings.mail_domain,
         claim_timeout=claim,
         send_after=dt.datetime.fromisoformat(after) if after else None,
+        public_url=settings.public_url,
+        link_key=load_secret("link_key", settings.data_dir),  # signs claim and unsubscribe links
     )
     app.mailer = Mailer(SmtpSettings.from_env())
     return app
@@ -45,6 +55,28 @@ def build(settings: Settings, authority: Authority) -> Notifications:
 def gauges(app: Notifications) -> Iterable[Metric]:
     counts = {(status,): n for status, n in app.counts().items()}
     yield gauge("sanctuary_notifications", "Notifications by delivery status", counts, ["status"])
+
+
+class AccountsOverRpc:
+    """Whom to address, asked of the accounts service when a notification is sent; an answer
+    that does not come in time, or a service that is down, means try again later."""
+
+    def __init__(self, proxy: Any, timeout: float) -> None:
+        self.proxy = proxy
+        self.timeout = timeout
+
+    def contacts(self, accounts: list[str] | None, role: str | None) -> list[dict]:
+        timer = eventlet.Timeout(self.timeout)
+        try:
+            return self.proxy.contacts(accounts, role)
+        except eventlet.Timeout as fired:
+            if fired is not timer:
+                raise
+            raise Unreachable(f"the accounts service did not answer in {self.timeout:.0f} s") from None
+        except (UnknownService, RemoteError, kombu.exceptions.OperationalError, ConnectionError) as error:
+            raise Unreachable(f"the accounts service could not answer: {error!r}") from None
+        finally:
+            timer.cancel()
 
 
 def _handler() -> Callable:
@@ -58,6 +90,8 @@ def _handler() -> Callable:
 class NotificationsService(ServiceBase, PersonalDataService):
     name = "notifications"
     application = EventSourcedApp(build, gauges=gauges)
+    accounts = RpcProxy("accounts")
+    config = Config()
 
     # one handler (and so one queue) per kind of news, as nameko's event handlers go
     for _origin, _type in REACTIONS:
@@ -65,7 +99,8 @@ class NotificationsService(ServiceBase, PersonalDataService):
 
     @timer(interval=2)
     def send_due(self) -> None:
-        self.application.send_due(self.application.mailer)
+        people = AccountsOverRpc(self.accounts, settings_of(self.config).rpc_timeout)
+        self.application.send_due(self.application.mailer, people)
 
     @timer(interval=60, eager=True)
     def remind(self) -> None:

@@ -174,6 +174,7 @@ CALLS = {
                          FOR_COORDINATORS, schools_listed),
     "school-a": Call("GET", _at(f"/schools/{A}"), STAFF_OF_A, 200, FOR_STAFF),
     "school-a-history": Call("GET", _at(f"/schools/{A}/history"), STAFF_OF_A, 200, FOR_STAFF),
+    "school-a-messages": Call("GET", _at(f"/schools/{A}/messages"), STAFF_OF_A, 200, FOR_STAFF),
     "school-a-commitment": Call("POST", _at(f"/schools/{A}/commitments", {
         "body": "slt", "given_by": "Dee Deputy", "role": "Deputy head"}), STAFF_OF_A, 200, FOR_STAFF),
     "school-a-coordinator": Call("PUT", _at(f"/schools/{A}/coordinator", {

@@ -126,7 +126,7 @@ def test_an_award_brings_an_invitation_to_celebrate_and_a_certificate(people: Pe
         assert email["To"] == COORDINATOR
         body = email.get_body(("plain",)).get_content()
         assert SCHOOL_NAME in body
-        assert f"{day:%A} {day.day} {day:%B %Y}, 18:00 to 20:00 (UK time)" in body
+        assert f"{day:%A} {day.day} {day:%B %Y}, 6pm to 8pm" in body
         assert "accept or decline" in body
         assert "You are getting this email because you are your school's Schools of Sanctuary " \
                "coordinator" in body

@@ -26,7 +26,7 @@ import requests
 from sanctuary.mail_sink import read_folder
 from shared.authority import Authority, load_authority
 from shared.config import ROOT
-from tests.e2e.conftest import Api, E2ESystem, running, system_env, wait_for
+from tests.e2e.conftest import LEAD_EMAIL, Api, E2ESystem, running, system_env, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -135,7 +135,7 @@ def test_a_lancashire_schools_journey(lancashire_system: E2ESystem, lancashire: 
     arrived(system, COORDINATOR, NAME, {
         (COORDINATOR, f"{NAME} is registered for Schools of Sanctuary"),
         (COORDINATOR, f"Thank you: {NAME} has signed the pledge"),
-        (lancashire.contact_email, f"{NAME} has signed the pledge"),
+        (LEAD_EMAIL, f"{NAME} has signed the pledge"),  # the lead's own account, by name
         (COORDINATOR, pack_subject),
     })
 
@@ -150,6 +150,12 @@ def test_a_lancashire_schools_journey(lancashire_system: E2ESystem, lancashire: 
     assert proposed["proposal"]["date"] == meeting_day.isoformat()
     scheduled = school.ok(school.post(f"/catch-ups/{asked['id']}/answer", {"accept": True}))
     assert scheduled["status"] == "confirmed"
+    arrived(system, COORDINATOR, NAME, {  # each step reached the other side
+        (LEAD_EMAIL, f"{NAME} asks for a catch-up meeting"),
+        (COORDINATOR, "A time for your catch-up meeting"),
+        (LEAD_EMAIL, f"{NAME} accepted the catch-up meeting"),
+        (COORDINATOR, "Your catch-up meeting is confirmed"),
+    })
 
     # the application: no draft stage, no deadline
     may_apply(school, URN)
@@ -168,12 +174,12 @@ def test_a_lancashire_schools_journey(lancashire_system: E2ESystem, lancashire: 
     # every email about the school, once each, in Lancashire's words
     arrived(system, COORDINATOR, NAME, {
         (COORDINATOR, "We have received your final application"),
-        (lancashire.contact_email, f"{NAME} has submitted its final application"),
+        (LEAD_EMAIL, f"{NAME} has submitted its final application"),
     })
     log = log_settled(lead)
     mail = about(system, COORDINATOR, NAME)
     assert set(Counter((m["To"], subject(m)) for m in mail).values()) == {1}, mail
-    assert len(mail) == 6
+    assert len(mail) == 10
     for message in mail:
         body = text(message)
         assert message["Reply-To"] == lancashire.contact_email

@@ -498,7 +498,7 @@ def expected_mail(system: E2ESystem, stored: dict[str, int]) -> Counter:
             want[(coordinator, f"{name} is registered for Schools of Sanctuary")] = 1
         if steps == len(STEPS):
             want[(coordinator, f"Thank you: {name} has signed the pledge")] = 1
-            want[(authority.contact_email, f"{name} has signed the pledge")] = 1
+            want[(system.lead.email, f"{name} has signed the pledge")] = 1  # the lead's own account
         if pack is not None and steps >= pack_after:
             want[(coordinator, f"{pack.title} for {name}")] = 1
     return want

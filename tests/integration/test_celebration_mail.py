@@ -59,7 +59,7 @@ def test_the_coordinator_is_invited_once(world: World, coventry: Authority) -> N
     plain = text(email)
     assert "Dear Ann Coordinator," in plain
     assert f"{SCHOOL}'s School of Sanctuary award" in plain
-    assert "Friday 8 October 2027, 18:00 to 20:00 (UK time), Council House" in plain
+    assert "Friday 8 October 2027, 6pm to 8pm, Council House" in plain
     assert f"{WHY} you are your school's Schools of Sanctuary coordinator." in plain
     assert [e["kind"] for e in world.app.delivery_log()
             if e["kind"].startswith("celebration")] == ["celebration-invitation"]

@@ -5,6 +5,7 @@ and its answers fit their declared schemas."""
 from __future__ import annotations
 
 import functools
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -16,7 +17,7 @@ from services.notifications.service import NotificationsService
 from shared.access import ROLES, Principal
 from shared.consumer import consume
 from shared.envelope import IntegrationEvent
-from shared.errors import Forbidden, Invalid, Unauthorized
+from shared.errors import Forbidden, Invalid, NotFound, Unauthorized
 
 LEAD = Principal("a1", "Lena Lead", frozenset({("lead", None)})).to_dict()
 OTHERS = [Principal(f"x-{role}", role, frozenset({(role, "103712" if role == "coordinator" else None)}))
@@ -43,7 +44,9 @@ def registered(app: Notifications) -> None:
 
 
 def test_the_declared_operations_are_the_services_entrypoints(service) -> None:
-    assert {op.name for op in NotificationsApi.operations()} == {"delivery_log", "personal_data"}
+    assert {op.name for op in NotificationsApi.operations()} == {
+        "delivery_log", "personal_data", "offer", "unsubscription", "unsubscribe", "audience",
+        "send_message", "messages", "school_messages"}
     for operation in NotificationsApi.operations():
         assert callable(getattr(service, operation.name))
 
@@ -74,3 +77,18 @@ def test_a_bad_query_names_its_field(service) -> None:
     with pytest.raises(Invalid) as refused:
         service.delivery_log(LEAD, {"status": "lost", "colour": "red"})
     assert set(refused.value.fields) == {"status", "colour"}
+
+
+def test_links_from_emails_are_answered_for_anyone_and_a_bad_token_is_a_404(service) -> None:
+    app = service.application
+    registered(app)
+    token = parse_qs(urlsplit(app.links.unsubscribe("email:abc", "cpd-news")).query)["token"][0]
+    assert service.unsubscription(None, {"token": token}) == {
+        "category": "cpd-news", "what": "news of CPD sessions", "done": False}
+    assert service.unsubscribe(None, {"token": token})["done"] is False  # not before this
+    assert service.unsubscribe(None, {"token": token})["done"] is True  # once
+    with pytest.raises(NotFound):
+        service.offer(None, {"token": token})  # an unsubscribe link claims nothing
+    with pytest.raises(Invalid) as refused:
+        service.offer(None, {})
+    assert "token" in refused.value.fields

@@ -279,6 +279,6 @@ def test_the_invitation_email_names_the_school_the_date_and_why() -> None:
     draft = m.celebration_invitation("Ann", "Hill Primary", "ann@hill.example.org", session_, coventry)
     assert (draft.kind, draft.to_email, draft.subject) == (
         "celebration-invitation", "ann@hill.example.org", "You are invited to celebrate")
-    assert "Hill Primary" in draft.body and "Friday 8 October 2027, 18:00 to 20:00" in draft.body
+    assert "Hill Primary" in draft.body and "Friday 8 October 2027, 6pm to 8pm" in draft.body
     assert "Council House" in draft.body and "accept or decline" in draft.body
     assert draft.reason == m.COORDINATOR and not draft.optional

@@ -110,6 +110,7 @@ def navigation(principal: Principal | None) -> list[dict]:
     if principal.has("lead"):
         links += [{"href": "/lead", "text": "Cycle"}, {"href": "/lead/schools", "text": "Schools"},
                   {"href": "/lead/cpd", "text": "CPD"}, {"href": "/lead/emails", "text": "Emails"},
+                  {"href": "/lead/messages", "text": "Messages"},
                   {"href": "/lead/exports", "text": "Exports"}]
     for urn in sorted(principal.scopes("coordinator")):
         links += [{"href": f"/school/{urn}", "text": "Your school"},
