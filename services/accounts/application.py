@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -14,49 +15,88 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from services.accounts.domain import Account, Erasure, check_grant
 from shared.access import LEAD, Principal, require
 from shared.clock import Clock
-from shared.errors import Conflict, NotFound, Unauthorized
+from shared.errors import Conflict, Invalid, NotFound, Unauthorized
+from shared.mail import MailError
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
 from shared.projection import AggregateProjection
+
+log = logging.getLogger(__name__)
 
 SESSION_LIFETIME = dt.timedelta(hours=8)
 SESSION_PREFIX, TOKEN_PREFIX = "sess_", "sos_"
 
 # (to, name, link) -> None: hands the one-time link to the person, by email
 LinkSender = Callable[[str, str, str], None]
+# (to, name, invited by, grants) -> None: tells a new account's person who invited them, for
+# what, and how to sign in (no secret: they ask for a sign-in link themselves)
+InvitationSender = Callable[[str, str, str, list[dict]], None]
 
 
 class Accounts(PersonalDataApplication):
     name = "accounts"
 
     def __init__(self, env: dict | None = None, *, secret_key: str,
-                 send_link: LinkSender | None = None, clock: Clock | None = None,
-                 session_lifetime: dt.timedelta = SESSION_LIFETIME) -> None:
+                 send_link: LinkSender | None = None, send_invitation: InvitationSender | None = None,
+                 clock: Clock | None = None, session_lifetime: dt.timedelta = SESSION_LIFETIME) -> None:
         super().__init__(env)
         self.session_lifetime = session_lifetime
         self.sessions = URLSafeTimedSerializer(secret_key, salt="sanctuary-session")
         self.send_link = send_link
+        self.send_invitation = send_invitation
         self.clock = clock or Clock()
         self.directory = AggregateProjection(self)
 
     # -- the lead's commands --------------------------------------------------
 
     def invite(self, principal: Principal | None, email: str, name: str,
-               grants: list[dict], actor: str | None = None) -> dict:
-        """Create an account. ``principal`` None with an ``actor`` is the operator's CLI."""
+               grants: list[dict], lived_experience: bool | None = None,
+               actor: str | None = None) -> dict:
+        """Create an account and email the person who invited them, for what, and how to
+        sign in. ``principal`` None with an ``actor`` is the operator's CLI (no email).
+        ``lived_experience`` is recorded only for a panel member."""
         if principal is not None or actor is None:
             actor = require(LEAD, principal).actor
         checked = [list(check_grant(g["role"], g.get("urn"))) for g in grants]
+        if lived_experience is not None and ["panel_member", None] not in checked:
+            raise Invalid("Lived experience is recorded for panel members only.",
+                          {"lived_experience": ["Only for someone invited as a panel member."]})
         key = email_key(email)
         subject = subject_for_email(email)
         account = Account(email_key=key,
                           email=Personal(subject, email.strip(), label="account email"),
                           name=Personal(subject, name, label="account name"),
                           grants=checked, actor=actor)
+        if lived_experience is not None:
+            account.record_lived_experience(_lived(subject, lived_experience), actor)
         try:
             self.save(account)
         except IntegrityError:
             raise Conflict("An account with that email address already exists.", "email") from None
-        return self.view(account)
+        view = self.view(account)
+        sent = principal is not None and self._tell_invited(view, principal.name)
+        return {**view, "invitation_sent": sent}
+
+    def _tell_invited(self, view: dict, inviter: str) -> bool:
+        """The invitation email; the account stands even if the mail server refuses it
+        (the lead is told, and the person can still ask for a sign-in link)."""
+        if self.send_invitation is None:
+            return False
+        try:
+            self.send_invitation(str(view["email"]), str(view["name"]), inviter, view["grants"])
+        except MailError as error:
+            log.warning("the invitation email to account %s was not sent: %s", view["id"], error)
+            return False
+        return True
+
+    def record_lived_experience(self, principal: Principal, account_id: str,
+                                lived_experience: bool) -> dict:
+        actor = require(LEAD, principal).actor
+        account = self._get(account_id)
+        if ("panel_member", None) not in account.grants:
+            raise Conflict("Lived experience is recorded for panel members only.", "lived_experience")
+        subject = account.email.subject
+        return self._change(account_id, lambda a: a.record_lived_experience(
+            _lived(subject, lived_experience), actor))
 
     def grant(self, principal: Principal, account_id: str, role: str, urn: str | None = None) -> dict:
         actor = require(LEAD, principal).actor
@@ -64,11 +104,22 @@ class Accounts(PersonalDataApplication):
 
     def revoke(self, principal: Principal, account_id: str, role: str, urn: str | None = None) -> dict:
         actor = require(LEAD, principal).actor
+        if role == "lead":
+            self._keep_a_lead(account_id, "take the lead role from the last lead")
         return self._change(account_id, lambda a: a.revoke(role, urn, actor))
 
     def close_account(self, principal: Principal, account_id: str) -> dict:
         actor = require(LEAD, principal).actor
+        if _hex(account_id) == principal.account:
+            raise Conflict("You cannot close your own account: ask another lead.", "account")
+        self._keep_a_lead(account_id, "close the last lead's account")
         return self._change(account_id, lambda a: a.close(actor))
+
+    def _keep_a_lead(self, account_id: str, doing: str) -> None:
+        """Someone must always be able to run the award: never leave no open lead."""
+        leads = {a.id.hex for a in self.accounts_unchecked() if not a.closed and ("lead", None) in a.grants}
+        if leads == {_hex(account_id)}:
+            raise Conflict(f"You cannot {doing}: make someone else a lead first.", "account")
 
     def erase_person(self, principal: Principal, subjects: list[str], reason: str) -> dict:
         """Record the erasure, shred this service's copy; the rest follows over the bus."""
@@ -182,7 +233,7 @@ class Accounts(PersonalDataApplication):
             "grants": [{"role": r, "urn": s} for r, s in sorted(account.grants, key=str)],
             "tokens": [{"id": t, "label": v["label"], "revoked": v["revoked"]}
                        for t, v in account.tokens.items()],
-            "closed": account.closed,
+            "closed": account.closed, "lived_experience": _flag(account.lived_experience),
         }
 
     # -- internals ------------------------------------------------------------------
@@ -228,6 +279,16 @@ class Accounts(PersonalDataApplication):
 
 def email_key(email: str) -> str:
     return subject_for_email(email)
+
+
+def _lived(subject: str, flag: bool) -> Personal:
+    return Personal(subject, bool(flag), label="lived experience of seeking sanctuary")
+
+
+def _flag(value: object) -> bool | None:
+    """The recorded flag, None if never recorded (or erased)."""
+    flag = reveal(value)
+    return flag if isinstance(flag, bool) else None
 
 
 def _split(credential: str, parts: int) -> list[str]:

@@ -8,7 +8,7 @@ import os
 from services.accounts.api import AccountsApi
 from services.accounts.application import Accounts
 from services.accounts.contract import ACCOUNTS
-from services.accounts.mail import link_sender
+from services.accounts.mail import invitation_sender, link_sender
 from shared.authority import Authority
 from shared.config import Settings
 from shared.runtime import EventSourcedApp, ServiceBase, serve
@@ -22,6 +22,7 @@ def build(settings: Settings, authority: Authority) -> Accounts:
     return Accounts(env=store_env("accounts", settings),
                     secret_key=load_secret("session_key", settings.data_dir),
                     send_link=link_sender(settings, authority),
+                    send_invitation=invitation_sender(settings, authority),
                     session_lifetime=dt.timedelta(hours=hours))
 
 

@@ -9,11 +9,13 @@ import functools
 import os
 from collections.abc import Callable, Iterable
 
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.notifications.api import NotificationsApi
 from services.notifications.application import Notifications
 from services.notifications.policies import REACTIONS, react
+from services.pledges.api import PledgesApi
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
@@ -49,7 +51,9 @@ def gauges(app: Notifications) -> Iterable[Metric]:
 
 def _handler() -> Callable:
     def hear(self: NotificationsService, body: dict) -> None:
-        consume(self.application, body, functools.partial(react, self.application))
+        # asked, not told: an address to write to comes from the pledges service, not the bus
+        pledges = PledgesApi(lambda service, operation, *args: getattr(self.pledges, operation)(*args))
+        consume(self.application, body, functools.partial(react, self.application, pledges=pledges))
 
     return hear
 
@@ -58,6 +62,7 @@ def _handler() -> Callable:
 class NotificationsService(ServiceBase, PersonalDataService):
     name = "notifications"
     application = EventSourcedApp(build, gauges=gauges)
+    pledges = RpcProxy("pledges")
 
     # one handler (and so one queue) per kind of news, as nameko's event handlers go
     for _origin, _type in REACTIONS:
