@@ -26,9 +26,12 @@ from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
 from services.gateway.web.cpd_pages import CpdPages
+from services.gateway.web.join_pages import JoinPages
 from services.gateway.web.lead_pages import LeadPages
+from services.gateway.web.lead_school_pages import LeadSchoolPages
 from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_pages import PanelPages
+from services.gateway.web.people_pages import PeoplePages
 from services.gateway.web.school_pages import SchoolPages
 from services.notifications.api import NotificationsApi
 from shared.access import LEAD, OPERATOR, PUBLIC
@@ -44,7 +47,10 @@ HEALTH_TIMEOUT = 2.0
 
 
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
-                     LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages):
+                     LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
+                     PeoplePages,
+                     LeadSchoolPages,
+                     JoinPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")
