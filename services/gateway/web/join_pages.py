@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.web.lead_school_pages import invite_coordinator
 from services.gateway.web.pages import error_page, field_errors, page, redirect, render
+from services.gateway.web.people_pages import form_messages
 from services.gateway.web.school_pages import PHASE_LABELS
 from services.gateway.web.throttle import Throttle, client_address
 from shared.access import LEAD, PUBLIC
@@ -64,7 +65,7 @@ def token_is_fresh(token: str) -> bool:
 class JoinPages:
     clients: Any
     _authority: Any  # the authority's file, as LeadPages reads it
-    _school_page: Any  # LeadSchoolPages' school page, shown when the invitation fails
+    _lead_school_page: Any  # LeadSchoolPages' school page, shown when the invitation fails
 
     def _head_required(self) -> bool:
         return "head_teacher" in self._authority().pledge.required_commitments
@@ -97,7 +98,7 @@ class JoinPages:
         try:
             self.clients.pledges.ask_to_join(None, body)
         except Invalid as error:
-            return again(errors=field_errors(error))
+            return again(errors=form_messages(error))
         return render(request, "join_sent.html", school=body["school_name"], email=body["email"],
                       authority=self._authority())
 
@@ -133,7 +134,7 @@ class JoinPages:
             return self._request_page(request, request_id, 409, {"decide": error.message})
         failed = invite_coordinator(self.clients, request.principal, asked["urn"], asked["contact"])
         if failed:
-            return self._school_page(request, asked["urn"], {
+            return self._lead_school_page(request, asked["urn"], {
                 "invite": f"{asked['school_name']} is registered, but its coordinator was not invited: "
                           f"{failed}"})
         return redirect(f"/lead/schools/{asked['urn']}",

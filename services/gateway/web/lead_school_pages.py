@@ -18,7 +18,8 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from services.gateway.web.lead_pages import LOOKUPS, names_of, who_did
-from services.gateway.web.pages import field_errors, page, redirect, render
+from services.gateway.web.pages import page, redirect, render
+from services.gateway.web.people_pages import form_messages
 from services.gateway.web.school_pages import PHASE_LABELS
 from shared.access import LEAD
 from shared.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
@@ -96,14 +97,14 @@ class LeadSchoolPages:
         try:
             school = self.clients.pledges.register_school(request.principal, body)
         except (Invalid, Conflict) as error:
-            return again(errors=field_errors(error))
+            return again(errors=form_messages(error))
         return self._invited(request, school)
 
     def _invited(self, request: Any, school: dict) -> Response:
         """The second step: the coordinator's account. Failing, the school's page says so."""
         failed = invite_coordinator(self.clients, request.principal, school["urn"], school["coordinator"])
         if failed:
-            return self._school_page(request, school["urn"], {
+            return self._lead_school_page(request, school["urn"], {
                 "invite": f"{school['name']} is registered, but its coordinator was not invited: {failed}"})
         return redirect(f"/lead/schools/{school['urn']}",
                         f"{school['name']} is registered and {school['coordinator']['name']} is invited "
@@ -114,7 +115,8 @@ class LeadSchoolPages:
         school = self.clients.pledges.school(request.principal, urn)
         failed = invite_coordinator(self.clients, request.principal, urn, school["coordinator"])
         if failed:
-            return self._school_page(request, urn, {"invite": f"The coordinator was not invited: {failed}"})
+            return self._lead_school_page(request, urn,
+                                          {"invite": f"The coordinator was not invited: {failed}"})
         return redirect(f"/lead/schools/{urn}", f"{school['coordinator']['name']} is invited as the "
                                                 "coordinator.")
 
@@ -122,9 +124,9 @@ class LeadSchoolPages:
 
     @page("GET", SCHOOL, allow=LEAD)
     def lead_school_page(self, request: Any, urn: str) -> Response:
-        return self._school_page(request, urn)
+        return self._lead_school_page(request, urn)
 
-    def _school_page(self, request: Any, urn: str, errors: dict | None = None) -> Response:
+    def _lead_school_page(self, request: Any, urn: str, errors: dict | None = None) -> Response:
         principal = request.principal
         school = self.clients.pledges.school(principal, urn)
         accounts = self.clients.accounts.accounts(principal)["accounts"]

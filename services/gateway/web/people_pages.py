@@ -49,12 +49,14 @@ def grant_from(form: Mapping[str, str]) -> tuple[dict, dict[str, str]]:
 
 def invitation_from(form: Mapping[str, str]) -> tuple[dict, dict[str, str]]:
     """The invitation form as the accounts service takes it, and what is missing."""
-    grant, errors = grant_from(form)
     name, email = form.get("name", "").strip(), form.get("email", "").strip()
+    errors = {}
     if not name:
         errors["name"] = "Enter their full name"
     if not email:
         errors["email"] = "Enter their email address"
+    grant, wrong = grant_from(form)
+    errors.update(wrong)
     body: dict[str, Any] = {"name": name, "email": email, "grants": [grant]}
     if grant["role"] == "panel_member":
         if form.get("lived_experience") not in ("yes", "no"):
@@ -63,14 +65,16 @@ def invitation_from(form: Mapping[str, str]) -> tuple[dict, dict[str, str]]:
     return body, errors
 
 
+BAD_ADDRESS = "Enter an email address in the correct format, like name@example.org"
+
+
 def form_messages(error: Invalid | Conflict) -> dict[str, str]:
-    """The service's refusal against the form's own field names (``grants.0.urn`` is ``urn``)."""
+    """The service's refusal against the form's own field names (``grants.0.urn`` is ``urn``),
+    an address refused for its form said as GOV.UK says it."""
     errors = {}
     for field, message in field_errors(error).items():
         name = field.rsplit(".", 1)[-1] if field.startswith("grants.") else field
-        if name == "email" and "valid" in message.lower():
-            message = "Enter an email address in the correct format, like name@example.org"
-        errors[name] = message
+        errors[name] = BAD_ADDRESS if name.endswith("email") and isinstance(error, Invalid) else message
     return errors
 
 
