@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 INVITED = "You are invited to Coventry Schools of Sanctuary"
 LEAD_TOLD = "A school has asked to join Schools of Sanctuary"
 SCHOOL_URN, FAILED_URN, JOIN_URN, DECLINED_URN = "670001", "670002", "670003", "670004"
+PEOPLE_URN = "670009"  # the school of the coordinators invited on the people pages
 PAGES_SEEN: set[str] = set()  # every path of this module's pages, checked at phone width at the end
 
 
@@ -99,20 +100,20 @@ def test_the_lead_invites_a_panel_member_and_a_coordinator(system: E2ESystem, vi
     lead.fill("School URN (for a coordinator)", "67001")
     lead.click("Send the invitation", label="invitation refused, short URN")
     assert lead.error_summary() == ["A URN is exactly 6 digits"]
-    lead.fill("School URN (for a coordinator)", SCHOOL_URN)
+    lead.fill("School URN (for a coordinator)", PEOPLE_URN)
     lead.click("Send the invitation")
     assert "Cora Coordinator is invited." in lead.text()
     text = text_of(mail_to(system, "cora@people.e2e.example.org", INVITED))
-    assert f"as Schools of Sanctuary coordinator for the school with URN {SCHOOL_URN}" in text
+    assert f"as Schools of Sanctuary coordinator for the school with URN {PEOPLE_URN}" in text
 
     lead.click("People")
     assert "Panel member, with lived experience of seeking sanctuary" in lead.text()
-    assert f"Coordinator of URN {SCHOOL_URN}" in lead.text()
+    assert f"Coordinator of URN {PEOPLE_URN}" in lead.text()
 
 
 def test_the_lead_changes_a_role_and_corrects_the_flag(system: E2ESystem, visit) -> None:
     person = system.add_account("rory@people.e2e.example.org", "Rory Roles",
-                                [{"role": "coordinator", "urn": SCHOOL_URN}], token_label=None)
+                                [{"role": "coordinator", "urn": PEOPLE_URN}], token_label=None)
     lead: Visitor = visit().sign_in_as(system.lead)
     lead.open(f"/lead/people/{person.id}")
     before = position(system, "accounts")
@@ -120,7 +121,7 @@ def test_the_lead_changes_a_role_and_corrects_the_flag(system: E2ESystem, visit)
     lead.click("Give the role", label="role refused, no URN")
     assert lead.error_summary() == ["Enter the school's 6-digit URN"]
     lead.choose("Coordinator of a school")
-    lead.fill("School URN (for a coordinator)", SCHOOL_URN)
+    lead.fill("School URN (for a coordinator)", PEOPLE_URN)
     lead.click("Give the role", label="role refused, held already")
     assert lead.error_summary() == ["The account already has that role."]
     assert position(system, "accounts") == before
@@ -128,8 +129,8 @@ def test_the_lead_changes_a_role_and_corrects_the_flag(system: E2ESystem, visit)
     lead.choose("Panel member")
     lead.click("Give the role")
     assert "Role given: Panel member." in lead.text()
-    lead.click(f"Remove the role Coordinator of URN {SCHOOL_URN}")
-    assert f"Role removed: Coordinator of URN {SCHOOL_URN}." in lead.text()
+    lead.click(f"Remove the role Coordinator of URN {PEOPLE_URN}")
+    assert f"Role removed: Coordinator of URN {PEOPLE_URN}." in lead.text()
     lead.choose("No")
     lead.click("Save")
     assert "Lived experience recorded." in lead.text()
