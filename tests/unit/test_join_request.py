@@ -89,6 +89,16 @@ def test_the_throttle_counts_per_address_within_its_window() -> None:
     assert throttle.allow("a") is True and throttle.allow("a") is False
 
 
+def test_a_use_may_be_counted_once_it_has_happened() -> None:
+    now = [0.0]
+    throttle = Throttle(limit=1, window=60, clock=lambda: now[0])
+    assert throttle.full("a") is False and throttle.full("a") is False  # asking counts nothing
+    throttle.count("a")
+    assert throttle.full("a") is True and throttle.allow("a") is False
+    now[0] = 60.0
+    assert throttle.full("a") is False
+
+
 def test_the_throttle_forgets_the_quietest_address_past_its_bound() -> None:
     now = [0.0]
     throttle = Throttle(limit=1, window=60, keys=2, clock=lambda: now[0])

@@ -5,7 +5,7 @@ notifications service; the address never travels on the bus).
 
 Abuse: the public form carries a signed, timed token (only a page this gateway
 served in the last two hours has one), and each client address may post it at most
-ATTEMPTS times an hour, of which at most REQUESTS may be stored requests.
+ATTEMPTS times an hour, and at most REQUESTS requests from it are stored an hour.
 Nothing about a school is shown publicly, not even whether it is registered.
 """
 
@@ -93,12 +93,13 @@ class JoinPages:
         body, errors = join_form(request.form, self._head_required())
         if errors:
             return again(errors=errors)
-        if not _REQUESTS.allow(address):
+        if _REQUESTS.full(address):
             return self._too_many(request)
         try:
             self.clients.pledges.ask_to_join(None, body)
         except Invalid as error:
             return again(errors=form_messages(error))
+        _REQUESTS.count(address)  # only requests stored count against the address
         return render(request, "join_sent.html", school=body["school_name"], email=body["email"],
                       authority=self._authority())
 

@@ -38,16 +38,36 @@ class Throttle:
 
     def allow(self, key: str) -> bool:
         """Count one use of ``key`` if it is within the limit; False (not counted) if not."""
-        now = self.clock()
         with self._lock:
-            uses = self._uses.pop(key, None) or deque()
-            while uses and uses[0] <= now - self.window:
-                uses.popleft()
+            uses = self._recent(key)
             allowed = len(uses) < self.limit
             if allowed:
-                uses.append(now)
-            if uses:
-                self._uses[key] = uses  # most recently used last
-            while len(self._uses) > self.keys:
-                self._uses.popitem(last=False)
+                uses.append(self.clock())
+            self._keep(key, uses)
             return allowed
+
+    def full(self, key: str) -> bool:
+        """Whether ``key`` has used up its limit (counting nothing)."""
+        with self._lock:
+            uses = self._recent(key)
+            self._keep(key, uses)
+            return len(uses) >= self.limit
+
+    def count(self, key: str) -> None:
+        """Count a use that has happened (after ``full`` said there was room)."""
+        with self._lock:
+            uses = self._recent(key)
+            uses.append(self.clock())
+            self._keep(key, uses)
+
+    def _recent(self, key: str) -> deque[float]:
+        uses = self._uses.pop(key, None) or deque()
+        while uses and uses[0] <= self.clock() - self.window:
+            uses.popleft()
+        return uses
+
+    def _keep(self, key: str, uses: deque[float]) -> None:
+        if uses:
+            self._uses[key] = uses  # most recently used last
+        while len(self._uses) > self.keys:
+            self._uses.popitem(last=False)
