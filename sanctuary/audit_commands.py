@@ -1,5 +1,6 @@
-"""``sanctuary audit ...``, ``sanctuary replay`` and ``sanctuary rebuild``: run by an
-auditor or operator on the machine that holds the stores."""
+"""``sanctuary audit history`` and ``trail``, ``sanctuary replay`` and ``sanctuary rebuild``: run
+by an auditor or operator on the machine that holds the stores (``audit verify`` and ``digest``
+are in sanctuary/verify.py, ``audit reseal`` in sanctuary/reseal.py)."""
 
 from __future__ import annotations
 
@@ -38,35 +39,6 @@ def open_service(name: str) -> tuple[Any, Any]:
     module = importlib.import_module(module_name)
     app = module.build(settings, authority)
     return app, getattr(module, class_name).application.contract
-
-
-def verify(name: str, digest: str | None) -> int:
-    app, _ = open_service(name)
-    verdict = app.seal.verify(digest)
-    unsealed = (app.recorder.max_notification_id() or 0) - verdict.sealed_to
-    print(
-        f"{name}: {verdict.checked} events checked against the seal (to position {verdict.sealed_to}); "
-        f"{unsealed} not sealed yet; digest now {app.seal.digest()}"
-    )
-    if verdict.ok:
-        print("OK: nothing altered, deleted or inserted" + (f"; matches digest {digest}" if digest else ""))
-        return 0
-    first = verdict.first()
-    print(
-        f"TAMPERED: {len(verdict.problems)} problem(s); the first at position {first['position']}: "
-        f"{first['what']}"
-        + (f" ({first.get('topic')}, version {first.get('version')})" if "topic" in first else "")
-    )
-    for problem in sorted(verdict.problems, key=lambda p: p["position"]):
-        print(f"  {problem['position']}: {problem['what']}")
-    return 1
-
-
-def digest(name: str) -> int:
-    app, _ = open_service(name)
-    app.seal.extend(limit=10**9)
-    print(app.seal.digest())
-    return 0
 
 
 def history(name: str, aggregate: str, as_of: str | None, form: str) -> int:
@@ -175,6 +147,7 @@ class Progress:
 
     def __init__(self, verb: str, total: int) -> None:
         self.verb, self.total, self.done = verb, max(total, 0), 0
+        self.label = ""  # what it is doing now, shown after the count
         self.started = self.shown = time.monotonic()
 
     def __enter__(self) -> Progress:
@@ -189,7 +162,8 @@ class Progress:
             self.shown = time.monotonic()
             width = 30
             filled = width * self.done // self.total if self.total else width
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}")
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                             f"{self.label:<20}")
             sys.stderr.flush()
 
     def __exit__(self, *_: object) -> None:

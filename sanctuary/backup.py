@@ -43,6 +43,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from sanctuary.launch import ORDER
+from shared.audit import describe, where
 from shared.config import Settings, version
 from shared.relay_lock import AdvisoryRelayLock, FileRelayLock, RelayLock
 from shared.store import ServiceApplication, store_env
@@ -195,7 +196,7 @@ def _ro_uri(path: Path, immutable: bool = False) -> str:
 def _sqlite_facts(conn: sqlite3.Connection, service: str) -> tuple[int, str | None]:
     """Newest position and seal digest, as eventsourcing and ``Seal`` compute them."""
     position = conn.execute(f"SELECT MAX(rowid) FROM {SQLITE_EVENTS}").fetchone()[0] or 0
-    seal = conn.execute(f"SELECT notification_id, hash FROM {service}_seal "
+    seal = conn.execute(f"SELECT notification_id, mac FROM {service}_chain "
                         "ORDER BY notification_id DESC LIMIT 1").fetchone()
     return position, _digest(seal)
 
@@ -231,10 +232,10 @@ def _pg_tables(conn: psycopg.Connection, location: Location) -> list[str]:
 
 def _pg_facts(conn: psycopg.Connection, location: Location, tables: list[str]) -> tuple[int, str | None]:
     """Newest position and seal digest in the dump's snapshot, as eventsourcing and ``Seal`` read them."""
-    events, seal = f"{location.service}_events", f"{location.service}_seal"
+    events, seal = f"{location.service}_events", f"{location.service}_chain"
     position = conn.execute(sql.SQL("SELECT MAX(notification_id) FROM {}").format(
         sql.Identifier(location.schema, events))).fetchone()[0] if events in tables else 0
-    row = conn.execute(sql.SQL("SELECT notification_id, hash FROM {} ORDER BY notification_id DESC LIMIT 1")
+    row = conn.execute(sql.SQL("SELECT notification_id, mac FROM {} ORDER BY notification_id DESC LIMIT 1")
                        .format(sql.Identifier(location.schema, seal))).fetchone() if seal in tables else None
     return position or 0, _digest(row)
 
@@ -447,9 +448,9 @@ def verify_restored(location: Location, entry: dict) -> bool:
         app.close()
     print(f"{location.service}: newest position {position} (backup: {entry['position']}); "
           f"{verdict.checked} events checked against the seal (to position {verdict.sealed_to}), "
-          f"{position - verdict.sealed_to} not sealed yet")
-    for problem in sorted(verdict.problems, key=lambda p: p["position"]):
-        print(f"  TAMPERED at {problem['position']}: {problem['what']}")
+          f"{verdict.ledger} ledger records")
+    for problem in sorted(verdict.problems, key=where):
+        print(f"  TAMPERED at {describe(problem)}: {problem['what']}")
     if position != entry["position"]:
         print(f"  MISMATCH: the backup held position {entry['position']}")
     ok = verdict.ok and position == entry["position"]

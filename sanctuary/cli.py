@@ -45,13 +45,21 @@ def _parser() -> argparse.ArgumentParser:
     add.set_defaults(run=_add_account)
     audit = commands.add_parser("audit", help="verify, digest, history and decision trails")
     audit_commands = audit.add_subparsers(required=True)
-    verify = audit_commands.add_parser("verify", help="check a service's log against its seal")
-    verify.add_argument("service")
+    verify = audit_commands.add_parser("verify", help="check a service's store against its seal, its "
+                                       "ledger and the heads the other services witnessed")
+    verify.add_argument("service", nargs="?")
+    verify.add_argument("--all", action="store_true", dest="every", help="check every service's store")
     verify.add_argument("--digest", help="a digest published earlier, to check the seal against")
-    verify.set_defaults(run=lambda a: _audit().verify(a.service, a.digest))
-    digest = audit_commands.add_parser("digest", help="seal what is committed and print the digest")
+    verify.set_defaults(run=lambda a: _verify().verify(a.service, a.digest, a.every))
+    digest = audit_commands.add_parser("digest", help="print the digest of a service's seal, to publish")
     digest.add_argument("service")
-    digest.set_defaults(run=lambda a: _audit().digest(a.service))
+    digest.set_defaults(run=lambda a: _verify().digest(a.service))
+    reseal = audit_commands.add_parser("reseal", help="once, after upgrading: verify a store sealed the "
+                                       "old way, then seal it under the sealing key (recorded)")
+    reseal.add_argument("service")
+    reseal.add_argument("--digest", help="a digest of the old seal published earlier, to check it against")
+    reseal.add_argument("--by", required=True, help="who reseals (recorded in the store's ledger)")
+    reseal.set_defaults(run=lambda a: _reseal().reseal(a.service, a.by, a.digest))
     history = audit_commands.add_parser("history", help="an aggregate's history (who, when, what)")
     history.add_argument("service")
     history.add_argument("aggregate", help="the aggregate's id (a UUID)")
@@ -80,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("folder", type=Path)
     restore.add_argument("--force", action="store_true", help="replace stores that already hold data")
     restore.set_defaults(run=lambda a: _backup().restore(a.folder, a.force))
+    prepare = commands.add_parser("prepare-stores", help="create every service's tables, as their owner "
+                                  "(PostgreSQL: before the services start)")
+    prepare.add_argument("--grant", metavar="ROLE", help="the services' role: may only read and insert")
+    prepare.set_defaults(run=lambda a: _prepare().prepare_stores(a.grant))
     check = commands.add_parser("check-config", help="validate an authority file")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_check_config)
@@ -96,10 +108,10 @@ def _serve(args: argparse.Namespace) -> int:
     from shared.authority import AuthorityConfigError, load_authority
     from shared.config import Settings
 
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         authority = load_authority(settings.authority_file)
-    except AuthorityConfigError as error:
+    except (AuthorityConfigError, ValueError) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
     from shared.consumer import declare_topology
@@ -128,24 +140,36 @@ def _service_class(name: str) -> type:
 
 def _up(args: argparse.Namespace) -> int:
     from sanctuary.launch import System
+    from shared.clock import UK, clock_from_env
     from shared.config import Settings
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a bad setting, or a shifted clock in production
+        print(f"sanctuary: {error}", file=sys.stderr)
+        return 2
     system = System(settings)
     try:
         system.start()
         if not args.no_example:
-            from sanctuary.example import EXAMPLE_COORDINATOR, LEAD_EMAIL, load_example, token_file
+            from sanctuary.example import EXAMPLE_COORDINATOR, lead_email, load_example, token_file
+            from shared.authority import load_authority
 
-            loaded = load_example(settings, system.base_url)
+            authority = load_authority(settings.authority_file)
+            today = clock_from_env(system.env).today(authority.timezone)  # the services' day
+            loaded = load_example(settings, system.base_url, today)
             if loaded:
-                print(f"Loaded example data: a lead and {loaded} schools.", flush=True)
+                print(f"Loaded example data for {authority.name}: a lead and {loaded} schools.", flush=True)
             print(f"  the example lead's API token is in {token_file(settings)}", flush=True)
-            print(f"  sign in at {system.base_url}/sign-in as {LEAD_EMAIL} (or a coordinator, "
+            print(f"  sign in at {system.base_url}/sign-in as {lead_email(authority)} (or a coordinator, "
                   f"e.g. {EXAMPLE_COORDINATOR}): the link arrives in {system.mail_dir}", flush=True)
         print(f"Schools of Sanctuary is running at {system.base_url}", flush=True)
         print(f"  data: {settings.data_dir}   authority: {settings.authority_file}", flush=True)
         print(f"  mail goes to the local sink, kept in {system.mail_dir}", flush=True)
+        clock = clock_from_env(system.env)
+        if clock.shifted:
+            shown = f"{clock.now().astimezone(UK):%A %-d %B %Y %H:%M}"
+            print(f"  a rehearsal: every clock reads {shown} now, and runs on from there", flush=True)
         print("  Ctrl-C stops it; data is kept for the next start.", flush=True)
         system.watch()
     except KeyboardInterrupt:
@@ -176,6 +200,24 @@ def _audit():  # noqa: ANN202 - the module, imported only when asked for
     from sanctuary import audit_commands
 
     return audit_commands
+
+
+def _verify():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import verify
+
+    return verify
+
+
+def _reseal():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import reseal
+
+    return reseal
+
+
+def _prepare():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import prepare
+
+    return prepare
 
 
 def _backup():  # noqa: ANN202 - the module, imported only when asked for

@@ -1,25 +1,41 @@
-"""Starting and stopping the whole system as separate processes, one per service."""
+"""Starting and stopping the whole system as separate processes, one per service.
+
+Once up, ``watch`` supervises: a service (or the mail sink) that exits is logged and
+started again after a pause that doubles with each restart in a row (1 s up to 30 s),
+and is forgotten once the service has stayed up for a minute; one service dying no
+longer takes the whole system down.
+"""
 
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
+import logging
 import os
 import random
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from sanctuary.services import ORDER
+from shared.clock import ANCHOR, START
 from shared.config import Settings
 from shared.mail import SmtpSettings
 
 SINK = "mail-sink"
 OPS_BASE_PORT = 9401  # each process serves /metrics and /health/* on base + its place in ORDER
+FIRST_PAUSE = 1.0  # seconds before starting a service that exited; doubled for each restart in a row
+LONGEST_PAUSE = 30.0
+STABLE_AFTER = 60.0  # seconds up after which a service's restarts in a row are forgotten
+
+log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
@@ -46,8 +62,22 @@ def free_port_range(count: int) -> int:
 
 def _die_with_parent() -> None:
     """Linux: SIGTERM this child if the launcher dies, even by SIGKILL, so no
-    service is ever left running on its own."""
+    service is ever left running on its own. (The kernel ties this to the spawning
+    OS thread: spawn from one that lives as long as the system, as ``up``'s main
+    thread and the tests' green threads do, or the child is stopped when it ends.)"""
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Restarts:
+    """One service's restarts in a row, and when it may next be started."""
+
+    in_a_row: int = 0
+    started_at: float = 0.0
+    due_at: float | None = None  # set while the service is down, waiting for its pause to end
+
+    def pause(self) -> float:
+        return min(FIRST_PAUSE * 2 ** self.in_a_row, LONGEST_PAUSE)
 
 
 class System:
@@ -56,6 +86,9 @@ class System:
         self.env = {**os.environ, **(env or {})}
         self.processes: dict[str, subprocess.Popen] = {}
         self.log_dir = settings.data_dir / "logs"
+        self._anchor_given = bool(self.env.get(ANCHOR, "").strip())
+        self.restarts: dict[str, Restarts] = {}
+        self._stopping = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -65,11 +98,17 @@ class System:
         """Start every service; with ``mail_sink``, a local SMTP server that keeps
         all mail under ``<data>/mail`` (nothing leaves the machine)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._anchor_clock()
         if mail_sink:
             self.start_sink()
         for name in ORDER:
             self.start_service(name)
         self.wait_healthy(timeout)
+
+    def _anchor_clock(self) -> None:
+        """A rehearsal's clock reads SANCTUARY_CLOCK_START now, in every process started."""
+        if self.env.get(START, "").strip() and not self._anchor_given:
+            self.env[ANCHOR] = dt.datetime.now(dt.UTC).isoformat()
 
     def start_service(self, name: str) -> None:
         self._spawn(name, ["-m", "sanctuary.cli", "serve", name],
@@ -89,14 +128,17 @@ class System:
         return self.settings.data_dir / "mail"
 
     def _spawn(self, name: str, args: list[str], env: dict | None = None) -> None:
-        log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child keeps writing to it
+        self._stopping.clear()
+        output = open(self.log_path(name), "ab")  # noqa: SIM115 - the child keeps writing to it
         self.processes[name] = subprocess.Popen(
             [sys.executable, *args],
-            env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**self.env, **(env or {})}, stdout=output, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             preexec_fn=_die_with_parent,
         )
-        log.close()
+        output.close()
+        self.restarts.setdefault(name, Restarts()).started_at = time.monotonic()
 
     def log_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
@@ -121,11 +163,44 @@ class System:
                 raise RuntimeError(f"the {name} service exited ({process.returncode}):\n{tail}")
 
     def watch(self) -> None:
-        """Block until Ctrl-C, SIGTERM or a service dying."""
+        """Supervise until Ctrl-C or SIGTERM."""
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while True:
-            self._check_alive()
-            time.sleep(0.5)
+        self.supervise(threading.Event())
+
+    def supervise(self, until: threading.Event, every: float = 0.5) -> None:
+        """Start again, after a growing pause, every service that exits, until ``until`` is set."""
+        while not until.wait(every):
+            self.supervise_once()
+
+    def supervise_once(self) -> None:
+        now = time.monotonic()
+        for name, process in list(self.processes.items()):
+            if self._stopping.is_set():
+                return
+            restarts = self.restarts.setdefault(name, Restarts(started_at=now))
+            if process.poll() is None:
+                if restarts.in_a_row and now - restarts.started_at > STABLE_AFTER:
+                    restarts.in_a_row = 0
+                continue
+            if restarts.due_at is None:
+                restarts.due_at = now + restarts.pause()
+                self._note(name, f"the {name} service exited (status {process.returncode}); starting "
+                                 f"it again in {restarts.pause():.0f}s (restart {restarts.in_a_row + 1} "
+                                 "in a row)")
+            elif now >= restarts.due_at:
+                restarts.due_at = None
+                restarts.in_a_row += 1
+                if name == SINK:
+                    self.start_sink()
+                else:
+                    self.start_service(name)
+                self._note(name, f"started the {name} service again")
+
+    def _note(self, name: str, what: str) -> None:
+        """Say it on the launcher's log and in the service's own, where an operator looks first."""
+        log.warning("%s", what)
+        with open(self.log_path(name), "a") as service_log:
+            service_log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} sanctuary.launch WARNING {what}\n")
 
     def kill(self, name: str) -> None:
         """SIGKILL one service (fault tests)."""
@@ -134,13 +209,19 @@ class System:
         process.wait()
 
     def stop(self, timeout: float = 15.0) -> None:
-        for name in (*reversed(ORDER), SINK):
-            process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        """The gateway first (no new requests), then every other service at once (each takes
+        a few seconds to finish its work: one after the other, half a minute), then the sink."""
+        self._stopping.set()  # the supervisor starts nothing more
+        services = [name for name in reversed(ORDER) if name != "gateway"]
+        for group in (["gateway"], services, [SINK]):
+            running = [p for p in (self.processes.pop(name, None) for name in group)
+                       if p is not None and p.poll() is None]
+            for process in running:
+                process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            for process in running:
+                try:
+                    process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()

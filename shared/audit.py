@@ -1,48 +1,47 @@
-"""Tamper evidence for a service's event log, and append-only enforced by the database.
+"""Tamper evidence: checking a store's sealed record (shared/chain.py), as ``sanctuary audit
+verify`` does.
 
-The seal is a hash chain over the notification log, kept in a table beside
-it: each link hashes the previous link with one stored event (its position,
-aggregate, version, topic and bytes). ``verify`` re-reads the log and checks
-every link on its own, so an altered event, a deleted one and an inserted one
-are each named. Someone able to rewrite the events *and* the whole seal would
-pass that check, which is why the lead publishes a short ``digest`` with the
-panel minutes: a later ``verify --digest`` compares against it.
+One consistent read of the store is checked on its own, with the sealing keys:
 
-The database itself refuses UPDATE and DELETE on the events and the seal
-(triggers), so even the service's own code cannot rewrite history.
+- every event has a link, every link its event, and each link is the MAC of the link before it
+  and of its event (an altered, inserted, deleted or reordered event is named by position);
+- the links follow one another (a link deleted with its event is named by the link after it),
+  and change key only where the ledger records the rotation;
+- the ledger's records are whole and in order, and agree with the subject keys held: a key
+  missing without a recorded erasure, or replaced, is named;
+- every trigger that keeps the tables append-only is there, enabled and unchanged.
+
+Then against the heads the other services witnessed (shared/witness.py), and a digest published
+by hand if one is given: a log truncated with its chain, or a chain rewritten whole, no longer
+reaches or matches them.
 """
 
 from __future__ import annotations
 
-import bisect
-import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-GENESIS = "0" * 64
-BATCH = 1000
+from shared.chain import GENESIS, Tables, fingerprint, link, originator, record_mac
+from shared.protection import FUNCTIONS, Guard, guards
+from shared.seal_key import SealKeys
+from shared.store_view import StoreView
 
-
-def link(previous: str, notification: Any) -> str:
-    digest = hashlib.sha256()
-    for part in (
-        previous,
-        str(notification.id),
-        str(notification.originator_id),
-        str(notification.originator_version),
-        notification.topic,
-    ):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    digest.update(bytes(notification.state))
-    return digest.hexdigest()
+DIGEST_HEX = 16  # the hex of a link a published digest keeps
 
 
 @dataclass
 class Verdict:
-    checked: int = 0
-    sealed_to: int = 0
+    checked: int = 0  # events checked
+    sealed_to: int = 0  # the chain's newest position
+    ledger: int = 0  # ledger records checked
+    witnessed: int = 0  # heads heard by other services, checked against
+    witnessed_to: int = 0
+    witnessed_by: set[str] = field(default_factory=set)
+    head: str = GENESIS  # the newest link
+    keys: list[str] = field(default_factory=list)  # the sealing keys along the chain, in order
+    notes: list[str] = field(default_factory=list)  # what the ledger records of the seal itself
     problems: list[dict] = field(default_factory=list)
 
     @property
@@ -50,151 +49,309 @@ class Verdict:
         return not self.problems
 
     def first(self) -> dict | None:
-        return min(self.problems, key=lambda p: p["position"]) if self.problems else None
+        """The problem at the earliest position; else the earliest ledger record; else the store."""
+        return min(self.problems, key=where, default=None)
+
+
+def where(problem: dict) -> tuple:
+    if problem.get("position") is not None:
+        return (0, problem["position"])
+    if problem.get("ledger") is not None:
+        return (1, problem["ledger"])
+    return (2, 0)
+
+
+def describe(problem: dict) -> str:
+    if problem.get("position") is not None:
+        return f"position {problem['position']}"
+    if problem.get("ledger") is not None:
+        return f"ledger record {problem['ledger']}"
+    return "the store"
+
+
+def digest_of(position: int, mac: str) -> str:
+    """What a lead publishes by hand: the position and the first hex of its link."""
+    return f"{position}:{mac[:DIGEST_HEX]}"
+
+
+def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Iterable[dict] = (),
+          step: Callable[[], None] | None = None) -> Verdict:
+    """Check one consistent read of a store (see the module's docstring); ``step`` is called
+    after each event."""
+    verdict = Verdict()
+    problems = verdict.problems
+    problems += _guards(view)
+    chain = view.chain()
+    gone = chain is None
+    chain = chain or {}
+    old = view.tables.table("seal")
+    if not chain and view.has(old):
+        problems.append({"position": None, "what": (
+            f"not resealed: {old} is the seal of an earlier release; once, with the services stopped, "
+            f"run `sanctuary audit reseal {view.tables.name} --by <you>`")})
+        _check_heads(heads, {}, [], verdict)  # none, unless its new chain was emptied
+        return verdict
+    verdict.sealed_to = max(chain, default=0)
+    verdict.head = chain[verdict.sealed_to]["mac"] if chain else GENESIS
+    ledger = view.ledger()
+    if ledger is None:
+        problems.append({"position": None, "what": "deleted: the ledger table is gone"})
+        ledger = []
+    rotations = _check_ledger(ledger, keys, verdict)
+    present: dict[int, Any] = {}
+    subjects: dict[str, int] = {}
+    for event in view.events():
+        present[event["position"]] = True
+        verdict.checked += 1
+        if gone and verdict.checked == 1:
+            problems.append({"position": event["position"], "what": "deleted: the chain table is gone: "
+                                                                   "no event is sealed"})
+        if not gone:
+            _check_event(event, chain.get(event["position"]), chain, keys, problems)
+        for subject in subjects_in(event["state"]):
+            subjects.setdefault(subject, event["position"])
+        if step is not None:
+            step()
+    if gone and not present:
+        problems.append({"position": None, "what": "deleted: the chain table is gone"})
+    _check_links(chain, present, rotations, verdict)
+    keys_held = view.subject_keys()
+    if keys_held is not None:
+        _check_subject_keys(keys_held, ledger, subjects, keys, problems)
+    _check_heads(heads, chain, ledger, verdict)
+    if digest is not None:
+        _check_digest(digest, chain, verdict)
+    return verdict
+
+
+def _guards(view: StoreView) -> list[dict]:
+    found = view.triggers()
+    has_keys = view.has(view.tables.table("subject_keys"))
+    problems = []
+    for guard in guards(view.tables, has_keys):
+        state = found.get(guard.name)
+        if state is None:
+            what = "is gone"
+        elif not state["enabled"]:
+            what = "is disabled"
+        elif not _as_installed(view.tables, guard, state):
+            what = "was changed"
+        else:
+            continue
+        problems.append({"position": None,
+                         "what": f"unprotected: the trigger {guard.name} on {guard.table} {what}"})
+    return problems
+
+
+def _as_installed(tables: Tables, guard: Guard, state: dict) -> bool:
+    if state["tbl"] != guard.table:
+        return False
+    if tables.sqlite:
+        return state["sql"] == guard.sql
+    found = [state[k] for k in ("tgtype", "conditional", "function", "function_schema", "source")]
+    return found == [guard.tgtype, False, guard.function, tables.schema, FUNCTIONS[guard.function]]
+
+
+def _check_event(event: Any, row: Any, chain: dict[int, Any], keys: SealKeys, problems: list[dict]) -> None:
+    if row is None:
+        problems.append(_named(event, "inserted: not in the chain (or its link was deleted)"))
+        return
+    if not keys.has(row["key_id"]):
+        problems.append(_named(event, f"altered: its link names key {row['key_id']}, not a sealing key"))
+        return
+    previous = GENESIS if row["previous"] == 0 else (chain.get(row["previous"]) or {}).get("mac")
+    if previous is None:
+        return  # the link before it is gone: named at its own position
+    if link(keys, row["key_id"], (row["previous"], previous), event) != row["mac"]:
+        problems.append(_named(event, "altered: does not match its link"))
+
+
+def _check_links(chain: dict[int, Any], present: dict[int, Any], rotations: set, verdict: Verdict) -> None:
+    """The links in order: each names the one before it, and keys change only as recorded."""
+    problems, before, key = verdict.problems, 0, None
+    for position in sorted(chain):
+        row = chain[position]
+        if position not in present:
+            problems.append({"position": position, "what": "deleted: sealed but missing from the log"})
+        if row["previous"] > before and row["previous"] not in present:
+            problems.append({"position": row["previous"],
+                             "what": f"deleted: the event and its link are gone (the link at {position} "
+                                     "follows it)"})
+        elif row["previous"] < before:
+            problems.append({"position": before, "what": "inserted: a link the chain does not run "
+                                                         f"through (the link at {position} follows "
+                                                         f"{row['previous']})"})
+        if row["key_id"] != key:
+            if not _rotated(rotations, key, row["key_id"]):
+                problems.append({"position": position, "what": f"altered: sealed under key {row['key_id']} "
+                                                               "with no rotation to it in the ledger"})
+            verdict.keys.append(row["key_id"])
+            key = row["key_id"]
+        before = position
+
+
+def _rotated(rotations: set[tuple], old: str | None, new: str) -> bool:
+    """Whether the ledger records rotations leading from key ``old`` to ``new`` (None: from the start)."""
+    reached = {old} | ({to for _, to in rotations} if old is None else set())
+    while True:
+        more = {to for source, to in rotations if source in reached} - reached
+        if new in reached or not more:
+            return new in reached
+        reached |= more
+
+
+def _check_ledger(ledger: list[Any], keys: SealKeys, verdict: Verdict) -> set[tuple]:
+    """The ledger's records in order; returns the key rotations it records, (from, to)."""
+    problems, rotations = verdict.problems, set()
+    expected, previous, key = 1, GENESIS, None
+    for row in ledger:
+        verdict.ledger += 1
+        seq = row["seq"]
+        if seq != expected:
+            problems.append({"ledger": expected, "what": f"deleted: ledger records {expected} to {seq - 1} "
+                                                         "are gone"})
+        elif not keys.has(row["key_id"]):
+            problems.append({"ledger": seq, "what": f"altered: made under key {row['key_id']}, not a "
+                                                    "sealing key"})
+        elif record_mac(keys, row["key_id"], previous, row) != row["mac"]:
+            problems.append({"ledger": seq, "what": f"altered: the {row['kind']} record does not match "
+                                                    "its MAC"})
+        detail = _detail(row)
+        if row["kind"] == "seal-key":
+            rotations.add((detail.get("from"), detail.get("to")))
+            verdict.notes.append(f"{str(row['at'])[:10]}: sealing key {detail.get('to')} in use"
+                                 + (f" (rotated from {detail['from']})" if detail.get("from") else ""))
+        elif row["kind"] == "resealed":
+            never = detail.get("never_sealed") or []
+            verdict.notes.append(
+                f"{str(row['at'])[:10]}: resealed by {detail.get('by')}; the old seal reached "
+                f"{detail.get('old_sealed_to')} (digest {detail.get('old_digest')})"
+                + (f", and never covered {never[0]} to {never[1]}" if never else ""))
+        if row["key_id"] != key and not (row["kind"] == "seal-key" and detail.get("to") == row["key_id"]
+                                         and detail.get("from") == key):
+            problems.append({"ledger": seq, "what": f"altered: made under key {row['key_id']} with no "
+                                                    "rotation to it before"})
+        expected, previous, key = seq + 1, row["mac"], row["key_id"]
+    return rotations
+
+
+def _check_subject_keys(held: dict[str, Any], ledger: list[Any], used: dict[str, int], keys: SealKeys,
+                        problems: list[dict]) -> None:
+    """Every key the log needs is held, or its erasure recorded; every key held was recorded."""
+    recorded: dict[str, Any] = {}
+    for row in ledger:
+        if row["kind"] in ("key-created", "key-erased"):
+            recorded.setdefault(row["subject"], {})[row["kind"]] = row
+    for subject in sorted(set(held) | set(recorded) | set(used)):
+        row, record = held.get(subject), recorded.get(subject, {})
+        first = used.get(subject)
+        if "key-erased" in record:
+            if row is not None and row["key"] is not None:
+                problems.append({"position": first, "subject": subject,
+                                 "what": f"erasure recorded but the key of {subject} is still held"})
+            continue
+        if row is None or row["key"] is None:
+            if first is not None or "key-created" in record:
+                problems.append({"position": first, "subject": subject, "what": (
+                    f"key missing: the key of {subject} is gone with no recorded erasure")})
+            continue
+        created = record.get("key-created")
+        if created is None:
+            problems.append({"position": first, "subject": subject,
+                             "what": f"inserted: the key of {subject} is not in the ledger"})
+        elif keys.has(created["key_id"]) and _detail(created).get("fingerprint") != fingerprint(
+                keys, created["key_id"], subject, bytes(row["key"])):
+            problems.append({"position": first, "subject": subject,
+                             "what": f"altered: the key of {subject} is not the key the ledger recorded"})
+
+
+def _check_heads(heads: Iterable[dict], chain: dict[int, Any], ledger: list[Any], verdict: Verdict) -> None:
+    records = {row["seq"]: row for row in ledger}
+    newest = max(records, default=0)
+    for head in heads:
+        verdict.witnessed += 1
+        verdict.witnessed_by.add(head["witness"])
+        verdict.witnessed_to = max(verdict.witnessed_to, head["position"])
+        heard = f"{head['witness']} heard on {head['heard_at'][:19]}"
+        position = head["position"]
+        if position > verdict.sealed_to:
+            verdict.problems.append({"position": verdict.sealed_to + 1, "what": (
+                f"truncated: the chain ends at {verdict.sealed_to}, but {heard} that it reached {position}")})
+        elif position not in chain:
+            verdict.problems.append({"position": position, "what": (
+                f"deleted: the link at {position} is gone; {heard} of it")})
+        elif chain[position]["mac"] != head["digest"]:
+            verdict.problems.append({"position": position, "what": (
+                f"rewritten: the link at {position} is not the one {heard}")})
+        if head["ledger"] > newest:
+            verdict.problems.append({"ledger": newest + 1, "what": (
+                f"truncated: the ledger ends at {newest}, but {heard} that it reached {head['ledger']}")})
+        elif head["ledger"] and (records.get(head["ledger"]) or {}).get("mac") != head["ledger_digest"]:
+            verdict.problems.append({"ledger": head["ledger"], "what": (
+                f"rewritten: ledger record {head['ledger']} is not the one {heard}")})
+
+
+def _check_digest(digest: str, chain: dict[int, Any], verdict: Verdict) -> None:
+    position_text, _, prefix = digest.partition(":")
+    position = int(position_text)
+    if position > verdict.sealed_to:
+        verdict.problems.append({"position": verdict.sealed_to + 1, "what": (
+            f"truncated: the chain ends at {verdict.sealed_to}, before the published digest's {position}")})
+    elif position and not (chain.get(position) or {}).get("mac", "").startswith(prefix):
+        verdict.problems.append({"position": position, "what": (
+            "rewritten: the chain differs from the published digest")})
+
+
+def subjects_in(state: bytes) -> Iterator[str]:
+    """The subjects whose personal values an event's bytes hold (readable without their keys)."""
+    if b'"personal"' not in state:
+        return
+    try:
+        stack = [json.loads(bytes(state))]
+    except ValueError:
+        return  # unreadable bytes: reported as altered
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("_type_") == "personal" and isinstance(item.get("_data_"), dict):
+                subject = item["_data_"].get("s")
+                if isinstance(subject, str):
+                    yield subject
+                continue
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _detail(row: Any) -> dict:
+    try:
+        detail = json.loads(row["detail"])
+    except ValueError:
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
+def _named(event: Any, what: str) -> dict:
+    return {"position": event["position"], "aggregate": originator(event["originator_id"]),
+            "version": event["originator_version"], "topic": event["topic"], "what": what}
 
 
 class Seal:
-    """The chain table of one service (``<app>_seal``), in the service's own database."""
+    """A service's own view of its sealed record (the ``sanctuary audit`` commands read the
+    store directly, sanctuary/audit_commands.py)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.datastore = app.factory.datastore
-        self.sqlite = type(self.datastore).__module__.endswith("sqlite")
-        schema = "" if self.sqlite else f"{self.datastore.schema}."
-        self.table = f"{schema}{app.name.lower()}_seal"
-        self.mark = "?" if self.sqlite else "%s"
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.table} "
-                "(notification_id BIGINT PRIMARY KEY, hash TEXT NOT NULL)"
-            )
 
-    def last(self) -> tuple[int, str]:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT notification_id, hash FROM {self.table} ORDER BY notification_id DESC LIMIT 1"
-            )
-            row = cursor.fetchone()
-        return (0, GENESIS) if row is None else (_get(row, 0, "notification_id"), _get(row, 1, "hash"))
-
-    def extend(self, limit: int = BATCH) -> int:
-        """Seal the next committed events; returns how many. Safe to repeat."""
-        position, previous = self.last()
-        notifications = self.app.recorder.select_notifications(start=position + 1, limit=limit)
-        rows = []
-        for notification in notifications:
-            previous = link(previous, notification)
-            rows.append((notification.id, previous))
-        if rows:
-            conflict = "OR IGNORE " if self.sqlite else ""
-            tail = "" if self.sqlite else " ON CONFLICT DO NOTHING"
-            with self.datastore.transaction(commit=True) as cursor:
-                cursor.executemany(
-                    f"INSERT {conflict}INTO {self.table} VALUES ({self.mark}, {self.mark}){tail}", rows
-                )
-        return len(rows)
-
-    def links(self) -> dict[int, str]:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT notification_id, hash FROM {self.table} ORDER BY notification_id")
-            return {_get(r, 0, "notification_id"): _get(r, 1, "hash") for r in cursor.fetchall()}
+    def head(self) -> tuple[int, str]:
+        """The chain's newest position and link; (0, GENESIS) while it is empty."""
+        with self.app.factory.datastore.transaction(commit=False) as cursor:
+            row = self.app.chain.head(cursor)
+        return (0, GENESIS) if row is None else (row["notification_id"], row["mac"])
 
     def digest(self) -> str:
-        """What the lead publishes: the position sealed to and the first 16 hex of its link."""
-        position, value = self.last()
-        return f"{position}:{value[:16]}"
+        return digest_of(*self.head())
 
-    def verify(self, digest: str | None = None) -> Verdict:
-        links = self.links()
-        positions = sorted(links)
-        verdict = Verdict(sealed_to=positions[-1] if positions else 0)
-        seen = set()
-        for notification in self._log(verdict.sealed_to):
-            seen.add(notification.id)
-            verdict.checked += 1
-            stored = links.get(notification.id)
-            # each link is checked against the sealed link before it, so one deleted or
-            # inserted event does not make every later one look altered
-            before = bisect.bisect_left(positions, notification.id)
-            previous = links[positions[before - 1]] if before else GENESIS
-            if stored is None:
-                verdict.problems.append(_problem(notification, "inserted: not in the seal"))
-            elif link(previous, notification) != stored:
-                verdict.problems.append(_problem(notification, "altered: does not match its seal"))
-        for position in sorted(set(links) - seen):
-            verdict.problems.append({"position": position, "what": "deleted: sealed but missing"})
-        if digest is not None and not self._matches(links, digest):
-            verdict.problems.append(
-                {
-                    "position": int(digest.split(":")[0]),
-                    "what": "the seal itself differs from the published digest",
-                }
-            )
-        return verdict
-
-    def _log(self, up_to: int) -> Iterator[Any]:
-        position = 0
-        while True:
-            batch = self.app.recorder.select_notifications(start=position + 1, limit=BATCH, stop=up_to)
-            yield from batch
-            if len(batch) < BATCH:
-                return
-            position = batch[-1].id
-
-    @staticmethod
-    def _matches(links: dict[int, str], digest: str) -> bool:
-        position, prefix = digest.split(":", 1)
-        return links.get(int(position), "").startswith(prefix)
-
-
-def _problem(notification: Any, what: str) -> dict:
-    return {
-        "position": notification.id,
-        "aggregate": str(notification.originator_id),
-        "version": notification.originator_version,
-        "topic": notification.topic,
-        "what": what,
-    }
-
-
-def _get(row: Any, index: int, name: str) -> Any:
-    return row[name] if isinstance(row, dict) else row[index]
-
-
-def protect(app: Any) -> None:
-    """Make the database refuse UPDATE and DELETE on the event and seal tables."""
-    datastore = app.factory.datastore
-    events = app.recorder.events_table_name
-    seal = f"{app.name.lower()}_seal"
-    if type(datastore).__module__.endswith("sqlite"):
-        # INSERT OR REPLACE deletes the row it replaces without firing DELETE triggers,
-        # so an insert over an existing key is refused (events) or ignored (the seal,
-        # whose extend() is safe to repeat) before it can replace anything.
-        keys = {events: ("originator_id", "originator_version"), seal: ("notification_id",)}
-        with datastore.transaction(commit=True) as cursor:
-            for table in (events, seal):
-                for action in ("UPDATE", "DELETE"):
-                    cursor.execute(
-                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} "
-                        f"ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                    )
-                match = " AND ".join(f"{k} = NEW.{k}" for k in keys[table])
-                outcome = "IGNORE" if table == seal else f"ABORT, '{table} is append-only'"
-                cursor.execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
-                    f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {match}) "
-                    f"BEGIN SELECT RAISE({outcome}); END"
-                )
-        return
-    schema = datastore.schema
-    with datastore.transaction(commit=True) as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sanctuary-append-only'))")
-        cursor.execute(
-            f"CREATE OR REPLACE FUNCTION {schema}.sanctuary_append_only() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
-        )
-        for table in (events, seal):
-            cursor.execute(
-                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
-                f"ON {schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sanctuary_append_only()"
-            )
+    def verify(self, digest: str | None = None, heads: Iterable[dict] = ()) -> Verdict:
+        with self.app.factory.datastore.transaction(commit=False) as cursor:
+            return check(StoreView.opened(cursor, self.app.tables), self.app.seal_keys, digest, heads)

@@ -94,6 +94,14 @@ class Term:
 
 
 @dataclass(frozen=True)
+class NonSchoolDay:
+    """A weekday on which the authority's schools are closed (a bank holiday, a training day)."""
+
+    date: dt.date
+    reason: str
+
+
+@dataclass(frozen=True)
 class PanelRule:
     min_members: int
     min_lived_experience: int
@@ -116,10 +124,25 @@ class Cycle:
     visit_window: Term | None
     feedback_by: dt.date | None
     renewal_deadline: dt.date | None
+    # the stages whose decision waits for the school's visit to be recorded (Coventry: final)
+    visit_before_decision: tuple[str, ...] = ()
 
     @property
     def has_draft(self) -> bool:
         return "draft" in self.stages
+
+    @property
+    def has_fixed_dates(self) -> bool:
+        """False for a cycle that takes applications whenever a school is ready (Lancashire)."""
+        dates = (self.draft_deadline, self.draft_panel, self.final_deadline, self.final_panel,
+                 self.feedback_by, self.renewal_deadline, self.visit_window)
+        return any(day is not None for day in dates)
+
+    def panel_meets_on(self, stage: str) -> dt.date | None:
+        return self.draft_panel if stage == "draft" else self.final_panel
+
+    def needs_visit(self, stage: str) -> bool:
+        return stage in self.visit_before_decision
 
 
 @dataclass(frozen=True)
@@ -234,6 +257,13 @@ class Authority:
     address: str | None = None
     starter_pack: StarterPack | None = None  # None: the authority sends none
     resources: tuple[LibraryLink, ...] = ()  # the library's starting links, if any
+    non_school_days: tuple[NonSchoolDay, ...] = ()  # weekdays schools are closed (weekends always)
+
+    def not_a_school_day(self, day: dt.date) -> str | None:
+        """Why ``day`` is not a school day ("a Saturday", "Early May bank holiday"), or None."""
+        if day.weekday() >= 5:
+            return f"a {day:%A}"
+        return next((d.reason for d in self.non_school_days if d.date == day), None)
 
     def cpd_item(self, code: str) -> CpdItem:
         for item in self.cpd:
@@ -247,6 +277,14 @@ class Authority:
                 return item
         known = ", ".join(c.school_year for c in self.cycles)
         raise KeyError(f"{self.slug}: no cycle for school year {year!r} (configured: {known})")
+
+    def current_cycle(self, today: dt.date) -> Cycle:
+        """The cycle of the school year running today (September to August), else the next one
+        configured, else the last."""
+        start = today.year if today.month >= 9 else today.year - 1
+        this = f"{start}-{(start + 1) % 100:02d}"
+        ordered = sorted(self.cycles, key=lambda c: c.school_year)
+        return next((c for c in ordered if c.school_year >= this), ordered[-1])
 
     def criteria(self, version: str) -> CriteriaSet:
         for item in self.criteria_sets:
@@ -421,6 +459,8 @@ class _CycleSchema(_Strict):
     feedback_by = _optional_date()
     renewal_deadline = _optional_date()
     panel = fields.Nested(_PanelSchema, required=True)
+    # a visit follows the final submission, so only the final decision can wait for one
+    visit_before_decision = fields.List(_choice(("final",)), load_default=list)
 
     @validates_schema
     def _consistent(self, data: dict, **kwargs: Any) -> None:
@@ -544,6 +584,11 @@ class _CpdSchema(_Strict):
         return {}
 
 
+class _NonSchoolDaySchema(_Strict):
+    date = _TomlDate(required=True)
+    reason = _text(required=True)
+
+
 class _StepSchema(_Strict):
     code = _slug(required=True)
     title = _text(required=True)
@@ -589,6 +634,7 @@ class _FileSchema(_Strict):
     reminders = fields.Nested(_RemindersSchema, load_default=lambda: _RemindersSchema().load({}))
     starter_pack = fields.Nested(_StarterPackSchema, load_default=None)
     resources = fields.List(fields.Nested(_ResourceSchema), load_default=list)
+    non_school_days = fields.List(fields.Nested(_NonSchoolDaySchema), load_default=list)
 
     @validates_schema
     def _cross_check(self, data: dict, **kwargs: Any) -> None:
@@ -600,6 +646,7 @@ class _FileSchema(_Strict):
             "steps": _flag_duplicates(data["steps"], "code"),
             "starter_pack": self._starter_pack_errors(data),
             "resources": self._resource_errors(data),
+            "non_school_days": self._non_school_day_errors(data["non_school_days"]),
         }
         _raise_if({key: value for key, value in errors.items() if value})
 
@@ -637,6 +684,15 @@ class _FileSchema(_Strict):
             if missing:
                 problems["stages"] = [f"No cycle has a {s!r} stage." for s in missing]
         return {index: problems for index, problems in errors.items() if problems}
+
+    @staticmethod
+    def _non_school_day_errors(days: list[dict]) -> dict:
+        errors = _flag_duplicates(days, "date")
+        for index, day in enumerate(days):
+            if day["date"].weekday() >= 5:
+                errors.setdefault(index, {"date": [f"{day['date']} is a {day['date']:%A}: weekends are "
+                                                   "never school days, so need no listing."]})
+        return errors
 
     @staticmethod
     def _term_errors(terms: list[dict]) -> dict:
@@ -732,6 +788,8 @@ def _build(data: dict, source: Path) -> Authority:
         starter_pack=StarterPack(**data["starter_pack"]) if data["starter_pack"] else None,
         resources=tuple(LibraryLink(**{**item, "criteria": tuple(item["criteria"]),
                                        "stages": tuple(item["stages"])}) for item in data["resources"]),
+        non_school_days=tuple(sorted((NonSchoolDay(**day) for day in data["non_school_days"]),
+                                     key=lambda d: d.date)),
         source=source,
     )
 
@@ -751,6 +809,7 @@ def _cycle(data: dict, terms: tuple[Term, ...]) -> Cycle:
             "stages": tuple(data["stages"]),
             "visit_window": window,
             "panel": PanelRule(**data["panel"]),
+            "visit_before_decision": tuple(data["visit_before_decision"]),
         }
     )
 

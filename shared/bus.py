@@ -18,6 +18,10 @@ from shared.envelope import IntegrationEvent
 
 log = logging.getLogger(__name__)
 
+# a confirm that has not come by then (a half-open connection, heartbeat off) is a failed publish:
+# the relay publishes again on a fresh connection rather than wait for ever
+CONFIRM_TIMEOUT = 10.0  # seconds
+
 
 class BusPublisher:
     def __init__(self, amqp_uri: str, origin: str) -> None:
@@ -26,13 +30,21 @@ class BusPublisher:
         self.connection_name = f"{origin} relay"
         self._connection: kombu.Connection | None = None
         self._producer: kombu.Producer | None = None
+        self._declared: set[str] = set()
 
-    def publish(self, event: IntegrationEvent) -> None:
-        """Publish one event and wait for the broker's confirm; raises on failure."""
+    def publish(self, event: IntegrationEvent, via: str | None = None) -> None:
+        """Publish one event and wait for the broker's confirm; raises on failure. ``via``: the
+        exchange of that pseudo-origin instead (the chain heads', shared/witness.py), on the
+        same connection."""
         try:
-            self._ensure_producer().publish(
+            producer = self._ensure_producer()
+            exchange = self.exchange if via is None else get_event_exchange(via, {})
+            if exchange.name not in self._declared:
+                exchange(producer.channel).declare()
+                self._declared.add(exchange.name)
+            producer.publish(
                 json.dumps(event.to_dict()),
-                exchange=self.exchange,
+                exchange=exchange,
                 routing_key=event.type,
                 content_type="application/json",
                 content_encoding="utf-8",
@@ -40,6 +52,8 @@ class BusPublisher:
                 message_id=event.message_id,
                 headers={"schema_version": event.schema_version},
                 retry=False,
+                timeout=CONFIRM_TIMEOUT,
+                confirm_timeout=CONFIRM_TIMEOUT,
             )
         except Exception:
             self.close()  # a fresh connection next time
@@ -57,8 +71,7 @@ class BusPublisher:
             )
             connection.ensure_connection(max_retries=1)
             producer = kombu.Producer(connection.channel())
-            self.exchange(producer.channel).declare()
-            self._connection, self._producer = connection, producer
+            self._connection, self._producer, self._declared = connection, producer, set()
         return self._producer
 
     def close(self) -> None:

@@ -7,9 +7,11 @@ Event-store details that eventsourcing reads itself (``POSTGRES_HOST``,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+
+from shared.clock import Clock, clock_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +35,7 @@ class Settings:
     public_url: str  # how people reach the gateway, for links in emails
     mail_from: str
     ops_address: str = ""  # where this process serves /metrics and /health/*; none if empty
+    clock: Clock = field(default_factory=Clock)  # shifted only for a rehearsal (shared/clock.py)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -53,6 +56,7 @@ class Settings:
             or f"http://{env.get('SANCTUARY_GATEWAY_ADDRESS', '127.0.0.1:8080')}",
             mail_from=env.get("SANCTUARY_MAIL_FROM", "Schools of Sanctuary <no-reply@sanctuary.invalid>"),
             ops_address=env.get("SANCTUARY_OPS_ADDRESS", ""),
+            clock=clock_from_env(env),  # refuses a shifted clock in production
         )
 
     @property

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,8 +26,10 @@ from marshmallow import ValidationError
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
+from nameko.utils import sanitize_url
 
 from shared.envelope import IntegrationEvent, parse_envelope
+from shared.messaging import QueueConsumer
 from shared.metrics import CONSUMED, DEAD_LETTERED, REGISTRY, Gauges, Metric, gauge, read_gauges
 from shared.store import ServiceApplication
 
@@ -35,8 +38,37 @@ log = logging.getLogger(__name__)
 DELIVERY_LIMIT = 5
 DEAD_LETTER_EXCHANGE = "sanctuary.dead-letter"
 DEAD_LETTER_QUEUE = "sanctuary.dead-letter"
-# a busy or just-restarted broker at start: wait for it (about a minute) rather than exit
+# a busy or just-restarted broker at start: wait for it (a few minutes) rather than exit, saying so
 BROKER_PATIENCE = {"max_retries": 12, "interval_start": 1, "interval_step": 2, "interval_max": 5}
+_declared: set[str] = set()  # brokers this process has declared the dead-letter queue on
+_declaring = threading.Lock()  # green under eventlet: one handler declares, the others wait
+
+
+def connect_patiently(amqp_uri: str) -> kombu.Connection:
+    """A connection to the broker, waiting for it (BROKER_PATIENCE) and logging every failed
+    attempt: a broker that does not answer (stopped, or refusing new connections at its file
+    descriptor limit) shows in the service's log instead of a silent start."""
+    def waiting(error: Exception, interval: float) -> None:
+        log.warning("waiting for the broker at %s (%s); trying again in %.0fs",
+                    sanitize_url(amqp_uri), error or "no answer", interval)
+    connection = kombu.Connection(amqp_uri, connect_timeout=10)
+    try:
+        connection.ensure_connection(errback=waiting, **BROKER_PATIENCE)
+    except Exception:
+        connection.release()
+        raise
+    return connection
+
+
+def declare_dead_letter_queue(amqp_uri: str) -> None:
+    """Once per process and broker: every handler needs it, and a connection each (forty at
+    once across a system's services) is what pushed a busy broker past its limit."""
+    with _declaring:
+        if amqp_uri in _declared:
+            return
+        with connect_patiently(amqp_uri) as connection:
+            dead_letter_queue()(connection.default_channel).declare()
+        _declared.add(amqp_uri)
 
 
 def dead_letter_queue() -> kombu.Queue:
@@ -57,6 +89,8 @@ def queue_arguments(queue_name: str) -> dict:
 
 
 class IntegrationEventHandler(EventHandler):
+    queue_consumer = QueueConsumer()  # acks that a broker outage cannot make fatal
+
     def __init__(self, source_service: str, event_type: str, **kwargs: Any) -> None:
         kwargs.setdefault("requeue_on_error", True)
         super().__init__(source_service, event_type, **kwargs)
@@ -64,9 +98,7 @@ class IntegrationEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()
         self.queue.queue_arguments = queue_arguments(self.queue.name)
-        with kombu.Connection(self.container.config["AMQP_URI"], connect_timeout=10) as connection:
-            connection.ensure_connection(**BROKER_PATIENCE)  # a slow broker at start: wait, don't exit
-            dead_letter_queue()(connection.default_channel).declare()
+        declare_dead_letter_queue(self.container.config["AMQP_URI"])
 
     def handle_message_processed(self, message: Any, result: Any = None, exc_info: Any = None) -> None:
         if exc_info is not None and isinstance(exc_info[1], ValidationError):
@@ -74,8 +106,7 @@ class IntegrationEventHandler(EventHandler):
             log.error("malformed integration event %s: %s",
                       message.properties.get("message_id"), exc_info[1].messages)
             DEAD_LETTERED.labels(self.source_service, self.event_type).inc()
-            if message.channel.connection:
-                message.reject(requeue=False)
+            self.queue_consumer.reject_message(message)
             return
         if exc_info is not None:
             attempts = int((message.headers or {}).get("x-delivery-count") or 0)
@@ -98,8 +129,7 @@ def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
     service starts: an event published by the first service up (the CPD programme
     it seeds) then waits in the queue of a consumer that is not running yet."""
     declared = 0
-    with kombu.Connection(amqp_uri, connect_timeout=10) as connection:
-        connection.ensure_connection(**BROKER_PATIENCE)
+    with connect_patiently(amqp_uri) as connection:
         channel = connection.default_channel
         dead_letter_queue()(channel).declare()
         for service in services:
@@ -108,6 +138,7 @@ def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
                 kombu.Queue(name, exchange=exchange, routing_key=handler.event_type, durable=True,
                             queue_arguments=queue_arguments(name))(channel).declare()
                 declared += 1
+    _declared.add(amqp_uri)
     return declared
 
 

@@ -85,11 +85,14 @@ class PublicEvent:
 
 
 class Contract:
-    """The public events a service publishes, keyed by domain event class."""
+    """The public events a service publishes, keyed by domain event class; after publishing
+    one of ``witnessed_after`` (public types), the service publishes its chain head at once."""
 
-    def __init__(self, origin: str, events: dict[type, PublicEvent]) -> None:
+    def __init__(self, origin: str, events: dict[type, PublicEvent],
+                 witnessed_after: frozenset[str] = frozenset()) -> None:
         self.origin = origin
         self.events = events
+        self.witnessed_after = witnessed_after
 
     def envelope(self, domain_event: Any, position: int, authority: str) -> IntegrationEvent | None:
         """The integration event for a stored domain event, or None if it is private."""

@@ -1,16 +1,34 @@
-"""Named crash points for fault tests.
+"""Named crash and hold points for fault tests.
 
 ``SANCTUARY_CRASH_AT=relay.after_publish`` makes a process SIGKILL itself the
 first time it reaches that point, exactly as a power cut would: no cleanup,
-no ``finally``. Unset in production, where this is a dictionary look-up.
+no ``finally``. ``SANCTUARY_HOLD_AT=rpc.before_reply.express_interest`` makes it
+wait there once (``SANCTUARY_HOLD_SECONDS``, 10 by default), saying so in its log,
+long enough for a test to stop the broker at that moment. Unset in production,
+where each is a dictionary look-up.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import time
+
+log = logging.getLogger(__name__)
+_held: set[str] = set()
 
 
 def crash_point(name: str) -> None:
     if name in os.environ.get("SANCTUARY_CRASH_AT", "").split(","):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def hold_point(name: str) -> None:
+    if name in _held or name not in os.environ.get("SANCTUARY_HOLD_AT", "").split(","):
+        return
+    _held.add(name)
+    seconds = float(os.environ.get("SANCTUARY_HOLD_SECONDS", "10"))
+    log.warning("holding at %s for %.0fs", name, seconds)
+    time.sleep(seconds)  # green under eventlet: the rest of the process carries on
+    log.warning("held at %s; going on", name)

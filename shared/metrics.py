@@ -54,6 +54,23 @@ RPC_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+REPLIES_DROPPED = Counter(
+    "sanctuary_rpc_replies_dropped_total",
+    "RPC replies the broker would not take (it was away): the caller timed out, the request comes again",
+    registry=REGISTRY,
+)
+ANSWERED_AGAIN = Counter(
+    "sanctuary_rpc_requests_answered_again_total",
+    "RPC requests the broker delivered again after they were answered (it never got the ack): "
+    "answered from memory, not run twice",
+    registry=REGISTRY,
+)
+UNSETTLED = Counter(
+    "sanctuary_messages_unsettled_total",
+    "Acks, requeues and rejects that could not reach the broker (it was away): the message comes again",
+    ["action"], registry=REGISTRY,
+)
+
 # -- integration events -------------------------------------------------------------------
 PUBLISHED = Counter(
     "sanctuary_integration_events_published_total",

@@ -5,6 +5,11 @@ notifications are written in one transaction. The relay reads notifications
 after the last position it tracked, publishes each public one with a broker
 confirm, and only then records the new position. A crash between publish and
 tracking republishes a few events, which idempotent consumers ignore.
+
+Every event is sealed as it is written (shared/recorders.py), so everything the
+relay can read is sealed already. It also publishes the store's chain head for
+the other services to witness (shared/witness.py): at a steady interval, and
+right after a milestone the contract names.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from shared.faults import crash_point
 from shared.metrics import PUBLISHED
 from shared.relay_lock import RelayLock
 from shared.store import ServiceApplication
+from shared.witness import INTERVAL, HeadPublisher
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,7 @@ class OutboxRelay:
         publisher: BusPublisher,
         lock: RelayLock,
         batch_size: int = 200,
+        head_interval: float = INTERVAL,
     ) -> None:
         self.app = app
         self.contract = contract
@@ -54,6 +61,7 @@ class OutboxRelay:
         self.lock = lock
         self.batch_size = batch_size
         self.stats = RelayStats()
+        self.heads = HeadPublisher(app, authority, publisher, head_interval)
         self._wake = threading.Event()
         app.on_saved(self._wake.set)
 
@@ -65,14 +73,9 @@ class OutboxRelay:
         return (self.app.recorder_.max_notification_id() or 0) - self.published_position()
 
     def relay_once(self) -> int:
-        """Seal, then publish, the next batch; returns how many notifications it moved past."""
-        self.app.seal.extend()
-        sealed, _ = self.app.seal.last()  # never publish past what is sealed
-        start = self.published_position() + 1
-        if start > sealed:
-            return 0
+        """Publish the next batch; returns how many notifications it moved past."""
         notifications = self.app.recorder_.select_notifications(
-            start=start, limit=self.batch_size, stop=sealed
+            start=self.published_position() + 1, limit=self.batch_size
         )
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
@@ -82,6 +85,8 @@ class OutboxRelay:
                 PUBLISHED.labels(event.type).inc()
                 self.stats.published_total += 1
                 self.stats.last_published_at = time.time()
+                if event.type in self.contract.witnessed_after:
+                    self.heads.make_due()
         if notifications:
             crash_point("relay.after_publish")
             self.app.recorder_.insert_tracking(Tracking(RELAY, notifications[-1].id))
@@ -110,6 +115,7 @@ class OutboxRelay:
             self._wake.clear()
             try:
                 self.drain()
+                self.heads.publish_if_due()
                 backoff = 0.1
             except Exception:
                 self.stats.failures_total += 1

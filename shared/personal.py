@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder, Transcoding
 from eventsourcing.sqlite import SQLiteDatastore
 
+from shared.chain import Ledger
 from shared.errors import Conflict
 from shared.store import ServiceApplication
 
@@ -99,15 +100,18 @@ class SubjectKeys:
     many events may widen the scope with ``with keys.cached():``.
     """
 
-    def __init__(self, datastore: Any, table: str = "subject_keys") -> None:
+    def __init__(self, datastore: Any, table: str = "subject_keys", ledger: Ledger | None = None,
+                 create: bool = True) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", table):
             raise ValueError(f"bad table name {table!r}")
         self.datastore = datastore
+        self.ledger = ledger  # where creating and shredding a key is recorded, sealed
         self.sqlite = isinstance(datastore, SQLiteDatastore)
         self.table = table if self.sqlite else f"{datastore.schema}.{table}"
         self._p = "?" if self.sqlite else "%s"
         self._local = threading.local()  # green-local under eventlet
-        self._create_table(table)
+        if create:
+            self._create_table(table)
 
     def _create_table(self, name: str) -> None:
         blob, moment = ("BLOB", "TEXT") if self.sqlite else ("BYTEA", "TIMESTAMPTZ")
@@ -150,11 +154,19 @@ class SubjectKeys:
             if insert:
                 cursor.execute(
                     f"INSERT INTO {self.table} (subject, key, label, created_at) "
-                    f"VALUES ({self._p}, {self._p}, {self._p}, {self._p}) ON CONFLICT (subject) DO NOTHING",
+                    f"VALUES ({self._p}, {self._p}, {self._p}, {self._p}) ON CONFLICT (subject) DO NOTHING "
+                    "RETURNING subject",
                     insert,
                 )
+                if cursor.fetchone() is not None:  # this call made the key: seal that it exists
+                    self._record(cursor, "key-created", subject, key=insert[1])
             cursor.execute(f"SELECT key, erased_at FROM {self.table} WHERE subject = {self._p}", (subject,))
             return cursor.fetchone()
+
+    def _record(self, cursor: Any, kind: str, subject: str, key: bytes | None = None) -> None:
+        if self.ledger is not None:
+            detail = {"fingerprint": self.ledger.fingerprint(subject, key)} if key is not None else {}
+            self.ledger.append(cursor, kind, subject, detail)
 
     def existing(self, subject: str) -> bytes | None:
         """The subject's key; None if it never had one here or it has been erased."""
@@ -183,21 +195,26 @@ class SubjectKeys:
         """Delete the subject's key; True if there was one.
 
         An unknown subject gets a tombstone row too, so data about them that
-        arrives later (from another service) cannot create a key.
+        arrives later (from another service) cannot create a key. Either way the
+        erasure is recorded in the sealed ledger, in the same transaction.
         """
         now = self._now()
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(
                 f"INSERT INTO {self.table} (subject, key, label, created_at, erased_at) "
-                f"VALUES ({self._p}, NULL, '', {self._p}, {self._p}) ON CONFLICT (subject) DO NOTHING",
+                f"VALUES ({self._p}, NULL, '', {self._p}, {self._p}) ON CONFLICT (subject) DO NOTHING "
+                "RETURNING subject",
                 (subject, now, now),
             )
+            tombstone = cursor.fetchone() is not None
             cursor.execute(
                 f"UPDATE {self.table} SET key = NULL, erased_at = {self._p} "
                 f"WHERE subject = {self._p} AND key IS NOT NULL RETURNING subject",
                 (now, subject),
             )
             erased = cursor.fetchone() is not None
+            if erased or tombstone:  # the key is gone (or never may be): seal that it was erased
+                self._record(cursor, "key-erased", subject)
         self._cache()[subject] = None
         return erased
 
@@ -280,7 +297,8 @@ class PersonalDataApplication(ServiceApplication):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         # The factory, and so the datastore, exist by now; the recorder does not.
-        self.subject_keys = SubjectKeys(self.factory.datastore, f"{self.name.lower()}_subject_keys")
+        self.subject_keys = SubjectKeys(self.factory.datastore, f"{self.name.lower()}_subject_keys",
+                                        self.ledger, create=self.factory.env_create_table())
         transcoder.register(PersonalAsCipher(self.subject_keys))
 
     def construct_transcoder(self) -> Transcoder:

@@ -15,14 +15,14 @@ from typing import Any
 
 from nameko.exceptions import get_module_path, registry
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as nameko_rpc
 
 from shared import errors
 from shared.authority import Authority, load_authority
 from shared.bus import BusPublisher
 from shared.config import Settings
-from shared.consumer import QueueGauges
+from shared.consumer import QueueGauges, integration_handler
 from shared.envelope import Contract
+from shared.messaging import Rpc
 from shared.metrics import REGISTRY, Gauges, Metric, gauge, read_gauges
 from shared.operations import Api, Operation
 from shared.ops import OpsEndpoint, RpcMetrics
@@ -30,14 +30,16 @@ from shared.outbox import OutboxRelay
 from shared.personal import SubjectErased
 from shared.relay_lock import relay_lock_for
 from shared.store import ServiceApplication
+from shared.witness import HEAD, HEADS, witness
 
 for _error in errors.ALL:
     registry[get_module_path(_error)] = _error
 registry[get_module_path(SubjectErased)] = errors.Conflict  # crosses as the 409 it is
 
 # An RPC whose domain refusals (404, 409, 422 ...) are expected answers, not
-# failures: nameko logs them as such instead of as crashes.
-rpc = nameko_rpc(expected_exceptions=errors.ALL)
+# failures: nameko logs them as such instead of as crashes. (Our Rpc: a broker outage is
+# never fatal to the process, shared/messaging.py.)
+rpc = Rpc.decorator(expected_exceptions=errors.ALL)
 
 Build = Callable[[Settings, Authority], ServiceApplication]
 
@@ -88,7 +90,7 @@ class EventSourcedApp(DependencyProvider):
         self.app = self.build(settings, authority)
         if self.prepare is not None:
             self.prepare(self.app)
-        # every service runs a relay: it seals the log, and publishes what the contract makes public
+        # every service runs a relay: it publishes what the contract makes public, and the chain's head
         contract = self.contract or Contract(self.app.name, {})
         self.relay = OutboxRelay(
             self.app, contract, authority.slug, BusPublisher(settings.amqp_uri, contract.origin),
@@ -162,6 +164,11 @@ class ServiceBase:
     ops = OpsEndpoint()
     rpc_metrics = RpcMetrics()
     queue_gauges = QueueGauges()
+
+    @integration_handler(HEADS, HEAD)
+    def witness_head(self, body: dict) -> None:
+        """Record another service's chain head in this service's store (shared/witness.py)."""
+        witness(self.application, body)
 
     @rpc
     def health(self) -> dict:

@@ -41,10 +41,19 @@ def load_secret(name: str, data_dir: Path, env: dict | None = None) -> str:
 
 
 def _development_secret(name: str, data_dir: Path) -> str:
+    """Made once, whole: services starting together must all read the same secret, never a
+    file another process has created but not yet written."""
     path = data_dir / "secrets" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".{name}.{os.getpid()}.{random.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(random.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # appears complete, and only if no other process was first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()

@@ -4,7 +4,8 @@ SQLite (one file per service under the data folder) is the default;
 ``SANCTUARY_STORE=postgres`` switches to PostgreSQL. The recorder is always a
 process recorder, so a consumer can save its events together with the
 position it consumed (its idempotency record), and the relay can track what
-it published, in the same store.
+it published, in the same store; it seals each event in the transaction that
+inserts it (shared/recorders.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -23,8 +26,13 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from shared.chain import Chain, Ledger, Tables
 from shared.config import Settings
 from shared.errors import Conflict
+from shared.protection import exists, may_create, prepare
+from shared.recorders import sealing_recorder
+from shared.seal_key import SealKeys
+from shared.witness import Witness
 
 
 def store_env(service: str, settings: Settings) -> dict[str, str]:
@@ -35,6 +43,7 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         "SINGLE_ROW_TRACKING": "n",
         "CREATE_TABLE": "y",
     }
+    env["SEAL_KEY_DIR"] = str(settings.data_dir)  # where a development sealing key is kept
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
@@ -46,7 +55,9 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
 
 
 class ServiceApplication(Application):
-    """An eventsourcing Application that wakes its outbox relay on every save."""
+    """An eventsourcing Application whose every event is sealed as it is written (its chain,
+    shared/chain.py), which records the chain heads it hears from other services, and wakes
+    its outbox relay on every save."""
 
     relay: Any = None  # the outbox relay, when the service runs one
 
@@ -54,10 +65,34 @@ class ServiceApplication(Application):
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
         super().__init__(env)
-        from shared.audit import Seal, protect  # audit builds on this module
+        from shared.audit import Seal  # audit builds on this module
 
+        self.witness = Witness(self.tables, self.factory.datastore)
         self.seal = Seal(self)
-        protect(self)
+        with self.factory.datastore.transaction(commit=True) as cursor:
+            if self.factory.env_create_table():
+                prepare(self.tables, cursor)
+            elif not exists(self.tables, cursor, self.tables.table("witness")):
+                raise RuntimeError(f"{self.name}: the store's tables are not there, and this role may not "
+                                   "create them: run `sanctuary prepare-stores` as their owner first")
+
+    def construct_factory(self, env: Any) -> Any:
+        factory = super().construct_factory(env)
+        if not may_create(factory.datastore):  # the services' role: the tables were made for it
+            factory.env["CREATE_TABLE"] = "n"
+        return factory
+
+    @cached_property
+    def seal_keys(self) -> SealKeys:
+        return SealKeys.load(seal_key_dir(self.env), self.env)
+
+    @cached_property
+    def tables(self) -> Tables:
+        return Tables.of(self.factory.datastore, self.name)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.tables, self.seal_keys)
 
     @property
     def recorder_(self) -> ProcessRecorder:
@@ -69,7 +104,8 @@ class ServiceApplication(Application):
         transcoder.register(TimeAsISO())
 
     def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
+        self.chain = Chain(self.tables, self.seal_keys, self.ledger)
+        return sealing_recorder(self.factory, self.chain)
 
     def on_saved(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every commit (the relay uses it to wake)."""
@@ -148,6 +184,15 @@ def tracking_exists(recorder: ProcessRecorder, tracking: Tracking) -> bool:
     with datastore.transaction(commit=False) as cursor:
         cursor.execute(sql, (tracking.application_name, tracking.notification_id))
         return cursor.fetchone() is not None
+
+
+def seal_key_dir(env: Any) -> Path:
+    """Where a development sealing key is made and kept: the data folder."""
+    if env.get("SEAL_KEY_DIR"):
+        return Path(env.get("SEAL_KEY_DIR"))
+    if env.get("SQLITE_DBNAME") and ":memory:" not in env.get("SQLITE_DBNAME"):
+        return Path(env.get("SQLITE_DBNAME")).parent
+    return Settings.from_env(dict(env)).data_dir
 
 
 def _qualified(recorder: ProcessRecorder, table: str) -> str:

@@ -1,9 +1,8 @@
 """Subject access and erasure, for every service that keeps personal data.
 
 ``records_about`` finds everything a service's log holds about some subjects
-(a subject access export). ``PersonalDataService`` is mixed into a nameko
-service: it answers the export over RPC and shreds the subjects named in the
-accounts service's ``PersonalDataErased`` events.
+(a subject access export) and ``PersonalDataApi`` answers it over RPC;
+``shared.erasure`` shreds the subjects the accounts service names as erased.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from shared.access import LEAD
-from shared.consumer import consume, integration_handler
 from shared.envelope import IntegrationEvent
 from shared.operations import Api, Operation
 from shared.personal import Personal, PersonalDataApplication, subject_for_email, subject_for_name
@@ -74,14 +72,3 @@ class PersonalDataApi(Api):
 
     personal_data = Operation(LEAD, lambda app, subjects: records_about(app, set(subjects)),
                               ("subjects",), caller=None)
-
-
-class PersonalDataService:
-    """Mixed into a service whose ``application`` is a PersonalDataApplication: shreds the
-    subjects named in the accounts service's ``PersonalDataErased`` events."""
-
-    application: Any
-
-    @integration_handler("accounts", "PersonalDataErased")
-    def on_personal_data_erased(self, body: dict) -> None:
-        consume(self.application, body, lambda news: forget(self.application, news))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import psycopg.rows
 import pytest
 import requests
 
@@ -72,21 +73,51 @@ def pg_schema() -> str:
         conn.execute(f"DROP SCHEMA {name} CASCADE")
 
 
+# the services' role (deploy/postgres/roles.sql, made by deploy/local/bootstrap.sh): applications
+# in tests connect as it, as the services do in production; empty: as the owner
+SERVICE_ROLE = os.environ.get("SANCTUARY_TEST_POSTGRES_SERVICE",
+                              "user=sanctuary_service password=sanctuary_service")
+
+
 @dataclass
 class Store:
-    """Where a test's applications keep their events."""
+    """Where a test's applications keep their events. On PostgreSQL ``env_extra`` connects as the
+    tables' owner (what an operator's commands, and raw SQL in tests, use); ``env(service)`` as
+    the services' role, once the owner has made the service's tables for it."""
 
     kind: str
     settings: Settings
     env_extra: dict
 
     def env(self, service: str) -> dict[str, str]:
-        return {**store_env(service, self.settings), **self.env_extra}
+        env = {**store_env(service, self.settings), **self.env_extra}
+        if self.kind != "postgres" or not SERVICE_ROLE:
+            return env
+        role = dict(item.split("=", 1) for item in SERVICE_ROLE.split())
+        _prepared_for(service, env, role["user"])
+        return {**env, "POSTGRES_USER": role["user"], "POSTGRES_PASSWORD": role["password"]}
 
     def os_environ(self) -> dict[str, str]:
         """The same, as a process environment (for services started as processes)."""
         base = {"SANCTUARY_STORE": self.kind, "SANCTUARY_DATA_DIR": str(self.settings.data_dir)}
         return {**base, **self.env_extra}
+
+
+def _prepared_for(service: str, env: dict[str, str], role: str) -> None:
+    """As the owner: the service's tables made if they are not there, and granted to ``role`` (again:
+    a test may have dropped and restored them)."""
+    from shared.chain import Tables
+    from shared.personal import PersonalDataApplication
+    from shared.protection import grant
+
+    tables = Tables("postgres", env["POSTGRES_SCHEMA"], service, f"{service}_events")
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        made = conn.execute("SELECT to_regclass(%s)", (tables.q(tables.table("witness")),)).fetchone()[0]
+    if made is None:
+        cls = type(f"{service.title()}Store", (PersonalDataApplication,), {"name": service})
+        cls(env={**env, "CREATE_TABLE": "y"}).close()
+    with psycopg.connect(POSTGRES, autocommit=True) as conn, conn.transaction():
+        grant(tables, conn.cursor(row_factory=psycopg.rows.dict_row), role)
 
 
 def _postgres_env(schema: str) -> dict[str, str]:

@@ -59,14 +59,35 @@ wait_for_rabbitmq() {
   rabbitmqctl -q await_startup --timeout 120 >/dev/null
 }
 
+# Debian's rabbitmq-server wrapper becomes the rabbitmq user through su, whose PAM limits
+# leave it 1024 open files: RabbitMQ then takes at most 832 sockets, and past them accepts
+# no new connection (its file descriptor alarm) while clients wait in the handshake. A few
+# systems starting at once got there (issue 23's start hang), so start it with more.
+start_rabbitmq() {
+  su rabbitmq -s /bin/sh -c 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+    exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached' >/dev/null 2>&1 || true
+}
+
+warn_if_rabbitmq_starved() {
+  local beam files
+  beam=$(pgrep -o -u rabbitmq beam.smp || true)
+  [ -n "$beam" ] || return 0
+  files=$(awk '/Max open files/ {print $4}' "/proc/$beam/limits" 2>/dev/null || echo 65536)
+  if [ "$files" -lt 4096 ] 2>/dev/null; then
+    echo "warning: RabbitMQ may open only $files files (about $((files * 81 / 100)) connections);" \
+         "stop it (rabbitmqctl stop) and run this again to start it with more" >&2
+  fi
+}
+
 ensure_rabbitmq() {
   apt_install rabbitmq-server
   if ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
     say "starting RabbitMQ"
     rabbitmq-plugins -q enable --offline rabbitmq_management rabbitmq_prometheus >/dev/null
-    rabbitmq-server -detached >/dev/null 2>&1 || true
+    start_rabbitmq
     wait_for_rabbitmq
   fi
+  warn_if_rabbitmq_starved
   # the tests make a virtual host per test through the management API;
   # rabbitmq_prometheus serves the broker's own metrics on :15692
   rabbitmq-plugins -q enable rabbitmq_management rabbitmq_prometheus >/dev/null 2>&1 || true
@@ -100,4 +121,10 @@ ensure_postgres() {
   if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'sanctuary_test'")" ]; then
     "${psql[@]}" -c "CREATE DATABASE sanctuary_test OWNER sanctuary"
   fi
+  # the services' role (deploy/postgres/roles.sql): it may only read and insert in the tables
+  # sanctuary owns; the tests connect the applications as it
+  if [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'sanctuary_service'")" ]; then
+    "${psql[@]}" -c "CREATE ROLE sanctuary_service LOGIN PASSWORD 'sanctuary_service'"
+  fi
+  "${psql[@]}" -d sanctuary_test -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC"
 }

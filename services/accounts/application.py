@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.accounts.domain import Account, Erasure, check_grant
 from shared.access import LEAD, Principal, require
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.errors import Conflict, Invalid, NotFound, Unauthorized
 from shared.mail import MailError
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
@@ -43,7 +43,7 @@ class Accounts(PersonalDataApplication):
         self.sessions = URLSafeTimedSerializer(secret_key, salt="sanctuary-session")
         self.send_link = send_link
         self.send_invitation = send_invitation
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.directory = AggregateProjection(self)
 
     # -- the lead's commands --------------------------------------------------

@@ -11,10 +11,10 @@ from services.accounts.contract import ACCOUNTS
 from services.accounts.mail import invitation_sender, link_sender
 from shared.authority import Authority
 from shared.config import Settings
+from shared.erasure import PersonalDataService
 from shared.runtime import EventSourcedApp, ServiceBase, serve
 from shared.secrets import load_secret
 from shared.store import store_env
-from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Accounts:

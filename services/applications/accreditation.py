@@ -8,7 +8,11 @@ evidence by a date, or not awarded this cycle). An award lasts three years;
 renewal starts a new application from the old one's action plan.
 
 Each submission freezes which evidence it included, so a panel's decision can
-always be traced to the evidence it saw.
+always be traced to the evidence it saw. Dates must make sense: a visit falls on
+a school day and is recorded only once its day has come; an extension past the
+stage's panel meeting is granted only knowingly; where the authority says so,
+the decision waits for the visit. Names and free text about people are personal
+values (services/applications/people.py).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate, event
 
+from services.applications.people import free_text, named, owners_named, reason_kept, visit_named
 from shared.errors import Conflict, Invalid
 
 _NAMESPACE = uuid.UUID("8a1c6e2f-4b7d-4c3e-9f10-2d5e8b7a6c41")
@@ -114,8 +119,9 @@ class AwardApplication(Aggregate):
         return uuid.uuid5(_NAMESPACE, f"application/{urn}/{school_year}")
 
     class Started(Aggregate.Created):
-        """Version 2 records the day each submission is due, as the service set it at the
-        start: other services are told it (and keep it) rather than work it out again."""
+        """Version 2 names the owners of carried actions as personal values; version 3
+        records the day each submission is due, as the service set it at the start: other
+        services are told it (and keep it) rather than work it out again."""
 
         urn: str
         school_name: str
@@ -130,10 +136,11 @@ class AwardApplication(Aggregate):
         started_on: dt.date | None
         due: dict[str, dt.date | None] | None
 
-        class_version = 2
+        class_version = 3
+        upcast_v1_v2 = staticmethod(owners_named)  # carried actions' owners were kept in clear
 
         @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
+        def upcast_v2_v3(state: dict) -> None:
             state.setdefault("pledged_on", None)  # absent from the earliest events
             state.setdefault("started_on", None)
             state["due"] = None  # not recorded then: published as it was (see contract.py)
@@ -240,7 +247,7 @@ class AwardApplication(Aggregate):
             action_id=action_id,
             criterion=criterion,
             action=action,
-            owner=owner,
+            owner=named(self.urn, owner),
             target_date=target_date,
             status=status,
             actor=actor,
@@ -248,14 +255,29 @@ class AwardApplication(Aggregate):
 
     # -- submissions and deadlines ------------------------------------------------------
 
-    def grant_extension(self, stage: str, until: dt.date, reason: str, actor: str) -> None:
+    def grant_extension(self, stage: str, until: dt.date, reason: str, actor: str,
+                        panel_meets_on: dt.date | None = None, beyond_panel_meeting: bool = False) -> None:
+        """An extension past the day the stage's panel meets is granted only if the lead
+        says they know (``beyond_panel_meeting``): that panel will not see the submission."""
         self._require_open()
         if stage not in self.stages_due():
             raise Invalid(
                 "There is no such submission to extend.", {"stage": [f"Must be one of {self.stages_due()}."]}
             )
+        # a resubmission of further evidence is appraised when it comes, not at the cycle's meeting
+        beyond = (panel_meets_on is not None and until > panel_meets_on
+                  and self.stage != Stage.FURTHER_EVIDENCE)
+        if beyond and not beyond_panel_meeting:
+            raise Invalid(
+                f"The extension runs to {until:%A %-d %B %Y}, after the {stage} panel meets on "
+                f"{panel_meets_on:%A %-d %B %Y}, so that panel will not see this submission. To grant "
+                "it anyway, confirm that you know (beyond_panel_meeting: true).",
+                {"beyond_panel_meeting": ["Confirm the extension runs past the panel meeting."],
+                 "until": [f"After the {stage} panel meets ({panel_meets_on:%-d %B %Y})."]},
+            )
         self._extension_granted(
-            urn=self.urn, school_year=self.school_year, stage=stage, until=until, reason=reason, actor=actor
+            urn=self.urn, school_year=self.school_year, stage=stage, until=until,
+            reason=free_text(self.urn, reason), beyond_panel_meeting=beyond, actor=actor,
         )
 
     def stages_due(self) -> list[str]:
@@ -322,16 +344,28 @@ class AwardApplication(Aggregate):
             actor=actor,
         )
 
-    def schedule_visit(self, on: dt.date, actor: str) -> None:
+    def schedule_visit(self, on: dt.date, actor: str, closed: str | None = None) -> None:
+        """``closed``: why ``on`` is not a school day in the authority's calendar, if it is not."""
         if self.stage not in (Stage.FINAL_SUBMITTED, Stage.VISIT_SCHEDULED):
             raise Conflict("A visit follows the final submission.", "stage")
+        if closed:
+            raise Invalid(f"{on:%A %-d %B %Y} is not a school day ({closed}): a visit is on a school day.",
+                          {"on": [f"Not a school day: {closed}."]})
         self._visit_scheduled(urn=self.urn, school_year=self.school_year, on=on, actor=actor)
 
-    def record_visit(self, on: dt.date, attendees: list[str], notes: str, actor: str) -> None:
+    def record_visit(self, today: dt.date, attendees: list[str], notes: str, actor: str) -> None:
+        """The visit as it went, recorded on or after its day."""
         if self.stage != Stage.VISIT_SCHEDULED:
             raise Conflict("Schedule the visit before recording it.", "stage")
+        on = self.visit["on"]
+        if today < on:
+            raise Invalid(f"The visit is on {on:%A %-d %B %Y}: record it on or after that day (or "
+                          "schedule it again, for the day it happens).",
+                          {"on": [f"The visit's day ({on:%-d %B %Y}) has not come yet."]})
         self._visit_recorded(
-            urn=self.urn, school_year=self.school_year, on=on, attendees=attendees, notes=notes, actor=actor
+            urn=self.urn, school_year=self.school_year, on=on,
+            attendees=[named(self.urn, name) for name in attendees], notes=free_text(self.urn, notes),
+            actor=actor,
         )
 
     def decide(
@@ -344,10 +378,17 @@ class AwardApplication(Aggregate):
         panel_members: list[str],
         actor: str,
         award_years: int = 3,
+        visit_required: bool = False,
     ) -> None:
+        """``visit_required``: the authority's final stage waits for the visit to be recorded."""
         if self.stage not in (Stage.FINAL_SUBMITTED, Stage.VISIT_SCHEDULED, Stage.VISITED):
             raise Conflict("A decision follows the final submission.", "stage")
         one_of(outcome, DECISIONS, "outcome")
+        if visit_required and not (self.visit and self.visit["recorded"]):
+            when = (f"it is scheduled for {self.visit['on']:%A %-d %B %Y}; record it once it has "
+                    "happened" if self.visit else "schedule it, then record it once it has happened")
+            raise Invalid(f"The decision waits for the school's visit: {when}.",
+                          {"visit": ["The visit has not been recorded."]})
         if (outcome == "further_evidence") != (evidence_due is not None):
             raise Invalid(
                 "Further evidence needs a date, and only then.",
@@ -381,7 +422,8 @@ class AwardApplication(Aggregate):
 
     def withdraw(self, reason: str, actor: str) -> None:
         self._require_open()
-        self._withdrawn(urn=self.urn, school_year=self.school_year, reason=reason, actor=actor)
+        self._withdrawn(urn=self.urn, school_year=self.school_year, reason=free_text(self.urn, reason),
+                        actor=actor)
 
     # -- queries -----------------------------------------------------------------------
 
@@ -476,7 +518,21 @@ class AwardApplication(Aggregate):
     def _evidence_withdrawn(self, urn: str, school_year: str, evidence_id: str, actor: str) -> None:
         self.evidence[evidence_id]["withdrawn"] = True
 
-    @event("ActionPlanned")
+    class ActionPlanned(Aggregate.Event):
+        urn: str
+        school_year: str
+        action_id: str
+        criterion: str
+        action: str
+        owner: object  # Personal (a name); in clear before version 2
+        target_date: dt.date | None
+        status: str
+        actor: str
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(owners_named)
+
+    @event(ActionPlanned)
     def _action_planned(
         self,
         urn: str,
@@ -484,7 +540,7 @@ class AwardApplication(Aggregate):
         action_id: str,
         criterion: str,
         action: str,
-        owner: str,
+        owner: object,
         target_date: dt.date | None,
         status: str,
         actor: str,
@@ -498,11 +554,29 @@ class AwardApplication(Aggregate):
             "status": status,
         }
 
-    @event("ExtensionGranted")
+    class ExtensionGranted(Aggregate.Event):
+        urn: str
+        school_year: str
+        stage: str
+        until: dt.date
+        reason: object  # Personal (free text); in clear before version 2
+        beyond_panel_meeting: bool  # the lead confirmed it runs past the stage's panel meeting
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            reason_kept(state)
+            state["beyond_panel_meeting"] = False  # not asked before: recorded as not confirmed
+
+    @event(ExtensionGranted)
     def _extension_granted(
-        self, urn: str, school_year: str, stage: str, until: dt.date, reason: str, actor: str
+        self, urn: str, school_year: str, stage: str, until: dt.date, reason: object,
+        beyond_panel_meeting: bool, actor: str
     ) -> None:
-        self.extensions[stage] = {"until": until, "reason": reason, "granted_by": actor}
+        self.extensions[stage] = {"until": until, "reason": reason, "granted_by": actor,
+                                  "beyond_panel_meeting": beyond_panel_meeting}
 
     @event("Submitted")
     def _submitted(
@@ -543,9 +617,20 @@ class AwardApplication(Aggregate):
         self.visit = {"on": on, "attendees": [], "notes": "", "recorded": False}
         self.stage = Stage.VISIT_SCHEDULED
 
-    @event("VisitRecorded")
+    class VisitRecorded(Aggregate.Event):
+        urn: str
+        school_year: str
+        on: dt.date
+        attendees: list  # of Personal (names); in clear before version 2
+        notes: object  # Personal (free text); in clear before version 2
+        actor: str
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(visit_named)
+
+    @event(VisitRecorded)
     def _visit_recorded(
-        self, urn: str, school_year: str, on: dt.date, attendees: list[str], notes: str, actor: str
+        self, urn: str, school_year: str, on: dt.date, attendees: list, notes: object, actor: str
     ) -> None:
         self.visit = {"on": on, "attendees": attendees, "notes": notes, "recorded": True}
         self.stage = Stage.VISITED
@@ -589,7 +674,16 @@ class AwardApplication(Aggregate):
     ) -> None:
         self.award = {**self.award, "renewal_due_on": on}
 
-    @event("Withdrawn")
-    def _withdrawn(self, urn: str, school_year: str, reason: str, actor: str) -> None:
+    class Withdrawn(Aggregate.Event):
+        urn: str
+        school_year: str
+        reason: object  # Personal (free text); in clear before version 2
+        actor: str
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(reason_kept)
+
+    @event(Withdrawn)
+    def _withdrawn(self, urn: str, school_year: str, reason: object, actor: str) -> None:
         self.withdrawal = {"reason": reason, "by": actor}
         self.stage = Stage.WITHDRAWN

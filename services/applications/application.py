@@ -16,10 +16,11 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from services.applications.accreditation import AwardApplication, Deadline, Stage, school_year_advice
-from services.applications.panels import Appraisal, Panel
+from services.applications.panels import Appraisal, Panel, composition_problem
+from services.applications.people import carried
 from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
 from shared.authority import Authority, Cycle
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.history import history_entry
@@ -40,7 +41,7 @@ class Applications(PersonalDataApplication):
         super().__init__(env)
         self.authority = authority
         self.rules = authority.pledge
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.index = AggregateProjection(self)
 
     def today(self) -> dt.date:
@@ -84,7 +85,7 @@ class Applications(PersonalDataApplication):
             urn=urn, school_name=standing.school_name or urn, school_year=school_year,
             criteria_version=cycle.criteria_version, criteria=criteria, has_draft=cycle.has_draft,
             renewal_of=str(previous.id) if previous else None,
-            carried_actions=list(previous.actions.values()) if previous else [], actor=actor,
+            carried_actions=carried(previous.actions.values()) if previous else [], actor=actor,
             pledged_on=standing.pledged_on, started_on=self.today(),
             due={stage: _cycle_day(cycle, stage) for stage in cycle.stages})
         try:
@@ -124,8 +125,10 @@ class Applications(PersonalDataApplication):
     # -- the lead's commands --------------------------------------------------------------
 
     def grant_extension(self, actor: str, urn: str, school_year: str, stage: str, until: dt.date,
-                        reason: str) -> dict:
-        return self._change(urn, school_year, lambda a: a.grant_extension(stage, until, reason, actor))
+                        reason: str, beyond_panel_meeting: bool = False) -> dict:
+        meets_on = self._cycle(school_year).panel_meets_on(stage)
+        return self._change(urn, school_year, lambda a: a.grant_extension(
+            stage, until, reason, actor, meets_on, beyond_panel_meeting))
 
     def form_panel(self, actor: str, school_year: str, stage: str) -> dict:
         cycle = self._cycle(school_year)
@@ -139,8 +142,19 @@ class Applications(PersonalDataApplication):
 
     def add_panel_member(self, actor: str, school_year: str, stage: str, account: str,
                          lived_experience: bool) -> dict:
-        return self._change_panel(school_year, stage, lambda p: p.add_member(
-            account, None, lived_experience, actor))
+        """A member added after appraisals opened joins those not yet agreed, to declare and judge."""
+        panel = self._panel(school_year, stage)
+        panel.add_member(account, None, lived_experience, actor)
+        joined = [a for a in self._open_appraisals(panel) if account not in a.members]
+        for appraisal in joined:
+            appraisal.join(account, actor)
+        self.save_changes(panel, *joined)
+        return self.panel_view(panel)
+
+    def _open_appraisals(self, panel: Panel) -> list[Appraisal]:
+        found = (self._find(Appraisal.create_id(str(panel.id), application, submission))
+                 for application, submission in sorted(panel.appraising))
+        return [a for a in found if a is not None and a.outcome is None]
 
     def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str) -> dict:
         rule = self._cycle(school_year).panel
@@ -171,7 +185,10 @@ class Applications(PersonalDataApplication):
     def agree_outcome(self, actor: str, urn: str, school_year: str, stage: str,
                       criteria: dict[str, dict], overall: str, members: list[str]) -> dict:
         appraisal = self.appraisal(urn, school_year, stage)
-        appraisal.consolidate(criteria, overall, members, actor)
+        rule = self._cycle(school_year).panel
+        lived = [a for a, m in self._panel(school_year, stage).members.items() if m["lived_experience"]]
+        appraisal.consolidate(criteria, overall, members, rule.min_members, rule.min_lived_experience,
+                              lived, actor)
         self.save_changes(appraisal)
         return self.appraisal_view(appraisal)
 
@@ -188,7 +205,8 @@ class Applications(PersonalDataApplication):
         if window is not None and on not in window:
             raise Conflict(f"Visits are in {window.name} ({window.start:%-d %B} to "
                            f"{window.end:%-d %B %Y}).", "on")
-        return self._change(urn, school_year, lambda a: a.schedule_visit(on, actor))
+        return self._change(urn, school_year, lambda a: a.schedule_visit(
+            on, actor, self.authority.not_a_school_day(on)))
 
     def record_visit(self, actor: str, urn: str, school_year: str, attendees: list[str],
                      notes: str, member: str | None = None) -> dict:
@@ -200,8 +218,7 @@ class Applications(PersonalDataApplication):
                 raise Forbidden("Only the lead or a member of the school's final panel records "
                                 "the visit.") from None
             appraisal.require_clear(member)
-        return self._change(urn, school_year, lambda a: a.record_visit(
-            a.visit["on"] if a.visit else self.today(), attendees, notes, actor))
+        return self._change(urn, school_year, lambda a: a.record_visit(self.today(), attendees, notes, actor))
 
     def decide(self, actor: str, urn: str, school_year: str, reasons: str,
                evidence_due: dt.date | None = None) -> dict:
@@ -210,9 +227,10 @@ class Applications(PersonalDataApplication):
         if appraisal.outcome is None:
             raise Conflict("The final panel has not agreed its outcome yet.", "appraisal")
         outcome = OVERALL_TO_DECISION[appraisal.outcome["overall"]]
+        visit_required = self._cycle(school_year).needs_visit("final")
         return self._change(urn, school_year, lambda a: a.decide(
             outcome, reasons, evidence_due, self.today(), str(appraisal.id),
-            appraisal.outcome["members"], actor, self.rules.lapse_years))
+            appraisal.outcome["members"], actor, self.rules.lapse_years, visit_required))
 
     def mark_renewals_due(self) -> int:
         """Record, once each, the awards now within their renewal notice; returns how many."""
@@ -267,6 +285,38 @@ class Applications(PersonalDataApplication):
         """A panel member's appraisals, with what is still to do."""
         found = [a for a in self.index.all() if isinstance(a, Appraisal) and member in a.members]
         return [self.appraisal_summary(a, member) for a in found]
+
+    def member_appraisal(self, member: str, urn: str, school_year: str, stage: str) -> dict:
+        """A member's own part in the appraisal of the school's latest submission: how far they
+        have got, and their declaration, judgements and notes, to read back (and to change
+        while the appraisal is open). It names the school: a member declares knowing which."""
+        appraisal = self.appraisal(urn, school_year, stage)
+        if member not in appraisal.members:
+            raise Forbidden("You are not a member of the panel appraising this application.")
+        return {**self.appraisal_summary(appraisal, member),
+                "declaration": appraisal.declarations.get(member),
+                "judgements": appraisal.judgements.get(member, {}),
+                "notes": appraisal.notes.get(member)}
+
+    def panel(self, school_year: str, stage: str) -> dict:
+        """The stage's panel as the lead manages it; ``formed`` is false until it is formed."""
+        cycle = self._cycle(school_year)
+        if stage not in cycle.stages:
+            raise NotFound(f"The {school_year} cycle has no {stage} stage.", "stage")
+        panel = self._find(Panel.create_id(school_year, stage))
+        if panel is not None:
+            return self.panel_view(panel)
+        return {"id": None, "school_year": school_year, "stage": stage, "formed": False,
+                "meets_on": cycle.draft_panel if stage == "draft" else cycle.final_panel,
+                "members": [], "convened": False, "assigned": [], "appraisals": [],
+                "composition": self.composition(school_year, {})}
+
+    def composition(self, school_year: str, members: dict[str, dict]) -> dict:
+        """The composition rule's verdict on a panel of ``members``."""
+        rule = self._cycle(school_year).panel
+        problem = composition_problem(members, rule.min_members, rule.min_lived_experience)
+        return {"met": problem is None, "problem": problem, "min_members": rule.min_members,
+                "min_lived_experience": rule.min_lived_experience}
 
     def cycle_overview(self, school_year: str) -> dict:
         cycle = self._cycle(school_year)
@@ -335,10 +385,29 @@ class Applications(PersonalDataApplication):
                                   self.rules.advised_months_before_application)
 
     def panel_view(self, p: Panel) -> dict:
-        members = [{"account": k, "lived_experience": v["lived_experience"]} for k, v in p.members.items()]
-        return {"id": str(p.id), "school_year": p.school_year, "stage": p.stage,
+        """The panel, its members with the declarations each has made, and each appraisal."""
+        appraisals = [self._find(Appraisal.create_id(str(p.id), application, submission))
+                      for application, submission in sorted(p.appraising)]
+        members = [{"account": account, "name": reveal(m["name"]),
+                    "lived_experience": m["lived_experience"],
+                    "declarations": [{"urn": a.urn, "submission": a.submission, **a.declarations[account]}
+                                     for a in appraisals if account in a.declarations]}
+                   for account, m in p.members.items()]
+        return {"id": str(p.id), "school_year": p.school_year, "stage": p.stage, "formed": True,
                 "meets_on": p.meets_on, "members": members, "convened": p.convened,
-                "assigned": sorted(p.assigned.values())}
+                "assigned": sorted(p.assigned.values()),
+                "appraisals": [self.appraisal_progress(a) for a in appraisals],
+                "composition": self.composition(p.school_year, p.members)}
+
+    def appraisal_progress(self, a: Appraisal) -> dict:
+        """One appraisal as its panel's page lists it; ``current`` when it is of the school's
+        latest submission at that stage (a resubmission is appraised afresh)."""
+        application = self._get_by_id(a.application)
+        latest = [s["version"] for s in application.submissions if s["stage"] == a.stage][-1:]
+        return {"urn": a.urn, "school_name": application.school_name, "submission": a.submission,
+                "current": latest == [a.submission], "members": a.members,
+                "outstanding": a.outstanding(),
+                "outcome": a.outcome["overall"] if a.outcome else None}
 
     def appraisal_view(self, a: Appraisal) -> dict:
         return {"id": str(a.id), "urn": a.urn, "stage": a.stage, "members": a.members,
@@ -348,8 +417,9 @@ class Applications(PersonalDataApplication):
 
     def appraisal_summary(self, a: Appraisal, member: str) -> dict:
         declared = a.declarations.get(member)
-        return {"urn": a.urn, "stage": a.stage, "school_year": self._get_by_id(a.application).school_year,
-                "declared": declared is not None,
+        application = self._get_by_id(a.application)
+        return {"urn": a.urn, "school_name": application.school_name, "stage": a.stage,
+                "school_year": application.school_year, "declared": declared is not None,
                 "conflicted": bool(declared and declared["conflicted"]),
                 "judged": len(a.judgements.get(member, {})), "criteria": len(a.criteria),
                 "agreed": a.outcome is not None}
@@ -448,11 +518,10 @@ class Applications(PersonalDataApplication):
         standing = self._find(PledgeStanding.create_id(urn))
         if standing is None:
             raise NotFound(f"The applications service has heard nothing of URN {urn}.", "urn")
-        pledged = standing.pledged_on
         return {
             "urn": urn,
             "school_name": standing.school_name,
-            "pledged_on": pledged.isoformat() if pledged else None,
+            "pledged_on": standing.pledged_on,
             "may_apply": standing.may_apply(self.today(), self.rules.lapse_years),
             "news": {kind: n["position"] for kind, n in standing.news.items()},
         }

@@ -53,4 +53,4 @@ APPLICATIONS = Contract("applications", {
     AwardApplication.RenewalDue: PublicEvent(
         "RenewalDue", 1, lambda e: {**_base(e), "expires_on": _iso(e.expires_on)}),
     AwardApplication.Withdrawn: PublicEvent("ApplicationWithdrawn", 1, _base),
-})
+}, witnessed_after=frozenset({"Awarded", "DecisionRecorded"}))  # a panel's decision: its head at once

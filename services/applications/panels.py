@@ -8,11 +8,17 @@ every member's conflict declaration (before they may see anything), their
 judgement per criterion with a comment, their strengths, areas for
 improvement and questions, and the consolidated outcome with the members who
 took it. There is no numeric score.
+
+The rule holds at the decision too: the members who agree an outcome, each clear
+of any conflict, must themselves meet it (a panel of three with one conflicted
+cannot decide). The agreed outcome keeps the rule as it was checked. A member
+added to the panel after an appraisal opened joins it, declares and judges.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from eventsourcing.domain import Aggregate, event
 
@@ -83,6 +89,26 @@ class Panel(Aggregate):
     def _assigned(self, application: str, urn: str, submission: int, actor: str) -> None:
         self.assigned[application] = urn
         self.appraising.add((application, submission))
+
+
+def composition_problem(members: dict[str, dict], min_members: int, min_lived: int) -> str | None:
+    """What is wrong with a panel of ``members`` under the composition rule; None when it is met."""
+    try:
+        _check_composition(members, min_members, min_lived)
+    except Conflict as broken:
+        return broken.message
+    return None
+
+
+def _missing(c: dict) -> str:
+    """How many more clear members a decision needs, and how many with lived experience."""
+    more = max(c["min_members"] - c["agreed_by"], c["min_lived_experience"] - c["with_lived_experience"])
+    lived_more = max(0, c["min_lived_experience"] - c["with_lived_experience"])
+    missing = f"{more} more member{'s' if more > 1 else ''}"
+    if lived_more:
+        missing += (" with" if lived_more == more else f", at least {lived_more} of them with") + \
+            " lived experience of seeking sanctuary"
+    return missing
 
 
 def _check_composition(members: dict[str, dict], min_members: int, min_lived: int) -> None:
@@ -161,11 +187,23 @@ class Appraisal(Aggregate):
         self._noted(member=member, strengths=strengths, improvements=improvements,
                     questions=questions, actor=actor)
 
+    def join(self, member: str, actor: str) -> None:
+        """A member added to the panel after this appraisal opened: they declare and judge too."""
+        self._require_open()
+        if member in self.members:
+            raise Conflict("Already a member of the panel appraising this application.", "account")
+        self._joined(member=member, actor=actor)
+
     # -- together -----------------------------------------------------------------
 
     def consolidate(self, criteria: dict[str, dict], overall: str, members: list[str],
+                    min_members: int, min_lived: int, lived_experience: Collection[str],
                     actor: str) -> None:
-        """The panel's agreed outcome per criterion and overall, and who agreed it."""
+        """The panel's agreed outcome per criterion and overall, and who agreed it.
+
+        Those who agreed it, each clear of conflict, must meet the composition rule
+        (``lived_experience``: the panel's members with lived experience of seeking
+        sanctuary); the outcome records the rule and the counts as checked."""
         self._require_open()
         one_of(overall, OVERALL, "overall")
         missing = [c for c in self.criteria if c not in criteria]
@@ -182,7 +220,38 @@ class Appraisal(Aggregate):
                           {"members": [f"Not eligible: {', '.join(sorted(unclear))}."]})
         if not members:
             raise Invalid("Name the members who took the decision.", {"members": ["At least one."]})
-        self._consolidated(criteria=criteria, overall=overall, members=sorted(members), actor=actor)
+        composition = self.composition(set(members), min_members, min_lived, lived_experience)
+        if not composition["met"]:
+            missing = _missing(composition)
+            raise Invalid(self._short_of(composition, missing, set(members)), {"members": [
+                f"Missing: {missing}. Add a member to the panel, who then declares their interests and "
+                "judges each criterion."]})
+        self._consolidated(criteria=criteria, overall=overall, members=sorted(members),
+                           composition=composition, actor=actor)
+
+    def composition(self, members: set[str], min_members: int, min_lived: int,
+                    lived_experience: Collection[str]) -> dict:
+        """The composition rule checked against the clear members among ``members``."""
+        clear = [m for m in members if m in self.members and self.may_see(m)]
+        lived = sum(1 for m in clear if m in lived_experience)
+        conflicted = sum(1 for d in self.declarations.values() if d["conflicted"])
+        return {"min_members": min_members, "min_lived_experience": min_lived, "agreed_by": len(clear),
+                "with_lived_experience": lived, "conflicted": conflicted,
+                "met": len(clear) >= min_members and lived >= min_lived}
+
+    def _short_of(self, c: dict, missing: str, members: set[str]) -> str:
+        """What is missing, in words, and what the lead can do about it."""
+        conflicts = (f" ({c['conflicted']} declared a conflict of interest and took no part)"
+                     if c["conflicted"] else "")
+        unnamed = [m for m in self.members if m not in members and self.may_see(m)]
+        named_too = (f" If {len(unnamed)} other clear member{'s' if len(unnamed) > 1 else ''} took part, "
+                     "name them too." if unnamed else "")
+        return (f"The panel's decision needs at least {c['min_members']} members clear of any conflict of "
+                f"interest, at least {c['min_lived_experience']} of them with lived experience of seeking "
+                f"sanctuary; this outcome was agreed by {c['agreed_by']}, {c['with_lived_experience']} "
+                f"with lived experience{conflicts}. Missing: {missing}. Add a member to the panel, who "
+                f"then declares their interests and judges each criterion, and record the outcome with "
+                f"them.{named_too}")
 
     def outstanding(self) -> list[str]:
         """Members who have not yet judged every criterion (or not yet declared)."""
@@ -216,6 +285,25 @@ class Appraisal(Aggregate):
         self.notes[member] = {"strengths": strengths, "improvements": improvements,
                               "questions": questions}
 
-    @event("OutcomeAgreed")
-    def _consolidated(self, criteria: dict, overall: str, members: list[str], actor: str) -> None:
-        self.outcome = {"criteria": criteria, "overall": overall, "members": members, "by": actor}
+    @event("MemberJoined")
+    def _joined(self, member: str, actor: str) -> None:
+        self.members.append(member)
+
+    class OutcomeAgreed(Aggregate.Event):
+        criteria: dict
+        overall: str
+        members: list[str]
+        composition: dict | None  # the rule as checked; None: agreed before it was checked here
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["composition"] = None  # the rule was checked only when the panel convened
+
+    @event(OutcomeAgreed)
+    def _consolidated(self, criteria: dict, overall: str, members: list[str], composition: dict | None,
+                      actor: str) -> None:
+        self.outcome = {"criteria": criteria, "overall": overall, "members": members,
+                        "composition": composition, "by": actor}

@@ -63,6 +63,9 @@ class Extension(StrictSchema):
     stage = STAGE
     until = fields.Date(required=True)
     reason = Text(1000, required=True)
+    beyond_panel_meeting = fields.Boolean(load_default=False, truthy={True}, falsy={False}, metadata={
+        "description": "The lead knows the extension runs past the day the stage's panel meets "
+                       "(that panel will not see the submission); required then"})
 
 
 class PanelMember(StrictSchema):
@@ -123,28 +126,196 @@ class AsOf(StrictSchema):
     as_of = fields.AwareDateTime(metadata={"description": "The state at this instant (ISO 8601)"})
 
 
-# Views are plain JSON built by the application; documented loosely (dicts) to stay one source.
-class ApplicationView(StrictSchema):
-    class Meta:
-        unknown = "include"
+# -- views: what each operation answers. Shapes kept inside an aggregate (an audit entry,
+# a submission) are documented as objects, so they stay written in one place.
 
+ACCOUNT = fields.String(metadata={"description": "An account id"})
+OBJECT = fields.Dict(keys=fields.String())
+
+
+class ApplicationView(StrictSchema):
     id = fields.String()
     urn = fields.String()
     school_name = fields.String()
     school_year = fields.String()
+    criteria_version = fields.String()
     stage = fields.String()
-    audit = fields.Dict()
+    renewal_of = fields.String(allow_none=True, metadata={"description": "The award this renews"})
+    audit = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "Per criterion: status, practice, next_steps"})
     evidence = fields.List(fields.Dict())
     actions = fields.List(fields.Dict())
     submissions = fields.List(fields.Dict())
-    feedback = fields.Dict()
-    missing = fields.Dict(metadata={"description": "What each criterion still lacks"})
+    extensions = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                             metadata={"description": "Per stage: until, reason, granted_by"})
+    feedback = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                           metadata={"description": "Released feedback, per stage"})
+    visit = fields.Dict(allow_none=True)
+    decision = fields.Dict(allow_none=True)
+    award = fields.Dict(allow_none=True)
+    withdrawal = fields.Dict(allow_none=True)
+    missing = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                          metadata={"description": "What each criterion still lacks"})
     next_submission = fields.String(allow_none=True)
+    cpd_attended = fields.List(fields.Dict(), metadata={"description": "CPD sessions the school attended"})
     deadline = fields.Date(allow_none=True)
     advice = fields.Dict(allow_none=True, metadata={
         "description": "Set when a first application started sooner than the authority advises "
                        "after the pledge (a whole school year): a warning, not a bar"})
+    version = fields.Integer()
+    submission = fields.Dict(metadata={
+        "description": "For a panel member: the submission under appraisal (its audit and evidence)"})
 
 
-class Listing(StrictSchema):
-    items = fields.List(fields.Dict())
+class ApplicationChange(StrictSchema):
+    """One stored change to an application (shared/history.py writes it)."""
+
+    version = fields.Integer()
+    event = fields.String()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    details = fields.Dict()
+
+
+class History(StrictSchema):
+    items = fields.List(fields.Nested(ApplicationChange))
+
+
+class Certificate(StrictSchema):
+    pdf = fields.String(required=True, metadata={"description": "The PDF, base64-encoded"})
+
+
+class TrailPage(StrictSchema):
+    html = fields.String(required=True, metadata={"description": "A printable HTML page"})
+
+
+class DecisionTrail(StrictSchema):
+    urn = fields.String()
+    school_name = fields.String()
+    school_year = fields.String()
+    criteria_version = fields.String()
+    stage = fields.String()
+    submissions = fields.List(fields.Dict(), metadata={"description": "Each with its evidence"})
+    extensions = fields.List(fields.Dict())
+    appraisals = fields.List(fields.Dict(), metadata={
+        "description": "Declarations, judgements, notes and agreed outcome, with who and when"})
+    feedback = fields.List(fields.Dict())
+    visit = fields.Dict(allow_none=True)
+    decisions = fields.List(fields.Dict(), metadata={"description": "Every decision, in order"})
+    decision = fields.Dict(allow_none=True, metadata={"description": "The decision that stands"})
+
+
+class OverviewRow(StrictSchema):
+    urn = fields.String()
+    school_name = fields.String()
+    stage = fields.String()
+    next_submission = fields.String(allow_none=True)
+    deadline = fields.Date(allow_none=True)
+    late = fields.Boolean()
+    sooner_than_advised = fields.Boolean()
+    extension = fields.Date(allow_none=True, metadata={"description": "Until when, if extended"})
+
+
+class CycleOverview(StrictSchema):
+    school_year = fields.String()
+    today = fields.Date()
+    by_stage = fields.Dict(keys=fields.String(), values=fields.Integer())
+    applications = fields.List(fields.Nested(OverviewRow))
+
+
+class MemberDeclaration(StrictSchema):
+    urn = fields.String()
+    submission = fields.Integer()
+    conflicted = fields.Boolean()
+    interests = fields.String()
+
+
+class PanelMemberView(StrictSchema):
+    account = ACCOUNT
+    name = fields.String(allow_none=True, metadata={"description": "When the panel knows it"})
+    lived_experience = fields.Boolean()
+    declarations = fields.List(fields.Nested(MemberDeclaration))
+
+
+class AppraisalProgress(StrictSchema):
+    urn = fields.String()
+    school_name = fields.String()
+    submission = fields.Integer()
+    current = fields.Boolean(metadata={
+        "description": "Of the school's latest submission at this stage (a resubmission is appraised "
+                       "afresh)"})
+    members = fields.List(ACCOUNT)
+    outstanding = fields.List(ACCOUNT, metadata={"description": "Members still to declare or judge"})
+    outcome = fields.String(allow_none=True, validate=validate.OneOf(OVERALL),
+                            metadata={"description": "The agreed overall outcome, once agreed"})
+
+
+class Composition(StrictSchema):
+    met = fields.Boolean()
+    problem = fields.String(allow_none=True, metadata={"description": "What breaks the rule"})
+    min_members = fields.Integer()
+    min_lived_experience = fields.Integer()
+
+
+class PanelView(StrictSchema):
+    id = fields.String(allow_none=True)
+    school_year = fields.String()
+    stage = fields.String()
+    formed = fields.Boolean()
+    meets_on = fields.Date(allow_none=True)
+    convened = fields.Boolean()
+    members = fields.List(fields.Nested(PanelMemberView))
+    assigned = fields.List(fields.String(), metadata={"description": "URNs assigned"})
+    appraisals = fields.List(fields.Nested(AppraisalProgress))
+    composition = fields.Nested(Composition, metadata={"description": "The composition rule's verdict"})
+
+
+class AppraisalView(StrictSchema):
+    id = fields.String()
+    urn = fields.String()
+    stage = fields.String()
+    members = fields.List(ACCOUNT)
+    submission = fields.Integer()
+    declarations = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                               metadata={"description": "Per member: conflicted, interests"})
+    judgements = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                             metadata={"description": "Per member, per criterion: outcome, comment"})
+    notes = fields.Dict(keys=fields.String(), values=fields.Dict(),
+                        metadata={"description": "Per member: strengths, improvements, questions"})
+    outcome = fields.Dict(allow_none=True, metadata={
+        "description": "The agreed outcome: criteria, overall, members, by"})
+    outstanding = fields.List(ACCOUNT)
+
+
+class AppraisalSummary(StrictSchema):
+    urn = fields.String()
+    school_name = fields.String()
+    stage = fields.String()
+    school_year = fields.String()
+    declared = fields.Boolean()
+    conflicted = fields.Boolean()
+    judged = fields.Integer(metadata={"description": "How many criteria I have judged"})
+    criteria = fields.Integer()
+    agreed = fields.Boolean()
+
+
+class MyAppraisals(StrictSchema):
+    items = fields.List(fields.Nested(AppraisalSummary))
+
+
+class MyJudgement(StrictSchema):
+    outcome = fields.String()
+    comment = fields.String()
+
+
+class MyNotes(StrictSchema):
+    strengths = fields.String()
+    improvements = fields.String()
+    questions = fields.String()
+
+
+class MemberAppraisal(AppraisalSummary):
+    declaration = fields.Nested(Declaration, allow_none=True)
+    judgements = fields.Dict(keys=fields.String(), values=fields.Nested(MyJudgement),
+                             metadata={"description": "Mine, per criterion"})
+    notes = fields.Nested(MyNotes, allow_none=True)

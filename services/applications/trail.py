@@ -1,5 +1,6 @@
 """The decision trail of an application: one printable report of who decided what,
-when, on which evidence, after which conflict declarations. Plain Python."""
+when, on which evidence, after which conflict declarations, and the panel's
+composition rule as it was checked when the outcome was agreed. Plain Python."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def decision_trail(app: Any, urn: str, school_year: str) -> dict:
                 for s in application.submissions
             ],
             "extensions": [
-                _at(e) | {"stage": e.stage, "until": e.until, "reason": e.reason}
+                _at(e) | {"stage": e.stage, "until": e.until, "reason": e.reason,
+                          "beyond_panel_meeting": e.beyond_panel_meeting}
                 for e in events
                 if _name(e) == "ExtensionGranted"
             ],
@@ -52,6 +54,7 @@ def decision_trail(app: Any, urn: str, school_year: str) -> dict:
                     "panel_members": e.panel_members,
                     "expires_on": e.expires_on,
                     "evidence_due": e.evidence_due,
+                    "composition": _composition_of(appraisals, e.appraisal),
                 }
                 for e in events
                 if _name(e) == "Decided"
@@ -60,6 +63,12 @@ def decision_trail(app: Any, urn: str, school_year: str) -> dict:
     )
     found["decision"] = found["decisions"][-1] if found["decisions"] else None  # the one that stands
     return found
+
+
+def _composition_of(appraisals: list[dict], appraisal_id: str) -> dict | None:
+    """The composition rule as checked when the outcome the decision rests on was agreed."""
+    agreed = next((a["outcome"] for a in appraisals if a["id"] == appraisal_id and a["outcome"]), None)
+    return agreed["composition"] if agreed else None
 
 
 def _appraisal_id(app: Any, year: str, stage: str, application: Any, submission: dict) -> Any:
@@ -89,7 +98,8 @@ def _appraisal(app: Any, appraisal: Any) -> dict:
         "notes": appraisal.notes,
         "outcome": next(
             (
-                _at(e) | {"criteria": e.criteria, "overall": e.overall, "members": e.members}
+                _at(e) | {"criteria": e.criteria, "overall": e.overall, "members": e.members,
+                          "composition": e.composition}
                 for e in history
                 if _name(e) == "OutcomeAgreed"
             ),
@@ -123,7 +133,8 @@ def render_html(trail: dict, authority_name: str) -> str:
         )
     parts.append(
         "<h2>Extensions</h2>"
-        + (_table(trail["extensions"], ("stage", "until", "reason", "by", "at")) or "<p>None.</p>")
+        + (_table(trail["extensions"], ("stage", "until", "reason", "beyond_panel_meeting", "by", "at"))
+           or "<p>None.</p>")
     )
     for a in trail["appraisals"]:
         parts.append(f"<h2>{e(a['stage'])} appraisal of submission {a['submission']}</h2>")
@@ -140,7 +151,8 @@ def render_html(trail: dict, authority_name: str) -> str:
             rows = [{"criterion": c, **v} for c, v in o["criteria"].items()]
             parts.append(
                 f"<h3>Agreed: {e(o['overall'])}, by {e(', '.join(o['members']))}, recorded by "
-                f"{e(o['by'])} at {e(str(o['at']))}</h3>" + _table(rows, ("criterion", "outcome", "comment"))
+                f"{e(o['by'])} at {e(str(o['at']))}</h3>" + f"<p>{e(composition_text(o['composition']))}</p>"
+                + _table(rows, ("criterion", "outcome", "comment"))
             )
     parts.append(
         "<h2>Feedback released</h2>"
@@ -161,6 +173,18 @@ def render_html(trail: dict, authority_name: str) -> str:
         + "".join(parts)
         + "</body></html>"
     )
+
+
+def composition_text(c: dict | None) -> str:
+    """The composition rule as checked, in words."""
+    if c is None:
+        return ("Panel composition: not checked when this outcome was agreed (it was recorded before the "
+                "rule was checked at the decision; it was checked when the panel convened).")
+    conflicted = f"; {c['conflicted']} declared a conflict and took no part" if c["conflicted"] else ""
+    return (f"Panel composition {'met' if c['met'] else 'NOT met'}: the rule is at least {c['min_members']} "
+            f"members clear of conflict, at least {c['min_lived_experience']} with lived experience of "
+            f"seeking sanctuary; agreed by {c['agreed_by']} clear members, {c['with_lived_experience']} "
+            f"with lived experience{conflicted}.")
 
 
 def _table(rows: list[dict], columns: tuple[str, ...]) -> str:

@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from services.events.programme import BOOKABLE, CELEBRATION, CELEBRATIONS, CatchUp, CpdEvent, has_started
 from shared import calendar
 from shared.authority import Authority, CpdItem
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_email
@@ -54,7 +54,7 @@ class Programme(PersonalDataApplication):
                  offer_for: dt.timedelta = OFFER_WINDOW) -> None:
         super().__init__(env)
         self.authority = authority
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.offer_for = offer_for
         self.index = AggregateProjection(self)
 

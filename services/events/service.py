@@ -11,9 +11,9 @@ from services.events.contract import EVENTS
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
+from shared.erasure import PersonalDataService
 from shared.runtime import EventSourcedApp, ServiceBase, serve
 from shared.store import store_env
-from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Programme:

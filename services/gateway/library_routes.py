@@ -15,7 +15,6 @@ import base64
 import re
 from typing import Any
 
-from nameko.rpc import RpcProxy
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -25,6 +24,7 @@ from services.library import schemas as lib
 from services.library.api import LibraryApi as Library
 from services.library.files import MAX_FILE_BYTES, check_file, check_size
 from shared.errors import TooLarge
+from shared.messaging import RpcProxy
 
 RESOURCE = "/library/resources/<resource_id>"
 PARTNER = "/library/partners/<partner_id>"

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.applications.schemas import PledgeStandingView
+from services.applications.api import ApplicationsApi
 from services.gateway.clients import Clients
 from services.gateway.routes import route
 from services.pledges.api import PledgesApi as Pledges
-from shared.access import SCHOOL_STAFF
 
 
 class PledgeRoutes:
@@ -81,7 +80,7 @@ class PledgeRoutes:
 
     @route("GET", "/schools/<urn>/eligibility",
            "Whether the school may start an application (its pledge as the applications "
-           "service knows it)", "applications", allow=SCHOOL_STAFF, response=PledgeStandingView,
+           "service knows it)", "applications", op=ApplicationsApi.pledge_standing,
            errors=(401, 403, 404))
     def eligibility(self, request: Any, urn: str) -> dict:
-        return self._call("applications", "pledge_standing", request.principal, urn)
+        return self.clients.applications.pledge_standing(request.principal, urn)

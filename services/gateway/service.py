@@ -11,7 +11,6 @@ from typing import Any
 
 import eventlet
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from services.accounts import schemas as account
@@ -37,6 +36,7 @@ from services.notifications.api import NotificationsApi
 from shared.access import LEAD, OPERATOR, PUBLIC
 from shared.config import version
 from shared.errors import Unauthorized, Unavailable
+from shared.messaging import RpcProxy
 from shared.metrics import exposition
 from shared.ops import OpsEndpoint
 from shared.runtime import settings_of

@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.library.domain import PARTNER_KIND_NAMES, Partner, PartnerLink, Resource, stages_for
 from services.library.files import FileFacts, FileStore, check_file
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.errors import Conflict, Invalid, NotFound
 from shared.personal import Personal, PersonalDataApplication, reveal, subject_for_name
 from shared.projection import AggregateProjection
@@ -36,7 +36,7 @@ class Library(PersonalDataApplication):
         super().__init__(env)
         self.authority = authority
         self.files = files
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.index = AggregateProjection(self)
         codes: list[str] = []
         for criteria_set in authority.criteria_sets:

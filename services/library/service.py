@@ -13,10 +13,10 @@ from services.library.contract import LIBRARY
 from services.library.files import FileStore
 from shared.authority import Authority
 from shared.config import Settings
+from shared.erasure import PersonalDataService
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, serve
 from shared.store import store_env
-from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Library:

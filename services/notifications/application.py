@@ -21,7 +21,7 @@ from services.notifications.delivery import CLAIM_TIMEOUT, Notification
 from services.notifications.directory import Entry
 from shared import calendar
 from shared.authority import Authority, Cycle
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.faults import crash_point
 from shared.mail import Attachment, Email, Mailer, MailError, make_message_id, valid_address
@@ -51,7 +51,7 @@ class Notifications(PersonalDataApplication):
         self.authority = authority
         self.mail_from = mail_from
         self.mail_domain = mail_domain
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.index = AggregateProjection(self)
 
     # -- what policies use: what is known, and the mail it calls for ------------------------

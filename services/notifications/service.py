@@ -19,11 +19,11 @@ from services.pledges.api import PledgesApi
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
+from shared.erasure import PersonalDataService
 from shared.mail import Mailer, SmtpSettings
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
 from shared.store import store_env
-from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Notifications:

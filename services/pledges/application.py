@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 from services.pledges.domain import AwardRecord, School, public_listing
 from services.pledges.feed import Publisher, atom_feed
 from services.pledges.joining import JoinRequest, JoinStatus, head_approval_given
-from shared.clock import Clock
+from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, NotFound
 from shared.history import history_entry
@@ -40,7 +40,7 @@ class Pledges(PersonalDataApplication):
                  clock: Clock | None = None, publisher: Publisher | None = None) -> None:
         super().__init__(env)
         self.rules = rules
-        self.clock = clock or Clock()
+        self.clock = clock or system_clock()
         self.publisher = publisher or Publisher()
         self.directory = AggregateProjection(self)
 

@@ -15,10 +15,10 @@ from services.pledges.feed import Publisher
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
+from shared.erasure import PersonalDataService
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, serve
 from shared.store import store_env
-from shared.subject_access import PersonalDataService
 
 
 def build(settings: Settings, authority: Authority) -> Pledges:

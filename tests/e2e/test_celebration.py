@@ -1,30 +1,33 @@
-"""Celebrating an award, end to end (Coventry, 2026-27, on the real clock): a school is
-driven over HTTP to its award; the events service hears ``Awarded`` and invites it to
-the authority's celebration, which has no date yet, so the invitation waits; the lead
-schedules a session and the invitation goes out, by email to the school's coordinator
-only, once; the school accepts and the lead sees it; the certificate (a PDF) is the
-school's to download once awarded, and no other school's.
+"""Celebrating an award, end to end (Coventry, 2026-27, on a rehearsal clock from 1 March
+2027, moved on to the visit's day in June): a school is driven over HTTP to its award; the
+events service hears ``Awarded`` and invites it to the authority's celebration, which has no
+date yet, so the invitation waits; the lead schedules a session and the invitation goes out,
+by email to the school's coordinator only, once; the school accepts and the lead sees it; the
+certificate (a PDF) is the school's to download once awarded, and no other school's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
 
 from sanctuary.mail_sink import read_folder
-from tests.e2e.conftest import Api, E2ESystem, Person, wait_for
+from tests.e2e.conftest import Api, E2ESystem, Person, rehearsal, wait_for
 from tests.e2e.test_cpd import EventsTap
 from tests.e2e.test_journey import (
+    SPRING,
     YEAR,
     People,
+    agree_clear,
     app_path,
-    appraisal_path,
     ensure_panel,
     refused,
     to_draft_assigned,
     today,
+    visited_and_decided,
 )
 from tests.unit.test_certificate import shown_text
 
@@ -41,6 +44,12 @@ MAIL_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
+def system(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
+    """On a rehearsal clock from 1 March 2027: submissions in time, then on to the visit's day."""
+    yield from rehearsal(module_amqp_uri, tmp_path_factory, SPRING)
+
+
+@pytest.fixture(scope="module")
 def people(system: E2ESystem) -> People:
     def member(handle: str, name: str) -> Person:
         return system.add_account(f"{handle}@celebration.e2e.example.org", name, [{"role": "panel_member"}])
@@ -48,28 +57,16 @@ def people(system: E2ESystem) -> People:
                   member("xan", "Xan Member"), member("yas", "Yas Outsider"))
 
 
-def agree(people: People, stage: str, overall: str) -> None:
-    """The first member declares; the lead records the agreed outcome with them."""
-    base = appraisal_path(URN, stage)
-    member = people.api(people.m1)
-    member.ok(member.post(f"{base}/declaration", {"conflicted": False}))
-    criteria = people.school(URN).ok(people.school(URN).get(app_path(URN)))["audit"]
-    lead = people.lead
-    lead.ok(lead.post(f"{base}/outcome", {
-        "criteria": {c: {"outcome": "met", "comment": f"Agreed on {c}"} for c in criteria},
-        "overall": overall, "members": [people.m1.id]}))
-
-
 def to_final_agreed(people: People) -> None:
     """Pledged, a draft, feedback, the final submission and the final panel's agreed award."""
     to_draft_assigned(people, URN)
     school, lead, path = people.school(URN), people.lead, app_path(URN)
-    agree(people, "draft", "further_evidence")
+    agree_clear(people, URN, "draft", "further_evidence")
     lead.ok(lead.post(f"{path}/feedback/draft", {"summary": "A good start"}))
     school.ok(school.post(f"{path}/submissions", {"stage": "final"}))
     ensure_panel(people, "final")
     lead.ok(lead.post(f"/cycles/{YEAR}/panels/final/assignments/{URN}"))
-    agree(people, "final", "award")
+    agree_clear(people, URN, "final", "award")
 
 
 def invitation(school: Api, status: str) -> dict:
@@ -101,19 +98,19 @@ def test_an_award_brings_an_invitation_to_celebrate_and_a_certificate(people: Pe
         assert "final_submitted" in error["message"]
         assert school.ok(school.get(INVITATIONS))["items"] == []
 
-        decided = lead.ok(lead.post(f"{app_path(URN)}/decision", {"reasons": "Every criterion met"}))
+        decided = visited_and_decided(people, URN)
         assert decided["stage"] == "awarded"
 
         # Coventry's celebration has no date yet: the invitation waits for one
         waiting = invitation(school, "waiting")
         assert (waiting["code"], waiting["urn"], waiting["school_year"]) == (CODE, URN, YEAR)
         assert (waiting["session"], waiting["date"], waiting["awarded_on"]) == (
-            None, None, today().isoformat())
+            None, None, today(system).isoformat())
         refused(school.post(f"{INVITATIONS}/{YEAR}/answer", {"accept": True}), 409,
                 "invitation", says="no date is set")
 
         # the lead schedules the celebration: the waiting invitation goes out
-        day = today() + dt.timedelta(days=60)
+        day = today(system) + dt.timedelta(days=60)
         before = {s["id"] for s in lead.ok(lead.get(f"/programme/{CODE}"))["sessions"]}
         added = lead.ok(lead.post(f"/programme/{CODE}/sessions", {
             "date": day.isoformat(), "start": "18:00", "end": "20:00"}), 201)

@@ -16,17 +16,19 @@ from contextlib import contextmanager
 import pytest
 
 from services.applications.accreditation import add_years
-from tests.e2e.conftest import Api, E2ESystem, Person, wait_for
+from tests.e2e.conftest import Api, E2ESystem, Person, rehearsal, wait_for
 from tests.e2e.test_journey import (
+    SPRING,
     YEAR,
     People,
+    agree_clear,
     app_path,
-    appraisal_path,
     ensure_panel,
     pledge,
     refused,
     to_draft_assigned,
     today,
+    visited_and_decided,
 )
 
 pytestmark = pytest.mark.e2e
@@ -43,22 +45,17 @@ PERSONAL = ("Ann Coordinator", "ann@", "Cara Head", "Dee Deputy", "Ed Chair", "C
 
 
 @pytest.fixture(scope="module")
+def system(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
+    """On a rehearsal clock from 1 March 2027: submissions in time, then on to the visit's day."""
+    yield from rehearsal(module_amqp_uri, tmp_path_factory, SPRING)
+
+
+@pytest.fixture(scope="module")
 def people(system: E2ESystem) -> People:
     def member(handle: str, name: str) -> Person:
         return system.add_account(f"{handle}@sharing.e2e.example.org", name, [{"role": "panel_member"}])
     return People(system, member("val", "Val Member"), member("wes", "Wes Member"),
                   member("xia", "Xia Member"), member("yan", "Yan Outsider"))
-
-
-def outcome(people: People, urn: str, stage: str) -> None:
-    """Member 1 declares no conflict; the lead records the agreed outcome: award."""
-    m1 = people.api(people.m1)
-    m1.ok(m1.post(f"{appraisal_path(urn, stage)}/declaration", {"conflicted": False}))
-    school = people.school(urn)
-    criteria = school.ok(school.get(app_path(urn)))["audit"]
-    people.lead.ok(people.lead.post(f"{appraisal_path(urn, stage)}/outcome", {
-        "criteria": {c: {"outcome": "met", "comment": "Met"} for c in criteria},
-        "overall": "award", "members": [people.m1.id]}))
 
 
 @pytest.fixture(scope="module")
@@ -67,16 +64,16 @@ def awarded(people: People) -> dict:
     panel, decision. Returns the award as the applications service recorded it."""
     lead, school, path = people.lead, people.school(URN), app_path(URN)
     to_draft_assigned(people, URN)
-    outcome(people, URN, "draft")
+    agree_clear(people, URN, "draft", "award")
     lead.ok(lead.post(f"{path}/feedback/draft", {"summary": "A strong start"}))
     school.ok(school.post(f"{path}/submissions", {"stage": "final"}))
     ensure_panel(people, "final")
     lead.ok(lead.post(f"/cycles/{YEAR}/panels/final/assignments/{URN}"))
-    outcome(people, URN, "final")
-    view = lead.ok(lead.post(f"{path}/decision", {"reasons": "Every criterion met"}))
+    agree_clear(people, URN, "final", "award")
+    view = visited_and_decided(people, URN)
     assert view["stage"] == "awarded"
-    assert view["award"] == {"awarded_on": today().isoformat(),
-                             "expires_on": add_years(today(), 3).isoformat()}
+    assert view["award"] == {"awarded_on": today(people.system).isoformat(),
+                             "expires_on": add_years(today(people.system), 3).isoformat()}
 
     def learnt() -> dict | None:  # the pledges service hears of it over the bus
         return school.ok(school.get(SHARING))["award"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import threading
 import time
@@ -50,6 +51,12 @@ module_amqp_uri = e2e.module_amqp_uri
 system = e2e.system  # the whole system on SQLite, once per module
 postgres_system = e2e.postgres_system  # ... on PostgreSQL, per test (parametrize "store" indirectly)
 pytest_runtest_makereport = e2e.pytest_runtest_makereport
+
+
+@pytest.fixture
+def amqp_uri(vhost: str) -> str:
+    """The shared fixture's, on the broker the fault tests were pointed at (SANCTUARY_TEST_AMQP)."""
+    return f"{e2e.AMQP_BASE}/{vhost}"
 
 STEPS = ("register", "interest", "slt", "governors", "sign")
 STATUS_AFTER = ("registered", "interested", "interested", "committed", "signed")
@@ -363,7 +370,10 @@ def duplicates_ignored(system: E2ESystem, service: str, event_type: str) -> floa
 
 
 def rabbitmqctl(*args: str, timeout: float = 120) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=timeout, capture_output=True)
+    """On the broker the systems use: SANCTUARY_TEST_RABBIT_NODE names it when it is not the default."""
+    node = os.environ.get("SANCTUARY_TEST_RABBIT_NODE")
+    subprocess.run(["rabbitmqctl", "-q", *(["-n", node] if node else []), *args], check=True,
+                   timeout=timeout, capture_output=True)
 
 
 # -- the checks ----------------------------------------------------------------------------------

@@ -12,13 +12,17 @@ import uuid
 
 import pytest
 
+from services.applications.api import ApplicationsApi
 from services.applications.application import Applications
+from services.applications.trail import decision_trail, render_html
+from shared.access import Principal
 from shared.authority import Authority, load_authority
 from shared.clock import FixedClock
 from shared.config import ROOT
 from shared.consumer import consume
 from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from shared.schema import jsonable
 
 YEAR = "2026-27"
 URN = "103712"
@@ -153,6 +157,7 @@ def awarded(app: Applications, clock: FixedClock, urn: str = URN,
     convened(app, "final")
     appraised(app, "final", outcomes(), "award", urn)
     app.schedule_visit(LEAD, urn, YEAR, dt.date(2027, 6, 15))
+    clock.at = utc(2027, 6, 15, 15, 0)  # a visit is recorded once its day has come
     app.record_visit(LEAD, urn, YEAR, ["amy", "ben"], "Pupils led the tour.")
     app.release_feedback(LEAD, urn, YEAR, "final", "Every criterion met.")
     clock.at = utc(2027, 7, 1, 9, 0)
@@ -266,6 +271,9 @@ def test_the_full_coventry_journey_of_one_school(app: Applications, clock: Fixed
     assert visit_day in window
     view = app.schedule_visit(LEAD, URN, YEAR, visit_day)
     assert view["stage"] == "visit_scheduled" and view["visit"]["on"] == visit_day
+    refused(app, Invalid, "visit", lambda: app.decide(LEAD, URN, YEAR, "Before the visit"))  # Coventry
+    refused(app, Invalid, "on", lambda: app.record_visit(LEAD, URN, YEAR, ["amy"], "Not yet"))
+    clock.at = dt.datetime.combine(visit_day, dt.time(15), tzinfo=coventry.timezone)
     view = app.record_visit(LEAD, URN, YEAR, ["amy", "ben"], "Met the school council and parents.")
     assert view["stage"] == "visited"
     assert view["visit"] == {"on": visit_day, "attendees": ["amy", "ben"],
@@ -308,7 +316,8 @@ def test_a_late_draft_is_refused_until_the_lead_grants_an_extension(app: Applica
 
     until = dt.date(2027, 4, 9)
     view = app.grant_extension(LEAD, URN, YEAR, "draft", until, "Staff illness")
-    assert view["extensions"] == {"draft": {"until": until, "reason": "Staff illness", "granted_by": LEAD}}
+    assert view["extensions"] == {"draft": {"until": until, "reason": "Staff illness", "granted_by": LEAD,
+                                            "beyond_panel_meeting": False}}
     row = app.cycle_overview(YEAR)["applications"][1]
     assert (row["urn"], row["late"], row["extension"]) == (URN, False, until)
 
@@ -420,8 +429,8 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
     ):
         refused(app, Forbidden, None, command)
     assert app.appraisals_for("cat") == [
-        {"urn": URN, "stage": "draft", "school_year": YEAR, "declared": True, "conflicted": True,
-         "judged": 0, "criteria": 8, "agreed": False}]
+        {"urn": URN, "school_name": SCHOOL, "stage": "draft", "school_year": YEAR, "declared": True,
+         "conflicted": True, "judged": 0, "criteria": 8, "agreed": False}]
 
     for member in ("amy", "ben"):
         app.declare(member, URN, YEAR, "draft", conflicted=False)
@@ -431,8 +440,25 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
     assert app.appraisal_view(app.appraisal(URN, YEAR, "draft"))["outstanding"] == []
     refused(app, Invalid, "members", lambda: app.agree_outcome(
         LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "cat"]))
-    agreed = app.agree_outcome(LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben"])
-    assert agreed["outcome"]["members"] == ["amy", "ben"]
+
+    # two clear members cannot decide for a panel that needs three: the lead adds one
+    refusal = refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben"]))
+    assert "this outcome was agreed by 2, 1 with lived experience (1 declared a conflict" in refusal.message
+    assert "Missing: 1 more member. Add a member to the panel" in refusal.message
+    panel = app.add_panel_member(LEAD, YEAR, "draft", "dan", False)
+    assert [m["account"] for m in panel["members"]] == ["amy", "ben", "cat", "dan"]
+    assert app.appraisal_view(app.appraisal(URN, YEAR, "draft"))["outstanding"] == ["dan"]
+    refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "dan"]))  # dan has not declared
+    app.declare("dan", URN, YEAR, "draft", conflicted=False)
+    for code in CRITERIA:
+        app.judge("dan", URN, YEAR, "draft", code, "met", "Evidenced")
+    agreed = app.agree_outcome(LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "dan"])
+    assert agreed["outcome"]["members"] == ["amy", "ben", "dan"]
+    assert agreed["outcome"]["composition"] == {
+        "min_members": 3, "min_lived_experience": 1, "agreed_by": 3, "with_lived_experience": 1,
+        "conflicted": 1, "met": True}
     refused(app, Conflict, "appraisal",
             lambda: app.judge("amy", URN, YEAR, "draft", "learn-1", "not_yet_met", "Changed my mind"))
 
@@ -465,7 +491,9 @@ def test_a_decision_is_traceable_to_the_people_and_the_evidence(app: Application
                                                    "comment": "amy: share-8 is well evidenced."}
     assert view["notes"]["ben"]["questions"] == "Who leads next year?"
     assert view["outcome"] == {"criteria": outcomes(), "overall": "award",
-                               "members": ["amy", "ben", "cat"], "by": LEAD}
+                               "members": ["amy", "ben", "cat"], "by": LEAD, "composition": {
+                                   "min_members": 3, "min_lived_experience": 1, "agreed_by": 3,
+                                   "with_lived_experience": 1, "conflicted": 0, "met": True}}
     assert view["outstanding"] == []
 
     # every member declared before judging, each under their own name
@@ -629,6 +657,7 @@ def test_in_lancashire_the_first_submission_is_the_final_one(store, clock: Fixed
         app.convene(LEAD, YEAR, "final")
         appraised(app, "final", outcomes(), "award")
         assert app.schedule_visit(LEAD, URN, YEAR, dt.date(2027, 9, 3))["stage"] == "visit_scheduled"
+        clock.at = utc(2027, 9, 3, 14, 0)
         app.record_visit(LEAD, URN, YEAR, ["amy"], "Celebration planned.")
         clock.at = utc(2027, 9, 10, 10, 0)
         view = app.decide(LEAD, URN, YEAR, "Met every criterion.")
@@ -716,11 +745,162 @@ def test_a_resubmission_after_further_evidence_can_be_awarded(app: Applications,
     clock.at = utc(2027, 6, 10, 14, 0)
     convened(app, "final")
     appraised(app, "final", outcomes(share_8="No local links yet."), "further_evidence")
+    app.schedule_visit(LEAD, URN, YEAR, dt.date(2027, 6, 15))
+    clock.at = utc(2027, 6, 15, 15, 0)
+    app.record_visit(LEAD, URN, YEAR, ["Head teacher"], "Pupils led the tour.")
     view = app.decide(LEAD, URN, YEAR, "Show links with CRMC.", evidence_due=dt.date(2027, 7, 9))
     assert view["stage"] == "further_evidence" and view["deadline"] == dt.date(2027, 7, 9)
     app.add_evidence(SCHOOL_LEAD, URN, YEAR, "share-8", "Letter from CRMC")
     clock.at = utc(2027, 7, 9, 12, 0)
     assert app.submit(SCHOOL_LEAD, URN, YEAR, "final")["submissions"][-1]["version"] == 3
 
+    # the panel's page tells the agreed appraisal from the resubmission still to assign
+    appraisals = app.panel(YEAR, "final")["appraisals"]
+    assert [(a["submission"], a["current"], a["outcome"]) for a in appraisals] == [
+        (2, False, "further_evidence")]
     app.assign(LEAD, YEAR, "final", URN)  # the resubmission goes back to the panel: refused today
     assert app.appraisal(URN, YEAR, "final").submission == 3
+    assert [(a["submission"], a["current"]) for a in app.panel(YEAR, "final")["appraisals"]] == [
+        (2, False), (3, True)]
+
+
+# -- 8. the queries the lead's and the members' pages read, through the declared operations --------
+
+THE_LEAD = Principal("lead", "Lee Lead", frozenset({("lead", None)})).to_dict()
+COORDINATOR = Principal("coordinator", "Ann", frozenset({("coordinator", URN)})).to_dict()
+
+
+def member(account: str) -> dict:
+    return Principal(account, account.title(), frozenset({("panel_member", None)})).to_dict()
+
+
+def test_the_lead_reads_a_panel_without_probing(app: Applications, clock: FixedClock) -> None:
+    """Formed or not, its members, their flags and declarations, the composition rule's verdict."""
+    panel = ApplicationsApi.panel
+    prepared(app, clock)
+    clock.at = utc(2027, 3, 24, 12, 0)
+    app.submit(SCHOOL_LEAD, URN, YEAR, "draft")
+    before = stored(app)
+    unformed = panel.invoke(app, THE_LEAD, YEAR, "draft")
+    assert (unformed["formed"], unformed["convened"], unformed["members"], unformed["meets_on"]) == (
+        False, False, [], "2027-04-20")
+    assert unformed["composition"] == {
+        "met": False, "min_members": 3, "min_lived_experience": 1,
+        "problem": "A panel needs at least 3 members, at least 1 of them with lived experience of seeking "
+                   "sanctuary; it has 0, 0 with lived experience."}
+    assert stored(app) == before  # a query stores nothing
+    refused(app, NotFound, "school_year", lambda: panel.invoke(app, THE_LEAD, "2030-31", "draft"))
+    for who, refusal in ((COORDINATOR, Forbidden), (member("amy"), Forbidden), (None, Unauthorized)):
+        with pytest.raises(refusal):
+            panel.invoke(app, who, YEAR, "draft")
+
+    app.form_panel(LEAD, YEAR, "draft")
+    for account, lived in PANEL.items():
+        app.add_panel_member(LEAD, YEAR, "draft", account, lived)
+    formed = panel.invoke(app, THE_LEAD, YEAR, "draft")
+    assert (formed["formed"], formed["convened"], formed["composition"]["met"]) == (True, False, True)
+    assert formed["composition"]["problem"] is None
+    assert formed["members"] == [{"account": a, "name": None, "lived_experience": lived, "declarations": []}
+                                 for a, lived in PANEL.items()]
+    app.convene(LEAD, YEAR, "draft")
+    app.assign(LEAD, YEAR, "draft", URN)
+    app.declare("cat", URN, YEAR, "draft", conflicted=True, interests="My son attends the school")
+    app.declare("amy", URN, YEAR, "draft", conflicted=False)
+
+    convened = panel.invoke(app, THE_LEAD, YEAR, "draft")
+    assert convened["convened"] is True and convened["assigned"] == [URN]
+    assert {m["account"]: m["declarations"] for m in convened["members"]} == {
+        "amy": [{"urn": URN, "submission": 1, "conflicted": False, "interests": ""}],
+        "ben": [],
+        "cat": [{"urn": URN, "submission": 1, "conflicted": True, "interests": "My son attends the school"}]}
+    assert convened["appraisals"] == [{
+        "urn": URN, "school_name": SCHOOL, "submission": 1, "current": True, "members": list(PANEL),
+        "outstanding": ["amy", "ben"], "outcome": None}]
+    assert panel.invoke(app, THE_LEAD, YEAR, "final")["formed"] is False  # the other stage: not yet
+
+
+def test_a_member_reads_back_their_own_part(app: Applications, clock: FixedClock) -> None:
+    """The school's name before declaring; afterwards their declaration, judgements and notes."""
+    mine = ApplicationsApi.my_appraisal
+    prepared(app, clock)
+    clock.at = utc(2027, 3, 24, 12, 0)
+    app.submit(SCHOOL_LEAD, URN, YEAR, "draft")
+    convened(app, "draft")
+    app.assign(LEAD, YEAR, "draft", URN)
+
+    fresh = mine.invoke(app, member("amy"), URN, YEAR, "draft")
+    assert fresh == {"urn": URN, "school_name": SCHOOL, "stage": "draft", "school_year": YEAR,
+                     "declared": False, "conflicted": False, "judged": 0, "criteria": 8, "agreed": False,
+                     "declaration": None, "judgements": {}, "notes": None}
+    app.declare("amy", URN, YEAR, "draft", conflicted=False)
+    app.judge("amy", URN, YEAR, "draft", "learn-1", "met", "A training log")
+    app.judge("amy", URN, YEAR, "draft", "learn-1", "not_yet_met", "Only one year of it")  # changed
+    app.note("amy", URN, YEAR, "draft", strengths="Warm welcome")
+    read_back = mine.invoke(app, member("amy"), URN, YEAR, "draft")
+    assert read_back["declaration"] == {"conflicted": False, "interests": ""}
+    assert read_back["judgements"] == {
+        "learn-1": {"outcome": "not_yet_met", "comment": "Only one year of it"}}
+    assert read_back["notes"] == {"strengths": "Warm welcome", "improvements": "", "questions": ""}
+    assert read_back["judged"] == 1 and read_back["declared"] is True
+    assert mine.invoke(app, member("ben"), URN, YEAR, "draft")["judgements"] == {}  # only one's own
+
+    refused(app, Forbidden, None, lambda: mine.invoke(app, member("zed"), URN, YEAR, "draft"))
+    with pytest.raises(Forbidden):
+        mine.invoke(app, THE_LEAD, URN, YEAR, "draft")  # the lead reads the whole appraisal instead
+    refused(app, NotFound, "urn", lambda: mine.invoke(app, member("amy"), "999999", YEAR, "draft"))
+
+
+def test_every_query_answers_through_its_schema_and_loses_nothing(app: Applications,
+                                                                  clock: FixedClock) -> None:
+    """Strict responses are on in tests: a key a schema does not declare fails the call. And
+    what the schema dumps is what the application answered, nothing dropped."""
+    awarded(app, clock)
+    api = ApplicationsApi
+    asked = [
+        (api.pledge_standing, COORDINATOR, (URN,), lambda: app.pledge_standing(URN)),
+        (api.application_view, COORDINATOR, (URN, YEAR, {}), lambda: app.application(URN, YEAR)),
+        (api.history, COORDINATOR, (URN, YEAR), lambda: {"items": app.history(URN, YEAR)}),
+        (api.cycle_overview, THE_LEAD, (YEAR,), lambda: app.cycle_overview(YEAR)),
+        (api.panel, THE_LEAD, (YEAR, "final"), lambda: app.panel(YEAR, "final")),
+        (api.appraisal, THE_LEAD, (URN, YEAR, "final"),
+         lambda: app.appraisal_view(app.appraisal(URN, YEAR, "final"))),
+        (api.my_appraisals, member("amy"), (), lambda: {"items": app.appraisals_for("amy")}),
+        (api.my_appraisal, member("amy"), (URN, YEAR, "final"),
+         lambda: app.member_appraisal("amy", URN, YEAR, "final")),
+        (api.for_panel_member, member("amy"), (URN, YEAR, "final"),
+         lambda: app.for_panel_member("amy", URN, YEAR, "final")),
+    ]
+    for operation, who, arguments, direct in asked:
+        assert operation.invoke(app, who, *arguments) == jsonable(direct()), operation.name
+    trail = api.decision_trail.invoke(app, THE_LEAD, URN, YEAR)
+    assert trail["decision"]["outcome"] == "awarded" and len(trail["appraisals"]) == 2
+    assert api.decision_trail_html.invoke(app, THE_LEAD, URN, YEAR)["html"].startswith("<!doctype html>")
+    assert api.certificate.invoke(app, COORDINATOR, URN, YEAR)["pdf"].startswith("JVBERi")  # "%PDF"
+
+
+def test_a_further_evidence_reappraisal_must_meet_the_panel_rule_too(app: Applications,
+                                                                      clock: FixedClock) -> None:
+    test_a_resubmission_after_further_evidence_can_be_awarded(app, clock)
+    # this time ben declares a conflict: amy and cat alone cannot decide the resubmission
+    app.declare("amy", URN, YEAR, "final", conflicted=False)
+    app.declare("ben", URN, YEAR, "final", conflicted=True, interests="Now a governor there")
+    app.declare("cat", URN, YEAR, "final", conflicted=False)
+    refusal = refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "final", outcomes(), "award", ["amy", "cat"]))
+    assert "Missing: 1 more member." in refusal.message
+    app.add_panel_member(LEAD, YEAR, "final", "dan", True)  # joins the open re-appraisal only
+    assert app.appraisal(URN, YEAR, "final").members == ["amy", "ben", "cat", "dan"]
+    app.declare("dan", URN, YEAR, "final", conflicted=False)
+    agreed = app.agree_outcome(LEAD, URN, YEAR, "final", outcomes(), "award", ["amy", "cat", "dan"])
+    assert agreed["outcome"]["composition"]["with_lived_experience"] == 2
+    view = app.decide(LEAD, URN, YEAR, "Links with CRMC now shown.")  # the visit is on record already
+    assert view["stage"] == "awarded" and view["decision"]["panel_members"] == ["amy", "cat", "dan"]
+
+    trail = decision_trail(app, URN, YEAR)
+    first, second = trail["decisions"]
+    assert first["composition"] == {"min_members": 3, "min_lived_experience": 1, "agreed_by": 3,
+                                    "with_lived_experience": 1, "conflicted": 0, "met": True}
+    assert second["composition"] == agreed["outcome"]["composition"]
+    assert [a["outcome"]["composition"]["agreed_by"] for a in trail["appraisals"]] == [3, 3, 3]
+    assert "Panel composition met: the rule is at least 3 members clear of conflict" in render_html(
+        trail, "Coventry")

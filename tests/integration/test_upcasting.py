@@ -15,15 +15,20 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import clear_topic_cache, construct_topic, register_topic
 
-from services.applications.accreditation import AwardApplication
+from services.applications.accreditation import AwardApplication, Deadline
 from services.applications.application import Applications
 from services.applications.contract import APPLICATIONS
+from services.applications.panels import Appraisal
+from services.applications.trail import composition_text
 from services.notifications.application import Notifications
 from services.notifications.directory import Entry
 from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
 from services.pledges.domain import School
+from shared.authority import Authority
+from shared.clock import FixedClock
 from shared.personal import Personal, PersonalDataApplication, subject_for_name
+from shared.subject_access import records_about
 from tests.components import Store
 
 pytestmark = pytest.mark.integration
@@ -133,8 +138,7 @@ def test_a_v1_event_reads_back_as_v2_with_the_new_field_filled(app_env: dict, de
     old = Certificates(env=app_env)
     try:
         issued = CertificateV1(holder=holder(), on=ISSUED_ON, actor="account:lead")
-        old.save(issued)
-        old.seal.extend()
+        old.save(issued)  # sealed as it is written
         kept = old.seal.digest()
         [stored] = old.recorder.select_events(issued.id)
     finally:
@@ -178,7 +182,7 @@ def test_a_v1_event_reads_back_as_v2_with_the_new_field_filled(app_env: dict, de
                                                                  "_data_": "2029-09-01"}
         assert new.repository.get(issued.id).valid_until == dt.date(2028, 2, 29)
         assert new.repository.get(fresh.id).valid_until == dt.date(2029, 9, 1)
-        assert new.seal.extend() == 2
+        assert new.seal.head()[0] == 3  # the two new events were sealed as they were written
         assert new.seal.verify().ok
         assert new.seal.verify(digest=kept).ok  # a digest published earlier holds as the log grows
         assert new.seal.verify(digest=new.seal.digest()).ok
@@ -195,7 +199,6 @@ def test_an_erased_holder_still_upcasts(app_env: dict, deploy) -> None:
     try:
         issued = CertificateV1(holder=holder(), on=ISSUED_ON, actor="account:lead")
         old.save(issued)
-        old.seal.extend()
     finally:
         old.close()
     deploy(CertificateV2)
@@ -312,3 +315,99 @@ def test_a_directory_entry_learnt_when_an_extension_was_its_own_fact(store: Stor
         assert again.due_days(known) == {"draft": dt.date(2027, 3, 25), "final": dt.date(2027, 6, 4)}
     finally:
         again.close()
+
+
+# -- the applications service: events stored before issue 17 ------------------------------------------
+
+URN = "103712"
+LEAD = "account:lead"
+
+
+def stored_the_old_way(app: Applications, events: list, plain: dict[str, dict]) -> list:
+    """``events`` as the code before issue 17 stored them: no class_version, no new fields, and
+    ``plain[event name]`` (a field -> its value in clear) where the code now keeps personal values."""
+    old = []
+    for domain_event in events:
+        stored = app.mapper.to_stored_event(domain_event)
+        state = json.loads(stored.state)
+        name = stored.topic.rsplit(".", 1)[-1]
+        state.pop("class_version", None)
+        state.pop("composition", None)
+        state.pop("beyond_panel_meeting", None)
+        state.update(plain.get(name, {}))
+        old.append(dataclasses.replace(stored, state=json.dumps(state, separators=(",", ":")).encode()))
+    return old
+
+
+@pytest.fixture
+def applications(store: Store, coventry: Authority) -> Iterator[Applications]:
+    app = Applications(env=store.env("applications"), authority=coventry,
+                       clock=FixedClock(dt.datetime(2027, 6, 15, 15, tzinfo=dt.UTC)))
+    yield app
+    app.close()
+
+
+def test_an_outcome_agreed_before_the_rule_was_checked_reads_as_not_checked(
+        applications: Applications) -> None:
+    appraisal = Appraisal(panel="panel", application="application", urn=URN, stage="final",
+                          criteria=["learn-1"], members=["amy", "ben"], submission=2, actor=LEAD)
+    appraisal.declare("amy", False, "", "account:amy")
+    appraisal.consolidate({"learn-1": {"outcome": "met", "comment": "Evidenced."}}, "award", ["amy"], 1, 0,
+                          [], LEAD)
+    old = stored_the_old_way(applications, appraisal.collect_events(), {})
+    assert "composition" not in old[-1].state.decode() and "class_version" not in old[-1].state.decode()
+    applications.recorder.insert_events(old)
+
+    read = applications.repository.get(appraisal.id)
+    assert read.outcome == {"criteria": {"learn-1": {"outcome": "met", "comment": "Evidenced."}},
+                            "overall": "award", "members": ["amy"], "composition": None, "by": LEAD}
+    [*_, agreed] = applications.events.get(appraisal.id)
+    assert type(agreed) is Appraisal.OutcomeAgreed and agreed.composition is None
+    assert composition_text(agreed.composition).startswith("Panel composition: not checked when this "
+                                                           "outcome was agreed")
+    assert applications.recorder.select_events(appraisal.id) == old  # bytes unchanged
+    assert applications.seal.verify().ok
+
+
+def test_names_and_free_text_stored_in_clear_read_as_personal_values(applications: Applications) -> None:
+    carried = [{"id": "old", "criterion": "share-8", "action": "Visit CRMC", "owner": "Ms Head",
+                "target_date": dt.date(2027, 6, 1), "status": "done"}]
+    a = AwardApplication(urn=URN, school_name="Hill Primary", school_year="2026-27",
+                         criteria_version="sos-2026", criteria=["learn-1"], has_draft=False, renewal_of=None,
+                         carried_actions=carried, actor=LEAD)
+    a.plan_action("x1", "learn-1", "Train governors", "Mr Art", None, "planned", LEAD)
+    a.grant_extension("final", dt.date(2027, 6, 4), "The coordinator is ill", LEAD)
+    a.add_evidence("e1", "learn-1", "Training log", "", None, LEAD)
+    a.submit("final", dt.date(2027, 6, 1), Deadline("final", None), LEAD)
+    a.schedule_visit(dt.date(2027, 6, 15), LEAD)
+    a.record_visit(dt.date(2027, 6, 15), ["Mo Member", "Head teacher"], "Pupils led the tour.", LEAD)
+    a.withdraw("The head teacher left", LEAD)
+    events = a.collect_events()
+    now = [applications.mapper.to_stored_event(e).state.decode() for e in events]
+    assert not any(clear in state for state in now for clear in (
+        "Mr Art", "The coordinator is ill", "Mo Member", "Pupils led the tour", "The head teacher left"))
+    old = stored_the_old_way(applications, events, {
+        "ActionPlanned": {"owner": "Mr Art"},
+        "ExtensionGranted": {"reason": "The coordinator is ill"},
+        "VisitRecorded": {"attendees": ["Mo Member", "Head teacher"], "notes": "Pupils led the tour."},
+        "Withdrawn": {"reason": "The head teacher left"},
+    })
+    assert '"owner":"Mr Art"' in old[1].state.decode()  # in clear, as before
+    applications.recorder.insert_events(old)
+
+    read = applications.repository.get(a.id)
+    for value, said in ((read.actions["x1"]["owner"], "Mr Art"), (read.actions["old"]["owner"], "Ms Head"),
+                        (read.visit["attendees"][0], "Mo Member")):
+        assert value == Personal(subject_for_name(URN, said), said)
+    free_text = subject_for_name(URN, "free text")
+    for value, said in ((read.extensions["final"]["reason"], "The coordinator is ill"),
+                        (read.visit["notes"], "Pupils led the tour."),
+                        (read.withdrawal["reason"], "The head teacher left")):
+        assert value == Personal(free_text, said)
+    assert read.extensions["final"]["beyond_panel_meeting"] is False
+    view = applications.view(read)
+    assert view["visit"]["attendees"] == ["Mo Member", "Head teacher"]
+    assert view["actions"][0]["owner"] == "Ms Head"
+    # a subject access finds what was stored in clear under the person's subject
+    [found] = records_about(applications, {subject_for_name(URN, "Mr Art")})
+    assert (found["event"], found["fields"]) == ("ActionPlanned", {"owner": "Mr Art"})

@@ -3,6 +3,7 @@ RabbitMQ: idempotent consumption and dead-lettering of a message that keeps fail
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import kombu
@@ -48,7 +49,7 @@ def test_news_is_applied_once_however_often_it_arrives(container, amqp_uri) -> N
         publisher.publish(signed)
     app = app_of(container)
     position = app.recorder.max_notification_id()
-    assert app.pledge_standing("103712")["pledged_on"] == "2026-11-23"
+    assert app.pledge_standing("103712")["pledged_on"] == dt.date(2026, 11, 23)
 
     with entrypoint_waiter(container, "on_pledge_signed", timeout=15):
         publisher.publish(signed)  # a redelivery, as after a relay crash

@@ -14,6 +14,7 @@ from services.applications.accreditation import (
     add_years,
 )
 from shared.errors import Conflict, Invalid
+from shared.personal import Personal, reveal, subject_for_name
 from tests.unit.refusals import refused
 
 CRITERIA = ["learn-1", "learn-2", "embed-3", "embed-4", "embed-5", "share-6", "share-7", "share-8"]
@@ -191,6 +192,9 @@ def test_actions_are_planned_updated_and_carried() -> None:
                   "coordinator")
     assert a.actions["x1"]["status"] == "in_progress"
     assert len(a.actions) == 2
+    owner = a.actions["x1"]["owner"]  # a person's name: personal, erased with them
+    assert owner == Personal(subject_for_name("103712", "Mr Art"), "Mr Art")
+    assert reveal(a.actions)["x1"]["owner"] == "Mr Art"
     with refused(Invalid, "status", a):
         a.plan_action("x2", "embed-4", "Assembly", "Mr Art", None, "someday", "coordinator")
 
@@ -220,7 +224,9 @@ def test_an_extension_covers_up_to_its_date_inclusive() -> None:
     until = dt.date(2027, 4, 2)
     a = with_evidence()
     a.grant_extension("draft", until, "Staff illness", "lead")
-    assert a.extensions == {"draft": {"until": until, "reason": "Staff illness", "granted_by": "lead"}}
+    assert reveal(a.extensions) == {"draft": {"until": until, "reason": "Staff illness", "granted_by": "lead",
+                                              "beyond_panel_meeting": False}}
+    assert a.extensions["draft"]["reason"].subject == subject_for_name("103712", "free text")
     a.submit("draft", until, DRAFT, "coordinator")
     assert a.submissions[0]["under_extension"] is True
 
@@ -384,10 +390,12 @@ def test_a_visit_is_scheduled_rescheduled_then_recorded() -> None:
     assert a.stage == Stage.VISIT_SCHEDULED
     a.schedule_visit(dt.date(2027, 6, 17), "lead")
     assert a.visit == {"on": dt.date(2027, 6, 17), "attendees": [], "notes": "", "recorded": False}
-    a.record_visit(dt.date(2027, 6, 17), ["amy", "ben"], "Pupils led the tour.", "lead")
+    a.record_visit(dt.date(2027, 6, 18), ["amy", "ben"], "Pupils led the tour.", "lead")  # a day later
     assert a.stage == Stage.VISITED
-    assert a.visit == {"on": dt.date(2027, 6, 17), "attendees": ["amy", "ben"],
-                       "notes": "Pupils led the tour.", "recorded": True}
+    assert reveal(a.visit) == {"on": dt.date(2027, 6, 17), "attendees": ["amy", "ben"],
+                               "notes": "Pupils led the tour.", "recorded": True}
+    assert [p.subject for p in a.visit["attendees"]] == [subject_for_name("103712", n)
+                                                        for n in ("amy", "ben")]
     with refused(Conflict, "stage", a):
         a.record_visit(dt.date(2027, 6, 17), [], "", "lead")
     with refused(Conflict, "stage", a):
@@ -505,7 +513,8 @@ def test_an_open_application_can_be_withdrawn_once(make) -> None:
     a = make()
     a.withdraw("New head teacher", "coordinator")
     assert a.stage == Stage.WITHDRAWN
-    assert a.withdrawal == {"reason": "New head teacher", "by": "coordinator"}
+    assert reveal(a.withdrawal) == {"reason": "New head teacher", "by": "coordinator"}
+    assert isinstance(a.withdrawal["reason"], Personal)
     assert a.next_submission() is None
     with refused(Conflict, "stage", a) as caught:
         a.withdraw("Again", "coordinator")

@@ -121,7 +121,49 @@ def test_lookups_raise_clear_key_errors(coventry: Authority) -> None:
         coventry.criteria("nope")
 
 
+def test_coventry_final_decision_waits_for_the_visit(coventry: Authority) -> None:
+    cycle = coventry.cycle("2026-27")
+    assert cycle.visit_before_decision == ("final",)
+    assert cycle.needs_visit("final") and not cycle.needs_visit("draft")
+    assert (cycle.panel_meets_on("draft"), cycle.panel_meets_on("final")) == (
+        dt.date(2027, 4, 20), dt.date(2027, 6, 10))
+    assert cycle.has_fixed_dates
+
+
+@pytest.mark.parametrize(("day", "why"), [
+    (dt.date(2027, 6, 12), "a Saturday"),
+    (dt.date(2027, 6, 13), "a Sunday"),
+    (dt.date(2027, 5, 3), "Early May bank holiday"),
+    (dt.date(2027, 3, 26), "Good Friday"),
+    (dt.date(2027, 6, 14), None),  # a Monday in term
+    (dt.date(2027, 6, 18), None),  # a Friday
+])
+def test_school_days(coventry: Authority, day: dt.date, why: str | None) -> None:
+    assert coventry.not_a_school_day(day) == why
+
+
+def test_non_school_days_are_optional_and_in_date_order(tmp_path: Path, coventry: Authority) -> None:
+    days = [d.date for d in coventry.non_school_days]
+    assert days == sorted(days) and len(days) == 9
+    text = COVENTRY.read_text(encoding="utf-8")
+    without = text[:text.index("[[non_school_days]]")] + text[text.index("# ----", text.index(
+        "[[non_school_days]]")):]
+    path = tmp_path / "plain.toml"
+    path.write_text(without, encoding="utf-8")
+    plain = load_authority(path)
+    assert plain.non_school_days == ()
+    assert plain.not_a_school_day(dt.date(2027, 5, 3)) is None  # a Monday, nothing listed
+    assert plain.not_a_school_day(dt.date(2027, 5, 1)) == "a Saturday"
+
+
 # ---------------------------------------------------------------- Lancashire
+
+
+def test_lancashire_has_no_fixed_dates_and_no_visit_rule(lancashire: Authority) -> None:
+    cycle = lancashire.cycles[0]
+    assert not cycle.has_fixed_dates
+    assert cycle.visit_before_decision == () and not cycle.needs_visit("final")
+    assert cycle.panel_meets_on("final") is None
 
 
 def test_lancashire_has_no_draft_stage(lancashire: Authority) -> None:
@@ -221,6 +263,30 @@ def load_error(path: Path) -> str:
             'cycles[0].draft_deadline: Not allowed: "draft" is not a stage.',
             id="draft-dates-without-draft-stage",
         ),
+        pytest.param(
+            'visit_before_decision = ["final"]',
+            'visit_before_decision = ["draft"]',
+            "cycles[0].visit_before_decision[0]: Must be one of: final.",
+            id="a-draft-decision-cannot-wait-for-a-visit",
+        ),
+        pytest.param(
+            "date = 2027-05-03",
+            "date = 2027-05-01",
+            "non_school_days[6].date: 2027-05-01 is a Saturday: weekends are never school days",
+            id="a-weekend-listed-as-a-non-school-day",
+        ),
+        pytest.param(
+            "date = 2027-05-03",
+            "date = 2027-03-29",
+            "non_school_days[6].date: Duplicate: 2027-03-29 appears earlier.",
+            id="a-non-school-day-listed-twice",
+        ),
+        pytest.param(
+            'reason = "Early May bank holiday"',
+            'reason = ""',
+            "non_school_days[6].reason: Shorter than minimum length 1.",
+            id="a-non-school-day-needs-a-reason",
+        ),
     ],
 )
 def test_invalid_file_names_file_key_and_problem(tmp_path: Path, old: str, new: str, expected: str) -> None:
@@ -277,3 +343,24 @@ def test_criteria_set_needs_exactly_eight(tmp_path: Path) -> None:
     path = tmp_path / "seven.toml"
     path.write_text(text[:last] + text[end:], encoding="utf-8")
     assert f"{path}: criteria_sets[0].criteria: Must hold exactly 8 criteria, found 7." in load_error(path)
+
+
+@pytest.mark.parametrize(("today", "year"), [
+    (dt.date(2026, 12, 1), "2026-27"),
+    (dt.date(2027, 8, 31), "2026-27"),
+    (dt.date(2026, 3, 1), "2026-27"),  # before any configured year: the next one
+    (dt.date(2027, 9, 1), "2026-27"),  # after the last: the last
+])
+def test_the_current_cycle(coventry: Authority, today: dt.date, year: str) -> None:
+    assert coventry.current_cycle(today).school_year == year
+
+
+def test_the_current_cycle_of_two(tmp_path: Path) -> None:
+    path = tmp_path / "two.toml"
+    path.write_text(COVENTRY.read_text(encoding="utf-8") + '\n[[cycles]]\nschool_year = "2027-28"\n'
+                    'criteria_version = "sos-2026"\nstages = ["final"]\n\n[cycles.panel]\nmin_members = 3\n'
+                    "min_lived_experience = 1\n", encoding="utf-8")
+    two = load_authority(path)
+    assert [two.current_cycle(day).school_year for day in (
+        dt.date(2026, 1, 5), dt.date(2027, 8, 31), dt.date(2027, 9, 1), dt.date(2031, 1, 1))] == [
+        "2026-27", "2026-27", "2027-28", "2027-28"]

@@ -31,6 +31,12 @@ def all_met(comment: str = "Evidenced.") -> dict[str, dict]:
     return {code: {"outcome": "met", "comment": comment} for code in CRITERIA}
 
 
+def agree(a: Appraisal, criteria: dict[str, dict], overall: str, members: list[str], min_members: int = 1,
+          min_lived: int = 0, lived: tuple[str, ...] = ("amy",)) -> None:
+    """The lead records the agreed outcome; by default under a rule any one clear member meets."""
+    a.consolidate(criteria, overall, members, min_members, min_lived, lived, "lead")
+
+
 def judge_all(a: Appraisal, member: str, outcome: str = "met") -> None:
     for code in CRITERIA:
         a.judge(member, code, outcome, f"{member} on {code}", f"account:{member}")
@@ -252,27 +258,29 @@ def ready() -> Appraisal:
 
 def test_the_agreed_outcome_names_its_members(ready: Appraisal) -> None:
     criteria = {**all_met(), "share-8": {"outcome": "not_yet_met", "comment": "No local links yet."}}
-    ready.consolidate(criteria, "further_evidence", ["ben", "amy"], "lead")
+    agree(ready, criteria, "further_evidence", ["ben", "amy"])
     assert ready.outcome == {"criteria": criteria, "overall": "further_evidence",
-                             "members": ["amy", "ben"], "by": "lead"}
+                             "members": ["amy", "ben"], "by": "lead", "composition": {
+                                 "min_members": 1, "min_lived_experience": 0, "agreed_by": 2,
+                                 "with_lived_experience": 1, "conflicted": 1, "met": True}}
 
 
 @pytest.mark.parametrize("overall", OVERALL)
 def test_each_overall_outcome_is_accepted(ready: Appraisal, overall: str) -> None:
-    ready.consolidate(all_met(), overall, ["amy"], "lead")
+    agree(ready, all_met(), overall, ["amy"])
     assert ready.outcome["overall"] == overall
 
 
 def test_an_unknown_overall_outcome_is_invalid(ready: Appraisal) -> None:
     with refused(Invalid, "overall", ready):
-        ready.consolidate(all_met(), "awarded", ["amy"], "lead")  # the decision's word, not the panel's
+        agree(ready, all_met(), "awarded", ["amy"])  # the decision's word, not the panel's
 
 
 def test_consolidation_needs_every_criterion(ready: Appraisal) -> None:
     partial = all_met()
     del partial["learn-2"]
     with refused(Invalid, "criteria", ready) as caught:
-        ready.consolidate(partial, "award", ["amy", "ben"], "lead")
+        agree(ready, partial, "award", ["amy", "ben"])
     assert "learn-2" in caught.value.fields["criteria"][0]
 
 
@@ -284,31 +292,31 @@ def test_consolidation_needs_every_criterion(ready: Appraisal) -> None:
 def test_consolidation_needs_an_outcome_and_comment_per_known_criterion(
         ready: Appraisal, code: str, judged: dict) -> None:
     with refused(Invalid, f"criteria.{code}", ready):
-        ready.consolidate({**all_met(), code: judged}, "award", ["amy", "ben"], "lead")
+        agree(ready, {**all_met(), code: judged}, "award", ["amy", "ben"])
 
 
 def test_consolidation_needs_members_who_are_clear(ready: Appraisal) -> None:
     with refused(Invalid, "members", ready):
-        ready.consolidate(all_met(), "award", ["amy", "cat"], "lead")  # cat is conflicted
+        agree(ready, all_met(), "award", ["amy", "cat"])  # cat is conflicted
     with refused(Invalid, "members", ready):
-        ready.consolidate(all_met(), "award", ["amy", "zed"], "lead")  # zed is not on the panel
+        agree(ready, all_met(), "award", ["amy", "zed"])  # zed is not on the panel
     b = appraisal()
     b.declare("amy", False, "", "account:amy")
     with refused(Invalid, "members", b):
-        b.consolidate(all_met(), "award", ["amy", "ben"], "lead")  # ben has not declared
+        agree(b, all_met(), "award", ["amy", "ben"])  # ben has not declared
     with refused(Invalid, "members", ready):
-        ready.consolidate(all_met(), "award", [], "lead")
+        agree(ready, all_met(), "award", [])
     assert ready.outcome is None
 
 
 def test_nothing_changes_after_the_outcome_is_agreed(ready: Appraisal) -> None:
-    ready.consolidate(all_met(), "award", ["amy", "ben"], "lead")
+    agree(ready, all_met(), "award", ["amy", "ben"])
     with refused(Conflict, "appraisal", ready):
         ready.judge("amy", "learn-1", "not_yet_met", "Second thoughts", "account:amy")
     with refused(Conflict, "appraisal", ready):
         ready.note("ben", "", "", "One more question", "account:ben")
     with refused(Conflict, "appraisal", ready):
-        ready.consolidate(all_met(), "not_awarded", ["amy", "ben"], "lead")
+        agree(ready, all_met(), "not_awarded", ["amy", "ben"])
     assert ready.outcome["overall"] == "award"
 
 
@@ -316,7 +324,7 @@ def test_no_declaration_after_the_outcome_is_agreed() -> None:
     a = appraisal(["amy", "ben", "cat", "dan"])
     for member in MEMBERS:
         a.declare(member, False, "", f"account:{member}")
-    a.consolidate(all_met(), "award", MEMBERS, "lead")
+    agree(a, all_met(), "award", MEMBERS)
     version = a.version
     try:
         a.declare("dan", False, "", "account:dan")
@@ -344,3 +352,90 @@ def test_outstanding_lists_who_has_not_finished() -> None:
     assert a.outstanding() == ["ben"]  # one criterion still unjudged
     a.judge("ben", CRITERIA[-1], "met", "Fine", "account:ben")
     assert a.outstanding() == []
+
+
+# -- the composition rule at the decision --------------------------------------------------------------
+
+
+def declared(members: list[str], conflicted: tuple[str, ...] = ()) -> Appraisal:
+    """Everyone declares (those in ``conflicted`` a conflict); the clear ones judge every criterion."""
+    a = appraisal(members)
+    for member in members:
+        a.declare(member, member in conflicted, "Governor at the school" if member in conflicted else "",
+                  f"account:{member}")
+        if member not in conflicted:
+            judge_all(a, member)
+    return a
+
+
+def test_three_clear_members_one_with_lived_experience_may_decide() -> None:
+    a = declared(["amy", "ben", "cat", "dan"], conflicted=("dan",))
+    agree(a, all_met(), "award", ["amy", "ben", "cat"], 3, 1, ("amy",))
+    assert a.outcome["composition"] == {"min_members": 3, "min_lived_experience": 1, "agreed_by": 3,
+                                        "with_lived_experience": 1, "conflicted": 1, "met": True}
+    [agreed] = [e for e in a.collect_events() if type(e).__name__ == "OutcomeAgreed"]
+    assert agreed.composition == a.outcome["composition"]  # the stored event carries the verdict
+
+
+def test_two_clear_members_of_three_cannot_decide_and_are_told_what_to_do() -> None:
+    a = declared(MEMBERS, conflicted=("cat",))
+    with refused(Invalid, "members", a) as caught:
+        agree(a, all_met(), "award", ["amy", "ben"], 3, 1, ("amy",))
+    assert caught.value.message == (
+        "The panel's decision needs at least 3 members clear of any conflict of interest, at least 1 of "
+        "them with lived experience of seeking sanctuary; this outcome was agreed by 2, 1 with lived "
+        "experience (1 declared a conflict of interest and took no part). Missing: 1 more member. Add a "
+        "member to the panel, who then declares their interests and judges each criterion, and record "
+        "the outcome with them.")
+    assert caught.value.fields == {"members": [  # what a page shows beside the field
+        "Missing: 1 more member. Add a member to the panel, who then declares their interests and "
+        "judges each criterion."]}
+    assert a.outcome is None
+
+
+def test_without_lived_experience_among_those_clear_the_panel_cannot_decide() -> None:
+    a = declared(MEMBERS, conflicted=("amy",))  # amy, the one with lived experience, is conflicted
+    with refused(Invalid, "members", a) as caught:
+        agree(a, all_met(), "award", ["ben", "cat"], 3, 1, ("amy",))
+    assert "Missing: 1 more member with lived experience of seeking sanctuary." in caught.value.message
+    b = declared(["amy", "ben", "cat", "dan"])
+    with refused(Invalid, "members", b) as caught:
+        agree(b, all_met(), "award", ["ben", "cat", "dan"], 3, 1, ("amy",))  # amy clear, but not named
+    assert "Missing: 1 more member with lived experience" in caught.value.message
+    assert "If 1 other clear member took part, name them too." in caught.value.message
+
+
+def test_a_stricter_rule_counts_what_is_missing() -> None:
+    a = declared(["amy", "ben"])
+    with refused(Invalid, "members", a) as caught:
+        agree(a, all_met(), "award", ["amy", "ben"], 4, 2, ("amy",))
+    assert "agreed by 2, 1 with lived experience. Missing: 2 more members, at least 1 of them with lived " \
+           "experience of seeking sanctuary." in caught.value.message
+
+
+def test_a_member_added_later_joins_declares_judges_and_completes_the_decision() -> None:
+    a = declared(MEMBERS, conflicted=("cat",))
+    a.join("dan", "lead")
+    assert a.members == [*MEMBERS, "dan"]
+    assert a.outstanding() == ["dan"]
+    with refused(Invalid, "members", a):
+        agree(a, all_met(), "award", ["amy", "ben", "dan"], 3, 1, ("amy",))  # dan has not declared
+    a.declare("dan", False, "", "account:dan")
+    judge_all(a, "dan")
+    agree(a, all_met(), "award", ["amy", "ben", "dan"], 3, 1, ("amy",))
+    assert a.outcome["members"] == ["amy", "ben", "dan"] and a.outcome["composition"]["met"] is True
+    with refused(Conflict, "appraisal", a):
+        a.join("eve", "lead")  # too late: the outcome is agreed
+
+
+def test_a_member_joins_once() -> None:
+    a = appraisal()
+    with refused(Conflict, "account", a):
+        a.join("amy", "lead")
+
+
+def test_an_outcome_stored_before_the_rule_was_checked_reads_as_not_checked() -> None:
+    state = {"criteria": all_met(), "overall": "award", "members": ["amy"], "actor": "lead"}
+    Appraisal.OutcomeAgreed.upcast_v1_v2(state)
+    assert state["composition"] is None
+    assert Appraisal.OutcomeAgreed.class_version == 2

@@ -40,8 +40,9 @@ def test_no_fixed_day_is_told_as_none() -> None:
 
 
 def test_a_start_stored_before_the_days_were_recorded_reads_back_and_is_published_as_it_was() -> None:
-    state = {"urn": "103712", "school_name": "Hill Primary", "school_year": "2026-27"}
+    state = {"urn": "103712", "school_name": "Hill Primary", "school_year": "2026-27", "carried_actions": []}
     AwardApplication.Started.upcast_v1_v2(state)
+    AwardApplication.Started.upcast_v2_v3(state)
     assert (state["due"], state["pledged_on"], state["started_on"]) == (None, None, None)
 
     [event] = started().collect_events()

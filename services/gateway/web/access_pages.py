@@ -21,6 +21,7 @@ from services.gateway.web.pages import (
     render,
 )
 from shared.access import PUBLIC, Principal
+from shared.clock import system_clock
 from shared.errors import Invalid, NotFound, Unauthorized
 from shared.runtime import settings_of
 
@@ -111,4 +112,4 @@ class AccessPages:
 
 def _seconds_left(expires_at: str) -> int:
     ends = dt.datetime.fromisoformat(expires_at)
-    return max(0, int((ends - dt.datetime.now(dt.UTC)).total_seconds()))
+    return max(0, int((ends - system_clock().now()).total_seconds()))  # sessions end by the clock

@@ -8,9 +8,9 @@ from typing import Any
 
 import jinja2
 
-from shared.clock import UK, Clock
+from shared.clock import UK, system_clock
 
-CLOCK = Clock()
+CLOCK = system_clock()  # shifted only for a rehearsal
 
 
 def as_date(value: Any) -> dt.date | None:

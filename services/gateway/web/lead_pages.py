@@ -15,18 +15,18 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from services.gateway.clients import Clients
 from services.gateway.web.pages import field_errors, form_date, page, redirect, render, submit
 from services.notifications.schemas import STATUSES as EMAIL_STATUSES
 from shared.access import LEAD
 from shared.authority import Authority, Cycle, load_authority
-from shared.clock import Clock
+from shared.clock import system_clock
 from shared.errors import Conflict, Invalid, NotFound
 from shared.runtime import settings_of
 
 APP = "/lead/applications/<urn>/<year>"
 STAGE = "<any(draft, final):stage>"
 PANEL = f"/lead/panels/<year>/{STAGE}"
-NO_SUCH_SCHOOL = "000000"  # a URN no school has: asking about it shows whether a panel is formed
 
 STAGE_TEXT = {
     "started": ("Preparing", "grey"), "draft_submitted": ("Draft submitted", "blue"),
@@ -91,6 +91,7 @@ def who_did(names: dict[str, str]) -> Any:
 
 class LeadPages:
     _call: Any
+    clients: Clients
     config: Any
 
     # -- helpers ----------------------------------------------------------------
@@ -107,20 +108,17 @@ class LeadPages:
 
     def _current_cycle(self) -> Cycle:
         cycles = self._authority().cycles
-        year = school_year_of(Clock().today())
+        year = school_year_of(system_clock().today())
         return next((c for c in cycles if c.school_year == year), cycles[-1])
 
     def _accounts(self, request: Any) -> list[dict]:
         return self.clients.accounts.accounts(request.principal)["accounts"]
 
     def _application(self, request: Any, urn: str, year: str) -> dict:
-        return self._call("applications", "application_view", request.principal, urn, year, {})
+        return self.clients.applications.application_view(request.principal, urn, year, {})
 
-    def _appraisal(self, request: Any, urn: str, year: str, stage: str) -> dict | None:
-        try:
-            return self._call("applications", "appraisal", request.principal, urn, year, stage)
-        except NotFound:
-            return None
+    def _panel(self, request: Any, year: str, stage: str) -> dict:
+        return self.clients.applications.panel(request.principal, year, stage)
 
     def _page(self, request: Any, template: str, status: int = 200, **context: Any) -> Response:
         return render(request, template, status=status, **LOOKUPS, **context)
@@ -130,9 +128,9 @@ class LeadPages:
     @page("GET", "/lead", allow=LEAD)
     def lead_cycle_page(self, request: Any) -> Response:
         cycle = self._current_cycle()
-        overview = self._call("applications", "cycle_overview", request.principal, cycle.school_year)
+        overview = self.clients.applications.cycle_overview(request.principal, cycle.school_year)
         rows = overview["applications"]
-        today = Clock().today()
+        today = system_clock().today()
         return self._page(request, "lead/cycle.html", cycle=cycle, authority=self._authority(),
                           overview=overview, late=[r for r in rows if r["late"]],
                           extended=[r for r in rows if r["extension"]], key_dates=key_dates(cycle, today))
@@ -143,7 +141,7 @@ class LeadPages:
         query = {"status": status} if status in PLEDGE_TEXT else {}
         schools = self.clients.pledges.schools(request.principal, query)["schools"]
         cycle = self._current_cycle()
-        overview = self._call("applications", "cycle_overview", request.principal, cycle.school_year)
+        overview = self.clients.applications.cycle_overview(request.principal, cycle.school_year)
         applying = {r["urn"]: r for r in overview["applications"]}
         return self._page(request, "lead/schools.html", schools=schools, applying=applying, cycle=cycle,
                           chosen=query.get("status", ""))
@@ -158,14 +156,14 @@ class LeadPages:
                           errors: dict | None = None) -> Response:
         application = self._application(request, urn, year)
         cycle = self._cycle(year)
-        appraisals = {s["stage"]: self._appraisal(request, urn, year, s["stage"])
-                      for s in application["submissions"]}
+        stages = {s["stage"] for s in application["submissions"]}
+        appraisals = {stage: _current(self._panel(request, year, stage), urn) for stage in stages}
         values = dict(request.form) if errors else {}
         return self._page(request, "lead/application.html", status=status, errors=errors or {},
                           values=values, a=application, cycle=cycle, appraisals=appraisals,
                           who=who_did(names_of(self._accounts(request))))
 
-    def _application_form(self, request: Any, urn: str, year: str, method: str, data: Any,
+    def _application_form(self, request: Any, urn: str, year: str, command: Any, data: Any,
                           message: str) -> Response:
         """Run one of the application page's forms; a refusal shows the page again."""
         again = functools.partial(self._application_page, request, urn, year, 422)
@@ -173,8 +171,7 @@ class LeadPages:
             body = data() if callable(data) else data
         except Invalid as error:
             return again(field_errors(error))
-        return submit(request, lambda: self._call("applications", method, request.principal, urn, year,
-                                                  body),
+        return submit(request, lambda: command(request.principal, urn, year, body),
                       f"/lead/applications/{urn}/{year}", message, again)
 
     @page("POST", f"{APP}/extension", allow=LEAD)
@@ -193,13 +190,15 @@ class LeadPages:
                 errors["reason"] = ["Enter the reason for the extension"]
             if errors:
                 raise Invalid("The extension was not granted.", errors)
-            return {"stage": form["stage"], "until": until, "reason": form["reason"].strip()}
-        return self._application_form(request, urn, year, "grant_extension", data, "Extension granted.")
+            return {"stage": form["stage"], "until": until, "reason": form["reason"].strip(),
+                    "beyond_panel_meeting": form.get("beyond_panel_meeting") == "yes"}
+        return self._application_form(request, urn, year, self.clients.applications.grant_extension,
+                                      data, "Extension granted.")
 
     @page("POST", f"{APP}/visit", allow=LEAD)
     def lead_schedule_visit(self, request: Any, urn: str, year: str) -> Response:
         return self._application_form(
-            request, urn, year, "schedule_visit",
+            request, urn, year, self.clients.applications.schedule_visit,
             lambda: {"on": form_date(request.form, "on", "the date of the visit")}, "Visit scheduled.")
 
     @page("POST", f"{APP}/decision", allow=LEAD)
@@ -211,11 +210,12 @@ class LeadPages:
                 raise Invalid("No reasons", {"reasons": ["Enter the reasons for the decision"]})
             due = form_date(form, "evidence_due", "the date further evidence is due", required=False)
             return {"reasons": form["reasons"].strip(), "evidence_due": due}
-        return self._application_form(request, urn, year, "decide", data, "Decision recorded.")
+        return self._application_form(request, urn, year, self.clients.applications.decide, data,
+                                      "Decision recorded.")
 
     @page("GET", f"{APP}/decision-trail", allow=LEAD)
     def lead_decision_trail_page(self, request: Any, urn: str, year: str) -> Response:
-        trail = self._call("applications", "decision_trail", request.principal, urn, year)
+        trail = self.clients.applications.decision_trail(request.principal, urn, year)
         return self._page(request, "lead/decision_trail.html", trail=trail,
                           who=who_did(names_of(self._accounts(request))))
 
@@ -228,7 +228,7 @@ class LeadPages:
     def _appraisal_page(self, request: Any, urn: str, year: str, stage: str, status: int = 200,
                         errors: dict | None = None) -> Response:
         application = self._application(request, urn, year)
-        appraisal = self._call("applications", "appraisal", request.principal, urn, year, stage)
+        appraisal = self.clients.applications.appraisal(request.principal, urn, year, stage)
         criteria = self._authority().criteria(application["criteria_version"]).criteria
         if errors:
             values, checked = dict(request.form), request.form.getlist("members")
@@ -248,8 +248,8 @@ class LeadPages:
         body, errors = _agreed_outcome(request.form, list(application["audit"]))
         if errors:
             return again(errors)
-        return submit(request, lambda: self._call("applications", "agree_outcome", request.principal,
-                                                  urn, year, stage, body),
+        return submit(request, lambda: self.clients.applications.agree_outcome(
+                          request.principal, urn, year, stage, body),
                       f"/lead/applications/{urn}/{year}/appraisals/{stage}",
                       "The agreed outcome is recorded.", again)
 
@@ -259,8 +259,8 @@ class LeadPages:
         summary = request.form.get("summary", "").strip()
         if not summary:
             return again({"summary": "Enter a summary of the feedback for the school"})
-        return submit(request, lambda: self._call("applications", "release_feedback", request.principal,
-                                                  urn, year, stage, {"summary": summary}),
+        return submit(request, lambda: self.clients.applications.release_feedback(
+                          request.principal, urn, year, stage, {"summary": summary}),
                       f"/lead/applications/{urn}/{year}", "Feedback released to the school.", again)
 
     # -- panels -----------------------------------------------------------------------
@@ -268,18 +268,8 @@ class LeadPages:
     @page("GET", "/lead/panels/<year>", allow=LEAD)
     def lead_panels_page(self, request: Any, year: str) -> Response:
         cycle = self._cycle(year)
-        panels = [{"stage": stage, "meets_on": getattr(cycle, f"{stage}_panel"),
-                   "formed": self._panel_formed(request, year, stage)} for stage in cycle.stages]
+        panels = [self._panel(request, year, stage) for stage in cycle.stages]
         return self._page(request, "lead/panels.html", cycle=cycle, panels=panels)
-
-    def _panel_formed(self, request: Any, year: str, stage: str) -> bool:
-        """There is no RPC to read a panel: asking for the appraisal of a school that
-        does not exist says "no panel" first if none is formed (read only)."""
-        try:
-            self._call("applications", "appraisal", request.principal, NO_SUCH_SCHOOL, year, stage)
-        except NotFound as error:
-            return error.field != "stage"
-        return True
 
     @page("GET", PANEL, allow=LEAD)
     def lead_panel_page(self, request: Any, year: str, stage: str) -> Response:
@@ -293,12 +283,13 @@ class LeadPages:
         accounts = self._accounts(request)
         members = [a for a in accounts if not a["closed"]
                    and any(g["role"] == "panel_member" for g in a["grants"])]
-        overview = self._call("applications", "cycle_overview", request.principal, year)
+        overview = self.clients.applications.cycle_overview(request.principal, year)
         submitted = [r for r in overview["applications"] if _has_submitted(r["stage"], stage)]
-        appraisals = {r["urn"]: self._appraisal(request, r["urn"], year, stage) for r in submitted}
+        panel = self._panel(request, year, stage)
+        appraisals = {r["urn"]: _current(panel, r["urn"]) for r in submitted}
         return self._page(request, "lead/panel.html", status=status, errors=errors or {},
                           values=dict(request.form) if errors else {}, cycle=cycle, stage=stage,
-                          formed=self._panel_formed(request, year, stage), members=members,
+                          panel=panel, formed=panel["formed"], members=members,
                           submitted=submitted, appraisals=appraisals, who=who_did(names_of(accounts)))
 
     def _panel_form(self, request: Any, year: str, stage: str, field: str, action: Any,
@@ -318,7 +309,7 @@ class LeadPages:
     def lead_form_panel(self, request: Any, year: str, stage: str) -> Response:
         return self._panel_form(
             request, year, stage, "form-panel",
-            lambda: self._call("applications", "form_panel", request.principal, year, stage),
+            lambda: self.clients.applications.form_panel(request.principal, year, stage),
             lambda panel: f"The {stage} panel is formed. Add its members.")
 
     @page("POST", f"{PANEL}/members", allow=LEAD)
@@ -334,14 +325,14 @@ class LeadPages:
         data = {"account": form["account"], "lived_experience": form["lived_experience"] == "yes"}
         return self._panel_form(
             request, year, stage, "account",
-            lambda: self._call("applications", "add_panel_member", request.principal, year, stage, data),
+            lambda: self.clients.applications.add_panel_member(request.principal, year, stage, data),
             _composition)
 
     @page("POST", f"{PANEL}/convening", allow=LEAD)
     def lead_convene(self, request: Any, year: str, stage: str) -> Response:
         return self._panel_form(
             request, year, stage, "convene",
-            lambda: self._call("applications", "convene", request.principal, year, stage),
+            lambda: self.clients.applications.convene(request.principal, year, stage),
             lambda panel: f"The {stage} panel has convened. {_composition(panel, added=False)}")
 
     @page("POST", f"{PANEL}/assignments", allow=LEAD)
@@ -351,7 +342,7 @@ class LeadPages:
             return self._panel_page(request, year, stage, 422, {"urn": "Choose an application"})
         return self._panel_form(
             request, year, stage, "urn",
-            lambda: self._call("applications", "assign", request.principal, year, stage, urn),
+            lambda: self.clients.applications.assign(request.principal, year, stage, urn),
             lambda appraisal: f"The application from URN {urn} is assigned to the {stage} panel.")
 
     # -- emails ----------------------------------------------------------------------
@@ -367,6 +358,11 @@ class LeadPages:
         log = self.clients.notifications.delivery_log(request.principal, query) if query else everything
         return self._page(request, "lead/emails.html", log=log, kinds=kinds, statuses=EMAIL_STATUSES,
                           values=query, shown=log["items"][:300])
+
+
+def _current(panel: dict, urn: str) -> dict | None:
+    """The panel's appraisal of the school's latest submission, if it has one."""
+    return next((a for a in panel["appraisals"] if a["urn"] == urn and a["current"]), None)
 
 
 def _has_submitted(application_stage: str, stage: str) -> bool:

@@ -78,7 +78,6 @@ def coordinator_accounts(accounts: list[dict], urn: str) -> list[dict]:
 
 class LeadSchoolPages:
     clients: Any
-    _call: Any
     _authority: Any  # the authority's file, as LeadPages reads it
 
     # -- registering a school and its coordinator --------------------------------------
@@ -152,7 +151,7 @@ class LeadSchoolPages:
         found = []
         for cycle in reversed(self._authority().cycles):
             try:
-                overview = self._call("applications", "cycle_overview", principal, cycle.school_year)
+                overview = self.clients.applications.cycle_overview(principal, cycle.school_year)
             except NotFound:
                 continue
             found += [{**row, "school_year": cycle.school_year}

@@ -5,7 +5,8 @@ criterion (one page each); their notes; and the school visit (final stage).
 
 Who may see what is the appraisal's business (member of that panel, declared,
 not conflicted): these pages ask the applications service, whose refusals
-become 403 pages.
+become 403 pages. A member's own earlier answers (judgements, notes) come back
+pre-filled, from the service's record of them.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from services.gateway.clients import Clients
 from services.gateway.web.pages import page, render, submit
 from shared.access import PANEL_MEMBERS
 from shared.authority import Authority, load_authority
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.errors import Invalid, NotFound
 from shared.runtime import settings_of
 
 APPRAISAL = "/panel/<urn>/<year>/<any(draft, final):stage>"
 PRINCIPLES = ("learn", "embed", "share")
 OUTCOMES = [("met", "Met", "The school's evidence shows it meets this criterion"),
             ("not_yet_met", "Not yet met", "The school needs to do more, or show more, for this criterion")]
+OUTCOME_TEXT = {code: text for code, text, _ in OUTCOMES}
 AUDIT_STATUS = {"not_started": "Not started", "developing": "Developing", "met": "Met"}
 
 
@@ -81,7 +84,7 @@ def grouped(criteria: list[dict]) -> list[tuple[str, list[dict]]]:
 
 
 class PanelPages:
-    _call: Any
+    clients: Clients
     config: Any
 
     # -- asking the applications service ---------------------------------------------------
@@ -96,18 +99,12 @@ class PanelPages:
             return None
 
     def _my_appraisal(self, request: Any, urn: str, year: str, stage: str) -> dict:
-        """This member's summary of one appraisal (declared? judged how many?). Someone
-        not on its panel gets the appraisal's own refusal."""
-        mine = [a for a in self._call("applications", "my_appraisals", request.principal)["items"]
-                if (a["urn"], a["school_year"], a["stage"]) == (urn, year, stage)]
-        if not mine:
-            self._call("applications", "for_panel_member", request.principal, urn, year, stage)
-            raise NotFound("There is no appraisal of that application for you.")
-        open_ones = [a for a in mine if not a["agreed"]]  # a resubmission opens a new appraisal
-        return (open_ones or mine)[-1]
+        """This member's part in the appraisal: the school's name, how far they have got,
+        their declaration, judgements and notes. Someone not on its panel is refused."""
+        return self.clients.applications.my_appraisal(request.principal, urn, year, stage)
 
     def _as_submitted(self, request: Any, urn: str, year: str, stage: str) -> dict:
-        return self._call("applications", "for_panel_member", request.principal, urn, year, stage)
+        return self.clients.applications.for_panel_member(request.principal, urn, year, stage)
 
     def _appraisal_context(self, request: Any, urn: str, year: str, stage: str) -> dict:
         view = self._as_submitted(request, urn, year, stage)
@@ -119,16 +116,8 @@ class PanelPages:
 
     @page("GET", "/panel", allow=PANEL_MEMBERS)
     def panel_home(self, request: Any) -> Response:
-        items = self._call("applications", "my_appraisals", request.principal)["items"]
+        items = self.clients.applications.my_appraisals(request.principal)["items"]
         items = sorted(items, key=lambda a: (a["agreed"], a["school_year"], a["stage"], a["urn"]))
-        for item in items:  # a school's name is shown once the member is clear to see it
-            item["school_name"] = ""
-            if item["declared"] and not item["conflicted"]:
-                try:
-                    item["school_name"] = self._as_submitted(
-                        request, item["urn"], item["school_year"], item["stage"])["school_name"]
-                except (Forbidden, NotFound):  # an earlier submission's appraisal: the latest decides
-                    pass
         return render(request, "panel/appraisals.html", appraisals=items)
 
     # -- one appraisal: the declaration first ------------------------------------------------
@@ -137,17 +126,19 @@ class PanelPages:
     def panel_appraisal(self, request: Any, urn: str, year: str, stage: str) -> Response:
         summary = self._my_appraisal(request, urn, year, stage)
         if not summary["declared"]:
-            return self._declaration_form(request, urn, year, stage)
+            return self._declaration_form(request, urn, year, stage, summary=summary)
         if summary["conflicted"]:
             return render(request, "panel/excluded.html", urn=urn, year=year, stage=stage)
         context = self._appraisal_context(request, urn, year, stage)
         return render(request, "panel/appraisal.html", summary=summary,
-                      groups=grouped(context["criteria"]), **context)
+                      groups=grouped(context["criteria"]), outcome_text=OUTCOME_TEXT, **context)
 
     def _declaration_form(self, request: Any, urn: str, year: str, stage: str, status: int = 200,
-                          errors: dict | None = None) -> Response:
+                          errors: dict | None = None, summary: dict | None = None) -> Response:
+        summary = summary or self._my_appraisal(request, urn, year, stage)
         return render(request, "panel/declaration.html", status=status, errors=errors or {},
-                      values=request.form if errors else {}, urn=urn, year=year, stage=stage)
+                      values=request.form if errors else {}, urn=urn, year=year, stage=stage,
+                      school_name=summary["school_name"])
 
     @page("POST", f"{APPRAISAL}/declaration", allow=PANEL_MEMBERS)
     def panel_declare(self, request: Any, urn: str, year: str, stage: str) -> Response:
@@ -158,8 +149,8 @@ class PanelPages:
             required(form, {"conflicted": "Select whether you have a conflict of interest"})
             if conflicted:
                 required(form, {"interests": "Describe your connection to the school"})
-            self._call("applications", "declare", request.principal, urn, year, stage,
-                       {"conflicted": conflicted, "interests": form.get("interests", "").strip()})
+            self.clients.applications.declare(request.principal, urn, year, stage, {
+                "conflicted": conflicted, "interests": form.get("interests", "").strip()})
 
         message = ("You declared a conflict of interest. You will not see this application."
                    if conflicted else "You declared no conflict of interest.")
@@ -179,10 +170,12 @@ class PanelPages:
         if criterion not in codes:
             raise NotFound(f"This application has no criterion {criterion!r}.")
         index = codes.index(criterion)
+        summary = self._my_appraisal(request, urn, year, stage)
+        earlier = summary["judgements"].get(criterion, {})  # saving again replaces it
         return render(request, "panel/criterion.html", status=status, errors=errors or {},
-                      values=request.form if errors else {}, criterion=context["criteria"][index],
-                      number=index + 1, summary=self._my_appraisal(request, urn, year, stage),
-                      outcomes=OUTCOMES, **context)
+                      values=request.form if errors else earlier, criterion=context["criteria"][index],
+                      number=index + 1, summary=summary, earlier=earlier, outcomes=OUTCOMES,
+                      outcome_text=OUTCOME_TEXT, **context)
 
     @page("POST", f"{APPRAISAL}/criteria/<criterion>", allow=PANEL_MEMBERS)
     def panel_judge(self, request: Any, urn: str, year: str, stage: str, criterion: str) -> Response:
@@ -195,7 +188,7 @@ class PanelPages:
         def judge() -> None:
             required(form, {"outcome": f"Select whether {criterion_name(criterion)} is met or not yet met",
                             "comment": "Enter a comment saying why"})
-            self._call("applications", "judge", request.principal, urn, year, stage, {
+            self.clients.applications.judge(request.principal, urn, year, stage, {
                 "criterion": criterion, "outcome": form["outcome"], "comment": form["comment"].strip()})
 
         done = f"{base}/criteria/{following[0]}" if following else base
@@ -212,8 +205,9 @@ class PanelPages:
     def _notes_form(self, request: Any, urn: str, year: str, stage: str, status: int = 200,
                     errors: dict | None = None) -> Response:
         context = self._appraisal_context(request, urn, year, stage)
+        earlier = self._my_appraisal(request, urn, year, stage)["notes"] or {}  # saving replaces them
         return render(request, "panel/notes.html", status=status, errors=errors or {},
-                      values=request.form if errors else {}, **context)
+                      values=request.form if errors else earlier, **context)
 
     @page("POST", f"{APPRAISAL}/notes", allow=PANEL_MEMBERS)
     def panel_note(self, request: Any, urn: str, year: str, stage: str) -> Response:
@@ -224,7 +218,7 @@ class PanelPages:
             if not any(notes.values()):
                 raise Invalid("Nothing to save.", {"strengths": [
                     "Enter strengths, areas for improvement or questions"]})
-            self._call("applications", "note", request.principal, urn, year, stage, notes)
+            self.clients.applications.note(request.principal, urn, year, stage, notes)
 
         return submit(request, note, f"/panel/{urn}/{year}/{stage}", "Your notes are saved.",
                       lambda errors: self._notes_form(request, urn, year, stage, 422, errors))
@@ -249,8 +243,8 @@ class PanelPages:
         def record() -> None:
             required(form, {"attendees": "Enter who took part in the visit, one on each line",
                             "notes": "Enter your notes from the visit"})
-            self._call("applications", "record_visit", request.principal, urn, year,
-                       {"attendees": attendees, "notes": form["notes"].strip()})
+            self.clients.applications.record_visit(request.principal, urn, year, {
+                "attendees": attendees, "notes": form["notes"].strip()})
 
         return submit(request, record, f"/panel/{urn}/{year}/final", "The visit is recorded.",
                       lambda errors: self._visit_form(request, urn, year, 422, errors))

@@ -129,7 +129,7 @@ class SchoolPages:
         return current_year(authority, CLOCK.today(authority.timezone))
 
     def _school_application(self, request: Any, urn: str, year: str) -> dict:
-        return self._call("applications", "application_view", request.principal, urn, year, {})
+        return self.clients.applications.application_view(request.principal, urn, year, {})
 
     def _school_criterion(self, request: Any, urn: str, year: str, criterion: str) -> tuple[dict, dict]:
         view = self._school_application(request, urn, year)
@@ -168,7 +168,7 @@ class SchoolPages:
 
     def _school_standing(self, request: Any, urn: str) -> dict | None:
         try:
-            return self._call("applications", "pledge_standing", request.principal, urn)
+            return self.clients.applications.pledge_standing(request.principal, urn)
         except NotFound:  # the applications service has not heard of the school yet
             return None
 
@@ -267,7 +267,7 @@ class SchoolPages:
     @page("POST", f"{HOME}/applications", allow=SCHOOL_STAFF)
     def school_start_form(self, request: Any, urn: str) -> Response:
         year = self._school_year()
-        self._call("applications", "start", request.principal, urn, {"school_year": year})
+        self.clients.applications.start(request.principal, urn, {"school_year": year})
         return redirect(f"/school/{urn}", f"Your {year} application has started.")
 
     @page("GET", f"{APP}/audit", allow=SCHOOL_STAFF)
@@ -294,7 +294,7 @@ class SchoolPages:
             require_fields(form, ("status",), status="Select how far your school has got")
             data = {"criterion": criterion, "status": form["status"],
                     "practice": form.get("practice", ""), "next_steps": form.get("next_steps", "")}
-            self._call("applications", "record_audit", request.principal, urn, year, data)
+            self.clients.applications.record_audit(request.principal, urn, year, data)
 
         return self._school_form(request, "school/criterion.html", record,
                                  f"/school/{urn}/application/{year}/audit",
@@ -319,7 +319,7 @@ class SchoolPages:
         def add() -> None:
             require_fields(form, ("title",))
             data = {"criterion": criterion, **given(form, "title", "detail", "link")}
-            self._call("applications", "add_evidence", request.principal, urn, year, data)
+            self.clients.applications.add_evidence(request.principal, urn, year, data)
 
         return self._school_form(request, "school/evidence.html", add,
                                  f"/school/{urn}/application/{year}/audit/{criterion}",
@@ -349,7 +349,7 @@ class SchoolPages:
                              "the target date")
             if context["action"]:
                 data["action_id"] = action_id
-            self._call("applications", "plan_action", request.principal, urn, year, data)
+            self.clients.applications.plan_action(request.principal, urn, year, data)
 
         return self._school_form(request, "school/action.html", plan,
                                  f"/school/{urn}/application/{year}/actions", "The action plan is saved.",
@@ -395,7 +395,7 @@ class SchoolPages:
         stage = request.form.get("stage", "")
 
         def send() -> None:
-            self._call("applications", "submit", request.principal, urn, year, {"stage": stage})
+            self.clients.applications.submit(request.principal, urn, year, {"stage": stage})
 
         def again(errors: dict[str, str]) -> Response:  # the button is the only thing to fix
             return render(request, "school/submit.html", status=409,

@@ -24,13 +24,14 @@ NOT_YET = "embed-5"
 @pytest.fixture(scope="module")
 def members(system: E2ESystem) -> list[Person]:
     return [system.add_account(f"{handle}@lead-pages.e2e.example.org", name, [{"role": "panel_member"}])
-            for handle, name in (("lena", "Lena Lived"), ("mark", "Mark Member"), ("cal", "Cal Conflicted"))]
+            for handle, name in (("lena", "Lena Lived"), ("mark", "Mark Member"), ("cal", "Cal Conflicted"),
+                                 ("fay", "Fay Fourth"))]
 
 
 @pytest.fixture(scope="module")
 def school(system: E2ESystem, members: list[Person]) -> Api:
     """School 650001: pledged, its application started, one criterion evidenced, the draft submitted."""
-    pledge(People(system, *members, outsider=members[2]), URN)
+    pledge(People(system, *members[:3], outsider=members[2]), URN)
     school = Api(system, system.coordinator(URN))
     school.ok(school.post(f"/schools/{URN}/applications", {"school_year": YEAR}), 201)
     school.ok(school.call("PUT", f"{APP}/audit", json={"criterion": "learn-1", "status": "met"}))
@@ -69,7 +70,12 @@ def test_the_lead_sees_the_cycle_and_grants_an_extension(system: E2ESystem, visi
 
     lead.fill("Day", "11")
     lead.fill("Month", "6")
-    lead.fill("Year", "2027")
+    lead.fill("Year", "2027")  # after the final panel meets on 10 June: the lead confirms knowingly
+    assert "The final panel meets on Thursday 10 June 2027." in lead.text()
+    lead.click("Grant extension", label="extension refused, past the panel meeting")
+    assert "Confirm the extension runs past the panel meeting." in lead.error_summary()
+    assert Api(system).applications_position() == position
+    lead.choose("I know this extension runs past the panel meeting")
     lead.click("Grant extension")
     assert "Extension granted." in lead.text()
     assert "Final application: until Friday 11 June 2027" in lead.text()
@@ -93,7 +99,7 @@ def add_member(lead: Visitor, member: Person, lived: bool) -> None:
 
 def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, visit, school: Api,
                                                              members: list[Person]) -> None:
-    lived, member, conflicted = members
+    lived, member, conflicted, fourth = members
     api = Api(system)
     lead: Visitor = visit().sign_in_as(system.lead)
     lead.open(f"/lead/panels/{YEAR}")
@@ -113,23 +119,38 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
     assert api.applications_position() == position
 
     add_member(lead, conflicted, False)
+    members_table = lead.page.get_by_role("region", name="Members of the panel").inner_text()
+    assert all(m.name in members_table for m in members)
+    assert "The panel meets the composition rule." in lead.text()
     lead.click("Convene the panel")
     assert "The draft panel has convened. The draft panel has 3 members" in lead.text()
+    assert lead.page.get_by_role("button", name="Convene the panel").count() == 0  # not offered again
     lead.page.get_by_label("Submitted application").select_option(label=f"School {URN} (URN {URN})")
     lead.click("Assign to the panel")
     assert f"The application from URN {URN} is assigned to the draft panel." in lead.text()
     appraisal = f"{APP}/appraisals/draft"
-    assert api.ok(api.get(appraisal))["members"] == [m.id for m in members]
+    assert api.ok(api.get(appraisal))["members"] == [m.id for m in members[:3]]
+    # two clear members of three cannot decide: a fourth joins the open appraisal
+    api.ok(api.post(f"/cycles/{YEAR}/panels/draft/members",
+                    {"account": fourth.id, "lived_experience": False}))
 
     criteria = list(school.ok(school.get(APP))["audit"])  # the members do their part by the API
     for person, tie in ((lived, ""), (member, ""), (conflicted, "My sister teaches there")):
         Api(system, person).ok(Api(system, person).post(f"{appraisal}/declaration",
                                                          {"conflicted": bool(tie), "interests": tie}))
-    for person in (lived, member):
+    Api(system, fourth).ok(Api(system, fourth).post(f"{appraisal}/declaration", {"conflicted": False}))
+    for person in (lived, member, fourth):
         for code in criteria:
             outcome = "not_yet_met" if code == NOT_YET and person == member else "met"
             Api(system, person).ok(Api(system, person).post(f"{appraisal}/judgements", {
                 "criterion": code, "outcome": outcome, "comment": f"{person.name} on {code}"}))
+
+    lead.open(f"/lead/panels/{YEAR}/draft", label="the panel, declarations made")
+    rows = lead.page.get_by_role("region", name="Members of the panel").locator("tbody tr")
+    [row] = [r for r in rows.all_inner_texts() if conflicted.name in r]
+    assert f"School {URN}: conflict of interest (My sister teaches there)" in row
+    lead.open(f"/lead/panels/{YEAR}")
+    assert "Convened, 3 members." in lead.text()
 
     lead.open(f"{PAGE}/appraisals/draft")
     assert lead.heading() == f"Draft application appraisal: School {URN}"
@@ -140,11 +161,14 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
     lead.choose("Further evidence")
     lead.choose(lived.name)
     lead.choose(member.name)
+    lead.click("Record the agreed outcome", label="outcome refused, two clear members")
+    assert any("Missing: 1 more member" in error for error in lead.error_summary())
+    lead.choose(fourth.name)
     lead.click("Record the agreed outcome")
     assert "The agreed outcome is recorded." in lead.text()
     agreed = api.ok(api.get(appraisal))["outcome"]
     assert agreed["overall"] == "further_evidence"
-    assert agreed["members"] == sorted([lived.id, member.id])
+    assert agreed["members"] == sorted([lived.id, member.id, fourth.id])
     assert agreed["criteria"][NOT_YET] == {"outcome": "not_yet_met", "comment": f"Agreed view on {NOT_YET}"}
 
     lead.fill("Summary for the school", "A strong start; more on pupil voice")
@@ -160,6 +184,9 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
     assert f"{conflicted.name}: conflicted (My sister teaches there)" in trail
     agreed_line = next(line for line in trail.splitlines() if line.startswith("Further evidence, agreed by"))
     assert lived.name in agreed_line and member.name in agreed_line and conflicted.name not in agreed_line
+    assert ("Panel composition met: the rule is at least 3 members clear of conflict, at least 1 with "
+            "lived experience of seeking sanctuary; agreed by 3 clear members, 1 with lived experience; "
+            "1 declared a conflict and took no part.") in trail
     assert "A strong start; more on pupil voice (released by Lee Lead (e2e)" in trail
 
 

@@ -1,7 +1,9 @@
 """A panel member's pages in a browser: signing in by the emailed link, the
-appraisal list, the conflict-of-interest declaration before anything of the
-school is shown, the application as submitted, a judgement on every criterion,
-notes, and recording the school visit at the final stage. A conflicted member
+appraisal list, the conflict-of-interest declaration (naming the school) before
+anything of the school's work is shown, the application as submitted, a
+judgement on every criterion, notes, both read back and filled in again, and
+recording the school visit at the final stage, once the system's clock has
+moved on to the visit's day (a rehearsal clock: a visit is recorded only then). A conflicted member
 is shown nothing of the school's evidence. The school's work and the lead's
 steps are set up through the JSON API; what the pages did is checked there too.
 """
@@ -15,7 +17,7 @@ import pytest
 from tests.e2e.browser.conftest import Visitor
 from tests.e2e.conftest import Api, E2ESystem, Person
 from tests.e2e.test_access import link_in, request_link
-from tests.e2e.test_journey import People, ensure_panel, pledge
+from tests.e2e.test_journey import VISIT_MORNING, People, ensure_panel, pledge
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +52,7 @@ def setting(system: E2ESystem) -> Setting:
                                   [{"role": "panel_member"}], token_label="e2e" if token else None)
     mo, nia, oz = member("mo", "Mo Member", False), member("nia", "Nia Member", True), \
         member("oz", "Oz Member", True)
-    people = People(system, mo, nia, oz, oz)
+    people = People(system, mo, nia, oz, oz, member("pat", "Pat Member", True))
     pledge(people, URN)
     school = people.school(URN)
     view = school.ok(school.post(f"/schools/{URN}/applications", {"school_year": YEAR}), 201)
@@ -82,9 +84,10 @@ def test_a_member_declares_no_conflict_and_judges_every_criterion(system: E2ESys
     assert person.heading() == "Your appraisals"
     assert "Declare interests first" in person.text()
 
-    person.click(f"School with URN {URN} (draft application {YEAR})")
+    person.click(f"School {URN} (draft application {YEAR})")
     assert person.heading() == "Declare any conflict of interest"
-    assert not any(title in person.text() for title in SUBMITTED)  # nothing before declaring
+    assert f"School {URN} (URN {URN}), draft application {YEAR}" in person.text()  # which school
+    assert not any(title in person.text() for title in SUBMITTED)  # nothing of its work before declaring
     person.click("Send my declaration", label="declaration, nothing chosen")
     assert person.error_summary() == ["Select whether you have a conflict of interest"]
     person.choose("No, I have no connection with the school")
@@ -119,6 +122,16 @@ def test_a_member_declares_no_conflict_and_judges_every_criterion(system: E2ESys
     person.fill("Questions for the school", "Who leads on pupil voice?")
     person.click("Save notes")
     assert "Your notes are saved." in person.text()
+    assert "Your judgement: Not yet met. Mo on embed-5" in person.text()  # read back, criterion by criterion
+    assert "A warm welcome at the gate" in person.text()
+
+    person.click("Change your judgement of Embed 5", label="an earlier judgement, filled in")
+    assert person.page.get_by_label("Not yet met", exact=True).is_checked()
+    assert person.page.get_by_label("Your comment", exact=True).input_value() == "Mo on embed-5"
+    person.open(f"{DRAFT}/notes", label="earlier notes, filled in")
+    assert person.page.get_by_label("Strengths", exact=True).input_value() == "A warm welcome at the gate"
+    assert person.page.get_by_label("Questions for the school", exact=True).input_value() == (
+        "Who leads on pupil voice?")
 
     appraisal = setting.appraisal()
     assert appraisal["declarations"][mo.id] == {"conflicted": False, "interests": ""}
@@ -165,14 +178,18 @@ def test_a_conflicted_member_sees_nothing_of_the_school(system: E2ESystem, visit
 def test_a_member_of_the_final_panel_records_the_visit(system: E2ESystem, visit,
                                                        setting: Setting) -> None:
     people, lead = setting.people, setting.lead
-    oz = people.api(people.m3)
-    oz.ok(oz.post(f"{APP}/appraisals/draft/declaration", {"conflicted": False}))
-    for code in setting.criteria:  # the other member judges through the API
-        oz.ok(oz.post(f"{APP}/appraisals/draft/judgements",
-                      {"criterion": code, "outcome": "met", "comment": f"Oz on {code}"}))
+    # nia is conflicted: a fourth member joins so that three clear members decide
+    lead.ok(lead.post(f"/cycles/{YEAR}/panels/draft/members", {"account": people.m4.id,
+                                                                 "lived_experience": False}))
+    for member in (people.m3, people.m4):  # the other members judge through the API
+        api = people.api(member)
+        api.ok(api.post(f"{APP}/appraisals/draft/declaration", {"conflicted": False}))
+        for code in setting.criteria:
+            api.ok(api.post(f"{APP}/appraisals/draft/judgements",
+                            {"criterion": code, "outcome": "met", "comment": f"{member.name} on {code}"}))
     lead.ok(lead.post(f"{APP}/appraisals/draft/outcome", {
         "criteria": {c: {"outcome": "met", "comment": "Agreed"} for c in setting.criteria},
-        "overall": "further_evidence", "members": [people.m1.id, people.m3.id]}))
+        "overall": "further_evidence", "members": [people.m1.id, people.m3.id, people.m4.id]}))
     lead.ok(lead.post(f"{APP}/feedback/draft", {"summary": "A strong start"}))
     school = people.school(URN)
     school.ok(school.post(f"{APP}/submissions", {"stage": "final"}))
@@ -181,6 +198,7 @@ def test_a_member_of_the_final_panel_records_the_visit(system: E2ESystem, visit,
     nia = people.api(people.m2)
     nia.ok(nia.post(f"{APP}/appraisals/final/declaration", {"conflicted": False}))
     lead.ok(lead.post(f"{APP}/visit", {"on": "2027-06-15"}))
+    system.move_clock(VISIT_MORNING)  # the visit is recorded once its day has come
 
     person: Visitor = visit().sign_in_as(people.m2)
     person.open(f"/panel/{URN}/{YEAR}/final")

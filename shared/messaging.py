@@ -1,0 +1,163 @@
+"""nameko's AMQP extensions, made so that RabbitMQ going away never ends the process.
+
+nameko 2.14 kills the whole container on any error raised outside a service
+method: a reply it cannot publish, an ack on a connection the broker closed.
+With RabbitMQ stopped for a while, every service that finished a command meanwhile
+exited (``OperationalError: ECONNREFUSED`` from ``Responder.send_response``).
+These subclasses keep nameko's behaviour and change only what a broker failure does:
+
+- an ack, requeue or reject that cannot reach the broker is skipped and counted:
+  the broker still holds the message and delivers it again once it is back
+  (our consumers and commands are idempotent, so the redelivery changes nothing);
+- a reply that cannot be published is dropped and counted: the caller has given up
+  by then (its RPC timeout), and the request itself is delivered again;
+- a request delivered again after this process answered it is answered again from
+  memory, not run a second time (``RpcConsumer``).
+
+Subclasses rather than monkey-patching: nameko shares one ``QueueConsumer`` per
+class in a container, so the RPC entrypoint, the event handlers and the RPC proxy's
+reply listener each name ours, and nameko's own code elsewhere is left as it is.
+Every service must use these (``tests/unit/test_messaging.py`` checks).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import amqp
+from kombu.exceptions import OperationalError
+from nameko import messaging, rpc
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+
+from shared.faults import hold_point
+from shared.metrics import ANSWERED_AGAIN, REPLIES_DROPPED, UNSETTLED
+
+log = logging.getLogger(__name__)
+
+# what a broker that is away (stopped, restarting, unreachable) raises, through kombu or py-amqp
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError, *amqp.Connection.connection_errors, *amqp.Connection.channel_errors,
+)
+
+
+class QueueConsumer(messaging.QueueConsumer):
+    """nameko's consumer: acks, requeues and rejects never raise for a lost connection."""
+
+    def ack_message(self, message: Any) -> None:
+        self._settle(message, "ack", message.ack)
+
+    def requeue_message(self, message: Any) -> None:
+        self._settle(message, "requeue", message.requeue)
+
+    def reject_message(self, message: Any) -> None:
+        """Dead-letter the message now (the queue's dead-letter exchange takes it)."""
+        self._settle(message, "reject", lambda: message.reject(requeue=False))
+
+    def _settle(self, message: Any, how: str, settle: Callable[[], None]) -> None:
+        if not message.channel.connection:  # closed: the broker has taken the message back already
+            UNSETTLED.labels(how).inc()
+            log.warning("could not %s message %s: its connection is closed; the broker will "
+                        "deliver it again", how, _identify(message))
+            return
+        try:
+            settle()
+        except BROKER_ERRORS as error:
+            UNSETTLED.labels(how).inc()
+            log.warning("could not %s message %s (%s); the broker will deliver it again",
+                        how, _identify(message), error)
+
+
+class RpcConsumer(rpc.RpcConsumer):
+    """nameko's, on our queue consumer, dropping (and counting) a reply it cannot send, and
+    answering a request that comes again after it was answered from memory, not by running
+    it twice: the broker delivers again a request whose ack it never got (it was away), and
+    a command run again would send its email again, or make a second token.
+
+    ``handle_result`` is nameko's own (reply, then ack), with the reply's failure caught
+    and a fault test's hold point before each step. The memory is this process's, of its
+    last ``REMEMBERED`` answers: another instance, or this one after a restart, runs a
+    request delivered again, and the domain's own idempotence answers for that."""
+
+    queue_consumer = QueueConsumer()
+    REMEMBERED = 256
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answered: OrderedDict[str, tuple[Any, BaseException | None]] = OrderedDict()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        correlation_id = message.properties.get("correlation_id")
+        if message.delivery_info.get("redelivered") and correlation_id in self._answered:
+            result, error = self._answered[correlation_id]
+            ANSWERED_AGAIN.inc()
+            log.warning("request %s came again after it was answered: answering it again, "
+                        "not running it twice", _identify(message))
+            self._reply(message, result, None if error is None else (type(error), error, None))
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        method = str(message.delivery_info.get("routing_key", "")).rpartition(".")[2]
+        hold_point(f"rpc.before_reply.{method}")
+        result, exc_info = self._reply(message, result, exc_info)
+        self._remember(message.properties.get("correlation_id"), result, exc_info)
+        hold_point(f"rpc.before_ack.{method}")
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _reply(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        try:
+            return self._responder(message).send_response(result, exc_info)
+        except BROKER_ERRORS as error:
+            REPLIES_DROPPED.inc()
+            log.warning("dropped the reply to %s: the broker did not take it (%s); the caller "
+                        "will time out, and the request will be delivered again",
+                        _identify(message), error)
+            return result, exc_info
+
+    def _remember(self, correlation_id: str | None, result: Any, exc_info: Any) -> None:
+        if correlation_id is None:
+            return
+        self._answered[correlation_id] = (result, None if exc_info is None else exc_info[1])
+        while len(self._answered) > self.REMEMBERED:
+            self._answered.popitem(last=False)
+
+    def _responder(self, message: Any) -> rpc.Responder:
+        config = self.container.config
+        return rpc.Responder(
+            config[AMQP_URI_CONFIG_KEY], rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+
+
+class Rpc(rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
+
+class ReplyListener(rpc.ReplyListener):
+    """Where an RPC caller's replies arrive, acked through our queue consumer."""
+
+    queue_consumer = QueueConsumer()
+
+
+class RpcProxy(rpc.RpcProxy):
+    """nameko's ``RpcProxy`` with our reply listener (the gateway's clients)."""
+
+    rpc_reply_listener = ReplyListener()
+
+
+def _identify(message: Any) -> str:
+    properties = getattr(message, "properties", {}) or {}
+    info = getattr(message, "delivery_info", {}) or {}
+    return properties.get("message_id") or properties.get("correlation_id") or str(info.get("routing_key"))

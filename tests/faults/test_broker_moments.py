@@ -1,0 +1,140 @@
+"""RabbitMQ stopped at chosen moments of one command, and a service killed under the
+supervisor of ``sanctuary up``.
+
+The moments (one school registers, then expresses interest; the interest is the command):
+- before the reply: the pledges service has run the command and holds before replying
+  (``SANCTUARY_HOLD_AT``, shared/faults.py) while the broker stops; its reply cannot be
+  published, is dropped and counted, and the request comes again once the broker is back;
+- during: it has replied (the gateway answers 2xx) and holds before acknowledging the
+  request; the ack cannot reach the broker, and the request comes again;
+  (either way the request that comes again is answered from memory, not run twice);
+- after: the command has been answered; the broker stops while its event is relayed and
+  consumed (mail, the applications service).
+Each time: no process exits (every pid is the one before the outage), and once the broker
+is back every promise holds: the command stored once, its event on the bus, heard by the
+applications service, its email sent once (conftest.check_recovered).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.faults.conftest import (
+    BusRecord,
+    E2ESystem,
+    Load,
+    await_healthy,
+    check_recovered,
+    pledges_settled,
+    rabbitmqctl,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("healthy_before")]
+
+HOLD = 12.0  # seconds the pledges service waits at its hold point: longer than stop_app takes
+COMMAND = "express_interest"
+MOMENTS = {  # moment -> (hold point, the pledges counter that must have moved)
+    "before the reply": (f"rpc.before_reply.{COMMAND}", ("sanctuary_rpc_replies_dropped_total", {})),
+    "during": (f"rpc.before_ack.{COMMAND}", ("sanctuary_messages_unsettled_total", {"action": "ack"})),
+    "after": (None, None),
+}
+
+
+def metric(system: E2ESystem, service: str, name: str, labels: dict) -> float:
+    text = requests.get(f"http://{system.ops_address(service)}/metrics", timeout=10).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and sample.labels == labels)
+
+
+def log_has(system: E2ESystem, service: str, text: str, since: int) -> bool:
+    return text in system.log_path(service).read_text(errors="replace")[since:]
+
+
+def wait_for_log(system: E2ESystem, service: str, text: str, since: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not log_has(system, service, text, since):
+        assert time.monotonic() < deadline, f"{service} never logged {text!r}"
+        time.sleep(0.05)
+
+
+def start_pledges_holding_at(system: E2ESystem, point: str) -> None:
+    system.kill("pledges")
+    system.env.update(SANCTUARY_HOLD_AT=point, SANCTUARY_HOLD_SECONDS=str(HOLD))
+    try:
+        system.start_service("pledges")
+    finally:
+        del system.env["SANCTUARY_HOLD_AT"], system.env["SANCTUARY_HOLD_SECONDS"]
+    await_healthy(system)
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_rabbitmq_stopped_at_a_moment_of_a_command(system: E2ESystem, moment: str) -> None:
+    point, counter = MOMENTS[moment]
+    if point is not None:
+        start_pledges_holding_at(system, point)
+    load = Load(system, first_urn=779001 + 10 * list(MOMENTS).index(moment)).prepare(1)
+    bus = BusRecord(system.amqp_uri, after=pledges_settled(system))
+    pids = {name: process.pid for name, process in system.processes.items()}
+    since = system.log_path("pledges").stat().st_size
+    urn = load.next_school()
+    journey = threading.Thread(target=load._walk, args=(urn, 2, True), name="fault-command", daemon=True)
+    journey.start()
+    if point is not None:
+        wait_for_log(system, "pledges", f"holding at {point}", since, timeout=30)
+    else:
+        journey.join(30)
+        assert load.schools[urn].promised == 2, load.schools[urn].answers
+    rabbitmqctl("stop_app")
+    try:
+        if point is not None:
+            assert not log_has(system, "pledges", f"held at {point}", since), \
+                "the hold ended before the broker stopped: the moment was missed"
+            wait_for_log(system, "pledges", f"held at {point}", since, timeout=HOLD + 10)
+        time.sleep(5)  # the broker stays away a while after the moment
+    finally:
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+    journey.join(60)
+    await_healthy(system)
+    recovered = check_recovered(system, load, bus)
+
+    exited = {name for name, process in system.processes.items()
+              if process.pid != pids.get(name) or process.poll() is not None}
+    assert not exited, f"processes exited with the broker: {exited}"
+    assert recovered.stored[urn] == 2, load.schools[urn].answers  # the command is done, once
+    if counter is not None:
+        assert metric(system, "pledges", *counter) >= 1, f"{counter[0]} did not move: the fault missed"
+        # the request came again (its ack never reached the broker): answered, not run, again
+        assert log_has(system, "pledges", "came again after it was answered", since)
+        assert not log_has(system, "pledges", "already expressed interest", since)
+    print(f"\n[{moment}] answers {[(a.status or a.error) for a in load.schools[urn].answers]}")
+
+
+def test_a_service_killed_is_started_again_with_a_growing_pause(system: E2ESystem) -> None:
+    """What ``sanctuary up`` does (System.watch): the supervisor starts a service that
+    died again, logs it, and waits longer before each restart in a row."""
+    until = threading.Event()
+    supervisor = threading.Thread(target=system.supervise, args=(until, 0.2), daemon=True)
+    supervisor.start()
+    try:
+        for pause, restart in ((1, 1), (2, 2)):
+            since = system.log_path("pledges").stat().st_size
+            dead = system.processes["pledges"]
+            os.kill(dead.pid, signal.SIGKILL)
+            wait_for_log(system, "pledges", f"the pledges service exited (status -9); starting it again "
+                                            f"in {pause}s (restart {restart} in a row)", since, timeout=10)
+            wait_for_log(system, "pledges", "started the pledges service again", since, timeout=pause + 10)
+            assert system.processes["pledges"] is not dead
+            await_healthy(system)
+    finally:
+        until.set()
+        supervisor.join(5)
+    response = requests.get(system.base_url + "/health", timeout=10)
+    assert response.status_code == 200, response.text
