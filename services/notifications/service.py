@@ -9,7 +9,6 @@ import functools
 import os
 from collections.abc import Callable, Iterable
 
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.notifications.api import NotificationsApi
@@ -21,6 +20,7 @@ from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.erasure import PersonalDataService
 from shared.mail import Mailer, SmtpSettings
+from shared.messaging import RpcProxy
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, rpc, serve
 from shared.store import store_env
