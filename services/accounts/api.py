@@ -51,7 +51,7 @@ class AccountsApi(PersonalDataApi):
     accounts = Operation(LEAD, lambda app, who: {"accounts": app.accounts(who)}, caller="principal",
                          output=schemas.AccountList)
     account = Operation(LEAD, Accounts.account, ACCOUNT, output=schemas.AccountView, caller="principal")
-    invite = Operation(LEAD, Accounts.invite, input=schemas.Invite, output=schemas.AccountView,
+    invite = Operation(LEAD, Accounts.invite, input=schemas.Invite, output=schemas.Invited,
                        caller="principal")
     grant = Operation(LEAD, Accounts.grant, ACCOUNT, input=schemas.Grant, output=schemas.AccountView,
                       caller="principal")
@@ -61,3 +61,6 @@ class AccountsApi(PersonalDataApi):
                               caller="principal")
     erase_person = Operation(LEAD, Accounts.erase_person, input=schemas.Erasure,
                              output=schemas.ErasureView, caller="principal")
+    record_lived_experience = Operation(LEAD, Accounts.record_lived_experience, ACCOUNT,
+                                        input=schemas.LivedExperience, output=schemas.AccountView,
+                                        caller="principal")

@@ -26,7 +26,7 @@ from services.accounts.domain import Account, Erasure, SignInMail, check_grant
 from services.accounts.link_seal import LinkSeal
 from shared.access import LEAD, Principal, require
 from shared.clock import Clock, system_clock
-from shared.errors import Conflict, NotFound, Unauthorized
+from shared.errors import Conflict, Invalid, NotFound, Unauthorized
 from shared.mail import MailError
 from shared.personal import ERASED, Personal, PersonalDataApplication, reveal, subject_for_email
 
@@ -39,6 +39,9 @@ CACHED_ACCOUNTS = 1000
 
 # (to, name, link) -> None: hands the one-time link to the person, by email; raises MailError
 LinkSender = Callable[[str, str, str], None]
+# (to, name, invited by, grants) -> None: tells a new account's person who invited them, for
+# what, and how to sign in (no secret: they ask for a sign-in link themselves)
+InvitationSender = Callable[[str, str, str, list[dict]], None]
 # runs a job after the request has been answered (the service: in a green thread)
 Later = Callable[[Callable[[], None]], None]
 
@@ -51,14 +54,15 @@ class Accounts(PersonalDataApplication):
     name = "accounts"
 
     def __init__(self, env: dict | None = None, *, secret_key: str,
-                 send_link: LinkSender | None = None, clock: Clock | None = None,
-                 session_lifetime: dt.timedelta = SESSION_LIFETIME,
+                 send_link: LinkSender | None = None, send_invitation: InvitationSender | None = None,
+                 clock: Clock | None = None, session_lifetime: dt.timedelta = SESSION_LIFETIME,
                  links_per_hour: int = LINKS_PER_HOUR, later: Later = at_once) -> None:
         super().__init__({"AGGREGATE_CACHE_MAXSIZE": str(CACHED_ACCOUNTS), **(env or {})})
         self.session_lifetime = session_lifetime
         self.sessions = URLSafeTimedSerializer(secret_key, salt="sanctuary-session")
         self.link_seal = LinkSeal(secret_key)
         self.send_link = send_link
+        self.send_invitation = send_invitation
         self.clock = clock or system_clock()
         self.links_per_hour = links_per_hour
         self.later = later
@@ -68,22 +72,54 @@ class Accounts(PersonalDataApplication):
     # -- the lead's commands --------------------------------------------------
 
     def invite(self, principal: Principal | None, email: str, name: str,
-               grants: list[dict], actor: str | None = None) -> dict:
-        """Create an account. ``principal`` None with an ``actor`` is the operator's CLI."""
+               grants: list[dict], lived_experience: bool | None = None,
+               actor: str | None = None) -> dict:
+        """Create an account and email the person who invited them, for what, and how to
+        sign in. ``principal`` None with an ``actor`` is the operator's CLI (no email).
+        ``lived_experience`` is recorded only for a panel member."""
         if principal is not None or actor is None:
             actor = require(LEAD, principal).actor
         checked = [list(check_grant(g["role"], g.get("urn"))) for g in grants]
+        if lived_experience is not None and ["panel_member", None] not in checked:
+            raise Invalid("Lived experience is recorded for panel members only.",
+                          {"lived_experience": ["Only for someone invited as a panel member."]})
         key = email_key(email)
         subject = subject_for_email(email)
         account = Account(email_key=key,
                           email=Personal(subject, email.strip(), label="account email"),
                           name=Personal(subject, name, label="account name"),
                           grants=checked, actor=actor)
+        if lived_experience is not None:
+            account.record_lived_experience(_lived(subject, lived_experience), actor)
         try:
             self.save(account)
         except IntegrityError:
             raise Conflict("An account with that email address already exists.", "email") from None
-        return self.view(account)
+        view = self.view(account)
+        sent = principal is not None and self._tell_invited(view, principal.name)
+        return {**view, "invitation_sent": sent}
+
+    def _tell_invited(self, view: dict, inviter: str) -> bool:
+        """The invitation email; the account stands even if the mail server refuses it
+        (the lead is told, and the person can still ask for a sign-in link)."""
+        if self.send_invitation is None:
+            return False
+        try:
+            self.send_invitation(str(view["email"]), str(view["name"]), inviter, view["grants"])
+        except MailError as error:
+            log.warning("the invitation email to account %s was not sent: %s", view["id"], error)
+            return False
+        return True
+
+    def record_lived_experience(self, principal: Principal, account_id: str,
+                                lived_experience: bool) -> dict:
+        actor = require(LEAD, principal).actor
+        account = self._get(account_id)
+        if ("panel_member", None) not in account.grants:
+            raise Conflict("Lived experience is recorded for panel members only.", "lived_experience")
+        subject = account.email.subject
+        return self._change(account_id, lambda a: a.record_lived_experience(
+            _lived(subject, lived_experience), actor))
 
     def grant(self, principal: Principal, account_id: str, role: str, urn: str | None = None) -> dict:
         actor = require(LEAD, principal).actor
@@ -96,7 +132,7 @@ class Accounts(PersonalDataApplication):
     def close_account(self, principal: Principal, account_id: str) -> dict:
         actor = require(LEAD, principal).actor
         if _hex(account_id) == principal.account:
-            raise Conflict("You cannot close your own account: another lead can close it.", "account")
+            raise Conflict("You cannot close your own account: ask another lead.", "account")
         return self._change(account_id, lambda a: self._keeping_a_lead(a, lambda: a.close(actor)))
 
     def _keeping_a_lead(self, account: Account, command: Callable[[], None]) -> None:
@@ -107,8 +143,9 @@ class Accounts(PersonalDataApplication):
         command()
         if was_lead and not account.has_lead_role() and not any(
                 other.has_lead_role() for other in self.accounts_unchecked() if other.id != account.id):
-            raise Conflict("This is the only open account with the lead role: grant the role to "
-                           "someone else first.", "role")
+            raise Conflict("This is the only open account with the lead role (the last lead): grant "
+                           "the role to someone else first.", "role")
+
 
     def erase_person(self, principal: Principal, subjects: list[str], reason: str) -> dict:
         """Record the erasure, shred this service's copy; the rest follows over the bus."""
@@ -327,7 +364,7 @@ class Accounts(PersonalDataApplication):
             "grants": [{"role": r, "urn": s} for r, s in sorted(account.grants, key=str)],
             "tokens": [{"id": t, "label": v["label"], "revoked": v["revoked"]}
                        for t, v in account.tokens.items()],
-            "closed": account.closed,
+            "closed": account.closed, "lived_experience": _flag(account.lived_experience),
         }
 
     # -- internals ------------------------------------------------------------------
@@ -389,6 +426,16 @@ class Accounts(PersonalDataApplication):
 
 def email_key(email: str) -> str:
     return subject_for_email(email)
+
+
+def _lived(subject: str, flag: bool) -> Personal:
+    return Personal(subject, bool(flag), label="lived experience of seeking sanctuary")
+
+
+def _flag(value: object) -> bool | None:
+    """The recorded flag, None if never recorded (or erased)."""
+    flag = reveal(value)
+    return flag if isinstance(flag, bool) else None
 
 
 def _split(credential: str, parts: int) -> list[str]:

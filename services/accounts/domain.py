@@ -39,6 +39,10 @@ def check_grant(role: str, scope: str | None) -> tuple[str, str | None]:
 
 
 class Account(Aggregate):
+    # a panel member's lived experience of seeking sanctuary, as the lead recorded it
+    # (a Personal bool; None until recorded): what a panel's composition rule counts
+    lived_experience: object = None
+
     @staticmethod
     def create_id(email_key: str) -> uuid.UUID:
         """One account per address: ``email_key`` is a digest of the lower-cased address."""
@@ -74,6 +78,13 @@ class Account(Aggregate):
         if self.closed:
             raise Conflict("The account is already closed.", "account")
         self._closed(actor=actor)
+
+    def record_lived_experience(self, flag: object, actor: str) -> bool:
+        """``flag``: a Personal bool. Returns False (recording nothing) when unchanged."""
+        if self.lived_experience == flag:
+            return False
+        self._lived_experience_recorded(lived_experience=flag, actor=actor)
+        return True
 
     # -- sign-in links and sessions ------------------------------------------
 
@@ -150,6 +161,10 @@ class Account(Aggregate):
     def _closed(self, actor: str) -> None:
         self.closed = True
         self.session_epoch += 1
+
+    @event("LivedExperienceRecorded")
+    def _lived_experience_recorded(self, lived_experience: object, actor: str) -> None:
+        self.lived_experience = lived_experience
 
     @event("SignInLinkIssued")
     def _link_issued(self, link_id: str, link_hash: str, expires_at: dt.datetime,

@@ -17,10 +17,21 @@ class Grant(StrictSchema):
     urn = URN
 
 
+LIVED_EXPERIENCE = {"description": "A panel member's lived experience of seeking sanctuary, "
+                                   "which the panel's composition rule counts"}
+
+
 class Invite(StrictSchema):
     email = EMAIL
     name = Text(100, required=True)
     grants = fields.List(fields.Nested(Grant), required=True, validate=validate.Length(min=1, max=20))
+    lived_experience = fields.Boolean(truthy={True}, falsy={False}, allow_none=True,
+                                      metadata=LIVED_EXPERIENCE)
+
+
+class LivedExperience(StrictSchema):
+    lived_experience = fields.Boolean(required=True, truthy={True}, falsy={False},
+                                      metadata=LIVED_EXPERIENCE)
 
 
 class SignInRequest(StrictSchema):
@@ -54,6 +65,14 @@ class AccountView(StrictSchema):
     grants = fields.List(fields.Nested(Grant))
     tokens = fields.List(fields.Nested(TokenView))
     closed = fields.Boolean()
+    lived_experience = fields.Boolean(allow_none=True, metadata={
+        "description": "Recorded for panel members (null: not recorded)"})
+
+
+class Invited(AccountView):
+    invitation_sent = fields.Boolean(metadata={
+        "description": "Whether the invitation email went; if not, the person can still ask for a "
+                       "sign-in link"})
 
 
 class AccountList(StrictSchema):

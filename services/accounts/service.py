@@ -14,7 +14,7 @@ from nameko.timer import timer
 from services.accounts.api import AccountsApi
 from services.accounts.application import Accounts
 from services.accounts.contract import ACCOUNTS
-from services.accounts.mail import link_sender
+from services.accounts.mail import invitation_sender, link_sender
 from shared.authority import Authority
 from shared.config import Settings
 from shared.erasure import PersonalDataService
@@ -48,6 +48,7 @@ def build(settings: Settings, authority: Authority) -> Accounts:
     return Accounts(env=store_env("accounts", settings),
                     secret_key=load_secret("session_key", settings.data_dir),
                     send_link=link_sender(settings, authority),
+                    send_invitation=invitation_sender(settings, authority),
                     session_lifetime=dt.timedelta(hours=hours),
                     links_per_hour=settings.sign_in_links_per_address,
                     later=Background())

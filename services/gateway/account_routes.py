@@ -114,3 +114,9 @@ class AccountRoutes:
            op=Accounts.close_account, errors=(401, 403, 404, 409))
     def close(self, request: Any, account_id: str) -> dict:
         return self.clients.accounts.close_account(request.principal, account_id)
+
+    @route("PUT", "/accounts/<account_id>/lived-experience", "Record whether a panel member has lived "
+           "experience of seeking sanctuary", "accounts", op=Accounts.record_lived_experience,
+           errors=(401, 403, 404, 409))
+    def record_lived_experience(self, request: Any, account_id: str) -> dict:
+        return self.clients.accounts.record_lived_experience(request.principal, account_id, request.data_in)

@@ -26,12 +26,15 @@ from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
 from services.gateway.web.cpd_pages import CpdPages
 from services.gateway.web.export_pages import ExportPages
+from services.gateway.web.join_pages import JoinPages
 from services.gateway.web.lead_pages import LeadPages
+from services.gateway.web.lead_school_pages import LeadSchoolPages
 from services.gateway.web.link_pages import LinkPages
 from services.gateway.web.meeting_pages import MeetingPages
 from services.gateway.web.message_pages import MessagePages
 from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_pages import PanelPages
+from services.gateway.web.people_pages import PeoplePages
 from services.gateway.web.programme_pages import ProgrammePages
 from services.gateway.web.school_pages import SchoolPages
 from services.notifications.api import NotificationsApi
@@ -50,7 +53,8 @@ HEALTH_TIMEOUT = 2.0
 
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
                      LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
-                     ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages):
+                     ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
+                     PeoplePages, LeadSchoolPages, JoinPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

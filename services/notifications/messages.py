@@ -175,6 +175,49 @@ def pledge_signed_lead(authority: Authority, school: str, signed_on: str) -> Dra
                     f"{school} signed the pledge on {day(signed_on)}.")
 
 
+# -- schools asking to join ------------------------------------------------------------------
+
+ASKED = "you asked on our website for your school to join Schools of Sanctuary"
+
+
+def join_request_received_lead(authority: Authority) -> Draft:
+    """No school or person named: the request is read on the lead's own page, signed in."""
+    return Draft(
+        "join-request-lead",
+        authority.contact_email,
+        authority.lead_team,
+        "A school has asked to join Schools of Sanctuary",
+        "A school has asked to join. Sign in and open Schools, then Requests to join, to "
+        "accept or decline it.",
+        LEAD,
+    )
+
+
+def join_request_accepted(name: str, school: str, email: str, authority: Authority) -> Draft:
+    return Draft(
+        "join-request-accepted",
+        email,
+        name,
+        f"{school} has joined {authority.name} Schools of Sanctuary",
+        f"Your request for {school} to join {authority.name} Schools of Sanctuary has been "
+        "accepted. You are its coordinator: a separate email tells you how to sign in.",
+        ASKED,
+    )
+
+
+def join_request_declined(name: str, school: str, email: str, reason: str, authority: Authority) -> Draft:
+    return Draft(
+        "join-request-declined",
+        email,
+        name,
+        f"Your request for {school} to join Schools of Sanctuary",
+        f"We are sorry: your request for {school} to join {authority.name} Schools of Sanctuary "
+        f"has not been accepted.\n\nThe reason: {reason}\n\nIf you have questions, reply to "
+        "this email.",
+        ASKED,
+    )
+
+
 # -- the journey ------------------------------------------------------------------------------
 
 

@@ -12,28 +12,42 @@ from typing import Any
 
 from services.notifications import messages as m
 from services.notifications.application import Notifications
+from services.pledges.api import PledgesApi
 from shared.envelope import IntegrationEvent
+from shared.errors import NotFound
 from shared.personal import Personal, subject_for_email
 
-Reaction = Callable[[Notifications, IntegrationEvent], list]
+Reaction = Callable[..., list]  # (app, news), or (app, news, pledges) for those that ask
 
 # (origin, public event type) -> its reaction; one handler, and so one queue, each
 REACTIONS: dict[tuple[str, str], Reaction] = {}
+# reactions that ask the pledges service for what the news leaves out (an address)
+ASKING: set[Reaction] = set()
 
 
-def reacts_to(origin: str, *types: str) -> Callable[[Reaction], Reaction]:
+def reacts_to(origin: str, *types: str, asks: bool = False) -> Callable[[Reaction], Reaction]:
     def register(reaction: Reaction) -> Reaction:
         for kind in types:
             REACTIONS[(origin, kind)] = reaction
+        if asks:
+            ASKING.add(reaction)
         return reaction
 
     return register
 
 
-def react(app: Notifications, news: IntegrationEvent) -> list:
-    """The aggregates one event changes or creates (saved by the caller, with tracking)."""
+def react(app: Notifications, news: IntegrationEvent, pledges: PledgesApi | None = None) -> list:
+    """The aggregates one event changes or creates (saved by the caller, with tracking).
+    ``pledges``: the pledges service's client, for the reactions that ask it."""
     reaction = REACTIONS.get((news.origin, news.type))
-    changed = reaction(app, news) if reaction else []
+    if reaction is None:
+        changed = []
+    elif reaction in ASKING:
+        if pledges is None:
+            raise RuntimeError(f"{news.type} needs the pledges service to answer, and none was given")
+        changed = reaction(app, news, pledges)
+    else:
+        changed = reaction(app, news)
     app.hold_back_replayed(news, changed)
     return changed
 
@@ -121,6 +135,35 @@ def _starter_pack(app: Notifications, urn: str, moments: set[str], known: tuple 
     else:
         drafts = coordinator_draft(app, urn, m.starter_pack, app.authority)
     return app.intend(drafts, f"school/{urn}")
+
+
+# -- schools asking to join: no address travels with the news; the pledges service is asked ---
+
+
+def _join_key(news: IntegrationEvent) -> str:
+    """Keyed by the request, so the email goes once however often the news is heard."""
+    return f"join-request/{news.payload['request']}/{news.type}"
+
+
+@reacts_to("pledges", "JoinRequestReceived")
+def join_request_received(app: Notifications, news: IntegrationEvent) -> list:
+    return app.intend([m.join_request_received_lead(app.authority)], _join_key(news))
+
+
+@reacts_to("pledges", "JoinRequestAccepted", "JoinRequestDeclined", asks=True)
+def join_request_decided(app: Notifications, news: IntegrationEvent, pledges: PledgesApi) -> list:
+    """The person who asked is told either way, at the address the pledges service holds
+    now (none once their data is erased)."""
+    try:
+        notice = pledges.join_request_notice(news.payload["request"])
+    except NotFound:
+        return []
+    if news.type == "JoinRequestAccepted":
+        draft = m.join_request_accepted(notice["name"], notice["school_name"], notice["email"], app.authority)
+    else:
+        draft = m.join_request_declined(notice["name"], notice["school_name"], notice["email"],
+                                        notice["reason"] or "", app.authority)
+    return app.intend([draft], _join_key(news))
 
 
 # -- applications ---------------------------------------------------------------------------

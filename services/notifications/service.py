@@ -20,6 +20,7 @@ from services.notifications.api import NotificationsApi
 from services.notifications.application import Notifications
 from services.notifications.policies import REACTIONS, react
 from services.notifications.sending import Unreachable
+from services.pledges.api import PledgesApi
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
@@ -57,31 +58,42 @@ def gauges(app: Notifications) -> Iterable[Metric]:
     yield gauge("sanctuary_notifications", "Notifications by delivery status", counts, ["status"])
 
 
-class AccountsOverRpc:
-    """Whom to address, asked of the accounts service when a notification is sent; an answer
-    that does not come in time, or a service that is down, means try again later."""
+def asked(proxy: Any, service: str, timeout: float) -> Callable[..., Any]:
+    """Call ``operation`` of another service; an answer that does not come in time, or a
+    service that is down, is Unreachable: the caller tries again later."""
 
-    def __init__(self, proxy: Any, timeout: float) -> None:
-        self.proxy = proxy
-        self.timeout = timeout
-
-    def contacts(self, accounts: list[str] | None, role: str | None) -> list[dict]:
-        timer = eventlet.Timeout(self.timeout)
+    def ask(operation: str, *args: Any) -> Any:
+        timer = eventlet.Timeout(timeout)
         try:
-            return self.proxy.contacts(accounts, role)
+            return getattr(proxy, operation)(*args)
         except eventlet.Timeout as fired:
             if fired is not timer:
                 raise
-            raise Unreachable(f"the accounts service did not answer in {self.timeout:.0f} s") from None
+            raise Unreachable(f"the {service} service did not answer in {timeout:.0f} s") from None
         except (UnknownService, RemoteError, kombu.exceptions.OperationalError, ConnectionError) as error:
-            raise Unreachable(f"the accounts service could not answer: {error!r}") from None
+            raise Unreachable(f"the {service} service could not answer: {error!r}") from None
         finally:
             timer.cancel()
+
+    return ask
+
+
+class AccountsOverRpc:
+    """Whom to address, asked of the accounts service when a notification is sent."""
+
+    def __init__(self, proxy: Any, timeout: float) -> None:
+        self.ask = asked(proxy, "accounts", timeout)
+
+    def contacts(self, accounts: list[str] | None, role: str | None) -> list[dict]:
+        return self.ask("contacts", accounts, role)
 
 
 def _handler() -> Callable:
     def hear(self: NotificationsService, body: dict) -> None:
-        consume(self.application, body, functools.partial(react, self.application))
+        # asked, not told: an address to write to comes from the pledges service, not the bus
+        ask = asked(self.pledges, "pledges", settings_of(self.config).rpc_timeout)
+        pledges = PledgesApi(lambda service, operation, *args: ask(operation, *args))
+        consume(self.application, body, functools.partial(react, self.application, pledges=pledges))
 
     return hear
 
@@ -92,6 +104,7 @@ class NotificationsService(ServiceBase, PersonalDataService):
     application = EventSourcedApp(build, gauges=gauges)
     accounts = RpcProxy("accounts")
     config = Config()
+    pledges = RpcProxy("pledges")
 
     # one handler (and so one queue) per kind of news, as nameko's event handlers go
     for _origin, _type in REACTIONS:

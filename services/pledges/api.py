@@ -9,6 +9,7 @@ from shared.operations import Operation
 from shared.subject_access import PersonalDataApi
 
 SCHOOL = ("urn",)
+JOIN_REQUEST = ("request_id",)
 
 def change_coordinator_to(app: Pledges, actor: str, urn: str, **coordinator: object) -> dict:
     return app.change_coordinator(actor, urn, coordinator)
@@ -57,3 +58,18 @@ class PledgesApi(PersonalDataApi):
     awarded_schools = Operation(PUBLIC, lambda app: {"schools": app.awarded_schools()},
                                 output=schemas.AwardedSchools, caller=None)
     awarded_feed = Operation(PUBLIC, lambda app: app.awarded_feed().decode(), caller=None)
+
+    # -- schools asking to join: public, kept private until the lead accepts -------------
+    ask_to_join = Operation(PUBLIC, Pledges.ask_to_join, input=schemas.AskToJoin,
+                            output=schemas.JoinReceived, caller=None)
+    join_requests = Operation(LEAD, lambda app, status=None: {"requests": app.join_requests(status)},
+                              input=schemas.JoinQuery, output=schemas.JoinRequestList, caller=None)
+    join_request = Operation(LEAD, Pledges.join_request, JOIN_REQUEST, output=schemas.JoinRequestView,
+                             caller=None)
+    accept_join_request = Operation(LEAD, Pledges.accept_join_request, JOIN_REQUEST,
+                                    output=schemas.JoinRequestView)
+    decline_join_request = Operation(LEAD, Pledges.decline_join_request, JOIN_REQUEST,
+                                     input=schemas.DeclineJoin, output=schemas.JoinRequestView)
+    # the notifications service, writing to the person who asked (no address on the bus)
+    join_request_notice = Operation(None, Pledges.join_request_notice, JOIN_REQUEST,
+                                    output=schemas.JoinNotice, caller=None)

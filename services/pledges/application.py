@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -10,6 +11,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.pledges.domain import AwardRecord, School, public_listing
 from services.pledges.feed import Publisher, atom_feed
+from services.pledges.joining import JoinRequest, JoinStatus, head_approval_given
 from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, NotFound
@@ -189,6 +191,106 @@ class Pledges(PersonalDataApplication):
             "award": None if award is None else {k: award[k] for k in ("awarded_on", "expires_on")},
             "listed": listing is not None, "public": listing,
         }
+
+    # -- schools asking to join -------------------------------------------------
+
+    def ask_to_join(self, urn: str, school_name: str, phase: str, postcode: str, name: str,
+                    role: str, email: str, head_teacher: str | None = None,
+                    head_approval: bool | None = None) -> dict:
+        """A request from the public page. It says nothing of whether the school is
+        registered already: the lead sees that when deciding."""
+        required = "head_teacher" in self.rules.required_commitments
+        head_approval_given(required, head_teacher, head_approval)
+        subject = subject_for_email(email)
+        request = JoinRequest(
+            urn=urn, school_name=school_name, phase=phase, postcode=postcode,
+            contact=Personal(subject, {"name": name, "email": email, "role": role},
+                             label=f"asked for {urn} to join"),
+            head_teacher=_named(urn, head_teacher.strip()) if required and head_teacher else None,
+            received_on=self.today(), actor="public:join-page")
+        self.save(request)
+        return {"received_on": request.received_on}
+
+    def join_requests(self, status: str | None = None) -> list[dict]:
+        requests = [a for a in self.directory.all() if isinstance(a, JoinRequest)
+                    and (status is None or a.status == status)]
+        requests.sort(key=lambda r: (r.status != JoinStatus.WAITING, r.created_on))
+        return [self.join_view(r) for r in requests]
+
+    def join_request(self, request_id: str) -> dict:
+        return self.join_view(self._join_request(request_id))
+
+    def accept_join_request(self, actor: str, request_id: str) -> dict:
+        """Register the school, its coordinator the person who asked; both saved at once."""
+        request = self._join_request(request_id)
+        request.accept(self.today(), actor)
+        if self._exists(School.create_id(request.urn)):
+            raise Conflict(f"A school with URN {request.urn} is registered already: decline this "
+                           "request, saying so.", "urn")
+        contact = reveal(request.contact)
+        if contact == ERASED:
+            raise Conflict("The person's details have been erased at their request.", "request")
+        school = School(urn=request.urn, name=request.school_name, phase=request.phase,
+                        postcode=request.postcode, coordinator=_contact(request.urn, contact), actor=actor)
+        try:
+            self.save(request, school)
+        except IntegrityError:
+            raise Conflict("The request or the school changed at the same moment; look again.",
+                           "request") from None
+        return self.join_view(request)
+
+    def decline_join_request(self, actor: str, request_id: str, reason: str) -> dict:
+        request = self._join_request(request_id)
+        subject = request.contact.subject if isinstance(request.contact, Personal) else FREE_TEXT
+        request.decline(Personal(subject, reason.strip(), label="why a request to join was declined"),
+                        self.today(), actor)
+        self.save_changes(request)
+        return self.join_view(request)
+
+    def join_request_notice(self, request_id: str) -> dict:
+        """For the notifications service, as it writes to the person: whom, and what to say.
+        Erased: there is nobody to write to."""
+        request = self._join_request(request_id)
+        contact = reveal(request.contact)
+        if not isinstance(contact, dict):
+            raise NotFound("The person's details have been erased.", "request")
+        reason = reveal(request.reason)
+        return {"name": contact["name"], "email": contact["email"], "school_name": request.school_name,
+                "urn": request.urn, "status": request.status,
+                "reason": None if reason is None else str(reason)}
+
+    def join_view(self, request: JoinRequest) -> dict:
+        contact = reveal(request.contact)
+        if not isinstance(contact, dict):
+            contact = {"name": ERASED, "email": ERASED, "role": ERASED}
+        head = reveal(request.head_teacher)
+        reason = reveal(request.reason)
+        return {"id": request.id.hex, "urn": request.urn, "school_name": request.school_name,
+                "phase": request.phase, "postcode": request.postcode, "contact": contact,
+                "head_teacher": None if head is None else str(head), "received_on": request.received_on,
+                "status": request.status, "decided_on": request.decided_on,
+                "reason": None if reason is None else str(reason),
+                "registered": self._exists(School.create_id(request.urn))}
+
+    def _join_request(self, request_id: str) -> JoinRequest:
+        try:
+            aggregate_id = uuid.UUID(hex=request_id.replace("-", ""))
+        except ValueError:
+            raise NotFound("No such request to join.", "request") from None
+        try:
+            found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound("No such request to join.", "request") from None
+        if not isinstance(found, JoinRequest):
+            raise NotFound("No such request to join.", "request")
+        return found
+
+    def _exists(self, aggregate_id: uuid.UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
 
     # -- internals -----------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.pledges.domain import School
+from services.pledges.joining import JoinRequest
 from shared.envelope import Contract, PublicEvent
 from shared.personal import reveal
 
@@ -72,6 +73,12 @@ PLEDGES = Contract("pledges", {
     School.PledgeWithdrawn: PublicEvent("PledgeWithdrawn", 1, _withdrawn),
     School.NewsletterSubscribed: PublicEvent("NewsletterSubscribed", 1, _urn_only),
     School.NewsletterUnsubscribed: PublicEvent("NewsletterUnsubscribed", 1, _urn_only),
+    # a request to join: only its id (and, once accepted, the URN) travels; whoever writes
+    # to the person asks this service for the address (``join_request_notice``)
+    JoinRequest.Received: PublicEvent("JoinRequestReceived", 1, lambda e: {"request": e.originator_id.hex}),
+    JoinRequest.Accepted: PublicEvent("JoinRequestAccepted", 1,
+                                      lambda e: {"request": e.originator_id.hex, "urn": e.urn}),
+    JoinRequest.Declined: PublicEvent("JoinRequestDeclined", 1, lambda e: {"request": e.originator_id.hex}),
     School.CoordinatorChanged: PublicEvent(
         "CoordinatorChanged", 1, lambda e: {"urn": e.urn, "coordinator": reveal(e.coordinator)}),
 })

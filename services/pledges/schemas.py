@@ -16,8 +16,9 @@ from services.pledges.domain import (
     https_link,
     strip_unpublishable,
 )
+from services.pledges.joining import JoinStatus
 from shared.errors import Invalid
-from shared.schema import Contact, StrictSchema, Text
+from shared.schema import Contact, EmailAddress, StrictSchema, Text
 
 PHASES = ("nursery", "primary", "middle", "secondary", "all-through", "special",
           "alternative-provision", "post-16")
@@ -220,3 +221,67 @@ class HistoryEntry(StrictSchema):
 class SchoolHistory(StrictSchema):
     urn = fields.String()
     history = fields.List(fields.Nested(HistoryEntry))
+
+
+# -- schools asking to join ---------------------------------------------------------
+
+
+class AskToJoin(StrictSchema):
+    urn = URN
+    school_name = Text(200, required=True)
+    phase = fields.String(required=True, validate=validate.OneOf(PHASES))
+    postcode = Postcode(required=True)
+    name = Text(100, required=True, metadata={"description": "Who will lead the school's work"})
+    role = Text(100, required=True, metadata={"description": "Their role at the school"})
+    email = EmailAddress(required=True)
+    head_teacher = Text(100, allow_none=True, metadata={
+        "description": "The head teacher who approved it, where the authority needs that"})
+    head_approval = fields.Boolean(truthy={True}, falsy={False}, allow_none=True)
+
+
+class JoinReceived(StrictSchema):
+    received_on = fields.Date()
+
+
+class JoinQuery(StrictSchema):
+    status = fields.String(validate=validate.OneOf(JoinStatus.ALL))
+
+
+class DeclineJoin(StrictSchema):
+    reason = Text(1000, required=True, multiline=True)
+
+
+class JoinContact(StrictSchema):
+    name = fields.String()
+    email = fields.String()
+    role = fields.String()
+
+
+class JoinRequestView(StrictSchema):
+    id = fields.String()
+    urn = fields.String()
+    school_name = fields.String()
+    phase = fields.String()
+    postcode = fields.String()
+    contact = fields.Nested(JoinContact)
+    head_teacher = fields.String(allow_none=True)
+    received_on = fields.Date()
+    status = fields.String(metadata={"enum": list(JoinStatus.ALL)})
+    decided_on = fields.Date(allow_none=True)
+    reason = fields.String(allow_none=True)
+    registered = fields.Boolean(metadata={"description": "Whether a school with this URN is registered"})
+
+
+class JoinRequestList(StrictSchema):
+    requests = fields.List(fields.Nested(JoinRequestView))
+
+
+class JoinNotice(StrictSchema):
+    """What the notifications service needs to write to the person who asked."""
+
+    name = fields.String()
+    email = fields.String()
+    school_name = fields.String()
+    urn = fields.String()
+    status = fields.String()
+    reason = fields.String(allow_none=True)

@@ -166,6 +166,9 @@ CALLS = {
     "accounts-revoke": Call("POST", lambda w: (
         f"/accounts/{w.fresh_account([{'role': 'panel_member'}]).id}/revocations", {"role": "panel_member"}),
         LEAD_ONLY, 200, FOR_LEAD),
+    "accounts-lived-experience": Call("PUT", lambda w: (f"/accounts/{w.subject.id}/lived-experience",
+                                                        {"lived_experience": True}),
+                                      LEAD_ONLY, 200, FOR_LEAD),
     "accounts-close": Call("POST", lambda w: (
         f"/accounts/{w.fresh_account([{'role': 'panel_member'}]).id}/closure", {}),
         LEAD_ONLY, 200, FOR_LEAD),

@@ -121,11 +121,33 @@ WHO_MAY = {
     "awarded_schools": (EVERYONE, ()),
     "awarded_feed": (EVERYONE, ()),
     "personal_data": ({"lead"}, (["subject"],)),
+    "ask_to_join": (EVERYONE, ()),
+    "join_requests": ({"lead"}, ({},)),
+    "join_request": ({"lead"}, ("0" * 32,)),
+    "accept_join_request": ({"lead"}, ("0" * 32,)),
+    "decline_join_request": ({"lead"}, ("0" * 32, {"reason": "Not this year"})),
 }
+# called by the system itself (the notifications service), with no principal
+SYSTEM = {"join_request_notice"}
 
 
 def test_the_table_names_every_operation() -> None:
-    assert set(WHO_MAY) == {operation.name for operation in PledgesApi.operations()}
+    assert set(WHO_MAY) | SYSTEM == {operation.name for operation in PledgesApi.operations()}
+    assert {op.name for op in PledgesApi.operations() if op.allow is None} == SYSTEM
+
+
+def test_a_school_asks_to_join_with_no_account_and_only_the_lead_sees_it(service) -> None:
+    ask = {"urn": "103712", "school_name": "Hill Primary", "phase": "primary", "postcode": "cv12ab",
+           "name": "Ann", "role": "Deputy head", "email": "ann@example.org"}
+    with pytest.raises(Invalid) as refused:
+        service.ask_to_join(None, {**ask, "email": "nope", "urn": "1"})
+    assert set(refused.value.fields) == {"email", "urn"}
+    assert service.ask_to_join(None, ask) == {"received_on": service.application.today().isoformat()}
+    [request] = service.join_requests(LEAD, {"status": "waiting"})["requests"]
+    assert request["postcode"] == "CV1 2AB" and json.loads(json.dumps(request)) == request
+    assert service.join_request_notice(request["id"])["email"] == "ann@example.org"
+    stored = b"".join(n.state for n in service.application.recorder.select_notifications(1, 10))
+    assert b"ann@example.org" not in stored and b"Deputy head" not in stored
 
 
 @pytest.mark.parametrize("name", WHO_MAY)
