@@ -34,7 +34,8 @@ FORMATS = ("text", "json")
 FIELDS = ("request_id", "causation_id", "route", "status", "duration_ms", "account")
 # an id sent in X-Request-ID is taken as it is if it is a plain token (a UUID, a hex string ...)
 _SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# an address's domain ends in a name, not a number: ``guest:**@127.0.0.1`` is a broker's address
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*")
 # sd-daemon(3): the priority systemd's journal reads from the start of a line
 PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 

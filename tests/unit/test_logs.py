@@ -82,6 +82,8 @@ def test_no_key_beyond_the_fixed_ones_and_no_email_address() -> None:
     assert "ann@school.example.org" not in json.dumps(entry)
     assert entry["message"] == "no valid address for [email]"
     assert "Ann Head" not in json.dumps(entry) and "secret-token" not in json.dumps(entry)
+    broker = JsonFormatter("x").format(record("Connected to amqp://guest:**@127.0.0.1:5672/v"))
+    assert json.loads(broker)["message"] == "Connected to amqp://guest:**@127.0.0.1:5672/v"
 
 
 def test_the_text_format_says_the_same_for_a_person() -> None:
