@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
-import os
 import signal
 import sys
 import warnings
@@ -21,8 +19,13 @@ from sanctuary.services import SERVICES
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("SANCTUARY_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from shared.logs import configure
+
+    try:  # a service's lines name it; every other command's name the launcher
+        configure(args.service if args.run is _serve else "sanctuary")
+    except ValueError as error:
+        print(f"sanctuary: {error}", file=sys.stderr)
+        return 2
     return args.run(args)
 
 

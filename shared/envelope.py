@@ -15,7 +15,11 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-ENVELOPE_VERSION = 1
+# 2: the envelope names the request that caused it (correlation_id) and its immediate cause
+# (causation_id: the request, or the event a consumer reacted to). Version 1 envelopes, without
+# them, still wait on the broker and in outboxes after an upgrade: consumers read both.
+ENVELOPE_VERSION = 2
+READ_VERSIONS = (1, 2)
 _NAMESPACE = uuid.UUID("6f0f3c52-5b0e-4c8a-9b1e-2a7d1c3e5f90")
 
 
@@ -31,6 +35,8 @@ class IntegrationEvent:
     actor: str
     payload: dict = field(default_factory=dict)
     envelope_version: int = ENVELOPE_VERSION
+    correlation_id: str | None = None  # the request that started it all (shared/logs.py)
+    causation_id: str | None = None  # what caused this event: that request, or an event
 
     @property
     def message_id(self) -> str:
@@ -54,7 +60,9 @@ class EnvelopeSchema(Schema):
     authority = fields.String(required=True, validate=validate.Length(min=1, max=50))
     actor = fields.String(required=True, validate=validate.Length(min=1, max=200))
     payload = fields.Dict(keys=fields.String(), required=True)
-    envelope_version = fields.Integer(required=True, validate=validate.Equal(ENVELOPE_VERSION))
+    envelope_version = fields.Integer(required=True, validate=validate.OneOf(READ_VERSIONS))
+    correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    causation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
 
 
 def parse_envelope(body: dict) -> IntegrationEvent:
@@ -109,6 +117,9 @@ class Contract:
             authority=authority,
             actor=getattr(domain_event, "actor", "system"),
             payload=public.payload(domain_event),
+            # put on the stored event by its service's mapper (shared/store.py), when a request caused it
+            correlation_id=getattr(domain_event, "correlation_id", None),
+            causation_id=getattr(domain_event, "causation_id", None),
         )
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from shared.personal import reveal
 
-_HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
+_HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic",
+           "correlation_id", "causation_id"}  # which request caused it: for the logs, not the history
 
 
 def history_entry(domain_event: Any) -> dict:

@@ -29,6 +29,7 @@ from shared.ops import OpsEndpoint, RpcMetrics
 from shared.outbox import OutboxRelay
 from shared.personal import SubjectErased
 from shared.relay_lock import relay_lock_for
+from shared.request_trail import RequestTrail, note_account
 from shared.store import ServiceApplication
 from shared.witness import HEAD, HEADS, witness
 
@@ -56,6 +57,8 @@ def serve(api: type[Api]) -> Callable[[type], type]:
 
 def _entrypoint(operation: Operation) -> Callable[..., Any]:
     def entry(self: Any, *arguments: Any) -> Any:
+        if operation.allow is not None and arguments:
+            note_account(arguments[0])  # the principal: its account id goes on this request's lines
         return operation.invoke(self.application, *arguments)
     entry.__name__ = entry.__qualname__ = operation.name
     return entry
@@ -163,6 +166,7 @@ class ServiceBase:
     application: Any
     ops = OpsEndpoint()
     rpc_metrics = RpcMetrics()
+    trail = RequestTrail()  # the request id on every line, passed on with every RPC
     queue_gauges = QueueGauges()
 
     @integration_handler(HEADS, HEAD)

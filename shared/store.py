@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     ProcessRecorder,
+    StoredEvent,
     Tracking,
     Transcoding,
 )
@@ -29,6 +32,7 @@ from eventsourcing.persistence import (
 from shared.chain import Chain, Ledger, Tables
 from shared.config import Settings
 from shared.errors import Conflict
+from shared.logs import trail
 from shared.protection import exists, may_create, prepare
 from shared.recorders import sealing_recorder
 from shared.seal_key import SealKeys
@@ -103,6 +107,9 @@ class ServiceApplication(Application):
         transcoder.register(DateAsISO())
         transcoder.register(TimeAsISO())
 
+    def construct_mapper(self) -> Mapper:
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=TracedMapper)
+
     def construct_recorder(self) -> ProcessRecorder:
         self.chain = Chain(self.tables, self.seal_keys, self.ledger)
         return sealing_recorder(self.factory, self.chain)
@@ -144,6 +151,25 @@ class ServiceApplication(Application):
 
     def has_consumed(self, tracking: Tracking) -> bool:
         return tracking_exists(self.recorder_, tracking)
+
+
+class TracedMapper(Mapper):
+    """eventsourcing's mapper, storing with each new event the request that caused it
+    (``correlation_id``) and its immediate cause (``causation_id``: the request, or the event
+    a consumer reacted to), from the worker's trail (shared/logs.py). The relay publishes them
+    in the event's envelope. Read back, they are plain attributes of the event (absent on
+    events stored before, or outside any request); no aggregate uses them."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        follows = trail()
+        if not follows.get("request_id") or isinstance(domain_event, Snapshot) \
+                or "correlation_id" in vars(domain_event):
+            return super().to_stored_event(domain_event)
+        traced = object.__new__(type(domain_event))
+        object.__setattr__(traced, "__dict__", {
+            **vars(domain_event), "correlation_id": follows["request_id"],
+            "causation_id": follows.get("causation_id") or follows["request_id"]})
+        return super().to_stored_event(traced)
 
 
 class DateAsISO(Transcoding):

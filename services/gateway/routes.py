@@ -24,8 +24,10 @@ from werkzeug.wrappers import Response
 
 from shared.access import Rule, require
 from shared.errors import DomainError, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, Unavailable
+from shared.logs import follow, leave, request_id_from
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS, REFUSALS
 from shared.operations import Operation
+from shared.request_trail import REQUEST_ID, note_account
 from shared.schema import load
 
 log = logging.getLogger(__name__)
@@ -90,11 +92,18 @@ PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; font-src '
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
-def with_security_headers(start_response: Any) -> Any:
+# where the WSGI app keeps a request's id for the route and its worker (shared/logs.py)
+REQUEST_ID_KEY = "sanctuary.request_id"
+
+
+def with_security_headers(start_response: Any, request_id: str = "") -> Any:
+    """Every answer's security headers, and the request's id (``X-Request-ID``) to quote."""
     def start(status: str, headers: list, exc_info: Any = None) -> Any:
         names = {name.lower() for name, _ in headers}
         kind = next((value for name, value in headers if name.lower() == "content-type"), "")
         added = [(k, v) for k, v in SECURITY_HEADERS.items() if k.lower() not in names]
+        if request_id and "x-request-id" not in names:
+            added.append(("X-Request-ID", request_id))
         if "content-security-policy" not in names:
             policy = PAGE_POLICY if kind.startswith("text/html") else OTHER_POLICY
             added.append(("Content-Security-Policy", policy))
@@ -114,7 +123,9 @@ class JsonWsgiApp(WsgiApp):
     """nameko's WSGI app, but an unknown path or method gets a JSON error too."""
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
-        start_response = with_security_headers(start_response)
+        # the caller's X-Request-ID if it is a sane token (a proxy's, a client's), else a new one
+        environ[REQUEST_ID_KEY] = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        start_response = with_security_headers(start_response, environ[REQUEST_ID_KEY])
         try:
             self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
@@ -136,6 +147,10 @@ class JsonWebServer(WebServer):
     def get_wsgi_app(self) -> JsonWsgiApp:
         return JsonWsgiApp(self)
 
+    def context_data_from_headers(self, request: Any) -> dict:
+        """The worker's context data: only the request's id (nameko passes it on with every RPC)."""
+        return {REQUEST_ID: request.environ.get(REQUEST_ID_KEY)}
+
 
 class JsonRoute(HttpRequestHandler):
     """An HTTP entrypoint that speaks JSON and maps errors to statuses."""
@@ -149,11 +164,21 @@ class JsonRoute(HttpRequestHandler):
     def handle_request(self, request: Any) -> Response:
         request.shallow = False  # nameko's server hands us a request that may not read its body
         started = time.perf_counter()
-        response = super().handle_request(request)
         method, path = self.spec.method, self.spec.path
-        HTTP_SECONDS.labels(path, method).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(path, method, str(response.status_code)).inc()
-        return response
+        token = follow(request_id=request.environ.get(REQUEST_ID_KEY), route=f"{method} {path}")
+        try:
+            response = super().handle_request(request)
+            took = time.perf_counter() - started
+            HTTP_SECONDS.labels(path, method).observe(took)
+            HTTP_REQUESTS.labels(path, method, str(response.status_code)).inc()
+            principal = getattr(request, "principal", None)
+            log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, "%s %s answered %s",
+                    method, path, response.status_code,
+                    extra={"status": response.status_code, "duration_ms": round(took * 1000, 1),
+                           "account": principal.get("account") if isinstance(principal, dict) else None})
+            return response
+        finally:
+            leave(token)
 
     def response_from_result(self, result: Any) -> Response:
         if isinstance(result, Response):
@@ -318,6 +343,7 @@ def route(method: str, path: str, summary: str, tag: str, allow: Rule | None = N
             try:
                 # who first (401), then what (422), then whether they may (403)
                 request.principal = None if allow.public else self.authenticate(request)
+                note_account(request.principal)
                 if request.principal is None and not allow.public:
                     require(allow, None)
                 check_path(path)

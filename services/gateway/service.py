@@ -44,6 +44,7 @@ from shared.errors import Unauthorized, Unavailable
 from shared.messaging import RpcProxy
 from shared.metrics import exposition
 from shared.ops import OpsEndpoint
+from shared.request_trail import RequestTrail
 from shared.runtime import settings_of
 from shared.subject_access import subjects_of
 
@@ -63,6 +64,7 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
     notifications = RpcProxy("notifications")
     config = Config()
     ops = OpsEndpoint()
+    trail = RequestTrail()  # the request's id on every line, passed on with every RPC
 
     @property
     def clients(self) -> Clients:

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from services.notifications import messages as m
 from services.notifications.delivery import Notification
 from shared.faults import crash_point
+from shared.logs import follow, leave, trail
 from shared.mail import Attachment, Email, Mailer, MailError
 from shared.personal import ERASED, reveal
 
@@ -61,16 +62,36 @@ class Sending:
                 note.suppress("the person's data was erased", "system:sender")
                 self.save(note)
                 continue
-            crash_point("notifications.before_claim")
-            note.claim(now, self.claim_timeout)
+            token = self._follow(note)  # its lines and events name the request that caused it
             try:
-                self.save(note)  # the claim: two senders cannot both take it
-            except IntegrityError:
-                continue
-            crash_point("notifications.before_send")
-            outcome = self._send(mailer, note, message, people)
-            counts[outcome] += 1
+                outcome = self._claim_and_send(mailer, note, message, now, people)
+            finally:
+                leave(token)
+            if outcome:
+                counts[outcome] += 1
         return counts
+
+    def _follow(self, note: Notification) -> Any:
+        """Follow the request that caused the notification, as its first event recorded it."""
+        intended = next(iter(self.events.get(note.id, lte=1)), None)
+        request = getattr(intended, "correlation_id", None) or trail().get("request_id")
+        return follow(request_id=request, causation_id=getattr(intended, "causation_id", None) or request,
+                      route=f"notifications.send.{note.kind}")
+
+    def _claim_and_send(self, mailer: Mailer, note: Notification, message: dict, now: Any,
+                        people: People | None) -> str | None:
+        crash_point("notifications.before_claim")
+        note.claim(now, self.claim_timeout)
+        try:
+            self.save(note)  # the claim: two senders cannot both take it
+        except IntegrityError:
+            return None
+        crash_point("notifications.before_send")
+        outcome = self._send(mailer, note, message, people)
+        level = logging.INFO if outcome == "sent" else logging.WARNING
+        log.log(level, "%s notification %s %s", note.kind, note.id,
+                outcome if outcome == "sent" else f"not sent ({outcome}): {note.attempts[-1]['error']}")
+        return outcome
 
     def _send(self, mailer: Mailer, note: Notification, message: dict, people: People | None) -> str:
         try:

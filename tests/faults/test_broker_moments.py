@@ -113,7 +113,7 @@ def test_rabbitmq_stopped_at_a_moment_of_a_command(system: E2ESystem, moment: st
         assert metric(system, "pledges", *counter) >= 1, f"{counter[0]} did not move: the fault missed"
         # the request came again (its ack never reached the broker): answered, not run, again
         assert log_has(system, "pledges", "came again after it was answered", since)
-        assert not log_has(system, "pledges", "already expressed interest", since)
+        assert not log_has(system, "pledges", "refused pledges.express_interest", since)
     print(f"\n[{moment}] answers {[(a.status or a.error) for a in load.schools[urn].answers]}")
 
 

@@ -180,3 +180,10 @@ def test_nginx_proxies_to_the_gateways_default_address_and_hides_its_metrics() -
     hidden = re.search(r"location\s+(?:\^~|=)\s+/metrics\s*\{([^}]*)\}", conf)
     assert hidden and re.search(r"return\s+40[34]\s*;", hidden.group(1))
     assert re.search(r"return\s+301\s+https://", conf)  # plain HTTP only redirects
+
+
+def test_the_journal_takes_each_lines_priority_from_the_json_logs() -> None:
+    """shared/logs.py starts each line with ``<N>`` when its stream is the journal; the unit
+    keeps systemd reading it, and the example logs JSON (a traceback stays in its line)."""
+    assert unit(SERVICE_UNIT)["Service"]["SyslogLevelPrefix"] == "yes"
+    assert active("SANCTUARY_LOG_FORMAT") == "json"

@@ -72,7 +72,7 @@ def test_the_id_is_stable_for_one_stored_event_and_differs_between_events() -> N
 
 
 @pytest.mark.parametrize("change", [
-    {"position": 0}, {"type": ""}, {"occurred_at": "yesterday"}, {"envelope_version": 2},
+    {"position": 0}, {"type": ""}, {"occurred_at": "yesterday"}, {"envelope_version": 3},
     {"surprise": 1}, {"payload": "not an object"},
 ])
 def test_a_malformed_envelope_is_refused(change: dict) -> None:
@@ -80,3 +80,26 @@ def test_a_malformed_envelope_is_refused(change: dict) -> None:
     body.update(change)
     with pytest.raises(ValidationError):
         parse_envelope(body)
+
+
+def test_an_event_stored_in_a_request_names_it_in_its_envelope() -> None:
+    """The service's mapper puts the request's ids on the stored event (shared/store.py)."""
+    event = signed_school().collect_events()[0]
+    traced = dataclasses.replace(event)
+    object.__setattr__(traced, "correlation_id", "req-7")
+    object.__setattr__(traced, "causation_id", "evt-3")
+    published = PLEDGES.envelope(traced, 1, "coventry")
+    assert (published.correlation_id, published.causation_id) == ("req-7", "evt-3")
+    assert published.envelope_version == 2
+    assert parse_envelope(published.to_dict()) == published
+    assert PLEDGES.envelope(event, 1, "coventry").correlation_id is None  # stored outside a request
+
+
+def test_an_envelope_of_version_1_without_the_ids_is_still_read() -> None:
+    """Published before the upgrade, still waiting on the broker or in an outbox."""
+    body = PLEDGES.envelope(signed_school().collect_events()[0], 1, "coventry").to_dict()
+    for key in ("correlation_id", "causation_id"):
+        del body[key]
+    body["envelope_version"] = 1
+    read = parse_envelope(body)
+    assert read.envelope_version == 1 and read.correlation_id is None and read.causation_id is None

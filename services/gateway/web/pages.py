@@ -35,6 +35,7 @@ from services.gateway.web import filters
 from shared.access import Principal, Rule, require
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Unavailable
 from shared.metrics import REFUSALS
+from shared.request_trail import note_account
 from shared.runtime import settings_of
 
 log = logging.getLogger(__name__)
@@ -255,6 +256,7 @@ def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
     request.credential = "" if anonymous else request.cookies.get(SESSION_COOKIE, "")
     request.secure_cookies = settings_of(service.config).public_url.startswith("https:")
     request.principal = service.authenticate(request) if request.credential else None
+    note_account(request.principal)
     if request.principal is None and not spec.allow.public:
         raise Unauthorized("Sign in to continue.")
     check_path(values)
