@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sanctuary.services import SERVICES
 
+STORED = sorted(set(SERVICES) - {"gateway"})  # the services with an event store of their own
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -114,6 +116,17 @@ def _serve(args: argparse.Namespace) -> int:
     except (AuthorityConfigError, ValueError) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
+    from shared.preflight import Unreachable, check_broker, check_store
+
+    # PostgreSQL's pg_stat_activity then names the service behind each connection
+    os.environ.setdefault("PGAPPNAME", f"sanctuary-{args.service}")
+    try:
+        check_broker(settings.amqp_uri)
+        if args.service in STORED:
+            check_store(args.service, settings)
+    except Unreachable as error:
+        print(f"sanctuary {args.service}: {error}", file=sys.stderr, flush=True)
+        return 3
     from shared.consumer import declare_topology
 
     classes = {name: _service_class(name) for name in SERVICES}
