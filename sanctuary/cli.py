@@ -152,6 +152,7 @@ def _service_class(name: str) -> type:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from sanctuary.claim import AlreadyTaken, check_free, claim_data_folder
     from sanctuary.launch import System
     from shared.clock import UK, clock_from_env
     from shared.config import Settings
@@ -162,6 +163,17 @@ def _up(args: argparse.Namespace) -> int:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
     system = System(settings)
+    held = None
+    try:  # before anything is started or written: a second `up` changes nothing
+        held = claim_data_folder(settings.data_dir)
+        check_free(system.listens_on())
+    except AlreadyTaken as error:
+        if held is not None:
+            held.close()
+        print(f"sanctuary: not starting: {error}", file=sys.stderr)
+        return 1
+    # SIGTERM as Ctrl-C from here on, starting included: every child is stopped (System.stop)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         system.start()
         if not args.no_example:
@@ -189,7 +201,12 @@ def _up(args: argparse.Namespace) -> int:
         pass
     finally:
         system.stop()
+        held.close()
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _add_account(args: argparse.Namespace) -> int:
