@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sanctuary.launch import OPS_BASE_PORT, ORDER
 from tests.ops.test_prometheus_config import SEVERITIES, rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,3 +47,32 @@ def test_every_severity_the_rules_use_is_routed_and_every_receiver_emails() -> N
         assert "@" in email["to"] and "sanctuary.subject" in email["headers"]["Subject"], receiver["name"]
     assert config["global"]["smtp_require_tls"] is True
     assert "smtp_auth_password" not in config["global"]  # a file, never the password in the config
+
+
+# -- the operations guide's monitoring steps ---------------------------------------------------------
+
+GUIDE = ROOT / "docs" / "operations.md"
+
+
+def guide_block(heading: str, language: str) -> str:
+    """The first ``language`` code block after ``heading`` in the operations guide."""
+    text = GUIDE.read_text()
+    after = text[text.index(heading):]
+    return after[after.index(f"```{language}\n") + len(language) + 4:].split("```", 1)[0]
+
+
+def test_the_guides_prometheus_config_passes_promtool_and_sends_to_the_guides_alertmanager(
+        tmp_path: Path) -> None:
+    from tests.ops.test_prometheus_config import ALERTS, assert_ok, promtool
+
+    block = guide_block("### Prometheus", "yaml")
+    config = yaml.safe_load(block)
+    assert config["rule_files"] == ["/etc/prometheus/sanctuary-alerts.yml"]
+    (tmp_path / "prometheus.yml").write_text(block.replace("/etc/prometheus/sanctuary-alerts.yml",
+                                                           str(ALERTS)))
+    assert_ok(promtool("check", "config", str(tmp_path / "prometheus.yml")))
+    [target] = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    alertmanager = GUIDE.read_text().split("### Alertmanager", 1)[1].split("### Grafana", 1)[0]
+    assert f'ARGS="--web.listen-address={target} --cluster.listen-address="' in alertmanager
+    scraped = {t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    assert scraped == {f"127.0.0.1:{OPS_BASE_PORT + i}" for i in range(len(ORDER))} | {"127.0.0.1:15692"}
