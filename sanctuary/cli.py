@@ -200,6 +200,9 @@ def _up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # a second Ctrl-C must not cut the stopping short: it is bounded (System.stop) anyway
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         system.stop()
         held.close()
     return 0
