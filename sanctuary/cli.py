@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import warnings
 from pathlib import Path
 
 from sanctuary.services import SERVICES
+
+STORED = sorted(set(SERVICES) - {"gateway"})  # the services with an event store of their own
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +120,17 @@ def _serve(args: argparse.Namespace) -> int:
     except (AuthorityConfigError, ValueError) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
+    from shared.preflight import Unreachable, check_broker, check_store
+
+    # PostgreSQL's pg_stat_activity then names the service behind each connection
+    os.environ.setdefault("PGAPPNAME", f"sanctuary-{args.service}")
+    try:
+        check_broker(settings.amqp_uri)
+        if args.service in STORED:
+            check_store(args.service, settings)
+    except Unreachable as error:
+        print(f"sanctuary {args.service}: {error}", file=sys.stderr, flush=True)
+        return 3
     from shared.consumer import declare_topology
 
     classes = {name: _service_class(name) for name in SERVICES}
@@ -142,6 +156,7 @@ def _service_class(name: str) -> type:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from sanctuary.claim import AlreadyTaken, check_free, claim_data_folder
     from sanctuary.launch import System
     from shared.clock import UK, clock_from_env
     from shared.config import Settings
@@ -152,6 +167,17 @@ def _up(args: argparse.Namespace) -> int:
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
     system = System(settings)
+    held = None
+    try:  # before anything is started or written: a second `up` changes nothing
+        held = claim_data_folder(settings.data_dir)
+        check_free(system.listens_on())
+    except AlreadyTaken as error:
+        if held is not None:
+            held.close()
+        print(f"sanctuary: not starting: {error}", file=sys.stderr)
+        return 1
+    # SIGTERM as Ctrl-C from here on, starting included: every child is stopped (System.stop)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         system.start()
         if not args.no_example:
@@ -178,8 +204,16 @@ def _up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # a second Ctrl-C must not cut the stopping short: it is bounded (System.stop) anyway
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         system.stop()
+        held.close()
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _add_account(args: argparse.Namespace) -> int:

@@ -44,6 +44,10 @@ class Settings:
     # reverse proxies whose X-Forwarded-For names the client: by default the same host, as
     # deploy/nginx proxies (otherwise every client would count as one); empty: trust none
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # PostgreSQL connections of each process's event store: this many kept open, and up to
+    # this many more while busy (docs/operations.md adds them up against max_connections)
+    postgres_pool_size: int = 2
+    postgres_max_overflow: int = 10
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Settings:
@@ -67,6 +71,8 @@ class Settings:
             clock=clock_from_env(env),  # refuses a shifted clock in production
             sign_in_links_per_address=_count(env, "SANCTUARY_SIGN_IN_LINKS_PER_ADDRESS", 5),
             sign_in_requests_per_client=_count(env, "SANCTUARY_SIGN_IN_REQUESTS_PER_CLIENT", 30),
+            postgres_pool_size=_count(env, "SANCTUARY_POSTGRES_POOL_SIZE", 2),
+            postgres_max_overflow=_count(env, "SANCTUARY_POSTGRES_MAX_OVERFLOW", 10, least=0),
             trusted_proxies=tuple(a.strip() for a in env.get("SANCTUARY_TRUSTED_PROXIES", "127.0.0.1,::1")
                                   .split(",") if a.strip()),
         )
@@ -88,13 +94,13 @@ class Settings:
         }
 
 
-def _count(env: dict, name: str, default: int) -> int:
-    """A whole number of at least 1, read from ``env``."""
+def _count(env: dict, name: str, default: int, least: int = 1) -> int:
+    """A whole number of at least ``least``, read from ``env``."""
     raw = env.get(name, str(default))
     try:
         value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {value}")
+    if value < least:
+        raise ValueError(f"{name} must be at least {least}, not {value}")
     return value

@@ -55,6 +55,9 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         env["SQLITE_LOCK_TIMEOUT"] = "10"
     else:
         env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
+        # eventsourcing's own <SERVICE>_POSTGRES_POOL_SIZE, if set, still wins for one service
+        env["POSTGRES_POOL_SIZE"] = str(settings.postgres_pool_size)
+        env["POSTGRES_MAX_OVERFLOW"] = str(settings.postgres_max_overflow)
     return env
 
 

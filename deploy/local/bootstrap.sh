@@ -105,6 +105,17 @@ ensure_prometheus() {
   apt_install prometheus
 }
 
+# amtool checks the Alertmanager configuration (deploy/alertmanager); the alert-email test
+# runs a real Alertmanager between a real Prometheus and the test's mail sink
+ensure_alertmanager() {
+  apt_install prometheus-alertmanager
+}
+
+# `nginx -t` checks deploy/nginx/sanctuary.conf; nothing here starts nginx
+ensure_nginx() {
+  apt_install nginx-light
+}
+
 ensure_postgres() {
   apt_install postgresql
   local version

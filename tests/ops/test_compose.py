@@ -127,6 +127,23 @@ def test_the_image_runs_the_sanctuary_command() -> None:
         "the services' commands are `sanctuary` subcommands"
 
 
+def test_the_image_can_back_up_and_restore_postgresql() -> None:
+    """`sanctuary backup` and `restore` run pg_dump and pg_restore (sanctuary/backup.py)."""
+    dockerfile = (ROOT / DOCKERFILE).read_text(encoding="utf-8")
+    assert re.search(r"apt-get install [^\n]*postgresql-client", dockerfile), \
+        "the image needs postgresql-client for pg_dump and pg_restore"
+    server = services()["postgres"]["image"]
+    assert server == "postgres:15" and "python:3.11-slim" in dockerfile, \
+        "bookworm's postgresql-client is 15: pg_dump refuses a newer server"
+
+
+def test_only_loopback_addresses_publish_ports() -> None:
+    """Nothing reaches a container from another machine: TLS (deploy/nginx) is the public door."""
+    for name, service in services().items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every address"
+
+
 def test_every_service_runs_in_compose_once_under_its_own_name() -> None:
     served: dict[str, str] = {}
     for name, service in our_services().items():
