@@ -40,7 +40,7 @@ def rpc_services(classes: Iterable[type]) -> list[str]:
 
 def replicate(connection: object, amqp_uri: str, service: str) -> tuple[str, bool]:
     """What became of one service's RPC queue, and whether that is as it should be."""
-    if declare_rpc_queue(connection, amqp_uri, service):
+    if declare_rpc_queue(connection, amqp_uri, service, warn=False):
         return "a quorum queue", True
     classic = rpc_queue(service, arguments={})
     channel = connection.channel()

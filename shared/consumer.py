@@ -151,7 +151,8 @@ def rpc_queue(service_name: str, arguments: dict | None = None) -> kombu.Queue:
                        durable=True, queue_arguments=dict(QUORUM if arguments is None else arguments))
 
 
-def declare_rpc_queue(connection: kombu.Connection, amqp_uri: str, service_name: str) -> int:
+def declare_rpc_queue(connection: kombu.Connection, amqp_uri: str, service_name: str,
+                      warn: bool = True) -> int:
     """Declare the service's RPC queue as a quorum queue; returns 1. A classic queue of that name,
     made by an earlier release, stays as it is (noted for the service's RpcConsumer) until an
     operator runs `sanctuary replicate-queues`; returns 0 then."""
@@ -163,8 +164,9 @@ def declare_rpc_queue(connection: kombu.Connection, amqp_uri: str, service_name:
         if "x-queue-type" not in str(error):
             raise
         CLASSIC_RPC_QUEUES.add((amqp_uri, queue.name))
-        log.warning("%s is a classic queue (an earlier release made it): not replicated across a "
-                    "cluster's nodes until `sanctuary replicate-queues` is run", queue.name)
+        if warn:
+            log.warning("%s is a classic queue (an earlier release made it): not replicated across a "
+                        "cluster's nodes until `sanctuary replicate-queues` is run", queue.name)
         return 0
     finally:
         if channel.is_open:

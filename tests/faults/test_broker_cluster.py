@@ -126,4 +126,5 @@ def test_a_cluster_node_stopped_under_load(system: E2ESystem, cluster_vhost: str
     gap = max((b - a for a, b in zip([stopped_at, *oks], oks, strict=False)), default=0.0)
     print(f"\n[cluster] {load.summary()}; while {STOPPED} was down: {len(during)} requests "
           f"({Counter(str(a.status or a.error.split(':')[0]) for a in during)}), the longest wait for "
-          f"a 2xx {gap:.1f}s; healthy {recovery:.1f}s after start_app; {len(recovered.stored)} schools checked")
+          f"a 2xx {gap:.1f}s; healthy {recovery:.1f}s after start_app; "
+          f"{len(recovered.stored)} schools checked")
