@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "(PostgreSQL: before the services start)")
     prepare.add_argument("--grant", metavar="ROLE", help="the services' role: may only read and insert")
     prepare.set_defaults(run=lambda a: _prepare().prepare_stores(a.grant))
+    replicate = commands.add_parser("replicate-queues", help="once, after upgrading, every service "
+                                    "stopped: make the RPC queues an earlier release made quorum queues")
+    replicate.set_defaults(run=lambda a: _queues().replicate_queues())
     check = commands.add_parser("check-config", help="validate an authority file")
     check.add_argument("file", type=Path)
     check.set_defaults(run=_check_config)
@@ -255,6 +258,12 @@ def _prepare():  # noqa: ANN202 - the module, imported only when asked for
     from sanctuary import prepare
 
     return prepare
+
+
+def _queues():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import queues
+
+    return queues
 
 
 def _backup():  # noqa: ANN202 - the module, imported only when asked for

@@ -15,6 +15,7 @@ import kombu
 from nameko.standalone.events import get_event_exchange
 
 from shared.envelope import IntegrationEvent
+from shared.messaging import broker_nodes
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class BusPublisher:
                 connect_timeout=5,
                 heartbeat=0,
             )
-            connection.ensure_connection(max_retries=1)
+            connection.ensure_connection(max_retries=len(broker_nodes(self.amqp_uri)))  # each node once
             producer = kombu.Producer(connection.channel())
             self._connection, self._producer, self._declared = connection, producer, set()
         return self._producer

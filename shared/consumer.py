@@ -19,17 +19,18 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import amqp
 import eventlet
 import kombu
 from eventsourcing.persistence import Tracking
 from marshmallow import ValidationError
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc, get_rpc_exchange
 from nameko.standalone.events import get_event_exchange
-from nameko.utils import sanitize_url
 
 from shared.envelope import IntegrationEvent, parse_envelope
-from shared.messaging import QueueConsumer
+from shared.messaging import CLASSIC_RPC_QUEUES, QUORUM, QueueConsumer, redacted
 from shared.metrics import CONSUMED, DEAD_LETTERED, REGISTRY, Gauges, Metric, gauge, read_gauges
 from shared.store import ServiceApplication
 
@@ -50,7 +51,7 @@ def connect_patiently(amqp_uri: str) -> kombu.Connection:
     descriptor limit) shows in the service's log instead of a silent start."""
     def waiting(error: Exception, interval: float) -> None:
         log.warning("waiting for the broker at %s (%s); trying again in %.0fs",
-                    sanitize_url(amqp_uri), error or "no answer", interval)
+                    redacted(amqp_uri), error or "no answer", interval)
     connection = kombu.Connection(amqp_uri, connect_timeout=10)
     try:
         connection.ensure_connection(errback=waiting, **BROKER_PATIENCE)
@@ -125,8 +126,8 @@ integration_handler = IntegrationEventHandler.decorator
 
 
 def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
-    """Declare every service's handler queues, bound to their exchanges, before any
-    service starts: an event published by the first service up (the CPD programme
+    """Declare every service's handler queues, bound to their exchanges, and its RPC queue,
+    before any service starts: an event published by the first service up (the CPD programme
     it seeds) then waits in the queue of a consumer that is not running yet."""
     declared = 0
     with connect_patiently(amqp_uri) as connection:
@@ -138,8 +139,39 @@ def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
                 kombu.Queue(name, exchange=exchange, routing_key=handler.event_type, durable=True,
                             queue_arguments=queue_arguments(name))(channel).declare()
                 declared += 1
+            if answers_rpc(service):
+                declared += declare_rpc_queue(connection, amqp_uri, service.name)
     _declared.add(amqp_uri)
     return declared
+
+
+def rpc_queue(service_name: str, arguments: dict | None = None) -> kombu.Queue:
+    """A service's RPC queue, as nameko's RpcConsumer declares it (shared/messaging.py)."""
+    return kombu.Queue(f"rpc-{service_name}", exchange=get_rpc_exchange({}), routing_key=f"{service_name}.*",
+                       durable=True, queue_arguments=dict(QUORUM if arguments is None else arguments))
+
+
+def declare_rpc_queue(connection: kombu.Connection, amqp_uri: str, service_name: str,
+                      warn: bool = True) -> int:
+    """Declare the service's RPC queue as a quorum queue; returns 1. A classic queue of that name,
+    made by an earlier release, stays as it is (noted for the service's RpcConsumer) until an
+    operator runs `sanctuary replicate-queues`; returns 0 then."""
+    queue = rpc_queue(service_name)
+    channel = connection.channel()  # a refused declare closes its channel
+    try:
+        queue(channel).declare()
+    except amqp.exceptions.PreconditionFailed as error:
+        if "x-queue-type" not in str(error):
+            raise
+        CLASSIC_RPC_QUEUES.add((amqp_uri, queue.name))
+        if warn:
+            log.warning("%s is a classic queue (an earlier release made it): not replicated across a "
+                        "cluster's nodes until `sanctuary replicate-queues` is run", queue.name)
+        return 0
+    finally:
+        if channel.is_open:
+            channel.close()
+    return 1
 
 
 def handler_queues(service: type) -> list[str]:
@@ -177,6 +209,12 @@ class QueueGauges(DependencyProvider):
                     "Integration events waiting in this service's queues (consumer lag)", waiting, ["queue"])
         yield gauge("sanctuary_dead_letter_messages",
                     "Integration events waiting in the dead-letter queue for an operator", {(): dead})
+
+
+def answers_rpc(service: type) -> bool:
+    """Whether the service has RPC entrypoints (the gateway has none)."""
+    return any(isinstance(entrypoint, Rpc) for _, member in inspect.getmembers(service)
+               for entrypoint in getattr(member, "nameko_entrypoints", ()))
 
 
 def _handlers(service: type) -> Iterable[tuple[str, IntegrationEventHandler]]:

@@ -18,6 +18,12 @@ Subclasses rather than monkey-patching: nameko shares one ``QueueConsumer`` per
 class in a container, so the RPC entrypoint, the event handlers and the RPC proxy's
 reply listener each name ours, and nameko's own code elsewhere is left as it is.
 Every service must use these (``tests/unit/test_messaging.py`` checks).
+
+For a RabbitMQ cluster (``AMQP_URI`` naming every node, ``amqp://a;amqp://b;amqp://c``: kombu
+tries them in turn) a service's RPC queue is a quorum queue, replicated on every node, and an
+RPC caller's reply queue is transient: the node it lived on may go, and the caller declares it
+again on the node it reconnects to (a durable one could not be declared anywhere until its node
+came back).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
+from nameko.utils import sanitize_url
 
 from shared.faults import hold_point
 from shared.metrics import ANSWERED_AGAIN, REPLIES_DROPPED, UNSETTLED
@@ -48,9 +55,33 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, *amqp.Connection.connection_errors, *amqp.Connection.channel_errors,
 )
 
+QUORUM = {"x-queue-type": "quorum"}
+# (broker, queue): RPC queues an earlier release declared as classic queues, found by
+# shared.consumer.declare_topology; used as they are until an operator runs
+# `sanctuary replicate-queues` (declaring them quorum would fail: PRECONDITION_FAILED)
+CLASSIC_RPC_QUEUES: set[tuple[str, str]] = set()
+
+
+def broker_nodes(amqp_uri: str) -> list[str]:
+    """The URLs of every node ``amqp_uri`` names (one, or several separated by ``;``)."""
+    return [url.strip() for url in amqp_uri.split(";") if url.strip()]
+
+
+def redacted(amqp_uri: str) -> str:
+    """``amqp_uri`` without its passwords, for a log (nameko's sanitize_url sees the first only)."""
+    return ";".join(sanitize_url(url) for url in broker_nodes(amqp_uri))
+
+
+def rpc_queue_arguments(amqp_uri: str, queue_name: str) -> dict:
+    return {} if (amqp_uri, queue_name) in CLASSIC_RPC_QUEUES else dict(QUORUM)
+
 
 class QueueConsumer(messaging.QueueConsumer):
     """nameko's consumer: acks, requeues and rejects never raise for a lost connection."""
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        log.warning("Error connecting to broker at %s (%s).\nRetrying in %s seconds.",
+                    redacted(self.amqp_uri), exc, interval)
 
     def ack_message(self, message: Any) -> None:
         self._settle(message, "ack", message.ack)
@@ -93,6 +124,11 @@ class RpcConsumer(rpc.RpcConsumer):
     def __init__(self) -> None:
         super().__init__()
         self._answered: OrderedDict[str, tuple[Any, BaseException | None]] = OrderedDict()
+
+    def setup(self) -> None:
+        super().setup()
+        config = self.container.config
+        self.queue.queue_arguments = rpc_queue_arguments(config[AMQP_URI_CONFIG_KEY], self.queue.name)
 
     def handle_message(self, body: Any, message: Any) -> None:
         correlation_id = message.properties.get("correlation_id")
@@ -149,6 +185,10 @@ class ReplyListener(rpc.ReplyListener):
     """Where an RPC caller's replies arrive, acked through our queue consumer."""
 
     queue_consumer = QueueConsumer()
+
+    def setup(self) -> None:
+        super().setup()
+        self.queue.durable = False  # see the module's docstring: its node may go
 
 
 class RpcProxy(rpc.RpcProxy):

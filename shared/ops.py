@@ -26,6 +26,7 @@ from nameko.rpc import Rpc
 
 from shared.config import version
 from shared.errors import ALL as DOMAIN_ERRORS
+from shared.messaging import broker_nodes
 from shared.metrics import (
     BUILD,
     REGISTRY,
@@ -45,9 +46,10 @@ BROKER_TIMEOUT = 3.0
 
 def broker_readiness(amqp_uri: str) -> str | None:
     """None when the broker accepts a connection, else why not."""
+    nodes = len(broker_nodes(amqp_uri))  # a cluster: any node that answers will do
     try:
         with kombu.Connection(amqp_uri, connect_timeout=BROKER_TIMEOUT) as connection:
-            connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
+            connection.ensure_connection(max_retries=nodes, timeout=BROKER_TIMEOUT * nodes)
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         return f"the broker did not answer: {exc}"
     return None

@@ -33,17 +33,18 @@ MANAGEMENT_TIMEOUT = 60
 
 
 @contextmanager
-def fresh_vhost(prefix: str) -> Iterator[str]:
-    """A new RabbitMQ virtual host the guest user may use, deleted afterwards."""
+def fresh_vhost(prefix: str, api: str = RABBIT_API) -> Iterator[str]:
+    """A new RabbitMQ virtual host the guest user may use, deleted afterwards (``api``: the
+    management API of the broker, or of a cluster's node, to make it on)."""
     name = f"{prefix}-{uuid.uuid4().hex[:12]}"
-    requests.put(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH,
+    requests.put(f"{api}/vhosts/{name}", auth=RABBIT_AUTH,
                  timeout=MANAGEMENT_TIMEOUT).raise_for_status()
-    requests.put(f"{RABBIT_API}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT,
+    requests.put(f"{api}/permissions/{name}/guest", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT,
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
     try:
         yield name
     finally:
-        requests.delete(f"{RABBIT_API}/vhosts/{name}", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT)
+        requests.delete(f"{api}/vhosts/{name}", auth=RABBIT_AUTH, timeout=MANAGEMENT_TIMEOUT)
 
 
 @pytest.fixture

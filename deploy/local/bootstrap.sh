@@ -139,3 +139,76 @@ ensure_postgres() {
   fi
   "${psql[@]}" -d sanctuary_test -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC"
 }
+
+# A three-node RabbitMQ cluster beside the machine's broker (which it leaves alone), for the
+# test that stops a node under load (tests/faults/test_broker_cluster.py): nodes rabbit-a, -b and
+# -c @localhost, AMQP on 5684-5686, management on 15684-15686, Erlang distribution on 25684-25686,
+# data under $CLUSTER_DIR. They share the rabbitmq user's Erlang cookie (as the machine's broker
+# does) and run with 65536 open files (see start_rabbitmq). Nodes already running are left as they
+# are; a node not yet in the cluster joins rabbit-a's.
+CLUSTER_DIR="${SANCTUARY_CLUSTER_DIR:-/var/lib/sanctuary/rabbitmq-cluster}"
+CLUSTER_NODES=(a:5684 b:5685 c:5686)
+
+cluster_node() { echo "rabbit-$1@localhost"; }
+
+cluster_node_env() {
+  local name="$1" port="$2" dir="$CLUSTER_DIR/$1"
+  printf 'export RABBITMQ_NODENAME=%s RABBITMQ_NODE_PORT=%s RABBITMQ_DIST_PORT=%s' \
+    "$(cluster_node "$name")" "$port" "$((port + 20000))"
+  printf ' RABBITMQ_MNESIA_BASE=%s RABBITMQ_LOG_BASE=%s' "$dir/mnesia" "$dir/log"
+  printf ' RABBITMQ_CONFIG_FILE=%s RABBITMQ_ENABLED_PLUGINS_FILE=%s RABBITMQ_PID_FILE=%s' \
+    "$dir/rabbitmq" "$dir/enabled_plugins" "$dir/pid"
+  # idle schedulers sleep instead of spinning: three more nodes on a shared 2-core machine
+  printf ' RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"'
+}
+
+cluster_node_running() {
+  rabbitmq-diagnostics -q -n "$(cluster_node "$1")" ping >/dev/null 2>&1
+}
+
+start_cluster_node() {
+  local name="$1" port="$2" dir="$CLUSTER_DIR/$1"
+  mkdir -p "$dir/mnesia" "$dir/log"
+  printf 'cluster_name = sanctuary-test\nlisteners.tcp.default = %s\nmanagement.tcp.port = %s\n' \
+    "$port" "$((port + 10000))" > "$dir/rabbitmq.conf"
+  echo '[rabbitmq_management].' > "$dir/enabled_plugins"
+  rm -f "$dir/pid"  # `rabbitmqctl wait` waits for the new node's pid file
+  chown -R rabbitmq:rabbitmq "$CLUSTER_DIR"
+  su rabbitmq -s /bin/sh -c "$(cluster_node_env "$name" "$port")
+    ulimit -n 65536 2>/dev/null || ulimit -n \"\$(ulimit -Hn)\" 2>/dev/null
+    exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached" >/dev/null 2>&1 || true
+}
+
+# `wait` waits for the pid file the node writes as it boots, then for the node to have started
+wait_for_cluster_node() {
+  local name="$1"
+  rabbitmqctl -q -n "$(cluster_node "$name")" wait --timeout 120 "$CLUSTER_DIR/$name/pid" >/dev/null ||
+    { echo "RabbitMQ node $(cluster_node "$name") did not start; see $CLUSTER_DIR/$name/log" >&2; return 1; }
+}
+
+join_cluster_node() {
+  local node first
+  node="$(cluster_node "$1")" first="$(cluster_node a)"
+  rabbitmqctl -q -n "$first" cluster_status | grep -q "$node" && return 0
+  say "joining $node to $first's cluster"
+  local out  # the joining node's boot log comes out on stderr: shown only when the join fails
+  out=$(rabbitmqctl -q -n "$node" stop_app 2>&1 && rabbitmqctl -q -n "$node" reset 2>&1 &&
+        rabbitmqctl -q -n "$node" join_cluster "$first" 2>&1 && rabbitmqctl -q -n "$node" start_app 2>&1 &&
+        rabbitmqctl -q -n "$node" await_startup --timeout 120 2>&1) ||
+    { echo "$out" >&2; echo "$node could not join $first's cluster" >&2; return 1; }
+}
+
+ensure_rabbitmq_cluster() {
+  apt_install rabbitmq-server
+  local entry name port started=()
+  # all stopped nodes start together: a clustered node that boots waits for its peers
+  for entry in "${CLUSTER_NODES[@]}"; do
+    name="${entry%%:*}" port="${entry##*:}"
+    cluster_node_running "$name" && continue
+    say "starting RabbitMQ node $(cluster_node "$name") (AMQP $port)"
+    start_cluster_node "$name" "$port"
+    started+=("$name")
+  done
+  for name in "${started[@]}"; do wait_for_cluster_node "$name"; done
+  for entry in "${CLUSTER_NODES[@]:1}"; do join_cluster_node "${entry%%:*}"; done
+}

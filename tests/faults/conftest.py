@@ -266,11 +266,14 @@ class BusRecord:
     (so it holds everything published after), and read once the system has recovered.
     Each use opens a connection of its own: the broker may be restarted in between."""
 
-    def __init__(self, amqp_uri: str, after: int) -> None:
+    def __init__(self, amqp_uri: str, after: int, replicated: bool = False) -> None:
         self.amqp_uri = amqp_uri
         self.after = after  # the pledges position when it was declared: it holds what comes after
+        # replicated: a quorum queue, which loses nothing when a cluster's node goes (a classic
+        # queue on that node would miss what is published meanwhile)
         self.queue = kombu.Queue(f"faults-tap-{uuid.uuid4().hex[:8]}", routing_key="#", durable=True,
-                                 exchange=get_event_exchange("pledges", {}), auto_delete=False)
+                                 exchange=get_event_exchange("pledges", {}), auto_delete=False,
+                                 queue_arguments={"x-queue-type": "quorum"} if replicated else {})
         with kombu.Connection(amqp_uri, connect_timeout=10) as connection:
             self.queue(connection.default_channel).declare()
 
