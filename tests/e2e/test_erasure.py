@@ -62,7 +62,8 @@ def her_life(system: E2ESystem, lead: Api, erin: Api) -> None:
     session = sessions["sessions"][-1]["id"]
     erin.ok(erin.post(f"/programme/network-meeting/sessions/{session}/bookings",
                       {"urn": URN, "name": NAME, "email": EMAIL}), 201)
-    partner = lead.ok(lead.post("/library/partners", {"name": "City Refugee Forum", "kind": "community_group"}), 201)
+    forum = {"name": "City Refugee Forum", "kind": "community_group"}
+    partner = lead.ok(lead.post("/library/partners", forum), 201)
     erin.ok(erin.post(f"/schools/{URN}/partner-links",
                       {"partner_id": partner["id"], "activities": f"{NAME} runs a conversation club"}), 201)
     erin.ok(erin.post(f"/schools/{URN}/pledge/withdrawal", {"reason": f"{NAME} is leaving the school"}))
