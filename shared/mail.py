@@ -95,9 +95,13 @@ class MailError(Exception):
     """Mail was not sent. ``permanent``: retrying the same message will not help."""
 
     def __init__(self, message: str, code: int | None = None, permanent: bool = False) -> None:
-        super().__init__(message)
+        # servers echo the recipient ("550 <ann@...>: unknown"); the text is logged and kept
+        super().__init__(_ADDRESS.sub("[address]", message))
         self.code = code
         self.permanent = permanent
+
+
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]{}]+@[^\s<>\"'(),;:\[\]{}]+")
 
 
 def cannot_unsubscribe(why: str) -> str:
@@ -180,7 +184,8 @@ class Mailer:
             raise MailError(f"cannot talk to SMTP server {self.settings.host}:{self.settings.port}: "
                             f"{error!r}") from error
         if refused:  # delivered to the others: a retry would send them duplicates
-            log.warning("message %s refused for %s", email.message_id, refused)
+            log.warning("message %s refused for %d of its %d recipients (SMTP %s)", email.message_id,
+                        len(refused), len(recipients), sorted({code for code, _ in refused.values()}))
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings

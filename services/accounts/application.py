@@ -148,13 +148,32 @@ class Accounts(PersonalDataApplication):
 
 
     def erase_person(self, principal: Principal, subjects: list[str], reason: str) -> dict:
-        """Record the erasure, shred this service's copy; the rest follows over the bus."""
+        """Record the erasure, close the person's account (which ends its sessions and API
+        tokens: both are refused for a closed account), shred this service's copy; the rest
+        follows over the bus. Refused, changing nothing, where closing the account would
+        erase the caller's own or leave no lead (as closing it would)."""
         actor = require(LEAD, principal).actor
         erasure = Erasure(subjects=sorted(set(subjects)), reason=reason, actor=actor)
-        self.save(erasure)
+        closing = self._accounts_of(erasure.subjects)
+        if any(account.id.hex == principal.account for account in closing):
+            raise Conflict("You cannot erase your own account: ask another lead.", "email")
+        if any(a.has_lead_role() for a in closing) and not any(
+                other.has_lead_role() for other in self.accounts_unchecked()
+                if other.id not in {a.id for a in closing}):
+            raise Conflict("This is the only open account with the lead role (the last lead): grant "
+                           "the role to someone else first.", "email")
+        for account in closing:
+            account.close(actor)
+        self.save(erasure, *closing)
         for subject in erasure.subjects:
             self.erase_subject(subject)
         return {"erasure": str(erasure.id), "subjects": erasure.subjects}
+
+    def _accounts_of(self, subjects: list[str]) -> list[Account]:
+        """The open accounts whose address is one of ``subjects``, loaded to change."""
+        found = [a for a in self.accounts_unchecked()
+                 if not a.closed and isinstance(a.email, Personal) and a.email.subject in subjects]
+        return [self._load(a.id) for a in found]
 
     # -- signing in -----------------------------------------------------------
 

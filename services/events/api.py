@@ -59,6 +59,10 @@ class EventsApi(PersonalDataApi):
     claim_by_link = Operation(None, _claim_by_link, ("code", "booking_id", "person", "expires_at"),
                               output=schemas.BookingView, caller=None)
 
+    # -- the system: the notifications service, writing about a booking (no contact on the bus)
+    booker = Operation(None, Programme.booker, ("event_id", "booking_id"), output=schemas.Booker,
+                       caller=None)
+
     # -- anyone --------------------------------------------------------------------------
     programme = Operation(PUBLIC, listed(Programme.programme), output=schemas.ProgrammeView, caller=None)
     event = Operation(PUBLIC, Programme.event, EVENT, output=schemas.EventView, caller=None)

@@ -308,6 +308,20 @@ class Programme(PersonalDataApplication):
         self._check_school(event, booking_id, urns)
         return self.booking_view(event, booking_id)
 
+    def booker(self, event_id: str, booking_id: str) -> dict:
+        """For the notifications service, as it writes about a booking: to whom (no contact
+        travels on the bus). ``event_id``: the event's id as the news gives it. Erased, or
+        no such booking: there is nobody to write to."""
+        try:
+            event = self.repository.get(uuid.UUID(hex=event_id))
+        except (ValueError, AggregateNotFoundError):
+            raise NotFound("No such event.", "event") from None
+        booking = event.bookings.get(booking_id) if isinstance(event, CpdEvent) else None
+        person = reveal(booking["person"]) if booking else None
+        if not isinstance(person, dict):
+            raise NotFound("No such booking, or the person's details have been erased.", "booking")
+        return {"booking": booking_id, "name": person["name"], "email": person["email"]}
+
     def school_record(self, urn: str) -> list[dict]:
         """Who from the school attended what, and when (evidence for staff training)."""
         record = []

@@ -7,7 +7,6 @@ from typing import Any
 
 from services.events.programme import CatchUp, CpdEvent
 from shared.envelope import Contract, PublicEvent
-from shared.personal import reveal
 from shared.schema import jsonable
 
 
@@ -64,10 +63,9 @@ EVENTS = Contract("events", {
         lambda e: {**_session(e), "venue_status": e.venue_status, "venue": e.venue}),
     CpdEvent.SessionCancelled: PublicEvent(
         "SessionCancelled", 1, lambda e: {**_session(e), "reason": e.reason}),
+    # version 2 leaves out the person (name, email): whoever writes to them asks ``booker``
     CpdEvent.Booked: PublicEvent(
-        lambda e: "PlaceBooked" if e.status == "booked" else "WaitingListJoined", 1,
-        lambda e: {"event": _code(e), "booking": e.booking_id, "session": e.session_id,
-                   "urn": e.urn, "person": reveal(e.person)}),
+        lambda e: "PlaceBooked" if e.status == "booked" else "WaitingListJoined", 2, _booking),
     CpdEvent.BookingCancelled: PublicEvent("BookingCancelled", 1, _booking),
     CpdEvent.PlaceOffered: PublicEvent(
         "PlaceOffered", 1, lambda e: {**_booking(e), "expires_at": e.expires_at.isoformat()}),

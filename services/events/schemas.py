@@ -169,6 +169,14 @@ class BookingView(StrictSchema):
     position = fields.Integer(allow_none=True, metadata={"description": "In the waiting list's queue"})
 
 
+class Booker(StrictSchema):
+    """Whom the notifications service writes to about a booking."""
+
+    booking = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
 class BookingList(StrictSchema):
     items = fields.List(fields.Nested(BookingView), required=True)
 

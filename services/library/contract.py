@@ -3,7 +3,7 @@
 A school's links with local organisations are evidence for the Share criteria,
 so they are published for the services that gather evidence; resources and the
 directory are published in brief (ids, titles, tags), for services that tell
-schools what is new. Files never travel on the bus.
+schools what is new. Files never travel on the bus, nor does free text about a link.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 from services.library.domain import Partner, PartnerLink, Resource
 from shared.envelope import Contract, PublicEvent
-from shared.personal import reveal
 
 
 def _resource(e: Any) -> dict:
@@ -25,14 +24,14 @@ def _partner(e: Any) -> dict:
 
 
 def _link(e: Any) -> dict:
-    # free text travels in plain text, as in the pledges service; consumers keep what they need
+    # version 2 leaves out the activities: free text, which may say anything about anyone,
+    # stays in this store (encrypted, erasable); a service that needs it asks here
     return {"urn": e.urn, "partner_id": e.partner_id, "since": e.since.isoformat(),
-            "activities": reveal(e.activities), "criteria": list(e.criteria)}
+            "criteria": list(e.criteria)}
 
 
 def _link_changed(e: Any) -> dict:
-    return {"urn": e.urn, "partner_id": e.partner_id, "activities": reveal(e.activities),
-            "criteria": list(e.criteria)}
+    return {"urn": e.urn, "partner_id": e.partner_id, "criteria": list(e.criteria)}
 
 
 LIBRARY = Contract("library", {
@@ -42,9 +41,9 @@ LIBRARY = Contract("library", {
     Partner.Added: PublicEvent("PartnerListed", 1, _partner),
     Partner.Edited: PublicEvent("PartnerEdited", 1, _partner),
     Partner.Retired: PublicEvent("PartnerRetired", 1, lambda e: {"partner_id": e.originator_id.hex}),
-    PartnerLink.Recorded: PublicEvent("PartnerLinkRecorded", 1, _link),
-    PartnerLink.Resumed: PublicEvent("PartnerLinkRecorded", 1, _link),
-    PartnerLink.Updated: PublicEvent("PartnerLinkUpdated", 1, _link_changed),
+    PartnerLink.Recorded: PublicEvent("PartnerLinkRecorded", 2, _link),
+    PartnerLink.Resumed: PublicEvent("PartnerLinkRecorded", 2, _link),
+    PartnerLink.Updated: PublicEvent("PartnerLinkUpdated", 2, _link_changed),
     PartnerLink.Ended: PublicEvent("PartnerLinkEnded", 1, lambda e: {
         "urn": e.urn, "partner_id": e.partner_id, "ended_on": e.on.isoformat()}),
 })

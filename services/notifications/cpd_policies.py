@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.events.api import EventsApi
 from services.notifications import cpd_messages as cm
 from services.notifications import lead_messages as lm
 from services.notifications import messages as m
 from services.notifications.application import Notifications, calendar_location
 from services.notifications.directory import Entry
-from services.notifications.policies import coordinator_draft, key_of, reacts_to
+from services.notifications.policies import coordinator_draft, key_of, needed, reacts_to
 from shared.envelope import IntegrationEvent
+from shared.errors import NotFound
 from shared.personal import Personal, reveal, subject_for_email
 
 
@@ -146,15 +148,31 @@ def session_changed(app: Notifications, news: IntegrationEvent) -> list:
     return [entry, *app.intend(drafts, key_of(news))]
 
 
-@reacts_to("events", "PlaceBooked", "WaitingListJoined")
-def place_booked(app: Notifications, news: IntegrationEvent) -> list:
+def _booker(app: Notifications, news: IntegrationEvent, events: EventsApi | None) -> dict | None:
+    """Who booked: told by schema 1 of the news (if at all), asked of the events service
+    since, unless already known (none once their data is erased)."""
+    p = news.payload
+    if news.schema_version < 2:
+        return p.get("person")
+    if isinstance(reveal(app.entry("booking", p["booking"]).get("person")), dict):
+        return None  # known already: nothing new to learn
+    try:
+        found = needed(events, news, "events").booker(p["event"], p["booking"])
+    except NotFound:
+        return None
+    return {"name": found["name"], "email": found["email"]}
+
+
+@reacts_to("events", "PlaceBooked", "WaitingListJoined", asks="events")
+def place_booked(app: Notifications, news: IntegrationEvent, events: EventsApi | None) -> list:
     p = news.payload
     status = "booked" if news.type == "PlaceBooked" else "waiting"
     facts: dict[str, Any] = {"session": p["session"], "urn": p["urn"], "status": status}
-    if p.get("person"):
+    person = _booker(app, news, events)
+    if person:
         facts["person"] = Personal(
-            subject_for_email(p["person"]["email"]),
-            p["person"],
+            subject_for_email(person["email"]),
+            person,
             label=f"booked on a CPD session for {p['urn']}",
         )
     entry = app.learn("booking", p["booking"], news, **facts)

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from services.events.api import EventsApi
 from services.notifications import messages as m
 from services.notifications.application import Notifications
 from services.pledges.api import PledgesApi
@@ -17,39 +18,46 @@ from shared.envelope import IntegrationEvent
 from shared.errors import NotFound
 from shared.personal import Personal, subject_for_email
 
-Reaction = Callable[..., list]  # (app, news), or (app, news, pledges) for those that ask
+Reaction = Callable[..., list]  # (app, news), or (app, news, client) for those that ask
 
 # (origin, public event type) -> its reaction; one handler, and so one queue, each
 REACTIONS: dict[tuple[str, str], Reaction] = {}
-# reactions that ask the pledges service for what the news leaves out (an address)
-ASKING: set[Reaction] = set()
+# reactions that ask another service for what the news leaves out (an address): which one
+ASKING: dict[Reaction, str] = {}
 
 
-def reacts_to(origin: str, *types: str, asks: bool = False) -> Callable[[Reaction], Reaction]:
+def reacts_to(origin: str, *types: str, asks: str | None = None) -> Callable[[Reaction], Reaction]:
+    """``asks``: the service ("pledges" or "events") the reaction is given a client of."""
+
     def register(reaction: Reaction) -> Reaction:
         for kind in types:
             REACTIONS[(origin, kind)] = reaction
         if asks:
-            ASKING.add(reaction)
+            ASKING[reaction] = asks
         return reaction
 
     return register
 
 
-def react(app: Notifications, news: IntegrationEvent, pledges: PledgesApi | None = None) -> list:
+def react(app: Notifications, news: IntegrationEvent, pledges: PledgesApi | None = None,
+          events: EventsApi | None = None) -> list:
     """The aggregates one event changes or creates (saved by the caller, with tracking).
-    ``pledges``: the pledges service's client, for the reactions that ask it."""
+    ``pledges``, ``events``: those services' clients, for the reactions that ask them."""
     reaction = REACTIONS.get((news.origin, news.type))
     if reaction is None:
         changed = []
     elif reaction in ASKING:
-        if pledges is None:
-            raise RuntimeError(f"{news.type} needs the pledges service to answer, and none was given")
-        changed = reaction(app, news, pledges)
+        changed = reaction(app, news, {"pledges": pledges, "events": events}[ASKING[reaction]])
     else:
         changed = reaction(app, news)
     app.hold_back_replayed(news, changed)
     return changed
+
+
+def needed(client: Any, news: IntegrationEvent, service: str) -> Any:
+    if client is None:
+        raise RuntimeError(f"{news.type} needs the {service} service to answer, and none was given")
+    return client
 
 
 def key_of(news: IntegrationEvent) -> str:
@@ -74,10 +82,24 @@ def _contact(urn: str, contact: dict) -> Personal:
     return Personal(subject_for_email(contact["email"]), contact, label=f"coordinator of {urn}")
 
 
-@reacts_to("pledges", "SchoolRegistered")
-def school_registered(app: Notifications, news: IntegrationEvent) -> list:
+def _coordinator(news: IntegrationEvent, pledges: PledgesApi | None) -> dict | None:
+    """The school's coordinator: told by schema 1 of the news, asked of the pledges service
+    since (none once their data is erased)."""
+    if news.schema_version < 2:
+        return news.payload["coordinator"]
+    try:
+        found = needed(pledges, news, "pledges").coordinator_contact(news.payload["urn"])
+    except NotFound:
+        return None
+    return {"name": found["name"], "email": found["email"]}
+
+
+@reacts_to("pledges", "SchoolRegistered", asks="pledges")
+def school_registered(app: Notifications, news: IntegrationEvent, pledges: PledgesApi | None) -> list:
     p = news.payload
-    contact = p["coordinator"]
+    contact = _coordinator(news, pledges)
+    if contact is None:
+        return [app.learn("school", p["urn"], news, name=p["name"])]
     entry = app.learn(
         "school",
         p["urn"],
@@ -100,10 +122,13 @@ def school_registered(app: Notifications, news: IntegrationEvent) -> list:
     return [entry, *app.intend([draft], key_of(news)), *pack, *waiting]
 
 
-@reacts_to("pledges", "CoordinatorChanged")
-def coordinator_changed(app: Notifications, news: IntegrationEvent) -> list:
-    p = news.payload
-    return [app.learn("school", p["urn"], news, coordinator=_contact(p["urn"], p["coordinator"]))]
+@reacts_to("pledges", "CoordinatorChanged", asks="pledges")
+def coordinator_changed(app: Notifications, news: IntegrationEvent, pledges: PledgesApi | None) -> list:
+    contact = _coordinator(news, pledges)
+    if contact is None:
+        return []
+    urn = news.payload["urn"]
+    return [app.learn("school", urn, news, coordinator=_contact(urn, contact))]
 
 
 @reacts_to("pledges", "NewsletterSubscribed", "NewsletterUnsubscribed")
@@ -150,12 +175,12 @@ def join_request_received(app: Notifications, news: IntegrationEvent) -> list:
     return app.intend([m.join_request_received_lead(app.authority)], _join_key(news))
 
 
-@reacts_to("pledges", "JoinRequestAccepted", "JoinRequestDeclined", asks=True)
+@reacts_to("pledges", "JoinRequestAccepted", "JoinRequestDeclined", asks="pledges")
 def join_request_decided(app: Notifications, news: IntegrationEvent, pledges: PledgesApi) -> list:
     """The person who asked is told either way, at the address the pledges service holds
     now (none once their data is erased)."""
     try:
-        notice = pledges.join_request_notice(news.payload["request"])
+        notice = needed(pledges, news, "pledges").join_request_notice(news.payload["request"])
     except NotFound:
         return []
     if news.type == "JoinRequestAccepted":

@@ -16,6 +16,7 @@ from nameko.dependency_providers import Config
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.timer import timer
 
+from services.events.api import EventsApi
 from services.notifications.api import NotificationsApi
 from services.notifications.application import Notifications
 from services.notifications.policies import REACTIONS, react
@@ -90,10 +91,12 @@ class AccountsOverRpc:
 
 def _handler() -> Callable:
     def hear(self: NotificationsService, body: dict) -> None:
-        # asked, not told: an address to write to comes from the pledges service, not the bus
-        ask = asked(self.pledges, "pledges", settings_of(self.config).rpc_timeout)
-        pledges = PledgesApi(lambda service, operation, *args: ask(operation, *args))
-        consume(self.application, body, functools.partial(react, self.application, pledges=pledges))
+        # asked, not told: an address to write to comes from the service that holds it, not the bus
+        timeout = settings_of(self.config).rpc_timeout
+        pledges, events = asked(self.pledges, "pledges", timeout), asked(self.events, "events", timeout)
+        consume(self.application, body, functools.partial(
+            react, self.application, pledges=PledgesApi(lambda _, op, *args: pledges(op, *args)),
+            events=EventsApi(lambda _, op, *args: events(op, *args))))
 
     return hear
 
@@ -105,6 +108,7 @@ class NotificationsService(ServiceBase, PersonalDataService):
     accounts = RpcProxy("accounts")
     config = Config()
     pledges = RpcProxy("pledges")
+    events = RpcProxy("events")
 
     # one handler (and so one queue) per kind of news, as nameko's event handlers go
     for _origin, _type in REACTIONS:

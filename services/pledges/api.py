@@ -73,3 +73,6 @@ class PledgesApi(PersonalDataApi):
     # the notifications service, writing to the person who asked (no address on the bus)
     join_request_notice = Operation(None, Pledges.join_request_notice, JOIN_REQUEST,
                                     output=schemas.JoinNotice, caller=None)
+    # the notifications service, writing to a school's coordinator (no contact on the bus)
+    coordinator_contact = Operation(None, Pledges.coordinator_contact, SCHOOL,
+                                    output=schemas.CoordinatorContact, caller=None)

@@ -247,6 +247,14 @@ class Pledges(PersonalDataApplication):
         self.save_changes(request)
         return self.join_view(request)
 
+    def coordinator_contact(self, urn: str) -> dict:
+        """For the notifications service, which writes to the coordinator: whom (no contact
+        travels on the bus). Erased: there is nobody to write to."""
+        contact = reveal(self._get(urn).coordinator)
+        if not isinstance(contact, dict):
+            raise NotFound("The coordinator's details have been erased.", "coordinator")
+        return {"urn": urn, "name": contact["name"], "email": contact["email"]}
+
     def join_request_notice(self, request_id: str) -> dict:
         """For the notifications service, as it writes to the person: whom, and what to say.
         Erased: there is nobody to write to."""

@@ -11,29 +11,27 @@ from typing import Any
 from services.pledges.domain import School
 from services.pledges.joining import JoinRequest
 from shared.envelope import Contract, PublicEvent
-from shared.personal import reveal
 
 
 def _iso(day: Any) -> str | None:
     return day.isoformat() if day else None
 
 
-# Personal values travel in plain text to consumers that need them (notifications
-# must address the coordinator); each consumer keeps only what it needs.
+# No names, contacts or free text travel: they are the people's own, kept here encrypted
+# under each person's key, so an erasure here leaves nothing readable in a queue. Each
+# field that carried one was dropped in a new schema version (consumers read both):
+# SchoolRegistered and CoordinatorChanged 2 (the coordinator: the notifications service asks
+# ``coordinator_contact``), CommitmentRecorded 2 (given_by), PledgeSigned and PledgeRenewed
+# 3 (signed_by, renewed_by), PledgeWithdrawn 2 (the reason).
 
 
 def _registered(e: Any) -> dict:
-    return {"urn": e.urn, "name": e.name, "phase": e.phase, "postcode": e.postcode,
-            "coordinator": reveal(e.coordinator)}
+    return {"urn": e.urn, "name": e.name, "phase": e.phase, "postcode": e.postcode}
 
 
-# A pledge's lapse day is set here, where the rule lives, and told to the services that
-# rely on it (schema 2). A signature or renewal stored before the day was recorded is
-# published as it was then (schema 1), and its consumers apply the rule of that time.
-
-
-def _lapse_told(e: Any) -> int:
-    return 2 if e.lapses_on is not None else 1
+# A pledge's lapse day is set here, where the rule lives, and told to the services that rely
+# on it (from schema 2). A signature or renewal stored before the day was recorded carries
+# no ``lapses_on``, and its consumers apply the rule of that time.
 
 
 def _lapses(e: Any) -> dict:
@@ -41,22 +39,19 @@ def _lapses(e: Any) -> dict:
 
 
 def _signed(e: Any) -> dict:
-    return {"urn": e.urn, "signed_by": reveal(e.signed_by), "role": e.role,
-            "signed_on": _iso(e.signed_on), **_lapses(e)}
+    return {"urn": e.urn, "role": e.role, "signed_on": _iso(e.signed_on), **_lapses(e)}
 
 
 def _renewed(e: Any) -> dict:
-    return {"urn": e.urn, "renewed_by": reveal(e.renewed_by), "role": e.role,
-            "renewed_on": _iso(e.renewed_on), **_lapses(e)}
+    return {"urn": e.urn, "role": e.role, "renewed_on": _iso(e.renewed_on), **_lapses(e)}
 
 
 def _withdrawn(e: Any) -> dict:
-    return {"urn": e.urn, "reason": reveal(e.reason), "withdrawn_on": _iso(e.withdrawn_on)}
+    return {"urn": e.urn, "withdrawn_on": _iso(e.withdrawn_on)}
 
 
 def _commitment(e: Any) -> dict:
-    return {"urn": e.urn, "body": e.body, "given_by": reveal(e.given_by), "role": e.role,
-            "on": _iso(e.on)}
+    return {"urn": e.urn, "body": e.body, "role": e.role, "on": _iso(e.on)}
 
 
 def _urn_only(e: Any) -> dict:
@@ -64,13 +59,13 @@ def _urn_only(e: Any) -> dict:
 
 
 PLEDGES = Contract("pledges", {
-    School.Registered: PublicEvent("SchoolRegistered", 1, _registered),
+    School.Registered: PublicEvent("SchoolRegistered", 2, _registered),
     School.InterestExpressed: PublicEvent("InterestExpressed", 1,
                                           lambda e: {"urn": e.urn, "on": _iso(e.on)}),
-    School.CommitmentRecorded: PublicEvent("CommitmentRecorded", 1, _commitment),
-    School.PledgeSigned: PublicEvent("PledgeSigned", _lapse_told, _signed),
-    School.PledgeRenewed: PublicEvent("PledgeRenewed", _lapse_told, _renewed),
-    School.PledgeWithdrawn: PublicEvent("PledgeWithdrawn", 1, _withdrawn),
+    School.CommitmentRecorded: PublicEvent("CommitmentRecorded", 2, _commitment),
+    School.PledgeSigned: PublicEvent("PledgeSigned", 3, _signed),
+    School.PledgeRenewed: PublicEvent("PledgeRenewed", 3, _renewed),
+    School.PledgeWithdrawn: PublicEvent("PledgeWithdrawn", 2, _withdrawn),
     School.NewsletterSubscribed: PublicEvent("NewsletterSubscribed", 1, _urn_only),
     School.NewsletterUnsubscribed: PublicEvent("NewsletterUnsubscribed", 1, _urn_only),
     # a request to join: only its id (and, once accepted, the URN) travels; whoever writes
@@ -79,6 +74,5 @@ PLEDGES = Contract("pledges", {
     JoinRequest.Accepted: PublicEvent("JoinRequestAccepted", 1,
                                       lambda e: {"request": e.originator_id.hex, "urn": e.urn}),
     JoinRequest.Declined: PublicEvent("JoinRequestDeclined", 1, lambda e: {"request": e.originator_id.hex}),
-    School.CoordinatorChanged: PublicEvent(
-        "CoordinatorChanged", 1, lambda e: {"urn": e.urn, "coordinator": reveal(e.coordinator)}),
+    School.CoordinatorChanged: PublicEvent("CoordinatorChanged", 2, _urn_only),
 })

@@ -276,6 +276,14 @@ class JoinRequestList(StrictSchema):
     requests = fields.List(fields.Nested(JoinRequestView))
 
 
+class CoordinatorContact(StrictSchema):
+    """Whom the notifications service writes to about a school."""
+
+    urn = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
 class JoinNotice(StrictSchema):
     """What the notifications service needs to write to the person who asked."""
 

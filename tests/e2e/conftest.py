@@ -342,14 +342,18 @@ def wait_for(probe: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 class Tap:
-    """A plain kombu reader: a queue of our own bound to every pledges event."""
+    """A plain kombu reader: a queue of our own bound to every event of the ``origins``
+    (the pledges service's by default)."""
 
-    def __init__(self, amqp_uri: str, name: str | None = None) -> None:
-        self.exchange = get_event_exchange("pledges", {})  # declared exactly as nameko does
+    def __init__(self, amqp_uri: str, name: str | None = None,
+                 origins: tuple[str, ...] = ("pledges",)) -> None:
+        # declared exactly as nameko does
+        exchanges = [get_event_exchange(origin, {}) for origin in origins]
+        self.exchange = exchanges[0]
         self.connection = kombu.Connection(amqp_uri)
         self.channel = self.connection.channel()
-        self.queue = kombu.Queue(name or f"e2e-tap-{uuid.uuid4().hex[:8]}", exchange=self.exchange,
-                                 routing_key="#", durable=True, auto_delete=False)
+        self.queue = kombu.Queue(name or f"e2e-tap-{uuid.uuid4().hex[:8]}", durable=True, auto_delete=False,
+                                 bindings=[kombu.binding(e, routing_key="#") for e in exchanges])
         self.bound = self.queue(self.channel)
         self.bound.declare()
 

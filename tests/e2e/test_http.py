@@ -135,14 +135,16 @@ def check_published(signed: Signed) -> None:
     assert all(re.fullmatch(r"account:[0-9a-f]{32}", e.actor) for e in events)
     assert {e.payload["urn"] for e in events} == {signed.urn}
     assert len({e.id for e in events}) == 5
+    # no names nor addresses travel (schema 2): whoever writes to the coordinator asks for them
     assert events[0].payload == {"urn": signed.urn, "name": f"School {signed.urn}", "phase": "primary",
-                                 "postcode": "CV1 2AB", "coordinator": COORDINATOR}
+                                 "postcode": "CV1 2AB"}
     assert [e.payload["body"] for e in events[2:4]] == ["slt", "governors"]
-    # schema 2 carries the day the pledge lapses, as the pledges service worked it out
+    assert [e.payload.get("given_by") for e in events[2:4]] == [None, None]
+    # the day the pledge lapses, as the pledges service worked it out; the signer's name stays there
     lapses_on = events[4].payload.get("lapses_on")
-    assert events[4].payload == {"urn": signed.urn, **SIGNATURE, "signed_on": today_iso(),
+    assert events[4].payload == {"urn": signed.urn, "role": SIGNATURE["role"], "signed_on": today_iso(),
                                  "lapses_on": lapses_on}
-    assert events[4].schema_version == 2 and lapses_on[:4] == str(int(today_iso()[:4]) + 3)
+    assert events[4].schema_version == 3 and lapses_on[:4] == str(int(today_iso()[:4]) + 3)
     # the relay published each exactly once (its count since the process started)
     published = signed.after["relay"]["published_total"] - signed.before["relay"]["published_total"]
     assert published == 5

@@ -105,6 +105,34 @@ def test_erasing_a_person_keeps_the_account_record_but_not_their_data(accounts, 
     assert sent == []  # nobody to send to any more
 
 
+def test_erasing_a_person_closes_their_account_and_ends_their_sessions_and_tokens(accounts, lead,
+                                                                                 sent) -> None:
+    cora = accounts.invite(lead, "cora@school.org", "Cora", [{"role": "coordinator", "urn": "103712"}])
+    as_cora = Principal(cora["id"], "Cora", frozenset({("coordinator", "103712")}))
+    token = accounts.issue_token(as_cora, "script")["token"]
+    accounts.request_sign_in("cora@school.org")
+    session = accounts.sign_in(sent[-1][2])["session"]
+    assert accounts.authenticate(session)["account"] == accounts.authenticate(token)["account"] == cora["id"]
+    accounts.erase_person(lead, [subject_for_email("cora@school.org")], "asked by email")
+    assert accounts.account(lead, cora["id"])["closed"] is True
+    for credential in (session, token):
+        with pytest.raises(Unauthorized):
+            accounts.authenticate(credential)
+
+
+def test_a_lead_cannot_erase_themselves_nor_the_last_lead(accounts, lead) -> None:
+    """Either would lock the authority out; nothing is erased or closed."""
+    other = accounts.invite(lead, "lou@example.org", "Lou Lead", [{"role": "lead"}])
+    as_other = Principal(other["id"], "Lou Lead", frozenset({("lead", None)}))
+    with pytest.raises(Conflict, match="your own"):
+        accounts.erase_person(lead, [subject_for_email("lead@example.org")], "asked")
+    accounts.revoke(lead, other["id"], "lead")
+    with pytest.raises(Conflict, match="last lead"):
+        accounts.erase_person(as_other, [subject_for_email("lead@example.org")], "asked")
+    view = accounts.account(lead, lead.account)
+    assert view["closed"] is False and view["email"] == "lead@example.org"
+
+
 # -- sign-in links: limits, and an email that waits out an SMTP outage -------------------
 
 

@@ -170,6 +170,51 @@ def test_the_person_is_told_either_way_and_the_lead_hears_of_each_request(
         notifications.close()
 
 
+class ContactAsked:
+    """The pledges service's client as the notifications service holds it, counting asks."""
+
+    def __init__(self, app: Pledges) -> None:
+        self.app = app
+        self.asked: list[str] = []
+
+    def coordinator_contact(self, urn: str) -> dict:
+        self.asked.append(urn)
+        return self.app.coordinator_contact(urn)
+
+
+def test_the_coordinators_address_is_asked_of_the_pledges_service_not_told_by_the_bus(
+        store, coventry: Authority, pledges: Pledges, clock: FixedClock) -> None:
+    """SchoolRegistered and CoordinatorChanged (schema 2) carry no contact: the notifications
+    service asks for it as it hears them, and after an erasure learns nobody."""
+    notifications = Notifications(env=store.env("notifications"), authority=coventry,
+                                  mail_from="S <no-reply@sanctuary.invalid>", mail_domain="sanctuary.invalid",
+                                  clock=clock)
+    asked = ContactAsked(pledges)
+    try:
+        pledges.register_school("account:lead", "103712", "Hill Primary", "primary", "CV1 2AB",
+                                {"name": "Ann Coordinator", "email": ANN})
+        pledges.change_coordinator("account:lead", "103712",
+                                   {"name": "Bo New", "email": "bo@hill.example.org"})
+        heard = []
+        for notification in pledges.recorder.select_notifications(start=1, limit=100):
+            news = PLEDGES.envelope(pledges.mapper.to_domain_event(notification), notification.id, "coventry")
+            if news is not None:
+                assert "example.org" not in str(news.payload) and news.schema_version == 2
+                heard.append(news)
+        registered, changed = heard
+        consume(notifications, registered.to_dict(), functools.partial(react, notifications, pledges=asked))
+        # asked now, so the registration email goes to whoever coordinates the school now
+        assert [n["to"] for n in notifications.delivery_log()] == ["bo@hill.example.org"]
+        pledges.erase_subject(subject_for_email("bo@hill.example.org"))
+        consume(notifications, changed.to_dict(), functools.partial(react, notifications, pledges=asked))
+        assert asked.asked == ["103712", "103712"]
+        assert notifications.coordinator("103712") == ("Bo New", "bo@hill.example.org")  # unchanged
+        with pytest.raises(NotFound):
+            pledges.coordinator_contact("103712")
+    finally:
+        notifications.close()
+
+
 # -- accounts: the invitation, the flag, and the lead who must remain ----------------------
 
 

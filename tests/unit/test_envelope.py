@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import pytest
 from marshmallow import ValidationError
@@ -38,9 +39,9 @@ def test_every_pledge_event_has_a_public_form_that_round_trips() -> None:
 def test_the_signature_payload_carries_what_consumers_need() -> None:
     signed = signed_school().collect_events()[-1]
     event = PLEDGES.envelope(signed, 5, "coventry")
-    assert event.type == "PledgeSigned" and event.schema_version == 2
+    assert event.type == "PledgeSigned" and event.schema_version == 3
     assert event.actor == "coordinator" and event.authority == "coventry"
-    assert event.payload == {"urn": "103712", "signed_by": "Ms Head", "role": "Head teacher",
+    assert event.payload == {"urn": "103712", "role": "Head teacher",
                              "signed_on": "2026-11-23", "lapses_on": "2029-11-23"}
 
 
@@ -49,18 +50,33 @@ def test_a_renewal_tells_the_day_the_renewed_pledge_lapses() -> None:
     later = dt.date(2028, 2, 29)
     school.renew_pledge("Ms Head", "Head teacher", later, later, 3, "coordinator")
     event = PLEDGES.envelope(school.collect_events()[-1], 6, "coventry")
-    assert (event.type, event.schema_version) == ("PledgeRenewed", 2)
+    assert (event.type, event.schema_version) == ("PledgeRenewed", 3)
     assert event.payload["renewed_on"] == "2028-02-29" and event.payload["lapses_on"] == "2031-02-28"
 
 
-def test_a_signature_stored_before_the_lapse_day_was_recorded_is_published_as_it_was() -> None:
-    """Version 1 of the stored event, upcast (no lapse day): republished in schema 1, the shape
-    its consumers first heard, so a replay of history tells them nothing it did not then."""
+def test_a_signature_stored_before_the_lapse_day_was_recorded_has_no_lapse_day() -> None:
+    """Version 1 of the stored event, upcast (no lapse day): published without it, and its
+    consumers apply the rule of that time."""
     signed = dataclasses.replace(signed_school().collect_events()[-1], lapses_on=None)
     event = PLEDGES.envelope(signed, 5, "coventry")
-    assert (event.type, event.schema_version) == ("PledgeSigned", 1)
-    assert event.payload == {"urn": "103712", "signed_by": "Ms Head", "role": "Head teacher",
-                             "signed_on": "2026-11-23"}
+    assert (event.type, event.schema_version) == ("PledgeSigned", 3)
+    assert event.payload == {"urn": "103712", "role": "Head teacher", "signed_on": "2026-11-23"}
+
+
+def test_no_pledge_event_carries_a_name_an_address_or_free_text_about_people() -> None:
+    """Schools' news without people's own words: an erasure leaves nothing readable in a queue."""
+    school = signed_school()
+    later = dt.date(2028, 2, 29)
+    school.renew_pledge("Ms Renewer", "Head teacher", later, later, 3, "coordinator")
+    school.change_coordinator({"name": "Bo Newcoordinator", "email": "bo@example.org"}, "lead")
+    school.withdraw_pledge("Ms Head said the governors changed their minds", later, later, "lead")
+    events = [PLEDGES.envelope(e, n, "coventry") for n, e in enumerate(school.collect_events(), start=1)]
+    assert {e.type for e in events} >= {"SchoolRegistered", "CommitmentRecorded", "PledgeSigned",
+                                        "PledgeRenewed", "CoordinatorChanged", "PledgeWithdrawn"}
+    bodies = json.dumps([e.to_dict() for e in events])
+    for personal in ("Ann", "ann@example.org", "Ms Head", "Mr Chair", "Ms Renewer", "Bo Newcoordinator",
+                     "bo@example.org", "governors changed"):
+        assert personal not in bodies, personal
 
 
 def test_the_id_is_stable_for_one_stored_event_and_differs_between_events() -> None:
