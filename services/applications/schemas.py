@@ -62,6 +62,11 @@ class FileBatch(StrictSchema):
                         validate=validate.Length(min=1, max=MAX_FILES_AT_ONCE), metadata=FILES.metadata)
 
 
+class UploadQuery(StrictSchema):
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=300),
+                             metadata={"example": "assembly-display.jpg"})
+
+
 class FileQuery(StrictSchema):
     kind = fields.String(validate=validate.OneOf(("file", "thumbnail")), load_default="file")
 
