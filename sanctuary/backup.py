@@ -49,8 +49,9 @@ from shared.relay_lock import AdvisoryRelayLock, FileRelayLock, RelayLock
 from shared.store import ServiceApplication, store_env
 
 STORED = tuple(name for name in ORDER if name != "gateway")  # the gateway has no store
-FILES = "library"  # the library's uploaded files: content-addressed, beside the stores
-FILES_COPY = "library-files"
+# uploaded files, content-addressed, beside the stores: folder in the data folder -> in the backup
+FOLDERS = {"library": "library-files",  # the library's resources
+           "evidence": "evidence-files"}  # schools' evidence portfolios (the applications service)
 MANIFEST = "manifest.json"
 FORMAT = 1  # the manifest's layout; a restore refuses layouts it does not know
 SQLITE_EVENTS = "stored_events"  # eventsourcing's table in a service's own SQLite file
@@ -122,12 +123,14 @@ def backup(folder: Path, dated: bool = False, environ: Mapping[str, str] | None 
     try:
         target = _new_folder(folder, dated)
         entries = [entry for service in STORED if (entry := _backup_one(locate(service, environ), target))]
-        files = _copy_files(Settings.from_env(dict(environ)).data_dir / FILES, target / FILES_COPY)
+        data_dir = Settings.from_env(dict(environ)).data_dir
+        files = {folder: _copy_files(data_dir / folder, target / copy) for folder, copy in FOLDERS.items()}
         _write_manifest(target, entries, Settings.from_env(dict(environ)).store)
     except (BackupError, psycopg.Error, sqlite3.Error, OSError, ValueError) as error:
         print(f"sanctuary: {error}", file=sys.stderr)
         return REFUSED
-    print(f"backup written to {target} ({len(entries)} stores, {files} library files)")
+    print(f"backup written to {target} ({len(entries)} stores, {files['library']} library files, "
+          f"{files['evidence']} evidence files)")
     return 0
 
 
@@ -288,13 +291,15 @@ def restore(folder: Path, force: bool = False, environ: Mapping[str, str] | None
             print(f"sanctuary: restoring {location.service} failed, stores before it in the manifest "
                   f"were restored (run the restore again with --force): {error}", file=sys.stderr)
             return FAILED
-    if (folder / FILES_COPY).is_dir():
-        data_dir = Settings.from_env(dict(environ)).data_dir
+    data_dir = Settings.from_env(dict(environ)).data_dir
+    for name, copy in FOLDERS.items():
+        if not (folder / copy).is_dir():
+            continue
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
-            print(f"library files restored: {_copy_files_back(folder / FILES_COPY, data_dir / FILES)}")
+            print(f"{name} files restored: {_copy_files_back(folder / copy, data_dir / name)}")
         except (BackupError, OSError) as error:
-            print(f"sanctuary: restoring the library's files failed: {error}", file=sys.stderr)
+            print(f"sanctuary: restoring the {name} files failed: {error}", file=sys.stderr)
             return FAILED
     verified = [verify_restored(location, entry) for location, entry in plan]
     return 0 if all(verified) else FAILED

@@ -216,6 +216,26 @@ class LeadMail:
 
 
 @dataclass(frozen=True)
+class PortfolioRules:
+    """A school's evidence portfolio: how large a file and a whole application's files may
+    be, and how long the files are kept after the decision (the award's expiry plus
+    ``kept_years_after_award``; not awarded or withdrawn: plus ``kept_years_without_award``)."""
+
+    max_file_mb: int = 20
+    max_application_mb: int = 500
+    kept_years_after_award: int = 1
+    kept_years_without_award: int = 1
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    @property
+    def max_application_bytes(self) -> int:
+        return self.max_application_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class StarterPack:
     """What a school is sent to get started (Lancashire: "A starter pack will be
     sent out to you electronically"), emailed once to its coordinator when the
@@ -269,6 +289,7 @@ class Authority:
     starter_pack: StarterPack | None = None  # None: the authority sends none
     resources: tuple[LibraryLink, ...] = ()  # the library's starting links, if any
     non_school_days: tuple[NonSchoolDay, ...] = ()  # weekdays schools are closed (weekends always)
+    portfolio: PortfolioRules = PortfolioRules()
 
     def not_a_school_day(self, day: dt.date) -> str | None:
         """Why ``day`` is not a school day ("a Saturday", "Early May bank holiday"), or None."""
@@ -628,6 +649,19 @@ class _StarterPackSchema(_Strict):
     support_meetings = _slug(load_default=None)
 
 
+class _PortfolioSchema(_Strict):
+    max_file_mb = _int(1, load_default=PortfolioRules.max_file_mb)
+    max_application_mb = _int(1, load_default=PortfolioRules.max_application_mb)
+    kept_years_after_award = _int(0, load_default=PortfolioRules.kept_years_after_award)
+    kept_years_without_award = _int(0, load_default=PortfolioRules.kept_years_without_award)
+
+    @validates_schema
+    def _one_file_fits(self, data: dict, **kwargs: Any) -> None:
+        if data["max_file_mb"] > data["max_application_mb"]:
+            raise ValidationError({"max_file_mb": ["Larger than max_application_mb: one file could "
+                                                   "never be taken."]})
+
+
 class _ResourceSchema(_Strict):
     title = _text(required=True)
     url = fields.Url(required=True, schemes={"https"})
@@ -654,6 +688,7 @@ class _FileSchema(_Strict):
     starter_pack = fields.Nested(_StarterPackSchema, load_default=None)
     resources = fields.List(fields.Nested(_ResourceSchema), load_default=list)
     non_school_days = fields.List(fields.Nested(_NonSchoolDaySchema), load_default=list)
+    portfolio = fields.Nested(_PortfolioSchema, load_default=lambda: _PortfolioSchema().load({}))
 
     @validates_schema
     def _cross_check(self, data: dict, **kwargs: Any) -> None:
@@ -810,6 +845,7 @@ def _build(data: dict, source: Path) -> Authority:
                                        "stages": tuple(item["stages"])}) for item in data["resources"]),
         non_school_days=tuple(sorted((NonSchoolDay(**day) for day in data["non_school_days"]),
                                      key=lambda d: d.date)),
+        portfolio=PortfolioRules(**data["portfolio"]),
         source=source,
     )
 

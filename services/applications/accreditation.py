@@ -63,6 +63,14 @@ def one_of(value: str, choices: tuple[str, ...], field: str) -> None:
         )
 
 
+def _distinct(files: list[dict]) -> list[dict]:
+    """File references, each content once (the same photo chosen twice is one file)."""
+    seen: dict[str, dict] = {}
+    for ref in files:
+        seen.setdefault(ref["sha256"], {k: ref[k] for k in ("sha256", "filename", "content_type", "size")})
+    return list(seen.values())
+
+
 RENEWAL_NOTICE_MONTHS = 3  # schools are told this long before their award expires
 
 
@@ -182,6 +190,7 @@ class AwardApplication(Aggregate):
         self.decision: dict | None = None
         self.award: dict | None = None
         self.withdrawal: dict | None = None
+        self.portfolio_deleted: dict | None = None  # the retention rule's deletion, once done
 
     # -- the school's work ----------------------------------------------------------
 
@@ -200,8 +209,11 @@ class AwardApplication(Aggregate):
         )
 
     def add_evidence(
-        self, evidence_id: str, criterion: str, title: str, detail: str, link: str | None, actor: str
+        self, evidence_id: str, criterion: str, title: str, detail: str, link: str | None, actor: str,
+        files: list[dict] | None = None,
     ) -> None:
+        """``files``: references to files already checked and stored (sha256, filename,
+        content_type, size)."""
         self._require_open()
         self._require_criterion(criterion)
         if evidence_id in self.evidence:
@@ -216,7 +228,35 @@ class AwardApplication(Aggregate):
             link=link,
             stage=self.stage,
             actor=actor,
+            files=_distinct(files or []),
         )
+
+    def add_files(self, evidence_id: str, files: list[dict], actor: str) -> None:
+        """More files for an evidence item: the next submission includes them, those made
+        before do not. A file the item already has is kept once."""
+        self._require_open()
+        item = self._live_item(evidence_id)
+        held = {f["sha256"] for f in item["files"]}
+        new = [f for f in _distinct(files) if f["sha256"] not in held]
+        if new:
+            self._files_added(urn=self.urn, school_year=self.school_year, evidence_id=evidence_id,
+                              files=new, actor=actor)
+
+    def remove_file(self, evidence_id: str, sha256: str, actor: str) -> None:
+        """Take a file out of an item for future submissions; a submission that included it
+        keeps it (its bytes are kept until the retention rule allows deleting them)."""
+        self._require_open()
+        item = self._live_item(evidence_id)
+        if sha256 not in {f["sha256"] for f in item["files"]}:
+            raise Conflict("The evidence has no such file.", "sha256")
+        self._file_removed(urn=self.urn, school_year=self.school_year, evidence_id=evidence_id,
+                           sha256=sha256, actor=actor)
+
+    def _live_item(self, evidence_id: str) -> dict:
+        item = self.evidence.get(evidence_id)
+        if item is None or item["withdrawn"]:
+            raise Conflict("No such evidence: it was never added, or it was withdrawn.", "evidence_id")
+        return item
 
     def withdraw_evidence(self, evidence_id: str, actor: str) -> None:
         """Take evidence out of future submissions; what was submitted stays as submitted."""
@@ -309,6 +349,7 @@ class AwardApplication(Aggregate):
             audit=dict(self.audit),
             under_extension=late,
             actor=actor,
+            files={e: list(self.evidence[e]["files"]) for e in included if self.evidence[e]["files"]},
         )
 
     def next_submission(self) -> str | None:
@@ -420,12 +461,48 @@ class AwardApplication(Aggregate):
         )
         return True
 
+    def delete_portfolio(self, on: dt.date, files: list[str], actor: str) -> None:
+        """Record that the retention rule deleted the portfolio's files (``files``: those
+        deleted from the store; others are still held by another application)."""
+        if self.portfolio_deleted is not None:
+            raise Conflict("The portfolio was deleted already.", "portfolio")
+        self._portfolio_deleted(urn=self.urn, school_year=self.school_year, on=on, files=files, actor=actor)
+
     def withdraw(self, reason: str, actor: str) -> None:
         self._require_open()
         self._withdrawn(urn=self.urn, school_year=self.school_year, reason=free_text(self.urn, reason),
                         actor=actor)
 
     # -- queries -----------------------------------------------------------------------
+
+    def submitted_files(self, version: int) -> dict[str, list[dict]]:
+        """Evidence id -> the files as that submission froze them."""
+        return next(s["files"] for s in self.submissions if s["version"] == version)
+
+    def held_files(self) -> dict[str, dict]:
+        """Every file the application has named, in any item or submission: sha256 -> reference."""
+        held = {f["sha256"]: f for item in self.evidence.values() for f in item["all_files"]}
+        for submission in self.submissions:
+            held.update({f["sha256"]: f for refs in submission["files"].values() for f in refs})
+        return held
+
+    def portfolio_bytes(self) -> int:
+        """The size of the live portfolio: each distinct file in items not withdrawn, once."""
+        live = {f["sha256"]: f["size"] for item in self.evidence.values() if not item["withdrawn"]
+                for f in item["files"]}
+        return sum(live.values())
+
+    def kept_until(self, years_after_award: int, years_without_award: int) -> dt.date | None:
+        """The last day the portfolio is kept: the award's expiry plus ``years_after_award``;
+        without an award, the decision (or, withdrawn, the last change) plus
+        ``years_without_award``; None while the application is still open."""
+        if self.award is not None:
+            return add_years(self.award["expires_on"], years_after_award)
+        if self.stage == Stage.NOT_AWARDED:
+            return add_years(self.decision["on"], years_without_award)
+        if self.stage == Stage.WITHDRAWN:
+            return add_years(self.modified_on.date(), years_without_award)
+        return None
 
     def missing(self) -> dict[str, list[str]]:
         """What each criterion still lacks, in plain words."""
@@ -456,6 +533,10 @@ class AwardApplication(Aggregate):
         """The school has added evidence for the criterion since the latest feedback."""
         since = list(self.evidence.values())[self.evidence_seen.get(self._latest_feedback(), 0):]
         return any(e["criterion"] == code and not e["withdrawn"] for e in since)
+
+    def check_open(self) -> None:
+        """Refuse (409) unless the school may still change its application."""
+        self._require_open()
 
     def _require_open(self) -> None:
         if self.stage in Stage.CLOSED:
@@ -492,7 +573,27 @@ class AwardApplication(Aggregate):
     ) -> None:
         self.audit[criterion] = {"status": status, "practice": practice, "next_steps": next_steps}
 
-    @event("EvidenceAdded")
+    class EvidenceAdded(Aggregate.Event):
+        """Version 2 carries the item's files (references: sha256, filename, content_type, size)."""
+
+        urn: str
+        school_year: str
+        evidence_id: str
+        criterion: str
+        title: str
+        detail: str
+        link: str | None
+        stage: str
+        actor: str
+        files: list[dict]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["files"] = []  # evidence was a title, a description and a link
+
+    @event(EvidenceAdded)
     def _evidence_added(
         self,
         urn: str,
@@ -504,6 +605,7 @@ class AwardApplication(Aggregate):
         link: str | None,
         stage: str,
         actor: str,
+        files: list[dict],
     ) -> None:
         self.evidence[evidence_id] = {
             "criterion": criterion,
@@ -512,7 +614,26 @@ class AwardApplication(Aggregate):
             "link": link,
             "added_at_stage": stage,
             "withdrawn": False,
+            "files": list(files),
+            "all_files": list(files),  # removed ones too: a submission may still hold them
         }
+
+    @event("FilesAdded")
+    def _files_added(self, urn: str, school_year: str, evidence_id: str, files: list[dict],
+                     actor: str) -> None:
+        item = self.evidence[evidence_id]
+        item["files"] = [*item["files"], *files]
+        item["all_files"] = [*item["all_files"], *files]
+
+    @event("FileRemoved")
+    def _file_removed(self, urn: str, school_year: str, evidence_id: str, sha256: str, actor: str) -> None:
+        item = self.evidence[evidence_id]
+        item["files"] = [f for f in item["files"] if f["sha256"] != sha256]
+
+    @event("PortfolioDeleted")
+    def _portfolio_deleted(self, urn: str, school_year: str, on: dt.date, files: list[str],
+                           actor: str) -> None:
+        self.portfolio_deleted = {"on": on, "files": len(files)}
 
     @event("EvidenceWithdrawn")
     def _evidence_withdrawn(self, urn: str, school_year: str, evidence_id: str, actor: str) -> None:
@@ -578,7 +699,27 @@ class AwardApplication(Aggregate):
         self.extensions[stage] = {"until": until, "reason": reason, "granted_by": actor,
                                   "beyond_panel_meeting": beyond_panel_meeting}
 
-    @event("Submitted")
+    class Submitted(Aggregate.Event):
+        """Version 2 freezes each included item's files by content hash (evidence id ->
+        references), so files added or removed later do not change what was submitted."""
+
+        urn: str
+        school_year: str
+        stage: str
+        on: dt.date
+        evidence: list[str]
+        audit: dict
+        under_extension: bool
+        actor: str
+        files: dict[str, list[dict]]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["files"] = {}  # no evidence had files then
+
+    @event(Submitted)
     def _submitted(
         self,
         urn: str,
@@ -589,12 +730,14 @@ class AwardApplication(Aggregate):
         audit: dict,
         under_extension: bool,
         actor: str,
+        files: dict[str, list[dict]],
     ) -> None:
         self.submissions.append(
             {
                 "stage": stage,
                 "on": on,
                 "evidence": evidence,
+                "files": files,
                 "under_extension": under_extension,
                 "audit": audit,
                 "by": actor,

@@ -9,15 +9,21 @@ declared and are not conflicted.
 from __future__ import annotations
 
 import base64
+import binascii
 
 from services.applications import schemas, trail
 from services.applications.application import Applications
 from services.applications.certificate import certificate_of, render
+from services.applications.portfolio import Upload
 from shared.access import LEAD, PANEL_MEMBERS, SCHOOL_STAFF, Principal
+from shared.errors import Invalid
 from shared.operations import Operation
 from shared.subject_access import PersonalDataApi
 
 SCHOOL = ("urn",)
+# who may ask for a file: the service's access rule then allows the school's coordinators, the
+# lead, and panel members appraising the application who have declared no conflict
+FILE_READERS = SCHOOL_STAFF | PANEL_MEMBERS
 APPLICATION = ("urn", "year")
 PANEL = ("year", "stage")
 APPRAISAL = ("urn", "year", "stage")
@@ -33,6 +39,35 @@ def certificate_pdf(app: Applications, urn: str, year: str) -> dict:
 def decision_trail_page(app: Applications, urn: str, year: str) -> dict:
     """The decision trail as a plain page to print with the panel's minutes."""
     return {"html": trail.render_html(trail.decision_trail(app, urn, year), app.authority.name)}
+
+
+def uploads(files: list[dict]) -> list[Upload]:
+    """Files as they crossed RPC (base64), back to bytes."""
+    try:
+        return [Upload(f["filename"], f["content_type"], base64.b64decode(f["content"], validate=True))
+                for f in files]
+    except (binascii.Error, ValueError):
+        raise Invalid("A file did not arrive intact.", {"files": ["Not valid base64."]}) from None
+
+
+def evidence_with_files(app: Applications, actor: str, urn: str, year: str, files: list[dict],
+                        **evidence: str) -> dict:
+    return app.add_evidence(actor, urn, year, files=uploads(files), **evidence)
+
+
+def files_for_item(app: Applications, actor: str, urn: str, year: str, evidence_id: str,
+                   files: list[dict]) -> dict:
+    return app.add_files(actor, urn, year, evidence_id, uploads(files))
+
+
+def file_for_reader(app: Applications, who: Principal, urn: str, year: str, sha256: str, kind: str) -> dict:
+    found = app.evidence_file(who, urn, year, sha256, kind)
+    return {**found, "content": base64.b64encode(found["content"]).decode("ascii")}
+
+
+def zip_for_reader(app: Applications, who: Principal, urn: str, year: str, stage: str) -> dict:
+    found = app.submitted_portfolio(who, urn, year, stage)
+    return {**found, "content": base64.b64encode(found["content"]).decode("ascii")}
 
 
 def visit_by_lead_or_member(app: Applications, who: Principal, urn: str, year: str, **visit: object) -> dict:
@@ -51,8 +86,12 @@ class ApplicationsApi(PersonalDataApi):
                       output=schemas.ApplicationView)
     record_audit = Operation(SCHOOL_STAFF, Applications.record_audit, APPLICATION,
                              input=schemas.AuditEntry, output=schemas.ApplicationView)
-    add_evidence = Operation(SCHOOL_STAFF, Applications.add_evidence, APPLICATION,
+    add_evidence = Operation(SCHOOL_STAFF, evidence_with_files, APPLICATION,
                              input=schemas.Evidence, output=schemas.ApplicationView)
+    add_files = Operation(SCHOOL_STAFF, files_for_item, (*APPLICATION, "evidence_id"),
+                          input=schemas.FileBatch, output=schemas.ApplicationView)
+    remove_file = Operation(SCHOOL_STAFF, Applications.remove_file, (*APPLICATION, "evidence_id", "sha256"),
+                            output=schemas.ApplicationView)
     withdraw_evidence = Operation(SCHOOL_STAFF, Applications.withdraw_evidence,
                                   (*APPLICATION, "evidence_id"), output=schemas.ApplicationView)
     plan_action = Operation(SCHOOL_STAFF, Applications.plan_action, APPLICATION, input=schemas.Action,
@@ -67,6 +106,14 @@ class ApplicationsApi(PersonalDataApi):
                         APPLICATION, output=schemas.History, caller=None)
     certificate = Operation(SCHOOL_STAFF, certificate_pdf, APPLICATION, output=schemas.Certificate,
                             caller=None)
+
+    # -- the portfolio's files: the school, the lead, and the panel members clear to see them --
+    evidence_file = Operation(FILE_READERS, file_for_reader, (*APPLICATION, "sha256"),
+                              input=schemas.FileQuery, output=schemas.FileDownload, caller="principal")
+    portfolio_zip = Operation(FILE_READERS, zip_for_reader, (*APPLICATION, "stage"),
+                              output=schemas.PortfolioZip, caller="principal")
+    downloads = Operation(LEAD, lambda app, urn, year: {"items": app.downloads(urn, year)}, APPLICATION,
+                          output=schemas.DownloadRecord, caller=None)
 
     # -- the lead: the cycle and each application ----------------------------------
     cycle_overview = Operation(LEAD, Applications.cycle_overview, ("year",),

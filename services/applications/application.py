@@ -18,11 +18,24 @@ from eventsourcing.persistence import IntegrityError
 from services.applications.accreditation import AwardApplication, Deadline, Stage, school_year_advice
 from services.applications.panels import Appraisal, Panel, composition_problem
 from services.applications.people import carried
+from services.applications.photos import PHOTOS, thumbnail
+from services.applications.portfolio import (
+    Checked,
+    Download,
+    Upload,
+    by_criterion,
+    check_uploads,
+    contents_page,
+    portfolio_zip,
+    zip_entries,
+)
 from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
+from shared.access import Principal
 from shared.authority import Authority, Cycle
 from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound, Unavailable
+from shared.files import FileStore
 from shared.history import history_entry
 from shared.personal import PersonalDataApplication, reveal
 from shared.projection import AggregateProjection
@@ -37,9 +50,10 @@ class Applications(PersonalDataApplication):
     name = "applications"
 
     def __init__(self, env: dict | None = None, *, authority: Authority,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, files: FileStore | None = None) -> None:
         super().__init__(env)
         self.authority = authority
+        self.files = files  # the portfolio's files, by content hash (None: this process keeps none)
         self.rules = authority.pledge
         self.clock = clock or system_clock()
         self.index = AggregateProjection(self)
@@ -100,10 +114,40 @@ class Applications(PersonalDataApplication):
             criterion, status, practice, next_steps, actor))
 
     def add_evidence(self, actor: str, urn: str, school_year: str, criterion: str, title: str,
-                     detail: str = "", link: str | None = None) -> dict:
+                     detail: str = "", link: str | None = None, files: list[Upload] = ()) -> dict:
+        """Evidence, with any files: all of them are taken, or (a 422 naming the file) none."""
         evidence_id = uuid.uuid4().hex[:12]
-        return self._change(urn, school_year, lambda a: a.add_evidence(
-            evidence_id, criterion, title, detail, link, actor))
+        application = self._get(urn, school_year)
+        checked = self._check_uploads(application, files) if files else []
+        application.add_evidence(evidence_id, criterion, title, detail, link, actor,
+                                 [c.reference for c in checked])
+        return self._store_and_save(application, checked)
+
+    def add_files(self, actor: str, urn: str, school_year: str, evidence_id: str,
+                  files: list[Upload]) -> dict:
+        application = self._get(urn, school_year)
+        checked = self._check_uploads(application, files)
+        application.add_files(evidence_id, [c.reference for c in checked], actor)
+        return self._store_and_save(application, checked)
+
+    def remove_file(self, actor: str, urn: str, school_year: str, evidence_id: str, sha256: str) -> dict:
+        return self._change(urn, school_year, lambda a: a.remove_file(evidence_id, sha256, actor))
+
+    def _check_uploads(self, application: AwardApplication, files: list[Upload]) -> list[Checked]:
+        application.check_open()  # refused before any file is read
+        return check_uploads(files, self.authority.portfolio, application.portfolio_bytes())
+
+    def _store_and_save(self, application: AwardApplication, checked: list[Checked]) -> dict:
+        """The bytes first, then the events naming them: an event never names a missing file."""
+        for item in checked:
+            self._file_store().put(item.content)
+        self.save_changes(application)
+        return self.view(application)
+
+    def _file_store(self) -> FileStore:
+        if self.files is None:
+            raise Unavailable("This process keeps no portfolio files.")
+        return self.files
 
     def withdraw_evidence(self, actor: str, urn: str, school_year: str, evidence_id: str) -> dict:
         return self._change(urn, school_year, lambda a: a.withdraw_evidence(evidence_id, actor))
@@ -276,10 +320,130 @@ class Applications(PersonalDataApplication):
         application = self._get(urn, school_year)
         submitted = next(s for s in application.submissions if s["version"] == appraisal.submission)
         view = self.view(application)
-        view["evidence"] = [e for e in view["evidence"] if e["id"] in submitted["evidence"]]
+        view["evidence"] = [{**e, "files": submitted["files"].get(e["id"], [])}  # as frozen then
+                            for e in view["evidence"] if e["id"] in submitted["evidence"]]
         view["audit"] = reveal(submitted["audit"])  # as submitted, not as edited since
         view["submission"] = submitted
         return view
+
+    # -- the portfolio: reading it, the download record, retention ------------------------
+
+    def evidence_file(self, who: Principal, urn: str, school_year: str, sha256: str,
+                      kind: str = "file") -> dict:
+        """One file (or a photo's thumbnail), for someone the access rule allows; recorded."""
+        application = self._get(urn, school_year)
+        role, readable = self._reader(who, application)
+        ref = application.held_files().get(sha256)
+        if ref is None or (readable is not None and sha256 not in readable):
+            raise NotFound("The application's portfolio has no such file.", "sha256")
+        self._require_kept(application)
+        content = self._file_store().read(sha256)
+        if kind == "thumbnail":
+            if ref["content_type"] not in PHOTOS:
+                raise NotFound("Only photos have thumbnails.", "sha256")
+            content, ref = thumbnail(content), {**ref, "content_type": "image/jpeg"}
+        self._record_download(application, who, role, kind, [ref])
+        return {**ref, "content": content}
+
+    def submitted_portfolio(self, who: Principal, urn: str, school_year: str, stage: str) -> dict:
+        """The portfolio as a submission froze it, as one zip with a contents page; recorded."""
+        application = self._get(urn, school_year)
+        role, submission = self._submission_for(who, application, stage)
+        self._require_kept(application)
+        evidence = reveal([{"id": k, **v} for k, v in application.evidence.items()
+                           if k in submission["evidence"]])
+        groups = by_criterion(evidence, submission["files"], self._criterion_labels(application))
+        entries = zip_entries(groups)
+        contents = contents_page(application.school_name, urn, school_year, submission, groups, entries)
+        store = self._file_store()
+        data = portfolio_zip(contents, [(path, store.read(ref["sha256"])) for path, ref in entries])
+        self._record_download(application, who, role, "zip", [ref for _, ref in entries])
+        return {"filename": f"portfolio-{urn}-{school_year}-{stage}-{submission['version']}.zip",
+                "content": data, "files": len(entries)}
+
+    def downloads(self, urn: str, school_year: str) -> list[dict]:
+        """Every download of the application's files, oldest first: for the lead."""
+        application_id = str(self._get(urn, school_year).id)
+        found = [d for d in self.index.all() if isinstance(d, Download) and d.application == application_id]
+        return [d.view() for d in sorted(found, key=lambda d: d.at)]
+
+    def apply_retention(self) -> int:
+        """Delete the files of each portfolio kept past the authority's retention rule, once,
+        recording it; a file another application still holds is kept. Returns how many
+        portfolios were deleted."""
+        today, rules = self.today(), self.authority.portfolio
+        seen = [a for a in self.index.all()
+                if isinstance(a, AwardApplication) and a.portfolio_deleted is None]
+        due = {a.id for a in seen
+               if (until := a.kept_until(rules.kept_years_after_award, rules.kept_years_without_award))
+               and today > until}
+        kept = {sha for a in seen if a.id not in due for sha in a.held_files()}
+        deleted = 0
+        for application_id in sorted(due):
+            application = self._find(application_id)
+            gone = [sha for sha in sorted(application.held_files())
+                    if sha not in kept and self.files is not None and self.files.delete(sha)]
+            application.delete_portfolio(today, gone, "system:retention")
+            try:
+                self.save_changes(application)
+                deleted += 1
+            except Conflict:  # another instance recorded it at the same moment
+                pass
+        return deleted
+
+    def _reader(self, who: Principal, application: AwardApplication) -> tuple[str, set[str] | None]:
+        """How ``who`` may read the application's files: their role, and the files they may
+        read (None: every file the application held)."""
+        if who.has("lead"):
+            return "lead", None
+        if who.has("coordinator", application.urn):
+            return "school", None
+        appraisals = [a for a in self.index.all() if isinstance(a, Appraisal)
+                      and a.application == str(application.id) and who.account in a.members]
+        if not who.has("panel_member") or not appraisals:
+            raise Forbidden("Only the school's coordinators, the lead and the panel appraising the "
+                            "application may see its files.")
+        readable: set[str] = set()
+        for appraisal in appraisals:
+            appraisal.require_clear(who.account)  # conflicted, or not declared: no file at all
+            files = application.submitted_files(appraisal.submission)
+            readable |= {f["sha256"] for refs in files.values() for f in refs}
+        return "panel", readable
+
+    def _submission_for(self, who: Principal, application: AwardApplication, stage: str) -> tuple[str, dict]:
+        """The submission ``who`` reads at ``stage``: a panel member the one their appraisal is
+        of, once clear; the school and the lead the latest."""
+        if who.has("lead") or who.has("coordinator", application.urn):
+            submitted = [s for s in application.submissions if s["stage"] == stage]
+            if not submitted:
+                raise NotFound(f"The school has not submitted its {stage} application.", "stage")
+            return ("lead" if who.has("lead") else "school"), submitted[-1]
+        if not who.has("panel_member"):
+            raise Forbidden("Only the school's coordinators, the lead and the panel appraising the "
+                            "application may see its files.")
+        appraisal = self.appraisal(application.urn, application.school_year, stage)
+        appraisal.require_clear(who.account)
+        return "panel", next(s for s in application.submissions if s["version"] == appraisal.submission)
+
+    def _require_kept(self, application: AwardApplication) -> None:
+        if application.portfolio_deleted is not None:
+            raise NotFound(f"The portfolio's files were deleted on {application.portfolio_deleted['on']} "
+                           "under the retention rule.", "sha256")
+
+    def _record_download(self, application: AwardApplication, who: Principal, role: str, kind: str,
+                         files: list[dict]) -> None:
+        self.save(Download(application=str(application.id), urn=application.urn,
+                           school_year=application.school_year, kind=kind,
+                           files=[{"sha256": f["sha256"], "filename": f["filename"]} for f in files],
+                           by=who.actor, role=role, at=self.clock.now()))
+
+    def _criterion_labels(self, application: AwardApplication) -> dict[str, str]:
+        try:
+            criteria = self.authority.criteria(application.criteria_version).criteria
+            wording = {c.code: c.title for c in criteria}
+        except KeyError:
+            wording = {}
+        return {code: f"{code} {wording[code]}" if code in wording else code for code in application.criteria}
 
     def appraisals_for(self, member: str) -> list[dict]:
         """A panel member's appraisals, with what is still to do."""
@@ -361,7 +525,8 @@ class Applications(PersonalDataApplication):
     # -- views ---------------------------------------------------------------------------
 
     def view(self, a: AwardApplication) -> dict:
-        evidence = [{"id": k, **v} for k, v in a.evidence.items()]
+        evidence = [{"id": k, **{f: x for f, x in v.items() if f != "all_files"}}
+                    for k, v in a.evidence.items()]
         return reveal({
             "id": str(a.id), "urn": a.urn, "school_name": a.school_name,
             "school_year": a.school_year, "criteria_version": a.criteria_version,
@@ -369,6 +534,7 @@ class Applications(PersonalDataApplication):
             "actions": list(a.actions.values()), "submissions": a.submissions,
             "extensions": a.extensions, "feedback": a.feedback, "visit": a.visit,
             "decision": a.decision, "award": a.award, "withdrawal": a.withdrawal,
+            "portfolio_deleted": a.portfolio_deleted,
             "missing": a.missing(), "next_submission": a.next_submission(),
             "cpd_attended": self.training(a.urn),
             "deadline": self._deadline(a, a.next_submission()).day if a.next_submission() else None,

@@ -8,6 +8,7 @@ from services.applications.accreditation import ACTION_STATUSES, AUDIT_STATUSES,
 from services.applications.panels import OVERALL
 from shared.schema import StrictSchema, Text
 
+MAX_FILES_AT_ONCE = 20
 STAGE = fields.String(required=True, validate=validate.OneOf(("draft", "final")))
 CRITERION = fields.String(required=True, validate=validate.Regexp(r"^[a-z]+-\d$"),
                           metadata={"example": "learn-1"})
@@ -34,11 +35,66 @@ class AuditEntry(StrictSchema):
     next_steps = Text(2000, min_length=0, load_default="")
 
 
+class FileUpload(StrictSchema):
+    """A file as the gateway forwards it over RPC (the service checks it by its content)."""
+
+    filename = fields.String(required=True, validate=validate.Length(max=300))
+    content_type = fields.String(required=True, validate=validate.Length(max=200))
+    content = fields.String(required=True, metadata={"description": "The file's bytes, in base64"})
+
+
+FILES = fields.List(fields.Nested(FileUpload), validate=validate.Length(max=MAX_FILES_AT_ONCE),
+                    metadata={"description": "Files for the portfolio: PDF, JPEG, PNG, HEIC, Word, "
+                                             "PowerPoint, Excel or plain text (video: a link)"})
+
+
 class Evidence(StrictSchema):
     criterion = CRITERION
     title = Text(200, required=True)
     detail = Text(4000, min_length=0, load_default="")
     link = fields.URL(validate=validate.Length(max=1000), allow_none=True, load_default=None)
+    files = fields.List(fields.Nested(FileUpload), validate=validate.Length(max=MAX_FILES_AT_ONCE),
+                        load_default=list, metadata=FILES.metadata)
+
+
+class FileBatch(StrictSchema):
+    files = fields.List(fields.Nested(FileUpload), required=True,
+                        validate=validate.Length(min=1, max=MAX_FILES_AT_ONCE), metadata=FILES.metadata)
+
+
+class UploadQuery(StrictSchema):
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=300),
+                             metadata={"example": "assembly-display.jpg"})
+
+
+class FileQuery(StrictSchema):
+    kind = fields.String(validate=validate.OneOf(("file", "thumbnail")), load_default="file")
+
+
+class FileDownload(StrictSchema):
+    sha256 = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer(metadata={"description": "Of the file as stored (a thumbnail is smaller)"})
+    content = fields.String(metadata={"description": "The bytes, in base64"})
+
+
+class PortfolioZip(StrictSchema):
+    filename = fields.String()
+    content = fields.String(metadata={"description": "The zip, in base64"})
+    files = fields.Integer()
+
+
+class DownloadView(StrictSchema):
+    at = fields.DateTime()
+    by = fields.String(metadata={"description": "account:<id>"})
+    role = fields.String(metadata={"description": "school, lead or panel"})
+    kind = fields.String(metadata={"description": "file, thumbnail or zip"})
+    files = fields.List(fields.Dict(), metadata={"description": "sha256 and filename of each"})
+
+
+class DownloadRecord(StrictSchema):
+    items = fields.List(fields.Nested(DownloadView))
 
 
 class Action(StrictSchema):
@@ -154,6 +210,8 @@ class ApplicationView(StrictSchema):
     decision = fields.Dict(allow_none=True)
     award = fields.Dict(allow_none=True)
     withdrawal = fields.Dict(allow_none=True)
+    portfolio_deleted = fields.Dict(allow_none=True, metadata={
+        "description": "When the retention rule deleted the portfolio's files"})
     missing = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                           metadata={"description": "What each criterion still lacks"})
     next_submission = fields.String(allow_none=True)

@@ -15,13 +15,17 @@ from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.erasure import PersonalDataService
+from shared.files import FileStore
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, serve
 from shared.store import store_env
 
+EVIDENCE_FILES = "evidence"  # <data>/evidence: the portfolios' files by content hash (sanctuary backup)
+
 
 def build(settings: Settings, authority: Authority) -> Applications:
-    return Applications(env=store_env("applications", settings), authority=authority)
+    return Applications(env=store_env("applications", settings), authority=authority,
+                        files=FileStore(settings.data_dir / EVIDENCE_FILES, "the portfolio"))
 
 
 def gauges(app: Applications) -> Iterable[Metric]:
@@ -68,6 +72,12 @@ class ApplicationsService(ServiceBase, PersonalDataService):
     def mark_renewals_due(self) -> None:
         """Hourly, so a restart never misses a day; each award is marked once."""
         self.application.mark_renewals_due()
+
+    @timer(interval=3600)
+    def apply_retention(self) -> None:
+        """The retention rule's daily deletion, looked at hourly (by the service's clock, so a
+        rehearsal's shifted clock moves it): each portfolio is deleted once, on its day."""
+        self.application.apply_retention()
 
     @integration_handler("events", "AttendanceRecorded")
     def on_attendance_recorded(self, body: dict) -> None:

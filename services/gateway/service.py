@@ -21,6 +21,7 @@ from services.gateway.event_routes import EventRoutes
 from services.gateway.library_routes import LibraryRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.pledge_routes import PledgeRoutes
+from services.gateway.portfolio_routes import PortfolioRoutes
 from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
@@ -53,8 +54,8 @@ HEALTH_TIMEOUT = 2.0
 
 
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
-                     LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
-                     ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
+                     LibraryRoutes, PortfolioRoutes, AccessPages, SchoolPages, CpdPages, PanelPages,
+                     LeadPages, ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
                      PeoplePages, LeadSchoolPages, JoinPages):
     name = "gateway"
     accounts = RpcProxy("accounts")

@@ -1,259 +1,30 @@
-"""Files in the library: checked by their content, stored by their content. Plain Python.
-
-A file is taken only when its declared type is one the library keeps, its name
-ends as that type's names do, and its first bytes say it really is that type
-(a PNG renamed ``.pdf`` and sent as ``application/pdf`` is refused). Office
-documents are ZIP archives: the archive's ``[Content_Types].xml`` must name
-the document's main part (a macro-enabled workbook is not an XLSX). Text must
-be UTF-8 without control characters. Nothing larger than ``MAX_FILE_BYTES``.
-
-Stored files are named by their SHA-256 under ``<data>/library/``, written to a
-temporary file first and renamed into place, so a reader never sees half a
-file and the same file uploaded twice is kept once.
-"""
+"""Files in the library: the shared checks and store (shared/files.py), with the
+library's own rules: the types it keeps, and nothing larger than ``MAX_FILE_BYTES``.
+Stored files are named by their SHA-256 under ``<data>/library/``."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import re
-import uuid
-import zipfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shared.errors import Conflict, Invalid, NotFound, TooLarge
+from shared import files as shared
+from shared.errors import Invalid
+from shared.files import CSV, DOCX, JPEG, MAX_FILENAME, PDF, PNG, PPTX, TEXT, XLSX, FileFacts, sniff
+
+__all__ = ["DOCX", "MAX_FILENAME", "PPTX", "XLSX", "FileFacts", "FileStore", "check_file", "check_size",
+           "sniff"]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # 5 MB: guidance, example applications, a resource pack
-MAX_FILENAME = 200
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_FILENAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\]")
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+RULES = shared.FileRules("the library", (PDF, PNG, JPEG, DOCX, XLSX, PPTX, TEXT, CSV), MAX_FILE_BYTES)
+KEPT = RULES.kept
+check_file = RULES.check_file
+check_size = RULES.check_size
 
 
-@dataclass(frozen=True)
-class FileType:
-    content_type: str
-    extensions: tuple[str, ...]
-    described: str  # "a PDF document": completes "this file is ..."
-    family: str  # what the content check can tell: types sharing a family look alike
-
-
-TYPES = {t.content_type: t for t in (
-    FileType("application/pdf", (".pdf",), "a PDF document", "pdf"),
-    FileType("image/png", (".png",), "a PNG image", "png"),
-    FileType("image/jpeg", (".jpg", ".jpeg"), "a JPEG image", "jpeg"),
-    FileType(DOCX, (".docx",), "a Word document (DOCX)", "docx"),
-    FileType(XLSX, (".xlsx",), "an Excel workbook (XLSX)", "xlsx"),
-    FileType(PPTX, (".pptx",), "a PowerPoint presentation (PPTX)", "pptx"),
-    FileType("text/plain", (".txt",), "plain text", "text"),
-    FileType("text/csv", (".csv",), "a CSV file", "text"),
-)}
-KEPT = "PDF, PNG, JPEG, Word (DOCX), Excel (XLSX), PowerPoint (PPTX), plain text and CSV"
-
-# what the content turned out to be, for types the library does not keep
-_OTHER = {"zip": "a ZIP archive that is not a Word, Excel or PowerPoint document",
-          "office-macro": "an Office document with macros", "binary": "a file of an unknown kind",
-          "gif": "a GIF image", "webp": "a WebP image",
-          "ole": "an old-style Office document (.doc, .xls, .ppt)",
-          "html": "an HTML page", "svg": "an SVG image"}
-_OFFICE_MAIN = {
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": "docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml": "pptx",
-}
-_OFFICE_MACRO = re.compile(rb"application/vnd\.ms-[a-z]+\.[a-z.]*macroEnabled", re.I)
-_CONTENT_TYPES_LIMIT = 1024 * 1024  # the manifest of a real document is a few kilobytes
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def declared_type(value: str | None) -> str:
-    """``text/csv; charset=utf-8`` -> ``text/csv``; refused unless the library keeps it."""
-    content_type = (value or "").split(";", 1)[0].strip().lower()
-    if not content_type:
-        raise Invalid("Say what kind of file this is in the Content-Type header.",
-                      {"content_type": [f"Required: one of the types the library keeps ({KEPT})."]})
-    if content_type not in TYPES:
-        raise Invalid(f"The library does not keep files of type {content_type}.",
-                      {"content_type": [f"{content_type} is not kept; the library keeps {KEPT}."]})
-    return content_type
-
-
-def check_filename(filename: str | None, content_type: str) -> str:
-    """A plain file name (no folders) that ends as files of ``content_type`` do."""
-    name = (filename or "").strip()
-    if not name:
-        raise Invalid("Give the file's name.", {"filename": ["Required, e.g. guidance.pdf."]})
-    if len(name) > MAX_FILENAME or _FILENAME_BAD.search(name) or name.startswith("."):
-        raise Invalid("Not a usable file name.", {"filename": [
-            f"A plain name of at most {MAX_FILENAME} characters, without folders or control characters."]})
-    kind = TYPES[content_type]
-    if not name.lower().endswith(kind.extensions):
-        raise Invalid(f"The name {name!r} does not fit a file declared as {content_type}.", {"filename": [
-            f"A file declared as {content_type} ({kind.described}) must be named "
-            f"{' or '.join('*' + e for e in kind.extensions)}."]})
-    return name
-
-
-def check_size(size: int) -> None:
-    if size <= 0:
-        raise Invalid("The file is empty.", {"file": ["The file is empty: nothing was uploaded."]})
-    if size > MAX_FILE_BYTES:
-        raise TooLarge(f"The file is {_mb(size)}; the library takes files up to {_mb(MAX_FILE_BYTES)}.",
-                       "file")
-
-
-def sniff(content: bytes) -> str:
-    """What the content is, by its first bytes (and for ZIP archives, by their manifest):
-    a ``FileType.family`` or a key of ``_OTHER``."""
-    head = content[:16]
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head.startswith(b"RIFF") and content[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    if head.startswith(b"PK\x03\x04"):
-        return _office(content)
-    return _text(content)
-
-
-def _office(content: bytes) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            info = archive.getinfo("[Content_Types].xml")
-            if info.file_size > _CONTENT_TYPES_LIMIT:
-                return "zip"
-            manifest = archive.read(info)
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, NotImplementedError, EOFError):
-        return "zip"
-    if _OFFICE_MACRO.search(manifest):
-        return "office-macro"
-    found = {family for main, family in _OFFICE_MAIN.items() if main.encode() in manifest}
-    return found.pop() if len(found) == 1 else "zip"
-
-
-def _text(content: bytes) -> str:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return "binary"
-    if _TEXT_CONTROL.search(text):
-        return "binary"
-    start = text.lstrip()[:256].lower()
-    if start.startswith(("<!doctype html", "<html")):
-        return "html"
-    if start.startswith("<svg") or (start.startswith("<?xml") and "<svg" in text[:1024].lower()):
-        return "svg"
-    return "text"
-
-
-def describe(family: str) -> str:
-    for kind in TYPES.values():
-        if kind.family == family:
-            return "text" if family == "text" else kind.described
-    return _OTHER.get(family, "a file of an unknown kind")
-
-
-def check_content(content: bytes, content_type: str) -> None:
-    """The content really is what ``content_type`` declares."""
-    expected = TYPES[content_type]
-    found = sniff(content)
-    if found != expected.family:
-        raise Invalid(f"The file's content is {describe(found)}, not {expected.described} as declared.",
-                      {"file": [f"The content is {describe(found)}, but it was declared as "
-                                f"{content_type} ({expected.described}): upload the right file, "
-                                f"or declare its real type."]})
-
-
-def check_file(content: bytes, content_type: str | None, filename: str | None) -> FileFacts:
-    """Every check, cheapest first; the facts of a file the library may keep."""
-    check_size(len(content))
-    kind = declared_type(content_type)
-    name = check_filename(filename, kind)
-    check_content(content, kind)
-    return FileFacts(name, kind, len(content), hashlib.sha256(content).hexdigest())
-
-
-def type_for(filename: str) -> str:
-    """The type a stored file's name says it is (its content is checked against it)."""
-    lowered = filename.lower()
-    for kind in TYPES.values():
-        if lowered.endswith(kind.extensions):
-            return kind.content_type
-    raise Invalid(f"The library does not keep files named {filename!r}.", {"file.filename": [
-        f"Name the file as one of the kinds the library keeps ({KEPT})."]})
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
-
-
-class FileStore:
-    """Files named by their SHA-256 in one folder."""
+class FileStore(shared.FileStore):
+    """The library's files, checked again when a resource offers one under a name."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def put(self, content: bytes) -> str:
-        digest = hashlib.sha256(content).hexdigest()
-        target = self.root / digest
-        if target.exists():
-            return digest  # the same bytes, kept once
-        self.root.mkdir(parents=True, exist_ok=True)
-        partial = self.root / f".{digest}.{uuid.uuid4().hex}.partial"
-        try:
-            with open(partial, "wb") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, target)  # atomic: readers see all of it or none
-        finally:
-            partial.unlink(missing_ok=True)
-        return digest
-
-    def path(self, digest: str) -> Path:
-        if not _SHA256.match(digest or ""):
-            raise NotFound("There is no such file.", "sha256")
-        return self.root / digest
-
-    def exists(self, digest: str) -> bool:
-        try:
-            return self.path(digest).is_file()
-        except NotFound:
-            return False
-
-    def read(self, digest: str) -> bytes:
-        try:
-            content = self.path(digest).read_bytes()
-        except FileNotFoundError:
-            raise NotFound("The file is not in the library's store; the lead must upload it again.",
-                           "file") from None
-        if hashlib.sha256(content).hexdigest() != digest:  # altered on disk
-            raise Conflict("The stored file no longer matches its checksum; the lead must upload "
-                           "it again.", "file")
-        return content
+        super().__init__(root, "the library")
 
     def facts(self, digest: str, filename: str) -> FileFacts:
         """A stored file, checked again as a new upload would be, under ``filename``."""
@@ -261,7 +32,7 @@ class FileStore:
             raise Invalid("No file with this SHA-256 has been uploaded.", {"file.sha256": [
                 "Upload the file first (POST /library/files) and use the sha256 it returns."]})
         content = self.read(digest)
-        kind = type_for(filename)
+        kind = RULES.type_for(filename)
         try:
             return check_file(content, kind, filename)
         except Invalid as error:  # the name given here declares the type: it is what is at fault

@@ -282,3 +282,31 @@ def test_the_library_files_travel_with_the_backup(system: System, tmp_path: Path
     wipe(system.store, schema_too=True)
     again = sanctuary(system, "restore", "--force", str(folder))
     assert again.returncode != 0 and "does not match its content" in again.stderr
+
+
+def test_the_evidence_portfolios_files_travel_with_the_backup_checked_by_hash(system: System,
+                                                                            tmp_path: Path) -> None:
+    from services.applications.service import EVIDENCE_FILES
+    from shared.files import FileStore
+
+    populate(system.open())
+    files = FileStore(system.store.settings.data_dir / EVIDENCE_FILES)
+    digest = files.put(b"\xff\xd8\xff a school display photo")
+    folder = tmp_path / "with-evidence"
+    made = sanctuary(system, "backup", str(folder))
+    assert made.returncode == 0, made.stderr
+    assert "1 evidence files" in made.stdout
+    system.close()
+
+    files.path(digest).unlink()
+    wipe(system.store, schema_too=True)
+    restored = sanctuary(system, "restore", str(folder))
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "evidence files restored: 1" in restored.stdout
+    assert files.read(digest) == b"\xff\xd8\xff a school display photo"
+
+    files.path(digest).unlink()
+    (folder / "evidence-files" / digest).write_bytes(b"altered")
+    wipe(system.store, schema_too=True)
+    again = sanctuary(system, "restore", "--force", str(folder))
+    assert again.returncode != 0 and "does not match its content" in again.stderr

@@ -479,3 +479,34 @@ def test_an_event_described_before_who_runs_it_could_change(store: Store, covent
         assert (again.event(event.code)["title"], again.event(event.code)["runs_by"]) == ("Renamed", runs_by)
     finally:
         again.close()
+
+
+def test_evidence_and_submissions_stored_before_the_portfolio_had_files(store: Store, coventry) -> None:
+    """Evidence was a title, a description and a link; a submission froze only which items."""
+    application = AwardApplication(urn="103712", school_name="Hill Primary", school_year="2026-27",
+                                   criteria_version="sos-2026", criteria=["learn-1"], has_draft=False,
+                                   renewal_of=None, carried_actions=[], actor="account:coordinator")
+    application.add_evidence("e1", "learn-1", "Policy", "Our policy", "https://example.org/p", "account:c")
+    application.submit("final", dt.date(2027, 3, 1), Deadline("final", None), "account:c")
+
+    def without_files(topic: str, state: dict) -> None:
+        if topic.endswith(("EvidenceAdded", "Submitted")):
+            state.pop("files")
+
+    app = Applications(env=store.env("applications"), authority=coventry)
+    try:
+        stored_as_before(app, application, without_files)
+        stored = [json.loads(r.state) for r in app.recorder.select_events(application.id)]
+        assert not any("files" in state for state in stored)
+    finally:
+        app.close()
+    again = Applications(env=store.env("applications"), authority=coventry)
+    try:
+        added, submitted = [e for e in events_in(again)
+                            if type(e) in (AwardApplication.EvidenceAdded, AwardApplication.Submitted)]
+        assert added.files == [] and submitted.files == {}
+        view = again.application("103712", "2026-27")
+        assert view["evidence"][0]["files"] == [] and view["submissions"][0]["files"] == {}
+        assert again.repository.get(application.id).held_files() == {}
+    finally:
+        again.close()

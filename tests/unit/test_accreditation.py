@@ -144,7 +144,8 @@ def test_evidence_is_added_once_and_withdrawn_once() -> None:
     a = application()
     a.add_evidence("e1", "learn-2", "Geography unit", "Year 5", None, "coordinator")
     assert a.evidence["e1"] == {"criterion": "learn-2", "title": "Geography unit", "detail": "Year 5",
-                                "link": None, "added_at_stage": "started", "withdrawn": False}
+                                "link": None, "added_at_stage": "started", "withdrawn": False,
+                                "files": [], "all_files": []}
     with refused(Conflict, "evidence", a):
         a.add_evidence("e1", "learn-2", "Again", "", None, "coordinator")
     a.withdraw_evidence("e1", "coordinator")

@@ -23,11 +23,14 @@ PANEL = {"panel member"}
 # who may call each operation, written out again here so that a rule changed by mistake fails
 ALLOWED = {
     **dict.fromkeys(("pledge_standing", "start", "record_audit", "add_evidence", "withdraw_evidence",
-                     "plan_action", "submit", "withdraw", "application_view", "history", "certificate"),
+                     "plan_action", "submit", "withdraw", "application_view", "history", "certificate",
+                     "add_files", "remove_file"),
                     SCHOOL_STAFF),
+    # the files: the service then checks that a panel member is on the appraisal, and clear
+    **dict.fromkeys(("evidence_file", "portfolio_zip"), SCHOOL_STAFF | PANEL),
     **dict.fromkeys(("cycle_overview", "grant_extension", "schedule_visit", "decide", "decision_trail",
                      "decision_trail_html", "panel", "form_panel", "add_panel_member", "convene", "assign",
-                     "appraisal", "agree_outcome", "release_feedback", "personal_data"), LEAD),
+                     "appraisal", "agree_outcome", "release_feedback", "personal_data", "downloads"), LEAD),
     "record_visit": LEAD | PANEL,
     **dict.fromkeys(("my_appraisals", "my_appraisal", "declare", "judge", "note", "for_panel_member"), PANEL),
 }

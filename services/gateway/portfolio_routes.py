@@ -1,0 +1,107 @@
+"""Gateway routes for a school's evidence portfolio: uploading files to an evidence item,
+taking one out, and reading them: one file (or a photo's thumbnail), or a submission's
+whole portfolio as a zip. Mixed into the gateway service.
+
+An upload is the file itself as the request body, with its Content-Type and ``?filename=``
+(as the library's); the applications service checks it by its content. Files are never at
+a public or guessable address: each is named by the application and its content hash, and
+every request is checked by the service (the school's coordinators, the lead, and panel
+members appraising the application who declared no conflict) and recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from services.applications import schemas
+from services.applications.api import ApplicationsApi as Applications
+from services.gateway.clients import Clients
+from services.gateway.routes import route
+from shared.errors import Invalid
+from shared.files import megabytes
+
+BASE = "/schools/<urn>/applications/<year>"
+ITEM = f"{BASE}/evidence/<evidence_id>"
+FILE = f"{BASE}/files/<sha256>"
+# the largest body the gateway reads for one file: the authority's limit is checked by the
+# service; this only bounds memory (a file past it is refused naming its size)
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+SHOWN_INLINE = ("application/pdf", "image/jpeg", "image/png")  # the browser opens these itself
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]")
+# a PDF opens in the browser's own viewer, which a sandboxed page may not start; the PDF cannot
+# script (those with JavaScript are refused) and is never framed
+PDF_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+class PortfolioRoutes:
+    clients: Clients
+
+    @route("POST", f"{ITEM}/files", "Upload a file to an evidence item: the file itself is the body, "
+           "sent with its Content-Type (PDF, JPEG, PNG, HEIC, DOCX, PPTX, XLSX or plain text; video as a "
+           "link instead), named with ?filename=. Photos are kept without their metadata (location, "
+           "camera), upright", "applications", op=Applications.add_files, query=schemas.UploadQuery,
+           body=None, status=201, errors=(404, 409, 413))
+    def upload_evidence_file(self, request: Any, urn: str, year: str, evidence_id: str) -> dict:
+        content = read_upload(request)
+        upload = {"filename": request.data_in["filename"],
+                  "content_type": request.headers.get("Content-Type", ""),
+                  "content": base64.b64encode(content).decode("ascii")}
+        return self.clients.applications.add_files(request.principal, urn, year, evidence_id,
+                                                   {"files": [upload]})
+
+    @route("DELETE", f"{ITEM}/files/<sha256>", "Take a file out of an evidence item for future "
+           "submissions (a submission that included it keeps it)", "applications",
+           op=Applications.remove_file, errors=(404, 409))
+    def remove_evidence_file(self, request: Any, urn: str, year: str, evidence_id: str,
+                             sha256: str) -> dict:
+        return self.clients.applications.remove_file(request.principal, urn, year, evidence_id, sha256)
+
+    @route("GET", FILE, "One file of the portfolio (?kind=thumbnail: a photo's small copy), for the "
+           "school's coordinators, the lead, and panel members clear to see it; recorded",
+           "applications", op=Applications.evidence_file, response=None, errors=(404,))
+    def evidence_file(self, request: Any, urn: str, year: str, sha256: str) -> Response:
+        found = self.clients.applications.evidence_file(request.principal, urn, year, sha256,
+                                                        request.data_in)
+        return file_response(base64.b64decode(found["content"]), found["content_type"], found["filename"])
+
+    @route("GET", f"{BASE}/portfolio/<any(draft, final):stage>.zip", "The portfolio as the latest "
+           "submission at that stage froze it (a panel member: the one they appraise), as one zip with "
+           "a contents page; recorded", "applications", op=Applications.portfolio_zip, response=None,
+           errors=(404,))
+    def portfolio_zip(self, request: Any, urn: str, year: str, stage: str) -> Response:
+        found = self.clients.applications.portfolio_zip(request.principal, urn, year, stage)
+        return file_response(base64.b64decode(found["content"]), "application/zip", found["filename"])
+
+    @route("GET", f"{BASE}/downloads", "Every download of the application's files: who, when, which",
+           "applications", op=Applications.downloads, errors=(404,))
+    def portfolio_downloads(self, request: Any, urn: str, year: str) -> dict:
+        return self.clients.applications.downloads(request.principal, urn, year)
+
+
+def file_response(content: bytes, content_type: str, filename: str) -> Response:
+    """Never cached, never sniffed; PDFs and photos open in the browser, the rest download."""
+    name = _UNSAFE_NAME.sub("_", filename)
+    disposition = "inline" if content_type in SHOWN_INLINE else "attachment"
+    headers = {"Content-Disposition": f'{disposition}; filename="{name}"',
+               "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+    if content_type == "application/pdf":
+        headers["Content-Security-Policy"] = PDF_POLICY
+    return Response(content, content_type=content_type, headers=headers)
+
+
+def read_upload(request: Any) -> bytes:
+    """The request body, bounded (the service checks the authority's own limit)."""
+    if (request.content_length or 0) > MAX_UPLOAD_BYTES:
+        raise Invalid(f"The file is {megabytes(request.content_length)}: too large.",
+                      {"file": [f"At most {megabytes(MAX_UPLOAD_BYTES)} is read."]})
+    request.max_content_length = MAX_UPLOAD_BYTES
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        limit = megabytes(MAX_UPLOAD_BYTES)
+        raise Invalid("The file is too large.", {"file": [f"At most {limit}."]}) from None
