@@ -29,8 +29,10 @@ BASE = "/schools/<urn>/applications/<year>"
 ITEM = f"{BASE}/evidence/<evidence_id>"
 FILE = f"{BASE}/files/<sha256>"
 # the largest body the gateway reads for one file: the authority's limit is checked by the
-# service; this only bounds memory (a file past it is refused naming its size)
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+# service; this only bounds memory (a file past it is refused naming its size). An authority may
+# raise its per-file limit (20 MB by default) up to this; nginx's client_max_body_size tracks it,
+# and its base64 form must stay under RabbitMQ's largest message (128 MB)
+MAX_UPLOAD_BYTES = 60 * 1024 * 1024
 SHOWN_INLINE = ("application/pdf", "image/jpeg", "image/png")  # the browser opens these itself
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]")
 # a PDF opens in the browser's own viewer, which a sandboxed page may not start; the PDF cannot
