@@ -33,6 +33,7 @@ from services.gateway.web.link_pages import LinkPages
 from services.gateway.web.meeting_pages import MeetingPages
 from services.gateway.web.message_pages import MessagePages
 from services.gateway.web.pages import SESSION_COOKIE
+from services.gateway.web.panel_member_pages import PanelMemberPages
 from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.people_pages import PeoplePages
 from services.gateway.web.programme_pages import ProgrammePages
@@ -54,7 +55,7 @@ HEALTH_TIMEOUT = 2.0
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
                      LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
                      ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
-                     PeoplePages, LeadSchoolPages, JoinPages):
+                     PeoplePages, LeadSchoolPages, JoinPages, PanelMemberPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")
