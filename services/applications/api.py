@@ -136,6 +136,10 @@ class ApplicationsApi(PersonalDataApi):
     form_panel = Operation(LEAD, Applications.form_panel, PANEL, output=schemas.PanelView)
     add_panel_member = Operation(LEAD, Applications.add_panel_member, PANEL, input=schemas.PanelMember,
                                  output=schemas.PanelView)
+    remove_panel_member = Operation(LEAD, Applications.remove_panel_member, (*PANEL, "account"),
+                                    input=schemas.PanelMemberRemoval, output=schemas.PanelView)
+    correct_panel_member = Operation(LEAD, Applications.correct_panel_member, (*PANEL, "account"),
+                                     input=schemas.PanelMemberCorrection, output=schemas.PanelView)
     convene = Operation(LEAD, Applications.convene, PANEL, output=schemas.PanelView)
     assign = Operation(LEAD, Applications.assign, (*PANEL, "urn"), output=schemas.AppraisalView)
     appraisal = Operation(LEAD, lambda app, urn, year, stage: app.appraisal_view(

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.applications.accreditation import AwardApplication, Deadline, Stage, school_year_advice
 from services.applications.panels import Appraisal, Panel, composition_problem
-from services.applications.people import carried
+from services.applications.people import carried, panel_text
 from services.applications.photos import PHOTOS, thumbnail
 from services.applications.portfolio import (
     Checked,
@@ -185,10 +185,12 @@ class Applications(PersonalDataApplication):
         return self.panel_view(panel)
 
     def add_panel_member(self, actor: str, school_year: str, stage: str, account: str,
-                         lived_experience: bool) -> dict:
-        """A member added after appraisals opened joins those not yet agreed, to declare and judge."""
-        panel = self._panel(school_year, stage)
-        panel.add_member(account, None, lived_experience, actor)
+                         lived_experience: bool, reason: str | None = None) -> dict:
+        """A member added after appraisals opened joins those not yet agreed, to declare and judge.
+        Once the panel has convened, the lead says why (see ``Panel``)."""
+        panel, rule = self._panel(school_year, stage), self._cycle(school_year).panel
+        panel.add_member(account, None, lived_experience, actor, rule.min_members,
+                         rule.min_lived_experience, panel_text(panel, reason))
         joined = [a for a in self._open_appraisals(panel) if account not in a.members]
         for appraisal in joined:
             appraisal.join(account, actor)
@@ -200,10 +202,18 @@ class Applications(PersonalDataApplication):
                  for application, submission in sorted(panel.appraising))
         return [a for a in found if a is not None and a.outcome is None]
 
-    def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str) -> dict:
+    def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str,
+                            reason: str | None = None) -> dict:
         rule = self._cycle(school_year).panel
         return self._change_panel(school_year, stage, lambda p: p.remove_member(
-            account, rule.min_members, rule.min_lived_experience, actor))
+            account, rule.min_members, rule.min_lived_experience, actor, panel_text(p, reason)))
+
+    def correct_panel_member(self, actor: str, school_year: str, stage: str, account: str,
+                             lived_experience: bool, reason: str | None = None) -> dict:
+        rule = self._cycle(school_year).panel
+        return self._change_panel(school_year, stage, lambda p: p.correct_member(
+            account, lived_experience, rule.min_members, rule.min_lived_experience, actor,
+            panel_text(p, reason)))
 
     def convene(self, actor: str, school_year: str, stage: str) -> dict:
         rule = self._cycle(school_year).panel
@@ -472,7 +482,7 @@ class Applications(PersonalDataApplication):
             return self.panel_view(panel)
         return {"id": None, "school_year": school_year, "stage": stage, "formed": False,
                 "meets_on": cycle.draft_panel if stage == "draft" else cycle.final_panel,
-                "members": [], "convened": False, "assigned": [], "appraisals": [],
+                "members": [], "convened": False, "assigned": [], "changes": [], "appraisals": [],
                 "composition": self.composition(school_year, {})}
 
     def composition(self, school_year: str, members: dict[str, dict]) -> dict:
@@ -562,6 +572,7 @@ class Applications(PersonalDataApplication):
         return {"id": str(p.id), "school_year": p.school_year, "stage": p.stage, "formed": True,
                 "meets_on": p.meets_on, "members": members, "convened": p.convened,
                 "assigned": sorted(p.assigned.values()),
+                "changes": [{**c, "reason": reveal(c["reason"])} for c in p.changes],
                 "appraisals": [self.appraisal_progress(a) for a in appraisals],
                 "composition": self.composition(p.school_year, p.members)}
 

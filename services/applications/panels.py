@@ -43,19 +43,34 @@ class Panel(Aggregate):
         self.assigned: dict[str, str] = {}  # application id -> urn
         self.appraising: set[tuple[str, int]] = set()  # (application, submission version)
         self.convened = False
+        self.changes: list[dict] = []  # changes of membership after convening, with their reasons
 
-    def add_member(self, account: str, name: object, lived_experience: bool, actor: str) -> None:
+    def add_member(self, account: str, name: object, lived_experience: bool, actor: str,
+                   min_members: int = 0, min_lived: int = 0, reason: object = None) -> None:
         if account in self.members:
             raise Conflict("Already a member of this panel.", "account")
-        self._member_added(account=account, name=name, lived_experience=lived_experience, actor=actor)
+        after = {**self.members, account: {"name": name, "lived_experience": lived_experience}}
+        reason = self._after_convening(after, min_members, min_lived, reason)
+        self._member_added(account=account, name=name, lived_experience=lived_experience,
+                           reason=reason, actor=actor)
 
-    def remove_member(self, account: str, min_members: int, min_lived: int, actor: str) -> None:
-        if account not in self.members:
-            raise Conflict("Not a member of this panel.", "account")
-        if self.convened:
-            rest = {a: m for a, m in self.members.items() if a != account}
-            _check_composition(rest, min_members, min_lived)
-        self._member_removed(account=account, actor=actor)
+    def remove_member(self, account: str, min_members: int, min_lived: int, actor: str,
+                      reason: object = None) -> None:
+        self._require_member(account)
+        rest = {a: m for a, m in self.members.items() if a != account}
+        reason = self._after_convening(rest, min_members, min_lived, reason)
+        self._member_removed(account=account, reason=reason, actor=actor)
+
+    def correct_member(self, account: str, lived_experience: bool, min_members: int, min_lived: int,
+                       actor: str, reason: object = None) -> None:
+        """Correct whether a member has lived experience of seeking sanctuary."""
+        self._require_member(account)
+        if self.members[account]["lived_experience"] == lived_experience:
+            raise Conflict("That is already recorded for this member.", "lived_experience")
+        after = {**self.members, account: {**self.members[account], "lived_experience": lived_experience}}
+        reason = self._after_convening(after, min_members, min_lived, reason)
+        self._member_corrected(account=account, lived_experience=lived_experience, reason=reason,
+                               actor=actor)
 
     def convene(self, min_members: int, min_lived: int, actor: str) -> None:
         """The composition rule is checked here: a panel that breaks it cannot sit."""
@@ -63,6 +78,23 @@ class Panel(Aggregate):
             raise Conflict("The panel has already convened.", "panel")
         _check_composition(self.members, min_members, min_lived)
         self._convened(actor=actor)
+
+    def _after_convening(self, members: dict[str, dict], min_members: int, min_lived: int,
+                         reason: object) -> object:
+        """Once convened, a change of membership says why and must leave a panel that could
+        still convene (the same rule, checked again); before, it is the panel being put
+        together, and the rule waits for convening. The reason to record, or None."""
+        if not self.convened:
+            return None
+        if reason is None or not str(reason).strip():
+            raise Invalid("Say why the membership of a convened panel changes.",
+                          {"reason": ["Enter the reason for the change"]})
+        _check_composition(members, min_members, min_lived)
+        return reason
+
+    def _require_member(self, account: str) -> None:
+        if account not in self.members:
+            raise Conflict("Not a member of this panel.", "account")
 
     def assign(self, application: str, urn: str, submission: int, actor: str) -> None:
         """A submission comes to the panel once; a resubmission (further evidence) comes again."""
@@ -73,13 +105,52 @@ class Panel(Aggregate):
     def is_member(self, account: str) -> bool:
         return account in self.members
 
-    @event("MemberAdded")
-    def _member_added(self, account: str, name: object, lived_experience: bool, actor: str) -> None:
-        self.members[account] = {"name": name, "lived_experience": lived_experience}
+    class MemberAdded(Aggregate.Event):
+        account: str
+        name: object
+        lived_experience: bool
+        reason: object  # why, once the panel has convened (free text); None before
+        actor: str
 
-    @event("MemberRemoved")
-    def _member_removed(self, account: str, actor: str) -> None:
-        del self.members[account]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["reason"] = None  # no reason was asked for
+
+    @event(MemberAdded)
+    def _member_added(self, account: str, name: object, lived_experience: bool, reason: object,
+                      actor: str) -> None:
+        self.members[account] = {"name": name, "lived_experience": lived_experience}
+        self._changed("added", account, lived_experience, reason, actor)
+
+    class MemberRemoved(Aggregate.Event):
+        account: str
+        reason: object  # why, once the panel has convened (free text); None before
+        actor: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["reason"] = None  # no reason was asked for
+
+    @event(MemberRemoved)
+    def _member_removed(self, account: str, reason: object, actor: str) -> None:
+        removed = self.members.pop(account)
+        self._changed("removed", account, removed["lived_experience"], reason, actor)
+
+    @event("LivedExperienceCorrected")
+    def _member_corrected(self, account: str, lived_experience: bool, reason: object, actor: str) -> None:
+        self.members[account]["lived_experience"] = lived_experience
+        self._changed("corrected", account, lived_experience, reason, actor)
+
+    def _changed(self, change: str, account: str, lived_experience: bool, reason: object,
+                 actor: str) -> None:
+        """Changes to a convened panel, with their reasons, as the lead reads them back."""
+        if reason is not None:
+            self.changes.append({"change": change, "account": account, "lived_experience": lived_experience,
+                                 "reason": reason, "by": actor})
 
     @event("Convened")
     def _convened(self, actor: str) -> None:

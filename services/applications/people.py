@@ -11,6 +11,7 @@ shape, so the code reads one shape (the stored bytes never change).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from shared.personal import Personal, subject_for_name
 
@@ -58,3 +59,12 @@ def visit_named(state: dict) -> None:
 def reason_kept(state: dict) -> None:
     """ExtensionGranted and Withdrawn, version 1."""
     state["reason"] = free_text(state["urn"], state["reason"])
+
+
+def panel_text(panel: Any, text: str | None) -> Personal | None:
+    """Why a convened panel's membership changed: free text that may be about its members,
+    the panel's own subject (None when nothing was said)."""
+    if text is None or not text.strip():
+        return None
+    scope = f"panel {panel.school_year} {panel.stage}"
+    return Personal(subject_for_name(scope, FREE_TEXT), text.strip(), label=f"free text about the {scope}")

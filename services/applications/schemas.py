@@ -124,9 +124,23 @@ class Extension(StrictSchema):
                        "(that panel will not see the submission); required then"})
 
 
+REASON = {"description": "Why the membership changes: required once the panel has convened"}
+
+
 class PanelMember(StrictSchema):
     account = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$"))
     lived_experience = fields.Boolean(required=True, truthy={True}, falsy={False})
+    reason = Text(1000, min_length=0, load_default=None, metadata=REASON)
+
+
+class PanelMemberRemoval(StrictSchema):
+    reason = Text(1000, min_length=0, load_default=None, metadata=REASON)
+
+
+class PanelMemberCorrection(StrictSchema):
+    lived_experience = fields.Boolean(required=True, truthy={True}, falsy={False}, metadata={
+        "description": "Whether they have lived experience of seeking sanctuary"})
+    reason = Text(1000, min_length=0, load_default=None, metadata=REASON)
 
 
 class Declaration(StrictSchema):
@@ -308,6 +322,14 @@ class AppraisalProgress(StrictSchema):
                             metadata={"description": "The agreed overall outcome, once agreed"})
 
 
+class MembershipChange(StrictSchema):
+    change = fields.String(validate=validate.OneOf(("added", "removed", "corrected")))
+    account = ACCOUNT
+    lived_experience = fields.Boolean()
+    reason = fields.String()
+    by = fields.String()
+
+
 class Composition(StrictSchema):
     met = fields.Boolean()
     problem = fields.String(allow_none=True, metadata={"description": "What breaks the rule"})
@@ -324,6 +346,8 @@ class PanelView(StrictSchema):
     convened = fields.Boolean()
     members = fields.List(fields.Nested(PanelMemberView))
     assigned = fields.List(fields.String(), metadata={"description": "URNs assigned"})
+    changes = fields.List(fields.Nested(MembershipChange), metadata={
+        "description": "Changes of membership after the panel convened, with their reasons"})
     appraisals = fields.List(fields.Nested(AppraisalProgress))
     composition = fields.Nested(Composition, metadata={"description": "The composition rule's verdict"})
 

@@ -109,6 +109,20 @@ class ApplicationRoutes:
     def add_panel_member(self, request: Any, year: str, stage: str) -> dict:
         return self.clients.applications.add_panel_member(request.principal, year, stage, request.data_in)
 
+    @route("POST", f"{PANEL}/members/<account>/removal", "Remove a member (once the panel has convened: "
+           "with a reason, and the composition rule checked again)", "panels",
+           op=Applications.remove_panel_member, errors=(404, 409))
+    def remove_panel_member(self, request: Any, year: str, stage: str, account: str) -> dict:
+        return self.clients.applications.remove_panel_member(request.principal, year, stage, account,
+                                                             request.data_in)
+
+    @route("PUT", f"{PANEL}/members/<account>", "Correct a member's lived-experience flag (once the "
+           "panel has convened: with a reason, and the composition rule checked again)", "panels",
+           op=Applications.correct_panel_member, errors=(404, 409))
+    def correct_panel_member(self, request: Any, year: str, stage: str, account: str) -> dict:
+        return self.clients.applications.correct_panel_member(request.principal, year, stage, account,
+                                                              request.data_in)
+
     @route("POST", f"{PANEL}/convening", "Convene the panel (its composition is checked)",
            "panels", op=Applications.convene, errors=(404, 409))
     def convene(self, request: Any, year: str, stage: str) -> dict:

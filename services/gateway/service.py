@@ -25,6 +25,7 @@ from services.gateway.portfolio_routes import PortfolioRoutes
 from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
+from services.gateway.web.celebration_pages import CelebrationPages
 from services.gateway.web.cpd_pages import CpdPages
 from services.gateway.web.export_pages import ExportPages
 from services.gateway.web.join_pages import JoinPages
@@ -34,9 +35,11 @@ from services.gateway.web.link_pages import LinkPages
 from services.gateway.web.meeting_pages import MeetingPages
 from services.gateway.web.message_pages import MessagePages
 from services.gateway.web.pages import SESSION_COOKIE
+from services.gateway.web.panel_member_pages import PanelMemberPages
 from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.people_pages import PeoplePages
 from services.gateway.web.programme_pages import ProgrammePages
+from services.gateway.web.school_journey_pages import SchoolJourneyPages
 from services.gateway.web.school_pages import SchoolPages
 from services.notifications.api import NotificationsApi
 from shared.access import LEAD, OPERATOR, PUBLIC, Principal
@@ -56,7 +59,8 @@ HEALTH_TIMEOUT = 2.0
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
                      LibraryRoutes, PortfolioRoutes, AccessPages, SchoolPages, CpdPages, PanelPages,
                      LeadPages, ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
-                     PeoplePages, LeadSchoolPages, JoinPages):
+                     PeoplePages, LeadSchoolPages, JoinPages, PanelMemberPages,
+                     SchoolJourneyPages, CelebrationPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

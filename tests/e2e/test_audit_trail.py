@@ -64,7 +64,8 @@ def appraise(people: People, stage: str, criteria: list[str], overall: str) -> d
     base = appraisal_path(URN, stage)
     lead = people.lead
     lead.ok(lead.post(f"/cycles/{YEAR}/panels/{stage}/members", {"account": people.m4.id,
-                                                                   "lived_experience": False}))
+                                                                   "lived_experience": False,
+                                                                   "reason": "A member is conflicted"}))
     for member, conflicted in ((people.m1, False), (people.m2, False), (people.m3, True), (people.m4, False)):
         api = people.api(member)
         api.ok(api.post(f"{base}/declaration",

@@ -479,7 +479,8 @@ def fourth_member_completes(j: Journey, stage: str, overall: str, not_yet: tuple
         assert "agreed by 2, 1 with lived experience (1 declared a conflict" in error["message"]
         assert "Add a member to the panel, who then declares their interests and judges" in error["message"]
     panel = lead.ok(lead.post(f"/cycles/{YEAR}/panels/{stage}/members",
-                              {"account": people.m4.id, "lived_experience": False}))
+                              {"account": people.m4.id, "lived_experience": False,
+                               "reason": "A member is conflicted"}))
     assert people.m4.id in [m["account"] for m in panel["members"]]
     assert lead.ok(lead.get(base))["outstanding"] == [people.m4.id]  # joined the open appraisal
     m4 = people.api(people.m4)

@@ -407,7 +407,9 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
     refused(app, Conflict, "stage", lambda: app.form_panel(LEAD, YEAR, "draft"))
     refused(app, Conflict, "account", lambda: app.add_panel_member(LEAD, YEAR, "draft", "cat", True))
     assert app.convene(LEAD, YEAR, "draft")["convened"] is True
-    refused(app, Conflict, "members", lambda: app.remove_panel_member(LEAD, YEAR, "draft", "amy"))
+    refused(app, Invalid, "reason", lambda: app.remove_panel_member(LEAD, YEAR, "draft", "amy"))
+    refused(app, Conflict, "members", lambda: app.remove_panel_member(LEAD, YEAR, "draft", "amy",
+                                                                      "Moved away"))
     app.assign(LEAD, YEAR, "draft", URN)
     refused(app, Conflict, "application", lambda: app.assign(LEAD, YEAR, "draft", URN))
 
@@ -446,7 +448,7 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
         LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben"]))
     assert "this outcome was agreed by 2, 1 with lived experience (1 declared a conflict" in refusal.message
     assert "Missing: 1 more member. Add a member to the panel" in refusal.message
-    panel = app.add_panel_member(LEAD, YEAR, "draft", "dan", False)
+    panel = app.add_panel_member(LEAD, YEAR, "draft", "dan", False, "A fourth, clear of conflict")
     assert [m["account"] for m in panel["members"]] == ["amy", "ben", "cat", "dan"]
     assert app.appraisal_view(app.appraisal(URN, YEAR, "draft"))["outstanding"] == ["dan"]
     refused(app, Invalid, "members", lambda: app.agree_outcome(
@@ -888,7 +890,7 @@ def test_a_further_evidence_reappraisal_must_meet_the_panel_rule_too(app: Applic
     refusal = refused(app, Invalid, "members", lambda: app.agree_outcome(
         LEAD, URN, YEAR, "final", outcomes(), "award", ["amy", "cat"]))
     assert "Missing: 1 more member." in refusal.message
-    app.add_panel_member(LEAD, YEAR, "final", "dan", True)  # joins the open re-appraisal only
+    app.add_panel_member(LEAD, YEAR, "final", "dan", True, "Ben is conflicted")  # joins the open one only
     assert app.appraisal(URN, YEAR, "final").members == ["amy", "ben", "cat", "dan"]
     app.declare("dan", URN, YEAR, "final", conflicted=False)
     agreed = app.agree_outcome(LEAD, URN, YEAR, "final", outcomes(), "award", ["amy", "cat", "dan"])
@@ -904,3 +906,41 @@ def test_a_further_evidence_reappraisal_must_meet_the_panel_rule_too(app: Applic
     assert [a["outcome"]["composition"]["agreed_by"] for a in trail["appraisals"]] == [3, 3, 3]
     assert "Panel composition met: the rule is at least 3 members clear of conflict" in render_html(
         trail, "Coventry")
+
+
+def test_a_convened_panel_changes_only_with_a_reason_and_the_rule_still_met(app: Applications,
+                                                                          clock: FixedClock) -> None:
+    """Before convening the lead fixes the panel freely; after, each change of membership is
+    stored with its reason, read back after a reload, and refused if it breaks the rule."""
+    app.form_panel(LEAD, YEAR, "final")
+    for account in PANEL:
+        app.add_panel_member(LEAD, YEAR, "final", account, False)  # amy's flag recorded wrongly
+    app.add_panel_member(LEAD, YEAR, "final", "dan", False)
+    refused(app, Conflict, "members", lambda: app.convene(LEAD, YEAR, "final"))
+    app.correct_panel_member(LEAD, YEAR, "final", "amy", True)
+    app.remove_panel_member(LEAD, YEAR, "final", "dan")
+    assert app.convene(LEAD, YEAR, "final")["changes"] == []
+
+    refused(app, Invalid, "reason", lambda: app.add_panel_member(LEAD, YEAR, "final", "eve", True))
+    refused(app, Invalid, "reason", lambda: app.remove_panel_member(LEAD, YEAR, "final", "cat", "  "))
+    refused(app, Conflict, "members", lambda: app.remove_panel_member(LEAD, YEAR, "final", "cat", "Ill"))
+    refused(app, Conflict, "members", lambda: app.correct_panel_member(
+        LEAD, YEAR, "final", "amy", False, "Recorded wrongly"))
+    app.add_panel_member(LEAD, YEAR, "final", "eve", True, "A second member with lived experience")
+    app.remove_panel_member(LEAD, YEAR, "final", "cat", "Taken ill")
+    app.correct_panel_member(LEAD, YEAR, "final", "amy", False, "She asked us to correct it")
+
+    reloaded = Applications(env=app.env, authority=app.authority, clock=clock)
+    try:
+        panel = reloaded.panel(YEAR, "final")
+    finally:
+        reloaded.close()
+    assert {m["account"]: m["lived_experience"] for m in panel["members"]} == {
+        "amy": False, "ben": False, "eve": True}
+    assert panel["changes"] == [
+        {"change": "added", "account": "eve", "lived_experience": True,
+         "reason": "A second member with lived experience", "by": LEAD},
+        {"change": "removed", "account": "cat", "lived_experience": False, "reason": "Taken ill", "by": LEAD},
+        {"change": "corrected", "account": "amy", "lived_experience": False,
+         "reason": "She asked us to correct it", "by": LEAD}]
+    assert panel["composition"]["met"] is True

@@ -31,7 +31,7 @@ def test_a_panel_convened_and_an_application_judged_are_told_by_account_id_only(
     panel.add_member("acc-pat", Personal("name:pat", "Pat Panel"), True, LEAD)
     panel.add_member("acc-quinn", Personal("name:quinn", "Quinn Panel"), False, LEAD)
     panel.convene(2, 1, LEAD)
-    panel.remove_member("acc-quinn", 1, 1, LEAD)
+    panel.remove_member("acc-quinn", 1, 1, LEAD, Personal("text:panel", "Quinn moved away"))
     appraisal = Appraisal(panel=str(panel.id), application="app-1", urn="103712", stage="draft",
                           criteria=CRITERIA, members=["acc-pat"], submission=2, actor=LEAD)
     appraisal.declare("acc-pat", False, "", "account:acc-pat")
@@ -56,7 +56,7 @@ def test_a_panel_convened_and_an_application_judged_are_told_by_account_id_only(
         ("OutcomeAgreed", {"appraisal": a, "overall": "award"}),
     ]
     said = json.dumps(news)
-    assert "Pat Panel" not in said and "private comment" not in said
+    assert "Pat Panel" not in said and "private comment" not in said and "moved away" not in said
 
 
 def test_evidence_added_says_where_the_application_stood_not_what_the_evidence_is() -> None:

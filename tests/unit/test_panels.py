@@ -117,22 +117,77 @@ def test_after_convening_a_removal_may_not_break_the_rule() -> None:
     p = panel(("amy", True), ("ben", False), ("cat", False), ("dan", False))
     p.convene(3, 1, "lead")
     with refused(Conflict, "members", p):
-        p.remove_member("amy", 3, 1, "lead")  # the only member with lived experience
-    p.remove_member("dan", 3, 1, "lead")
+        p.remove_member("amy", 3, 1, "lead", "Moved away")  # the only member with lived experience
+    p.remove_member("dan", 3, 1, "lead", "Taken ill")
     assert sorted(p.members) == ["amy", "ben", "cat"]
     with refused(Conflict, "members", p):
-        p.remove_member("ben", 3, 1, "lead")  # would leave two
+        p.remove_member("ben", 3, 1, "lead", "Moved away")  # would leave two
     with refused(Conflict, "account", p):
-        p.remove_member("zed", 3, 1, "lead")
+        p.remove_member("zed", 3, 1, "lead", "Never there")
 
 
 def test_after_convening_a_stricter_rule_protects_its_second_lived_member() -> None:
     p = panel(("a", True), ("b", True), ("c", False), ("d", False), ("e", False))
     p.convene(4, 2, "lead")
     with refused(Conflict, "members", p):
-        p.remove_member("b", 4, 2, "lead")
-    p.remove_member("e", 4, 2, "lead")
+        p.remove_member("b", 4, 2, "lead", "Moved away")
+    p.remove_member("e", 4, 2, "lead", "Moved away")
     assert sorted(p.members) == ["a", "b", "c", "d"]
+
+
+def test_before_convening_changes_need_no_reason_and_none_is_recorded() -> None:
+    p = panel(("amy", False), ("ben", False))
+    p.correct_member("amy", True, 3, 1, "lead")
+    p.remove_member("ben", 3, 1, "lead")
+    p.add_member("cat", None, False, "lead", 3, 1)
+    assert p.members == {"amy": {"name": None, "lived_experience": True},
+                         "cat": {"name": None, "lived_experience": False}}
+    assert p.changes == []
+    with refused(Conflict, "lived_experience", p):
+        p.correct_member("amy", True, 3, 1, "lead")  # already so
+    with refused(Conflict, "account", p):
+        p.correct_member("zed", True, 3, 1, "lead")
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_after_convening_every_change_of_membership_needs_a_reason(reason: str | None) -> None:
+    p = panel(("amy", True), ("ben", False), ("cat", False), ("dan", False))
+    p.convene(3, 1, "lead")
+    with refused(Invalid, "reason", p):
+        p.add_member("eve", None, True, "lead", 3, 1, reason)
+    with refused(Invalid, "reason", p):
+        p.remove_member("dan", 3, 1, "lead", reason)
+    with refused(Invalid, "reason", p):
+        p.correct_member("ben", True, 3, 1, "lead", reason)
+
+
+def test_after_convening_changes_are_recorded_with_their_reasons_and_the_rule_checked_again() -> None:
+    p = panel(("amy", True), ("ben", False), ("cat", False))
+    p.convene(3, 1, "lead")
+    with refused(Conflict, "members", p):
+        p.correct_member("amy", False, 3, 1, "lead", "Recorded wrongly")  # none would be left
+    p.add_member("eve", None, True, "lead", 3, 1, "A second voice with lived experience")
+    p.correct_member("amy", False, 3, 1, "lead", "Recorded wrongly")  # eve still meets the rule
+    p.remove_member("cat", 3, 1, "lead", "Taken ill")
+    with refused(Conflict, "members", p):
+        p.remove_member("eve", 3, 1, "lead", "Moved away")  # the only one with lived experience now
+    assert p.changes == [
+        {"change": "added", "account": "eve", "lived_experience": True,
+         "reason": "A second voice with lived experience", "by": "lead"},
+        {"change": "corrected", "account": "amy", "lived_experience": False, "reason": "Recorded wrongly",
+         "by": "lead"},
+        {"change": "removed", "account": "cat", "lived_experience": False, "reason": "Taken ill",
+         "by": "lead"}]
+    assert {a: m["lived_experience"] for a, m in p.members.items()} == {"amy": False, "ben": False,
+                                                                        "eve": True}
+
+
+def test_membership_events_stored_before_reasons_read_as_without_one() -> None:
+    added = {"account": "amy", "name": None, "lived_experience": True, "actor": "lead"}
+    Panel.MemberAdded.upcast_v1_v2(added)
+    removed = {"account": "amy", "actor": "lead"}
+    Panel.MemberRemoved.upcast_v1_v2(removed)
+    assert added["reason"] is None and removed["reason"] is None
 
 
 def test_a_submission_is_assigned_once_and_a_resubmission_again() -> None:

@@ -322,7 +322,8 @@ class LeadPages:
             errors["lived_experience"] = "Say whether they have lived experience of seeking sanctuary"
         if errors:
             return self._panel_page(request, year, stage, 422, errors)
-        data = {"account": form["account"], "lived_experience": form["lived_experience"] == "yes"}
+        data = {"account": form["account"], "lived_experience": form["lived_experience"] == "yes",
+                "reason": form.get("reason", "").strip() or None}
         return self._panel_form(
             request, year, stage, "account",
             lambda: self.clients.applications.add_panel_member(request.principal, year, stage, data),

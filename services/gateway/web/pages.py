@@ -110,7 +110,7 @@ def navigation(principal: Principal | None) -> list[dict]:
     links = []
     if principal.has("lead"):
         links += [{"href": "/lead", "text": "Cycle"}, {"href": "/lead/schools", "text": "Schools"},
-                  {"href": "/lead/people", "text": "People"},
+                  {"href": "/lead/people", "text": "People"}, {"href": "/lead/panels", "text": "Panels"},
                   {"href": "/lead/cpd", "text": "CPD"}, {"href": "/lead/emails", "text": "Emails"},
                   {"href": "/lead/messages", "text": "Messages"},
                   {"href": "/lead/exports", "text": "Exports"}]

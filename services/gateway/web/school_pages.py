@@ -114,6 +114,7 @@ def with_date(data: dict, form: Mapping[str, str], name: str, label: str) -> dic
 
 class SchoolPages:
     _call: Any
+    _school_journey: Any  # SchoolJourneyPages
     config: Any
 
     # -- what every page needs -------------------------------------------------------
@@ -161,10 +162,11 @@ class SchoolPages:
             application = self._school_application(request, urn, year)
         except NotFound:
             application = None
-        return render(request, "school/home.html", urn=urn, school=school, year=year,
-                      steps=self._school_pledge_steps(urn, school), application=application,
-                      standing=None if application else self._school_standing(request, urn),
-                      stages=STAGE_LABELS, phases=PHASE_LABELS)
+        steps = self._school_pledge_steps(urn, school)
+        standing = None if application else self._school_standing(request, urn)
+        return render(request, "school/home.html", urn=urn, school=school, year=year, steps=steps,
+                      application=application, standing=standing, stages=STAGE_LABELS, phases=PHASE_LABELS,
+                      **self._school_journey(request, urn, year, steps, application, standing))
 
     def _school_standing(self, request: Any, urn: str) -> dict | None:
         try:

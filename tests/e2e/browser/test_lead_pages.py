@@ -132,7 +132,8 @@ def test_the_lead_runs_the_draft_panel_and_releases_feedback(system: E2ESystem, 
     assert api.ok(api.get(appraisal))["members"] == [m.id for m in members[:3]]
     # two clear members of three cannot decide: a fourth joins the open appraisal
     api.ok(api.post(f"/cycles/{YEAR}/panels/draft/members",
-                    {"account": fourth.id, "lived_experience": False}))
+                    {"account": fourth.id, "lived_experience": False,
+                     "reason": "Cal is conflicted"}))
 
     criteria = list(school.ok(school.get(APP))["audit"])  # the members do their part by the API
     for person, tie in ((lived, ""), (member, ""), (conflicted, "My sister teaches there")):

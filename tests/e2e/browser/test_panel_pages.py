@@ -180,7 +180,8 @@ def test_a_member_of_the_final_panel_records_the_visit(system: E2ESystem, visit,
     people, lead = setting.people, setting.lead
     # nia is conflicted: a fourth member joins so that three clear members decide
     lead.ok(lead.post(f"/cycles/{YEAR}/panels/draft/members", {"account": people.m4.id,
-                                                                 "lived_experience": False}))
+                                                                 "lived_experience": False,
+                                                                 "reason": "Nia is conflicted"}))
     for member in (people.m3, people.m4):  # the other members judge through the API
         api = people.api(member)
         api.ok(api.post(f"{APP}/appraisals/draft/declaration", {"conflicted": False}))
