@@ -30,10 +30,18 @@ def _registered(e: Any) -> dict:
 # A pledge's lapse day is set here, where the rule lives, and told to the services that
 # rely on it (schema 2). A signature or renewal stored before the day was recorded is
 # published as it was then (schema 1), and its consumers apply the rule of that time.
+# A signature also tells whether it was imported from earlier records (schema 3: nobody is
+# thanked for signing it); one stored before imports were recorded is published as it was.
 
 
 def _lapse_told(e: Any) -> int:
     return 2 if e.lapses_on is not None else 1
+
+
+def _signature_told(e: Any) -> int:
+    if e.lapses_on is None:
+        return 1
+    return 2 if e.imported is None else 3
 
 
 def _lapses(e: Any) -> dict:
@@ -41,8 +49,9 @@ def _lapses(e: Any) -> dict:
 
 
 def _signed(e: Any) -> dict:
+    told = {"imported": e.imported} if _signature_told(e) == 3 else {}
     return {"urn": e.urn, "signed_by": reveal(e.signed_by), "role": e.role,
-            "signed_on": _iso(e.signed_on), **_lapses(e)}
+            "signed_on": _iso(e.signed_on), **_lapses(e), **told}
 
 
 def _renewed(e: Any) -> dict:
@@ -68,7 +77,7 @@ PLEDGES = Contract("pledges", {
     School.InterestExpressed: PublicEvent("InterestExpressed", 1,
                                           lambda e: {"urn": e.urn, "on": _iso(e.on)}),
     School.CommitmentRecorded: PublicEvent("CommitmentRecorded", 1, _commitment),
-    School.PledgeSigned: PublicEvent("PledgeSigned", _lapse_told, _signed),
+    School.PledgeSigned: PublicEvent("PledgeSigned", _signature_told, _signed),
     School.PledgeRenewed: PublicEvent("PledgeRenewed", _lapse_told, _renewed),
     School.PledgeWithdrawn: PublicEvent("PledgeWithdrawn", 1, _withdrawn),
     School.NewsletterSubscribed: PublicEvent("NewsletterSubscribed", 1, _urn_only),

@@ -38,10 +38,10 @@ def test_every_pledge_event_has_a_public_form_that_round_trips() -> None:
 def test_the_signature_payload_carries_what_consumers_need() -> None:
     signed = signed_school().collect_events()[-1]
     event = PLEDGES.envelope(signed, 5, "coventry")
-    assert event.type == "PledgeSigned" and event.schema_version == 2
+    assert event.type == "PledgeSigned" and event.schema_version == 3
     assert event.actor == "coordinator" and event.authority == "coventry"
     assert event.payload == {"urn": "103712", "signed_by": "Ms Head", "role": "Head teacher",
-                             "signed_on": "2026-11-23", "lapses_on": "2029-11-23"}
+                             "signed_on": "2026-11-23", "lapses_on": "2029-11-23", "imported": False}
 
 
 def test_a_renewal_tells_the_day_the_renewed_pledge_lapses() -> None:
