@@ -29,6 +29,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from shared.assumed import ToConfirm, marked, unknown_places
+
 COMMITMENTS = ("slt", "governors", "head_teacher")
 STAGES = ("draft", "final")
 TERM_NAMES = ("autumn-1", "autumn-2", "spring-1", "spring-2", "summer-1", "summer-2")
@@ -269,6 +271,7 @@ class Authority:
     starter_pack: StarterPack | None = None  # None: the authority sends none
     resources: tuple[LibraryLink, ...] = ()  # the library's starting links, if any
     non_school_days: tuple[NonSchoolDay, ...] = ()  # weekdays schools are closed (weekends always)
+    to_confirm: tuple[ToConfirm, ...] = ()  # what the file marks as assumed (shared/assumed.py)
 
     def not_a_school_day(self, day: dt.date) -> str | None:
         """Why ``day`` is not a school day ("a Saturday", "Early May bank holiday"), or None."""
@@ -600,6 +603,11 @@ class _NonSchoolDaySchema(_Strict):
     reason = _text(required=True)
 
 
+class _ToConfirmSchema(_Strict):
+    value = _text(required=True)  # its place in this file: see shared/assumed.py
+    note = _text(required=True)
+
+
 class _StepSchema(_Strict):
     code = _slug(required=True)
     title = _text(required=True)
@@ -654,6 +662,7 @@ class _FileSchema(_Strict):
     starter_pack = fields.Nested(_StarterPackSchema, load_default=None)
     resources = fields.List(fields.Nested(_ResourceSchema), load_default=list)
     non_school_days = fields.List(fields.Nested(_NonSchoolDaySchema), load_default=list)
+    to_confirm = fields.List(fields.Nested(_ToConfirmSchema), load_default=list)
 
     @validates_schema
     def _cross_check(self, data: dict, **kwargs: Any) -> None:
@@ -666,6 +675,7 @@ class _FileSchema(_Strict):
             "starter_pack": self._starter_pack_errors(data),
             "resources": self._resource_errors(data),
             "non_school_days": self._non_school_day_errors(data["non_school_days"]),
+            "to_confirm": unknown_places(data["to_confirm"], data),
         }
         _raise_if({key: value for key, value in errors.items() if value})
 
@@ -810,6 +820,7 @@ def _build(data: dict, source: Path) -> Authority:
                                        "stages": tuple(item["stages"])}) for item in data["resources"]),
         non_school_days=tuple(sorted((NonSchoolDay(**day) for day in data["non_school_days"]),
                                      key=lambda d: d.date)),
+        to_confirm=marked(data),
         source=source,
     )
 

@@ -24,6 +24,7 @@ from services.gateway.pledge_routes import PledgeRoutes
 from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
+from services.gateway.web.confirm_pages import ConfirmPages
 from services.gateway.web.cpd_pages import CpdPages
 from services.gateway.web.export_pages import ExportPages
 from services.gateway.web.join_pages import JoinPages
@@ -54,7 +55,7 @@ HEALTH_TIMEOUT = 2.0
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
                      LibraryRoutes, AccessPages, SchoolPages, CpdPages, PanelPages, LeadPages,
                      ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
-                     PeoplePages, LeadSchoolPages, JoinPages):
+                     PeoplePages, LeadSchoolPages, JoinPages, ConfirmPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")
