@@ -29,6 +29,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from shared.assumed import ToConfirm, marked, unknown_places
+
 COMMITMENTS = ("slt", "governors", "head_teacher")
 STAGES = ("draft", "final")
 TERM_NAMES = ("autumn-1", "autumn-2", "spring-1", "spring-2", "summer-1", "summer-2")
@@ -290,6 +292,7 @@ class Authority:
     resources: tuple[LibraryLink, ...] = ()  # the library's starting links, if any
     non_school_days: tuple[NonSchoolDay, ...] = ()  # weekdays schools are closed (weekends always)
     portfolio: PortfolioRules = PortfolioRules()
+    to_confirm: tuple[ToConfirm, ...] = ()  # what the file marks as assumed (shared/assumed.py)
 
     def not_a_school_day(self, day: dt.date) -> str | None:
         """Why ``day`` is not a school day ("a Saturday", "Early May bank holiday"), or None."""
@@ -621,6 +624,11 @@ class _NonSchoolDaySchema(_Strict):
     reason = _text(required=True)
 
 
+class _ToConfirmSchema(_Strict):
+    value = _text(required=True)  # its place in this file: see shared/assumed.py
+    note = _text(required=True)
+
+
 class _StepSchema(_Strict):
     code = _slug(required=True)
     title = _text(required=True)
@@ -689,6 +697,7 @@ class _FileSchema(_Strict):
     resources = fields.List(fields.Nested(_ResourceSchema), load_default=list)
     non_school_days = fields.List(fields.Nested(_NonSchoolDaySchema), load_default=list)
     portfolio = fields.Nested(_PortfolioSchema, load_default=lambda: _PortfolioSchema().load({}))
+    to_confirm = fields.List(fields.Nested(_ToConfirmSchema), load_default=list)
 
     @validates_schema
     def _cross_check(self, data: dict, **kwargs: Any) -> None:
@@ -701,6 +710,7 @@ class _FileSchema(_Strict):
             "starter_pack": self._starter_pack_errors(data),
             "resources": self._resource_errors(data),
             "non_school_days": self._non_school_day_errors(data["non_school_days"]),
+            "to_confirm": unknown_places(data["to_confirm"], data),
         }
         _raise_if({key: value for key, value in errors.items() if value})
 
@@ -846,6 +856,7 @@ def _build(data: dict, source: Path) -> Authority:
         non_school_days=tuple(sorted((NonSchoolDay(**day) for day in data["non_school_days"]),
                                      key=lambda d: d.date)),
         portfolio=PortfolioRules(**data["portfolio"]),
+        to_confirm=marked(data),
         source=source,
     )
 

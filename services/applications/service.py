@@ -68,9 +68,10 @@ class ApplicationsService(ServiceBase, PersonalDataService):
     def on_pledge_withdrawn(self, body: dict) -> None:
         self._learn(body)
 
-    @timer(interval=3600)
+    @timer(interval=3600, eager=True)
     def mark_renewals_due(self) -> None:
-        """Hourly, so a restart never misses a day; each award is marked once."""
+        """Hourly, and at once on starting (a rehearsal restarted on a later day marks what fell
+        due by then); each award is marked once."""
         self.application.mark_renewals_due()
 
     @timer(interval=3600)

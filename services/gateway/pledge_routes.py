@@ -56,6 +56,12 @@ class PledgeRoutes:
     def sign_pledge(self, request: Any, urn: str) -> dict:
         return self.clients.pledges.sign_pledge(request.principal, urn, request.data_in)
 
+    @route("POST", "/schools/<urn>/pledge/import", "Record a pledge signed before (from earlier records: "
+           "no thanks or starter pack is sent)", "pledges", op=Pledges.import_pledge,
+           errors=(401, 403, 404, 409))
+    def import_pledge(self, request: Any, urn: str) -> dict:
+        return self.clients.pledges.import_pledge(request.principal, urn, request.data_in)
+
     @route("POST", "/schools/<urn>/pledge/renewal", "Renew the pledge", "pledges",
            op=Pledges.renew_pledge, errors=(401, 403, 404, 409))
     def renew_pledge(self, request: Any, urn: str) -> dict:

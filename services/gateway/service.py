@@ -26,6 +26,7 @@ from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
 from services.gateway.web.celebration_pages import CelebrationPages
+from services.gateway.web.confirm_pages import ConfirmPages
 from services.gateway.web.cpd_pages import CpdPages
 from services.gateway.web.export_pages import ExportPages
 from services.gateway.web.join_pages import JoinPages
@@ -60,7 +61,7 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
                      LibraryRoutes, PortfolioRoutes, AccessPages, SchoolPages, CpdPages, PanelPages,
                      LeadPages, ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
                      PeoplePages, LeadSchoolPages, JoinPages, PanelMemberPages,
-                     SchoolJourneyPages, CelebrationPages):
+                     SchoolJourneyPages, CelebrationPages, ConfirmPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

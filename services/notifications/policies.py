@@ -110,7 +110,7 @@ def school_registered(app: Notifications, news: IntegrationEvent, pledges: Pledg
     draft = m.school_registered(contact["name"], p["name"], contact["email"], app.authority)
     # the pledge may be heard first (each kind of news has its own queue, and a backlog
     # after downtime is not taken in order): its mail waited for the school's name
-    pledged = entry.get("pledged_on")
+    pledged = entry.get("pledged_on") if not entry.get("pledge_imported") else None
     moments = {"registered", "pledge_signed"} if pledged else {"registered"}
     pack = _starter_pack(app, p["urn"], moments, known=(contact["name"], p["name"], contact["email"]))
     waiting = []
@@ -138,8 +138,14 @@ def newsletter(app: Notifications, news: IntegrationEvent) -> list:
 
 @reacts_to("pledges", "PledgeSigned")
 def pledge_signed(app: Notifications, news: IntegrationEvent) -> list:
+    """Thanks, the lead told, and the starter pack; none of them for a pledge signed before and
+    imported from earlier records (schema 3 tells; schemas 1 and 2 were never imports)."""
     p = news.payload
-    entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_news=key_of(news))
+    if p.get("imported"):
+        return [app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_imported=True,
+                          pledge_news=None)]
+    entry = app.learn("school", p["urn"], news, pledged_on=p["signed_on"], pledge_news=key_of(news),
+                      pledge_imported=False)
     if entry.get("name") is None:  # heard before the registration, which will send this mail
         return [entry]
     drafts = coordinator_draft(app, p["urn"], m.pledge_signed, p["signed_on"], app.authority)

@@ -36,6 +36,9 @@ class PledgesApi(PersonalDataApi):
                                   input=schemas.RecordCommitment, output=schemas.SchoolView)
     sign_pledge = Operation(SCHOOL_STAFF, Pledges.sign_pledge, SCHOOL, input=schemas.SignPledge,
                             output=schemas.SchoolView)
+    # a pledge signed before, from the lead's earlier records (no thanks, no starter pack)
+    import_pledge = Operation(LEAD, Pledges.import_pledge, SCHOOL, input=schemas.ImportPledge,
+                              output=schemas.SchoolView)
     renew_pledge = Operation(SCHOOL_STAFF, Pledges.renew_pledge, SCHOOL, input=schemas.RenewPledge,
                              output=schemas.SchoolView)
     withdraw_pledge = Operation(SCHOOL_STAFF, Pledges.withdraw_pledge, SCHOOL,

@@ -73,6 +73,12 @@ class Pledges(PersonalDataApplication):
             _named(urn, signed_by), role, signed_on or today, today, self.rules.required_commitments,
             self.rules.lapse_years, actor))
 
+    def import_pledge(self, actor: str, urn: str, signed_by: str, role: str, signed_on: dt.date) -> dict:
+        """A pledge signed before, entered from earlier records: no thanks, no starter pack."""
+        today = self.today()
+        return self._change(urn, lambda s: s.import_pledge(
+            _named(urn, signed_by), role, signed_on, today, self.rules.lapse_years, actor))
+
     def renew_pledge(self, actor: str, urn: str, renewed_by: str, role: str,
                      renewed_on: dt.date | None = None) -> dict:
         today = self.today()

@@ -32,6 +32,8 @@ def _registered(e: Any) -> dict:
 # A pledge's lapse day is set here, where the rule lives, and told to the services that rely
 # on it (from schema 2). A signature or renewal stored before the day was recorded carries
 # no ``lapses_on``, and its consumers apply the rule of that time.
+# A signature also tells whether it was imported from earlier records (nobody is thanked
+# for signing it); one stored before imports were recorded leaves it out.
 
 
 def _lapses(e: Any) -> dict:
@@ -39,7 +41,8 @@ def _lapses(e: Any) -> dict:
 
 
 def _signed(e: Any) -> dict:
-    return {"urn": e.urn, "role": e.role, "signed_on": _iso(e.signed_on), **_lapses(e)}
+    told = {"imported": e.imported} if e.imported is not None else {}
+    return {"urn": e.urn, "role": e.role, "signed_on": _iso(e.signed_on), **_lapses(e), **told}
 
 
 def _renewed(e: Any) -> dict:

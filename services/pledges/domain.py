@@ -120,7 +120,19 @@ class School(Aggregate):
             raise Invalid("The pledge cannot be signed before interest was expressed.",
                           {"signed_on": [f"Must be on or after {self.interest_on.isoformat()}."]})
         self._pledge_signed(urn=self.urn, signed_by=signed_by, role=role, signed_on=on,
-                            lapses_on=add_years(on, lapse_years), actor=actor)
+                            lapses_on=add_years(on, lapse_years), imported=False, actor=actor)
+
+    def import_pledge(self, signed_by: str, role: str, on: dt.date, today: dt.date,
+                      lapse_years: int, actor: str) -> None:
+        """A pledge signed before the school's records came into this system (the lead moving
+        them from a spreadsheet): kept as signed that day, lapsing ``lapse_years`` after it
+        (already, if that day has passed), and marked imported, so nobody is thanked for
+        signing again. The interest and commitments it rested on are in the earlier records."""
+        if self.signed is not None and not self.withdrawn:
+            raise Conflict("This school's pledge is recorded already; renew it instead.", "pledge")
+        _not_future(on, today, "signed_on")
+        self._pledge_signed(urn=self.urn, signed_by=signed_by, role=role, signed_on=on,
+                            lapses_on=add_years(on, lapse_years), imported=True, actor=actor)
 
     def renew_pledge(self, renewed_by: str, role: str, on: dt.date, today: dt.date,
                      lapse_years: int, actor: str) -> None:
@@ -224,25 +236,32 @@ class School(Aggregate):
         self.commitments[body] = {"given_by": given_by, "role": role, "on": on}
 
     class PledgeSigned(Aggregate.Event):
-        """Version 2 records the day the pledge lapses, which the service sets (and publishes)."""
+        """Version 2 records the day the pledge lapses, which the service sets (and publishes);
+        version 3 whether it was imported from earlier records rather than signed here."""
 
         urn: str
         signed_by: Any
         role: str
         signed_on: dt.date
         lapses_on: dt.date | None
+        imported: bool | None
         actor: str
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
             state["lapses_on"] = None  # signed before the day was recorded: see ``lapses_on``
 
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state["imported"] = None  # recorded before imports were: none was (see the contract)
+
     @event(PledgeSigned)
     def _pledge_signed(self, urn: str, signed_by: Any, role: str, signed_on: dt.date,
-                       lapses_on: dt.date | None, actor: str) -> None:
-        self.signed = {"signed_by": signed_by, "role": role, "signed_on": signed_on}
+                       lapses_on: dt.date | None, imported: bool | None, actor: str) -> None:
+        self.signed = {"signed_by": signed_by, "role": role, "signed_on": signed_on,
+                       "imported": bool(imported)}
         self.renewed_on = None
         self.lapses = lapses_on
         self.withdrawn = None

@@ -68,6 +68,15 @@ class SignPledge(StrictSchema):
     signed_on = fields.Date(metadata={"description": "Defaults to today"})
 
 
+class ImportPledge(StrictSchema):
+    """A pledge signed before the school's records came into this system."""
+
+    signed_by = Text(100, required=True)
+    role = Text(100, required=True)
+    signed_on = fields.Date(required=True,
+                            metadata={"description": "The day it was signed, not in the future"})
+
+
 class RenewPledge(StrictSchema):
     renewed_by = Text(100, required=True)
     role = Text(100, required=True)
@@ -148,6 +157,7 @@ class PledgeView(StrictSchema):
     signed_by = fields.String()
     role = fields.String()
     signed_on = fields.Date()
+    imported = fields.Boolean(metadata={"description": "Entered from earlier records, not signed here"})
     renewed_on = fields.Date(allow_none=True)
     lapses_on = fields.Date(allow_none=True)
 

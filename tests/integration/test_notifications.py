@@ -274,6 +274,29 @@ def test_a_signed_pledge_tells_the_coordinator_and_the_lead(world: World, covent
     assert lead["Message-ID"] == make_message_id("pledges:2/pledge-signed-lead/role:lead", DOMAIN)
 
 
+IMPORTED = {"urn": HILL, "signed_by": "Ms Head", "role": "Head teacher", "signed_on": "2025-01-15",
+            "lapses_on": "2028-01-15", "imported": True}
+
+
+def test_a_pledge_imported_from_earlier_records_sends_no_thanks_and_no_starter_pack(world: World) -> None:
+    hill(world)
+    world.feed("pledges", "PledgeSigned", IMPORTED, version=3)
+    assert world.send()["sent"] == 0 and world.new_mail() == []
+    assert world.app.entry("school", HILL).get("pledged_on") == "2025-01-15"  # still known
+    # a pledge signed here later (after a withdrawal, say) is thanked as ever, pack and all
+    world.feed("pledges", "PledgeSigned", {**IMPORTED, "signed_on": "2026-09-10", "imported": False},
+               version=3)
+    assert world.send()["sent"] == 3
+    assert "Thank you: Hill Primary has signed the pledge" in {m["Subject"] for m in world.new_mail()}
+
+
+def test_a_registration_heard_after_an_imported_pledge_sends_only_its_own_email(world: World) -> None:
+    world.feed("pledges", "PledgeSigned", IMPORTED, version=3)  # its queue ran ahead
+    world.register(HILL, "Hill Primary", "Ann Coordinator", ANN)
+    assert world.send()["sent"] == 1
+    assert [m["Subject"] for m in world.mail()] == ["Hill Primary is registered for Schools of Sanctuary"]
+
+
 def test_each_step_of_the_journey_tells_the_right_people(world: World, coventry: Authority) -> None:
     hill(world)
     world.start_application(HILL_APP, HILL, "Hill Primary")

@@ -247,7 +247,7 @@ def test_a_pledge_signed_before_its_lapse_day_was_recorded(store: Store, coventr
     school.sign_pledge("Ms Head", "Head teacher", ISSUED_ON, ISSUED_ON, (), 3, "account:lead")
     app = Pledges(env=store.env("pledges"), rules=coventry.pledge)
     try:
-        stored_as_before(app, school, lambda topic, state: state.pop("lapses_on"))
+        stored_as_before(app, school, lambda topic, state: [state.pop(k) for k in ("lapses_on", "imported")])
         [stored] = [r for r in app.recorder.select_events(school.id) if r.topic.endswith("PledgeSigned")]
         assert "lapses_on" not in json.loads(stored.state)
     finally:
@@ -259,6 +259,34 @@ def test_a_pledge_signed_before_its_lapse_day_was_recorded(store: Store, coventr
         assert again.repository.get(school.id).lapses_on(3) == dt.date(2027, 2, 28)  # the rule of then
         news = PLEDGES.envelope(signed, 3, coventry.slug)
         assert news.schema_version == 3 and "lapses_on" not in news.payload  # 3: no signer's name
+    finally:
+        again.close()
+
+
+def test_a_pledge_signed_before_imports_were_recorded(store: Store, coventry) -> None:
+    """Version 2 (no ``imported``): reads back as not imported, and is told in schema 2."""
+    school = School(urn="103712", name="Hill Primary", phase="primary", postcode="CV1 2AB",
+                    coordinator={"name": "Ann", "email": "ann@example.org"}, actor="account:lead")
+    school.express_interest(dt.date(2024, 2, 1), dt.date(2024, 2, 1), "account:lead")
+    school.sign_pledge("Ms Head", "Head teacher", ISSUED_ON, ISSUED_ON, (), 3, "account:lead")
+    app = Pledges(env=store.env("pledges"), rules=coventry.pledge)
+
+    def as_v2(topic: str, state: dict) -> None:
+        if topic.endswith("PledgeSigned"):
+            state.pop("imported")
+            state["class_version"] = 2
+
+    try:
+        stored_as_before(app, school, as_v2)
+    finally:
+        app.close()
+    again = Pledges(env=store.env("pledges"), rules=coventry.pledge)
+    try:
+        signed = events_in(again)[-1]
+        assert type(signed) is School.PledgeSigned and signed.imported is None
+        assert again.school("103712")["pledge"]["imported"] is False
+        news = PLEDGES.envelope(signed, 3, coventry.slug)
+        assert news.schema_version == 2 and "imported" not in news.payload
     finally:
         again.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -108,6 +109,7 @@ WHO_MAY = {
     "express_interest": (STAFF_OF_A, (A, {})),
     "record_commitment": (STAFF_OF_A, (A, {"body": "slt", "given_by": "Dee", "role": "Deputy"})),
     "sign_pledge": (STAFF_OF_A, (A, {"signed_by": "Hal", "role": "Head"})),
+    "import_pledge": ({"lead"}, (A, {"signed_by": "Hal", "role": "Head", "signed_on": "2025-01-15"})),
     "renew_pledge": (STAFF_OF_A, (A, {"renewed_by": "Hal", "role": "Head"})),
     "withdraw_pledge": (STAFF_OF_A, (A, {"reason": "Closing"})),
     "set_newsletter": (STAFF_OF_A, (A, {"subscribed": True})),
@@ -167,3 +169,19 @@ def test_the_school_s_staff_may_register_it(service, role: str) -> None:
 def test_a_public_operation_takes_no_one_s_name(service) -> None:
     assert service.awarded_schools(None) == {"schools": []}
     assert service.awarded_feed(None).startswith("<?xml")
+
+
+def test_the_lead_imports_a_pledge_signed_before_and_a_future_day_is_refused_naming_it(service) -> None:
+    service.register_school(LEAD, SCHOOL)
+    tomorrow = service.application.today().toordinal() + 1
+    with pytest.raises(Invalid) as refused:
+        service.import_pledge(LEAD, "103712", {"signed_by": "Hal", "role": "Head",
+                                               "signed_on": dt.date.fromordinal(tomorrow).isoformat()})
+    assert set(refused.value.fields) == {"signed_on"}
+    with pytest.raises(Invalid) as refused:
+        service.import_pledge(LEAD, "103712", {"signed_by": "Hal", "role": "Head"})
+    assert set(refused.value.fields) == {"signed_on"}  # the day is what an import is for
+    view = service.import_pledge(LEAD, "103712", {"signed_by": "Hal", "role": "Head",
+                                                  "signed_on": "2025-01-15"})
+    assert view["pledge"]["signed_on"] == "2025-01-15" and view["pledge"]["imported"] is True
+    assert view["pledge"]["lapses_on"] == "2028-01-15"

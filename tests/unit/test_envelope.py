@@ -42,7 +42,7 @@ def test_the_signature_payload_carries_what_consumers_need() -> None:
     assert event.type == "PledgeSigned" and event.schema_version == 3
     assert event.actor == "coordinator" and event.authority == "coventry"
     assert event.payload == {"urn": "103712", "role": "Head teacher",
-                             "signed_on": "2026-11-23", "lapses_on": "2029-11-23"}
+                             "signed_on": "2026-11-23", "lapses_on": "2029-11-23", "imported": False}
 
 
 def test_a_renewal_tells_the_day_the_renewed_pledge_lapses() -> None:
@@ -57,7 +57,7 @@ def test_a_renewal_tells_the_day_the_renewed_pledge_lapses() -> None:
 def test_a_signature_stored_before_the_lapse_day_was_recorded_has_no_lapse_day() -> None:
     """Version 1 of the stored event, upcast (no lapse day): published without it, and its
     consumers apply the rule of that time."""
-    signed = dataclasses.replace(signed_school().collect_events()[-1], lapses_on=None)
+    signed = dataclasses.replace(signed_school().collect_events()[-1], lapses_on=None, imported=None)
     event = PLEDGES.envelope(signed, 5, "coventry")
     assert (event.type, event.schema_version) == ("PledgeSigned", 3)
     assert event.payload == {"urn": "103712", "role": "Head teacher", "signed_on": "2026-11-23"}

@@ -49,7 +49,7 @@ def test_the_journey_moves_through_each_status() -> None:
     assert status(s) == PledgeStatus.COMMITTED
     sign(s)
     assert status(s) == PledgeStatus.SIGNED
-    assert s.signed == {"signed_by": "Ms Head", "role": "Head teacher", "signed_on": TODAY}
+    assert s.signed == {"signed_by": "Ms Head", "role": "Head teacher", "signed_on": TODAY, "imported": False}
 
 
 def test_every_event_records_who_acted() -> None:

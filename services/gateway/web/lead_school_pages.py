@@ -17,10 +17,11 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from services.gateway.web.filters import plain_date
 from services.gateway.web.lead_pages import LOOKUPS, names_of, who_did
-from services.gateway.web.pages import page, redirect, render
+from services.gateway.web.pages import field_errors, form_date, page, redirect, render
 from services.gateway.web.people_pages import form_messages
-from services.gateway.web.school_pages import PHASE_LABELS
+from services.gateway.web.school_pages import PHASE_LABELS, given, require_fields
 from shared.access import LEAD
 from shared.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
 
@@ -119,13 +120,31 @@ class LeadSchoolPages:
         return redirect(f"/lead/schools/{urn}", f"{school['coordinator']['name']} is invited as the "
                                                 "coordinator.")
 
+    # -- a pledge signed before, from the lead's earlier records --------------------------
+
+    @page("POST", f"{SCHOOL}/pledge-import", allow=LEAD)
+    def lead_import_pledge(self, request: Any, urn: str) -> Response:
+        """Recorded as an import: its own day, lapsing by it; no thanks or starter pack sent."""
+        form = request.form
+        try:
+            require_fields(form, ("signed_by", "role"))
+            data = {**given(form, "signed_by", "role"),
+                    "signed_on": form_date(form, "signed_on", "the date it was signed")}
+            school = self.clients.pledges.import_pledge(request.principal, urn, data)
+        except (Invalid, Conflict) as error:
+            return self._lead_school_page(request, urn, field_errors(error), values=dict(form), status=422)
+        return redirect(f"/lead/schools/{urn}", f"{school['name']}'s pledge, signed on "
+                                                f"{plain_date(school['pledge']['signed_on'])}, is recorded. "
+                                                "Nothing was sent to the school.")
+
     # -- one school -------------------------------------------------------------------
 
     @page("GET", SCHOOL, allow=LEAD)
     def lead_school_page(self, request: Any, urn: str) -> Response:
         return self._lead_school_page(request, urn)
 
-    def _lead_school_page(self, request: Any, urn: str, errors: dict | None = None) -> Response:
+    def _lead_school_page(self, request: Any, urn: str, errors: dict | None = None,
+                          values: dict | None = None, status: int = 200) -> Response:
         principal = request.principal
         school = self.clients.pledges.school(principal, urn)
         accounts = self.clients.accounts.accounts(principal)["accounts"]
@@ -134,7 +153,7 @@ class LeadSchoolPages:
         addresses.add(str(school["coordinator"]["email"]).lower())
         emails = [e for e in self.clients.notifications.delivery_log(principal, {})["items"]
                   if str(e["to"]).lower() in addresses]
-        return render(request, "lead/school.html", errors=errors or {},
+        return render(request, "lead/school.html", status=status, errors=errors or {}, values=values or {},
                       **LOOKUPS, school=school, phases=PHASE_LABELS, coordinators=coordinators,
                       invited=any(a["email"].lower() == school["coordinator"]["email"].lower()
                                   for a in coordinators),
