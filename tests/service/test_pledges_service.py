@@ -130,7 +130,7 @@ WHO_MAY = {
     "decline_join_request": ({"lead"}, ("0" * 32, {"reason": "Not this year"})),
 }
 # called by the system itself (the notifications service), with no principal
-SYSTEM = {"join_request_notice"}
+SYSTEM = {"join_request_notice", "coordinator_contact"}
 
 
 def test_the_table_names_every_operation() -> None:
