@@ -36,6 +36,7 @@ from services.gateway.web.message_pages import MessagePages
 from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.people_pages import PeoplePages
+from services.gateway.web.portfolio_pages import PortfolioPages
 from services.gateway.web.programme_pages import ProgrammePages
 from services.gateway.web.school_pages import SchoolPages
 from services.notifications.api import NotificationsApi
@@ -56,7 +57,7 @@ HEALTH_TIMEOUT = 2.0
 class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes, SharingRoutes,
                      LibraryRoutes, PortfolioRoutes, AccessPages, SchoolPages, CpdPages, PanelPages,
                      LeadPages, ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
-                     PeoplePages, LeadSchoolPages, JoinPages):
+                     PeoplePages, LeadSchoolPages, JoinPages, PortfolioPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")
