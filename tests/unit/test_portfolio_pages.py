@@ -3,7 +3,7 @@ where each file of an application view opens."""
 
 from __future__ import annotations
 
-from services.gateway.web.portfolio_pages import declared_type, with_file_links
+from services.gateway.web.portfolio_pages import declared_type, size_text, with_file_links
 
 SHA = "a" * 64
 
@@ -29,4 +29,6 @@ def test_each_file_says_where_it_opens_and_photos_where_their_thumbnail_is() -> 
     assert shown["thumbnail"] == f"{shown['href']}?kind=thumbnail"
     assert (shown["kind"], shown["size_text"]) == ("JPEG", "2 MB")
     assert paper["thumbnail"] is None and paper["kind"] == "PDF"
+    sizes = (80, 1024, 1025, 3 * 1024 * 1024 // 2)
+    assert [size_text(n) for n in sizes] == ["1 KB", "1 KB", "2 KB", "1.5 MB"]
     assert second["files"] == []

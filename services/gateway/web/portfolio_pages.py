@@ -39,7 +39,12 @@ def file_links(ref: dict, urn: str, year: str) -> dict:
     href = f"{files_base(urn, year)}/files/{ref['sha256']}"
     photo = ref["content_type"] in PHOTO_TYPES
     return {**ref, "href": href, "thumbnail": f"{href}?kind=thumbnail" if photo else None,
-            "kind": KINDS.get(ref["content_type"], ref["content_type"]), "size_text": megabytes(ref["size"])}
+            "kind": KINDS.get(ref["content_type"], ref["content_type"]), "size_text": size_text(ref["size"])}
+
+
+def size_text(size: int) -> str:
+    """'2 MB', or for a small file '12 KB' (not '0 MB')."""
+    return megabytes(size) if size >= 1024 * 1024 else f"{max(1, -(-size // 1024))} KB"
 
 
 def with_file_links(view: dict) -> dict:
