@@ -468,10 +468,11 @@ class AwardApplication(Aggregate):
             raise Conflict("The portfolio was deleted already.", "portfolio")
         self._portfolio_deleted(urn=self.urn, school_year=self.school_year, on=on, files=files, actor=actor)
 
-    def withdraw(self, reason: str, actor: str) -> None:
+    def withdraw(self, reason: str, actor: str, on: dt.date | None = None) -> None:
+        """``on``: the service's day (a rehearsal's too), from which the retention rule counts."""
         self._require_open()
         self._withdrawn(urn=self.urn, school_year=self.school_year, reason=free_text(self.urn, reason),
-                        actor=actor)
+                        actor=actor, on=on)
 
     # -- queries -----------------------------------------------------------------------
 
@@ -500,8 +501,8 @@ class AwardApplication(Aggregate):
             return add_years(self.award["expires_on"], years_after_award)
         if self.stage == Stage.NOT_AWARDED:
             return add_years(self.decision["on"], years_without_award)
-        if self.stage == Stage.WITHDRAWN:
-            return add_years(self.modified_on.date(), years_without_award)
+        if self.stage == Stage.WITHDRAWN:  # the day it was withdrawn (before version 3: its event's time)
+            return add_years(self.withdrawal.get("on") or self.modified_on.date(), years_without_award)
         return None
 
     def missing(self) -> dict[str, list[str]]:
@@ -822,11 +823,16 @@ class AwardApplication(Aggregate):
         school_year: str
         reason: object  # Personal (free text); in clear before version 2
         actor: str
+        on: dt.date | None  # the day by the service's clock; version 3 (None: the event's time says)
 
-        class_version = 2
+        class_version = 3
         upcast_v1_v2 = staticmethod(reason_kept)
 
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state["on"] = None
+
     @event(Withdrawn)
-    def _withdrawn(self, urn: str, school_year: str, reason: object, actor: str) -> None:
-        self.withdrawal = {"reason": reason, "by": actor}
+    def _withdrawn(self, urn: str, school_year: str, reason: object, actor: str, on: dt.date | None) -> None:
+        self.withdrawal = {"reason": reason, "by": actor, "on": on}
         self.stage = Stage.WITHDRAWN

@@ -164,7 +164,7 @@ class Applications(PersonalDataApplication):
             stage, self.today(), self._deadline(a, stage), actor))
 
     def withdraw(self, actor: str, urn: str, school_year: str, reason: str) -> dict:
-        return self._change(urn, school_year, lambda a: a.withdraw(reason, actor))
+        return self._change(urn, school_year, lambda a: a.withdraw(reason, actor, self.today()))
 
     # -- the lead's commands --------------------------------------------------------------
 
