@@ -1,4 +1,10 @@
-"""The retention rule on a rehearsal's shifted clock, over real HTTP: a school uploads a
+"""The portfolio's files deleted when the rules say so, over real HTTP.
+
+Erasure: the lead marks one photo as showing a pupil and another as showing her and a
+friend; erasing the pupil (by name at the school) deletes the first, records it, and keeps
+the second (her friend is still in it) and every unmarked file.
+
+Retention, on a rehearsal's shifted clock (last: it moves the clock on): a school uploads a
 photo and a PDF and withdraws its application on the rehearsal's day; another school's open
 application holds the same PDF. Moved on past the rule (withdrawn: a year), the applications
 service deletes the withdrawn portfolio's files as it starts, once, and records it: the
@@ -20,7 +26,7 @@ from tests.unit.test_portfolio import PDF_BYTES, photo
 
 pytestmark = pytest.mark.e2e
 
-URN, OTHER = "940301", "940302"  # no other e2e test uses 9403xx
+URN, OTHER, ERASED = "940301", "940302", "940303"  # no other e2e test uses 9403xx
 YEAR = "2026-27"
 START = "2027-03-01T09:00"
 WITHDRAWN_ON = dt.date(2027, 3, 1)
@@ -49,10 +55,44 @@ def portfolio(people: People, urn: str, files: list[tuple[bytes, str, str]]) -> 
     return {f["filename"]: f for f in view["evidence"][0]["files"]}
 
 
-def test_retention_deletes_a_withdrawn_portfolio_on_a_shifted_clock_and_records_it(system: E2ESystem) -> None:
+@pytest.fixture(scope="module")
+def people(system: E2ESystem) -> People:
     members = [system.add_account(f"{h}@retention.e2e.example.org", h, [{"role": "panel_member"}], None)
                for h in ("m1", "m2", "m3", "m4")]
-    people = People(system, *members)
+    return People(system, *members)
+
+
+def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(system: E2ESystem,
+                                                                                people: People) -> None:
+    lead, path = people.lead, app_path(ERASED)
+    files = portfolio(people, ERASED, [(photo(size=(50, 20)), "image/jpeg", "amira.jpg"),
+                                       (photo(size=(52, 20)), "image/jpeg", "amira-and-ben.jpg"),
+                                       (b"Minutes of the school council.\n", "text/plain", "minutes.txt")])
+    sha = {name: ref["sha256"] for name, ref in files.items()}
+    lead.ok(lead.post(f"{path}/files/{sha['amira.jpg']}/people", {"name": "Amira Khan"}))
+    lead.ok(lead.post(f"{path}/files/{sha['amira-and-ben.jpg']}/people", {"name": "Amira  khan"}))  # the same
+    lead.ok(lead.post(f"{path}/files/{sha['amira-and-ben.jpg']}/people", {"name": "Ben Lee"}))
+    refused(lead.post(f"{path}/files/{'0' * 64}/people", {"name": "Amira Khan"}), 409)
+    refused(people.school(ERASED).post(f"{path}/files/{sha['amira.jpg']}/people", {"name": "X"}), 403)
+    store = system.settings.data_dir / "evidence"
+    assert all((store / digest).is_file() for digest in sha.values())
+
+    asked = {"name": "Amira Khan", "urn": ERASED, "reason": "Her parents asked"}
+    lead.ok(lead.post("/people/erasure", asked), 202)
+
+    def erased() -> list | None:
+        return lead.ok(lead.get(path))["erased_files"] or None
+    assert wait_for(erased, 60, "the applications service to delete Amira's photo") == [sha["amira.jpg"]]
+    assert not (store / sha["amira.jpg"]).exists()
+    assert (store / sha["amira-and-ben.jpg"]).is_file() and (store / sha["minutes.txt"]).is_file()
+    error = refused(lead.get(f"{path}/files/{sha['amira.jpg']}"), 404)
+    assert "erased" in error["message"]
+    [item] = lead.ok(lead.get(path))["evidence"]
+    assert sorted(f["filename"] for f in item["files"]) == ["amira-and-ben.jpg", "minutes.txt"]
+
+
+def test_retention_deletes_a_withdrawn_portfolio_on_a_shifted_clock_and_records_it(system: E2ESystem,
+                                                                                    people: People) -> None:
     lead, school = people.lead, people.school(URN)
     files = portfolio(people, URN, [(photo(), "image/jpeg", "display.jpg"),
                                     (PDF_BYTES, "application/pdf", "policy.pdf")])
