@@ -191,6 +191,8 @@ class AwardApplication(Aggregate):
         self.award: dict | None = None
         self.withdrawal: dict | None = None
         self.portfolio_deleted: dict | None = None  # the retention rule's deletion, once done
+        self.shown: dict[str, list] = {}  # sha256 -> the people (Personal names) the lead marked it shows
+        self.erased_files: list[str] = []  # deleted because everyone they show was erased
 
     # -- the school's work ----------------------------------------------------------
 
@@ -461,6 +463,30 @@ class AwardApplication(Aggregate):
         )
         return True
 
+    def mark_file_shows(self, sha256: str, name: str, actor: str) -> None:
+        """The lead records that a file shows the person ``name`` (at this school): once
+        everyone a file is marked as showing has been erased, the file is deleted. Marking the
+        same person twice changes nothing."""
+        if sha256 not in self.held_files():
+            raise Conflict("The application's portfolio has no such file.", "sha256")
+        if sha256 in self.erased_files:
+            raise Conflict("The file was deleted already.", "sha256")
+        person = named(self.urn, name)
+        if any(p.subject == person.subject for p in self.shown.get(sha256, [])):
+            return
+        self._file_shows(urn=self.urn, school_year=self.school_year, sha256=sha256, person=person,
+                         actor=actor)
+
+    def files_to_erase(self) -> list[str]:
+        """Files marked as showing people, all of whom have been erased, not deleted yet."""
+        return sorted(sha for sha, people in self.shown.items()
+                      if people and all(p.erased for p in people) and sha not in self.erased_files)
+
+    def erase_files(self, files: list[str], actor: str) -> None:
+        """Record that ``files`` were deleted because the people they show were erased."""
+        if files:
+            self._files_erased(urn=self.urn, school_year=self.school_year, files=files, actor=actor)
+
     def delete_portfolio(self, on: dt.date, files: list[str], actor: str) -> None:
         """Record that the retention rule deleted the portfolio's files (``files``: those
         deleted from the store; others are still held by another application)."""
@@ -468,10 +494,11 @@ class AwardApplication(Aggregate):
             raise Conflict("The portfolio was deleted already.", "portfolio")
         self._portfolio_deleted(urn=self.urn, school_year=self.school_year, on=on, files=files, actor=actor)
 
-    def withdraw(self, reason: str, actor: str) -> None:
+    def withdraw(self, reason: str, actor: str, on: dt.date | None = None) -> None:
+        """``on``: the service's day (a rehearsal's too), from which the retention rule counts."""
         self._require_open()
         self._withdrawn(urn=self.urn, school_year=self.school_year, reason=free_text(self.urn, reason),
-                        actor=actor)
+                        actor=actor, on=on)
 
     # -- queries -----------------------------------------------------------------------
 
@@ -500,8 +527,8 @@ class AwardApplication(Aggregate):
             return add_years(self.award["expires_on"], years_after_award)
         if self.stage == Stage.NOT_AWARDED:
             return add_years(self.decision["on"], years_without_award)
-        if self.stage == Stage.WITHDRAWN:
-            return add_years(self.modified_on.date(), years_without_award)
+        if self.stage == Stage.WITHDRAWN:  # the day it was withdrawn (before version 3: its event's time)
+            return add_years(self.withdrawal.get("on") or self.modified_on.date(), years_without_award)
         return None
 
     def missing(self) -> dict[str, list[str]]:
@@ -629,6 +656,14 @@ class AwardApplication(Aggregate):
     def _file_removed(self, urn: str, school_year: str, evidence_id: str, sha256: str, actor: str) -> None:
         item = self.evidence[evidence_id]
         item["files"] = [f for f in item["files"] if f["sha256"] != sha256]
+
+    @event("FileShowsPerson")
+    def _file_shows(self, urn: str, school_year: str, sha256: str, person: object, actor: str) -> None:
+        self.shown[sha256] = [*self.shown.get(sha256, []), person]
+
+    @event("FilesErased")
+    def _files_erased(self, urn: str, school_year: str, files: list[str], actor: str) -> None:
+        self.erased_files = [*self.erased_files, *files]
 
     @event("PortfolioDeleted")
     def _portfolio_deleted(self, urn: str, school_year: str, on: dt.date, files: list[str],
@@ -822,11 +857,16 @@ class AwardApplication(Aggregate):
         school_year: str
         reason: object  # Personal (free text); in clear before version 2
         actor: str
+        on: dt.date | None  # the day by the service's clock; version 3 (None: the event's time says)
 
-        class_version = 2
+        class_version = 3
         upcast_v1_v2 = staticmethod(reason_kept)
 
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state["on"] = None
+
     @event(Withdrawn)
-    def _withdrawn(self, urn: str, school_year: str, reason: object, actor: str) -> None:
-        self.withdrawal = {"reason": reason, "by": actor}
+    def _withdrawn(self, urn: str, school_year: str, reason: object, actor: str, on: dt.date | None) -> None:
+        self.withdrawal = {"reason": reason, "by": actor, "on": on}
         self.stage = Stage.WITHDRAWN

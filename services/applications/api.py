@@ -112,6 +112,8 @@ class ApplicationsApi(PersonalDataApi):
                               input=schemas.FileQuery, output=schemas.FileDownload, caller="principal")
     portfolio_zip = Operation(FILE_READERS, zip_for_reader, (*APPLICATION, "stage"),
                               output=schemas.PortfolioZip, caller="principal")
+    mark_file_shows = Operation(LEAD, Applications.mark_file_shows, (*APPLICATION, "sha256"),
+                                input=schemas.FileShows, output=schemas.ApplicationView)
     downloads = Operation(LEAD, lambda app, urn, year: {"items": app.downloads(urn, year)}, APPLICATION,
                           output=schemas.DownloadRecord, caller=None)
 

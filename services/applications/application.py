@@ -164,7 +164,7 @@ class Applications(PersonalDataApplication):
             stage, self.today(), self._deadline(a, stage), actor))
 
     def withdraw(self, actor: str, urn: str, school_year: str, reason: str) -> dict:
-        return self._change(urn, school_year, lambda a: a.withdraw(reason, actor))
+        return self._change(urn, school_year, lambda a: a.withdraw(reason, actor, self.today()))
 
     # -- the lead's commands --------------------------------------------------------------
 
@@ -330,7 +330,9 @@ class Applications(PersonalDataApplication):
         application = self._get(urn, school_year)
         submitted = next(s for s in application.submissions if s["version"] == appraisal.submission)
         view = self.view(application)
-        view["evidence"] = [{**e, "files": submitted["files"].get(e["id"], [])}  # as frozen then
+        gone = set(application.erased_files)
+        view["evidence"] = [{**e, "files": [f for f in submitted["files"].get(e["id"], [])  # as frozen then
+                                            if f["sha256"] not in gone]}
                             for e in view["evidence"] if e["id"] in submitted["evidence"]]
         view["audit"] = reveal(submitted["audit"])  # as submitted, not as edited since
         view["submission"] = submitted
@@ -347,6 +349,9 @@ class Applications(PersonalDataApplication):
         if ref is None or (readable is not None and sha256 not in readable):
             raise NotFound("The application's portfolio has no such file.", "sha256")
         self._require_kept(application)
+        if sha256 in application.erased_files:
+            raise NotFound("The file was deleted: a person it shows asked for their personal data to be "
+                           "erased.", "sha256")
         content = self._file_store().read(sha256)
         if kind == "thumbnail":
             if ref["content_type"] not in PHOTOS:
@@ -362,7 +367,9 @@ class Applications(PersonalDataApplication):
         self._require_kept(application)
         evidence = reveal([{"id": k, **v} for k, v in application.evidence.items()
                            if k in submission["evidence"]])
-        groups = by_criterion(evidence, submission["files"], self._criterion_labels(application))
+        gone = set(application.erased_files)  # deleted with a person erased: not in the zip
+        files = {e: [f for f in refs if f["sha256"] not in gone] for e, refs in submission["files"].items()}
+        groups = by_criterion(evidence, files, self._criterion_labels(application))
         entries = zip_entries(groups)
         contents = contents_page(application.school_name, urn, school_year, submission, groups, entries)
         store = self._file_store()
@@ -376,6 +383,34 @@ class Applications(PersonalDataApplication):
         application_id = str(self._get(urn, school_year).id)
         found = [d for d in self.index.all() if isinstance(d, Download) and d.application == application_id]
         return [d.view() for d in sorted(found, key=lambda d: d.at)]
+
+    def mark_file_shows(self, actor: str, urn: str, school_year: str, sha256: str, name: str) -> dict:
+        """The lead: the file shows ``name``; erasing that person (by name at the school) deletes it."""
+        return self._change(urn, school_year, lambda a: a.mark_file_shows(sha256, name, actor))
+
+    def erase_subject(self, subject: str) -> bool:
+        """Shred the subject's key; then delete the files marked as showing only people now erased."""
+        erased = super().erase_subject(subject)
+        self.erase_files_showing(subject)
+        return erased
+
+    def erase_files_showing(self, subject: str) -> int:
+        """Delete, and record deleting, each file marked as showing ``subject`` once everyone it
+        is marked as showing is erased (read again: their names now read as erased). Repeating it
+        changes nothing. Returns how many files were deleted."""
+        marked = [a.id for a in self.index.all() if isinstance(a, AwardApplication)
+                  and any(p.subject == subject for people in a.shown.values() for p in people)]
+        deleted = 0
+        for application_id in marked:
+            application = self._find(application_id)
+            files = application.files_to_erase()
+            for sha256 in files:
+                if self.files is not None:
+                    self.files.delete(sha256)
+            application.erase_files(files, "system:erasure")
+            self.save_changes(application)
+            deleted += len(files)
+        return deleted
 
     def apply_retention(self) -> int:
         """Delete the files of each portfolio kept past the authority's retention rule, once,
@@ -535,7 +570,9 @@ class Applications(PersonalDataApplication):
     # -- views ---------------------------------------------------------------------------
 
     def view(self, a: AwardApplication) -> dict:
-        evidence = [{"id": k, **{f: x for f, x in v.items() if f != "all_files"}}
+        gone = set(a.erased_files)  # deleted with a person erased
+        evidence = [{"id": k, **{f: x for f, x in v.items() if f != "all_files"},
+                     "files": [f for f in v["files"] if f["sha256"] not in gone]}
                     for k, v in a.evidence.items()]
         return reveal({
             "id": str(a.id), "urn": a.urn, "school_name": a.school_name,
@@ -544,7 +581,7 @@ class Applications(PersonalDataApplication):
             "actions": list(a.actions.values()), "submissions": a.submissions,
             "extensions": a.extensions, "feedback": a.feedback, "visit": a.visit,
             "decision": a.decision, "award": a.award, "withdrawal": a.withdrawal,
-            "portfolio_deleted": a.portfolio_deleted,
+            "portfolio_deleted": a.portfolio_deleted, "erased_files": list(a.erased_files),
             "missing": a.missing(), "next_submission": a.next_submission(),
             "cpd_attended": self.training(a.urn),
             "deadline": self._deadline(a, a.next_submission()).day if a.next_submission() else None,

@@ -67,6 +67,12 @@ class UploadQuery(StrictSchema):
                              metadata={"example": "assembly-display.jpg"})
 
 
+class FileShows(StrictSchema):
+    name = Text(200, required=True, metadata={
+        "description": "The person the file shows, by name at the school (as an erasure names them)",
+        "example": "Amira Khan"})
+
+
 class FileQuery(StrictSchema):
     kind = fields.String(validate=validate.OneOf(("file", "thumbnail")), load_default="file")
 
@@ -226,6 +232,8 @@ class ApplicationView(StrictSchema):
     withdrawal = fields.Dict(allow_none=True)
     portfolio_deleted = fields.Dict(allow_none=True, metadata={
         "description": "When the retention rule deleted the portfolio's files"})
+    erased_files = fields.List(fields.String(), metadata={
+        "description": "Files (SHA-256) deleted because everyone the lead marked them as showing was erased"})
     missing = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                           metadata={"description": "What each criterion still lacks"})
     next_submission = fields.String(allow_none=True)

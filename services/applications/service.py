@@ -74,10 +74,10 @@ class ApplicationsService(ServiceBase, PersonalDataService):
         due by then); each award is marked once."""
         self.application.mark_renewals_due()
 
-    @timer(interval=3600)
+    @timer(interval=3600, eager=True)
     def apply_retention(self) -> None:
-        """The retention rule's daily deletion, looked at hourly (by the service's clock, so a
-        rehearsal's shifted clock moves it): each portfolio is deleted once, on its day."""
+        """The retention rule's daily deletion, looked at when the service starts and hourly (by
+        the service's clock, so a rehearsal moved on applies it at once): each portfolio once."""
         self.application.apply_retention()
 
     @integration_handler("events", "AttendanceRecorded")

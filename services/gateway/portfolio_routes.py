@@ -79,6 +79,13 @@ class PortfolioRoutes:
         found = self.clients.applications.portfolio_zip(request.principal, urn, year, stage)
         return file_response(base64.b64decode(found["content"]), "application/zip", found["filename"])
 
+    @route("POST", f"{FILE}/people", "Record that a file shows a person (by name at the school): once "
+           "everyone a file is marked as showing is erased, the file is deleted", "applications",
+           op=Applications.mark_file_shows, errors=(404, 409))
+    def mark_file_shows(self, request: Any, urn: str, year: str, sha256: str) -> dict:
+        return self.clients.applications.mark_file_shows(request.principal, urn, year, sha256,
+                                                         request.data_in)
+
     @route("GET", f"{BASE}/downloads", "Every download of the application's files: who, when, which",
            "applications", op=Applications.downloads, errors=(404,))
     def portfolio_downloads(self, request: Any, urn: str, year: str) -> dict:

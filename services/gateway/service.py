@@ -39,6 +39,7 @@ from services.gateway.web.pages import SESSION_COOKIE
 from services.gateway.web.panel_member_pages import PanelMemberPages
 from services.gateway.web.panel_pages import PanelPages
 from services.gateway.web.people_pages import PeoplePages
+from services.gateway.web.portfolio_pages import PortfolioPages
 from services.gateway.web.programme_pages import ProgrammePages
 from services.gateway.web.school_journey_pages import SchoolJourneyPages
 from services.gateway.web.school_pages import SchoolPages
@@ -61,7 +62,8 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
                      LibraryRoutes, PortfolioRoutes, AccessPages, SchoolPages, CpdPages, PanelPages,
                      LeadPages, ProgrammePages, MeetingPages, ExportPages, LinkPages, MessagePages,
                      PeoplePages, LeadSchoolPages, JoinPages, PanelMemberPages,
-                     SchoolJourneyPages, CelebrationPages, ConfirmPages):
+                     SchoolJourneyPages, CelebrationPages, ConfirmPages,
+                     PortfolioPages):
     name = "gateway"
     accounts = RpcProxy("accounts")
     pledges = RpcProxy("pledges")

@@ -538,3 +538,24 @@ def test_evidence_and_submissions_stored_before_the_portfolio_had_files(store: S
         assert again.repository.get(application.id).held_files() == {}
     finally:
         again.close()
+
+
+def test_a_withdrawal_stored_without_its_day_counts_retention_from_its_event_s_time(
+        applications: Applications) -> None:
+    a = AwardApplication(urn=URN, school_name="Hill Primary", school_year="2026-27",
+                         criteria_version="sos-2026", criteria=["learn-1"], has_draft=False, renewal_of=None,
+                         carried_actions=[], actor=LEAD)
+    a.withdraw("The head teacher left", LEAD, on=dt.date(2031, 1, 5))
+    old = []
+    for stored in map(applications.mapper.to_stored_event, a.collect_events()):
+        state = json.loads(stored.state)
+        if stored.topic.endswith(".Withdrawn"):  # as version 2 stored it: no day
+            del state["on"]
+            state["class_version"] = 2
+        old.append(dataclasses.replace(stored, state=json.dumps(state, separators=(",", ":")).encode()))
+    assert b'"on"' not in old[-1].state
+    applications.recorder.insert_events(old)
+
+    read = applications.repository.get(a.id)
+    assert read.withdrawal["on"] is None
+    assert read.kept_until(1, 1) == read.modified_on.date().replace(year=read.modified_on.year + 1)

@@ -512,9 +512,10 @@ def test_a_closed_application_refuses_every_change(outcome: str) -> None:
 @pytest.mark.parametrize("make", [application, drafted, finalised])
 def test_an_open_application_can_be_withdrawn_once(make) -> None:
     a = make()
-    a.withdraw("New head teacher", "coordinator")
+    a.withdraw("New head teacher", "coordinator", dt.date(2027, 5, 4))
     assert a.stage == Stage.WITHDRAWN
-    assert reveal(a.withdrawal) == {"reason": "New head teacher", "by": "coordinator"}
+    assert reveal(a.withdrawal) == {"reason": "New head teacher", "by": "coordinator",
+                                    "on": dt.date(2027, 5, 4)}
     assert isinstance(a.withdrawal["reason"], Personal)
     assert a.next_submission() is None
     with refused(Conflict, "stage", a) as caught:

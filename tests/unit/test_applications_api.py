@@ -31,7 +31,8 @@ ALLOWED = {
     **dict.fromkeys(("cycle_overview", "grant_extension", "schedule_visit", "decide", "decision_trail",
                      "decision_trail_html", "panel", "form_panel", "add_panel_member", "remove_panel_member",
                      "correct_panel_member", "convene", "assign",
-                     "appraisal", "agree_outcome", "release_feedback", "personal_data", "downloads"), LEAD),
+                     "appraisal", "agree_outcome", "release_feedback", "personal_data", "downloads",
+                     "mark_file_shows"), LEAD),
     "record_visit": LEAD | PANEL,
     **dict.fromkeys(("my_appraisals", "my_appraisal", "declare", "judge", "note", "for_panel_member"), PANEL),
 }

@@ -234,6 +234,13 @@ def test_a_portfolio_not_awarded_is_kept_from_the_decision() -> None:
         a.delete_portfolio(dt.date(2029, 7, 3), [], "system:retention")
 
 
+def test_a_withdrawn_portfolio_is_kept_from_the_day_it_was_withdrawn_by_the_service_s_clock() -> None:
+    a = application()
+    a.withdraw("The head teacher left", "c", on=dt.date(2031, 1, 5))  # a rehearsal's day, years ahead
+    assert a.withdrawal["on"] == dt.date(2031, 1, 5)
+    assert a.kept_until(5, 2) == dt.date(2033, 1, 5)
+
+
 # -- the panel's zip ----------------------------------------------------------------------------------
 
 

@@ -159,9 +159,11 @@ class LeadPages:
         stages = {s["stage"] for s in application["submissions"]}
         appraisals = {stage: _current(self._panel(request, year, stage), urn) for stage in stages}
         values = dict(request.form) if errors else {}
+        downloads = self.clients.applications.downloads(request.principal, urn, year)["items"]
         return self._page(request, "lead/application.html", status=status, errors=errors or {},
                           values=values, a=application, cycle=cycle, appraisals=appraisals,
-                          who=who_did(names_of(self._accounts(request))))
+                          who=who_did(names_of(self._accounts(request))),
+                          downloads=downloads)
 
     def _application_form(self, request: Any, urn: str, year: str, command: Any, data: Any,
                           message: str) -> Response:

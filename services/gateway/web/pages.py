@@ -34,6 +34,7 @@ from services.gateway.routes import BROKER_DOWN, NOT_FOUND_PAGES, JsonRoute, Rou
 from services.gateway.web import filters
 from shared.access import Principal, Rule, require
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized, Unavailable
+from shared.files import megabytes
 from shared.metrics import REFUSALS
 from shared.request_trail import note_account
 from shared.runtime import settings_of
@@ -232,17 +233,19 @@ class PageRoute(JsonRoute):
                         status=500, mimetype="text/html")
 
 
-def page(method: str, path: str, allow: Rule, anonymous: bool = False) -> Any:
+def page(method: str, path: str, allow: Rule, anonymous: bool = False,
+         max_bytes: int = MAX_FORM_BYTES) -> Any:
     """Declare a page (werkzeug path syntax) and who may see it. POSTs are forms:
     their token is checked before the handler runs, and they read ``request.form``.
-    ``anonymous`` pages (stylesheets) never ask the accounts service who is asking."""
+    ``anonymous`` pages (stylesheets) never ask the accounts service who is asking.
+    ``max_bytes``: the largest form body read (a form that uploads files sets its own)."""
     spec = RouteSpec(method, path, "page", "pages", allow)
 
     def decorate(handler: Callable) -> Any:
         @functools.wraps(handler)
         def guarded(self: Any, request: Any, **values: str) -> Response:
             try:
-                return _guarded(self, handler, spec, request, values, anonymous)
+                return _guarded(self, handler, spec, request, values, anonymous, max_bytes)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a page
                 return page_for_error(request, spec, exc)
 
@@ -252,7 +255,7 @@ def page(method: str, path: str, allow: Rule, anonymous: bool = False) -> Any:
 
 
 def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
-             values: dict[str, str], anonymous: bool) -> Response:
+             values: dict[str, str], anonymous: bool, max_bytes: int = MAX_FORM_BYTES) -> Response:
     request.credential = "" if anonymous else request.cookies.get(SESSION_COOKIE, "")
     request.secure_cookies = settings_of(service.config).public_url.startswith("https:")
     request.principal = service.authenticate(request) if request.credential else None
@@ -262,7 +265,11 @@ def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
     check_path(values)
     require(spec.allow, request.principal, values)
     if spec.method == "POST":
-        request.max_content_length = MAX_FORM_BYTES
+        if (request.content_length or 0) > max_bytes:  # refused unread, before werkzeug's bare 413
+            return error_page(request, 413, "There is a problem",
+                              f"What was sent is {megabytes(request.content_length)}: this form takes at "
+                              f"most {megabytes(max_bytes)} at once. Nothing was changed.")
+        request.max_content_length = max_bytes
         if not _readable_form(request):
             return error_page(request, 400, "There is a problem",
                               "The form was not sent as a browser sends it. Nothing was changed.")

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.clients import Clients
 from services.gateway.web.pages import page, render, submit
+from services.gateway.web.portfolio_pages import with_file_links
 from shared.access import PANEL_MEMBERS
 from shared.authority import Authority, load_authority
 from shared.errors import Invalid, NotFound
@@ -104,7 +105,8 @@ class PanelPages:
         return self.clients.applications.my_appraisal(request.principal, urn, year, stage)
 
     def _as_submitted(self, request: Any, urn: str, year: str, stage: str) -> dict:
-        return self.clients.applications.for_panel_member(request.principal, urn, year, stage)
+        view = self.clients.applications.for_panel_member(request.principal, urn, year, stage)
+        return with_file_links(view)  # each file's link and thumbnail (portfolio_pages)
 
     def _appraisal_context(self, request: Any, urn: str, year: str, stage: str) -> dict:
         view = self._as_submitted(request, urn, year, stage)
