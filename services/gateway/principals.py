@@ -2,7 +2,8 @@
 service on every request.
 
 A principal is kept for ``TTL`` seconds under a digest of the credential that proved it
-(never the credential itself). It is forgotten sooner when the accounts service publishes
+(never the credential itself), and never past the credential's own end (a session's
+expiry). It is forgotten sooner when the accounts service publishes
 ``AccountAccessChanged`` for its account (a role granted or revoked, a token revoked, a
 sign-out, the account closed) or ``PersonalDataErased`` (everyone is forgotten), and at
 once when the change goes through this gateway. So a change made elsewhere shows within
@@ -43,9 +44,10 @@ class PrincipalCache:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def principal(self, credential: str, authenticate: Callable[[str], dict]) -> dict:
-        """The principal behind ``credential``: remembered, or asked of ``authenticate``
-        (whose refusal is raised and never remembered)."""
+    def principal(self, credential: str, identify: Callable[[str], tuple[dict, float | None]]) -> dict:
+        """The principal behind ``credential``: remembered, or asked of ``identify``, which
+        gives it and the seconds the credential has left (None: no end of its own) or raises
+        a refusal, which is never remembered."""
         key = _key(credential)
         with self._lock:
             entry = self._entries.get(key)
@@ -53,15 +55,15 @@ class PrincipalCache:
                 self._entries.move_to_end(key)
                 return dict(entry.principal)  # a copy: a route that changes it changes no other's
             generation = self.generation
-        principal = authenticate(credential)
-        self._keep(key, dict(principal), generation)
+        principal, left = identify(credential)
+        self._keep(key, dict(principal), self.ttl if left is None else min(self.ttl, left), generation)
         return principal
 
-    def _keep(self, key: str, principal: dict, generation: int) -> None:
+    def _keep(self, key: str, principal: dict, ttl: float, generation: int) -> None:
         with self._lock:
-            if generation != self.generation:
+            if generation != self.generation or ttl <= 0:
                 return  # something was forgotten while we asked: this answer may be stale
-            self._entries[key] = _Entry(principal, str(principal.get("account")), self.clock() + self.ttl)
+            self._entries[key] = _Entry(principal, str(principal.get("account")), self.clock() + ttl)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)

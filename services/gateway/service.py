@@ -7,6 +7,7 @@ forwards, and the owning service checks again.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import eventlet
@@ -101,7 +102,12 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
             credential = request.cookies.get(SESSION_COOKIE, "")
         if not credential:
             return None
-        return self.principals.principal(credential.strip(), self.clients.accounts.authenticate)
+        return self.principals.principal(credential.strip(), self._identify)
+
+    def _identify(self, credential: str) -> tuple[dict, float | None]:
+        """The principal, and the seconds its credential has left (None: an API token)."""
+        found = self.clients.accounts.identify(credential)
+        return found["principal"], None if found["until"] is None else found["until"] - time.time()
 
     @access_event("accounts", "AccountAccessChanged")
     def access_changed(self, body: dict) -> None:

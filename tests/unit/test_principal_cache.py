@@ -16,13 +16,14 @@ class Accounts:
 
     def __init__(self, answers: dict[str, dict]) -> None:
         self.answers = answers
+        self.left: dict[str, float] = {}  # seconds a session has left
         self.asked: list[str] = []
 
-    def authenticate(self, credential: str) -> dict:
+    def authenticate(self, credential: str) -> tuple[dict, float | None]:
         self.asked.append(credential)
         if credential not in self.answers:
             raise Unauthorized("not valid")
-        return self.answers[credential]
+        return self.answers[credential], self.left.get(credential)
 
 
 class Clock:
@@ -60,6 +61,19 @@ def test_it_is_asked_for_again_once_its_time_is_up(clock: Clock, accounts: Accou
     assert accounts.asked == ["t:anne-token", "t:anne-token"]
 
 
+def test_a_session_is_not_remembered_past_its_own_end(clock: Clock, accounts: Accounts) -> None:
+    cache = PrincipalCache(ttl=30, clock=clock)
+    accounts.left["s:anne-session"] = 2.0
+    cache.principal("s:anne-session", accounts.authenticate)
+    clock.now += 1.9
+    cache.principal("s:anne-session", accounts.authenticate)
+    clock.now += 0.2
+    accounts.left["s:anne-session"] = 0.0  # ended just now: answered, but not remembered
+    cache.principal("s:anne-session", accounts.authenticate)
+    cache.principal("s:anne-session", accounts.authenticate)
+    assert accounts.asked == ["s:anne-session"] * 3
+
+
 def test_a_refusal_is_raised_and_never_remembered(clock: Clock, accounts: Accounts) -> None:
     cache = PrincipalCache(clock=clock)
     for _ in range(2):
@@ -91,7 +105,7 @@ def test_a_revoked_token_is_refused_at_once_after_forgetting(clock: Clock, accou
 def test_an_answer_that_set_out_before_a_forgetting_is_not_kept(clock: Clock, accounts: Accounts) -> None:
     cache = PrincipalCache(clock=clock)
 
-    def revoked_while_asking(credential: str) -> dict:
+    def revoked_while_asking(credential: str) -> tuple[dict, float | None]:
         answer = accounts.authenticate(credential)  # the old principal, read before the revocation
         cache.forget_account(ANNE["account"])  # the revocation's event arrives meanwhile
         return answer
