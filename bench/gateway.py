@@ -6,7 +6,8 @@
   (kept-alive connection) and the lead's API token, take schools from a shared
   list and for each send ``POST /schools`` (register) then
   ``POST /schools/<urn>/interest``: two commands per school, each one HTTP
-  request -> gateway -> accounts RPC (authenticate) -> pledges RPC -> domain ->
+  request -> gateway (the caller's principal remembered after the first request,
+  services/gateway/principals.py) -> pledges RPC -> domain ->
   SQLite commit (-> relay wakes and publishes). Commands per second over the
   wall time, with each request's latency and every non-2xx counted as an error.
 - raw save rate (the reference): the same two commands for as many schools,
@@ -31,6 +32,7 @@ from bench.stack import Stack, maybe_started
 
 SIZES = {False: {"schools": 1000, "clients": 8}, True: {"schools": 100, "clients": 4}}
 FIRST_URN = 400000
+AIM = 0.15  # of the raw save rate
 
 
 def measure(stack: Stack | None = None, quick: bool = False, schools: int | None = None,
@@ -114,7 +116,7 @@ def figures(run: dict, raw: float, clients: int) -> list[Figure]:
               "errors": len(run["errors"]), "first_errors": run["errors"][:5]}
     return [
         Figure(f"gateway command throughput, {clients} clients", rate, "commands/s", raw,
-               "raw save, in process", detail=detail),
+               "raw save, in process", f"ratio >= {AIM:g}", rate / raw >= AIM, detail=detail),
         Figure("gateway command latency under that load, p50", run["latency_ms"]["p50"], "ms"),
         Figure("gateway command latency under that load, p99", run["latency_ms"]["p99"], "ms"),
         Figure("gateway load errors", len(run["errors"]), "", aim="= 0", met=not run["errors"],

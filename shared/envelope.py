@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -44,7 +44,9 @@ class IntegrationEvent:
         return f"{self.origin}:{self.position}"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Its fields, the payload as it is (not copied: asdict's deep copy was a fifth of the
+        relay's time, and the body is only ever serialised)."""
+        return dict(self.__dict__)
 
 
 class EnvelopeSchema(Schema):

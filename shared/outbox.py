@@ -2,8 +2,9 @@
 
 The eventsourcing notification log is the outbox: events and their
 notifications are written in one transaction. The relay reads notifications
-after the last position it tracked, publishes each public one with a broker
-confirm, and only then records the new position. A crash between publish and
+after the last position it tracked, publishes the public ones of a batch with their
+confirms pipelined (all in flight, shared/bus.py), and only once the broker has
+confirmed every one records the batch's last position. A crash between publish and
 tracking republishes a few events, which idempotent consumers ignore.
 
 Every event is sealed as it is written (shared/recorders.py), so everything the
@@ -77,16 +78,18 @@ class OutboxRelay:
         notifications = self.app.recorder_.select_notifications(
             start=self.published_position() + 1, limit=self.batch_size
         )
-        for notification in notifications:
-            domain_event = self.app.mapper.to_domain_event(notification)
-            event = self.contract.envelope(domain_event, notification.id, self.authority)
-            if event is not None:
-                self.publisher.publish(event)
-                PUBLISHED.labels(event.type).inc()
-                self.stats.published_total += 1
-                self.stats.last_published_at = time.time()
-                if event.type in self.contract.witnessed_after:
-                    self.heads.make_due()
+        decoded = self.app.domain_events(notifications)  # their subjects' keys read at once
+        events = [event for event in (self.contract.envelope(domain_event, n.id, self.authority)
+                                      for domain_event, n in zip(decoded, notifications, strict=True))
+                  if event is not None]
+        self.publisher.publish_all(events)  # returns once the broker has confirmed every one
+        for event in events:
+            PUBLISHED.labels(event.type).inc()
+            if event.type in self.contract.witnessed_after:
+                self.heads.make_due()
+        if events:
+            self.stats.published_total += len(events)
+            self.stats.last_published_at = time.time()
         if notifications:
             crash_point("relay.after_publish")
             self.app.recorder_.insert_tracking(Tracking(RELAY, notifications[-1].id))

@@ -17,13 +17,20 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.persistence import (
+    EventStore,
+    IntegrityError,
+    JSONTranscoder,
+    StoredEvent,
+    Transcoder,
+    Transcoding,
+)
 from eventsourcing.sqlite import SQLiteDatastore
 
 from shared.chain import Ledger
@@ -179,6 +186,25 @@ class SubjectKeys:
         cache[subject] = key = None if row["key"] is None else bytes(row["key"])
         return key
 
+    def load(self, subjects: Iterable[str]) -> None:
+        """Read the keys of ``subjects`` not cached yet in one query (inside ``cached()``)."""
+        cache = getattr(self._local, "cache", None)
+        wanted = sorted({s for s in subjects if s not in cache}) if cache is not None else []
+        for start in range(0, len(wanted), LOAD_AT_ONCE):
+            chunk = wanted[start:start + LOAD_AT_ONCE]
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(f"SELECT subject, key FROM {self.table} WHERE subject IN "
+                               f"({', '.join([self._p] * len(chunk))})", chunk)
+                for row in cursor.fetchall():
+                    cache[row["subject"]] = None if row["key"] is None else bytes(row["key"])
+
+    def decoding(self, records: Sequence[StoredEvent], decode: Callable[[StoredEvent], Any]) -> list[Any]:
+        """``decode`` each record, the keys of every subject they name read first in one query,
+        not one query per subject per event (half a rebuild's time, once)."""
+        with self.cached():
+            self.load(subject for record in records for subject in subjects_in(record.state))
+            return [decode(record) for record in records]
+
     def key(self, subject: str, label: str = "") -> bytes:
         """The subject's key, created if new. Raises SubjectErased once erased."""
         key = self.existing(subject)
@@ -240,6 +266,17 @@ class SubjectKeys:
             return int(cursor.fetchone()["n"])
 
 
+LOAD_AT_ONCE = 500  # subjects in one query's IN list (SQLite allows 999 parameters by default)
+# where a stored event names a subject, as PersonalAsCipher writes it; a subject this misses
+# (it would need JSON escapes) is only read on its own, as before
+_SUBJECT = re.compile(rb'"_type_":"personal","_data_":\{"s":"([^"\\]+)"')
+
+
+def subjects_in(state: bytes) -> list[str]:
+    """The subjects whose personal values a stored event's state holds."""
+    return [m.decode("utf-8") for m in _SUBJECT.findall(state)] if b'"personal"' in state else []
+
+
 class PersonalAsCipher(Transcoding):
     """Personal values as AES-256-GCM ciphertext under the subject's key."""
 
@@ -289,10 +326,30 @@ class _KeyScopedTranscoder(Transcoder):
             return self.inner.decode(data)
 
 
+class _KeyedEventStore(EventStore):
+    """An aggregate's events decoded with their subjects' keys read in one query."""
+
+    keys: SubjectKeys
+
+    def get(self, originator_id: Any, *, gt: int | None = None, lte: int | None = None,
+            desc: bool = False, limit: int | None = None) -> Iterator[Any]:
+        records = self.recorder.select_events(originator_id=originator_id, gt=gt, lte=lte, desc=desc,
+                                              limit=limit)
+        return iter(self.keys.decoding(records, self.mapper.to_domain_event))
+
+
 class PersonalDataApplication(ServiceApplication):
     """A service application whose events may carry Personal values."""
 
     subject_keys: SubjectKeys
+
+    def construct_event_store(self) -> EventStore:
+        store = _KeyedEventStore(mapper=self.mapper, recorder=self.recorder)
+        store.keys = self.subject_keys
+        return store
+
+    def domain_events(self, notifications: Sequence[StoredEvent]) -> list[Any]:
+        return self.subject_keys.decoding(notifications, self.mapper.to_domain_event)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

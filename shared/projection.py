@@ -34,9 +34,7 @@ class AggregateProjection:
                 notifications = self.app.recorder_.select_notifications(
                     start=self.position + 1, limit=self.batch
                 )
-                for notification in notifications:
-                    self._apply(self.app.mapper.to_domain_event(notification))
-                    self.position = notification.id
+                self._apply_page(notifications)
                 applied += len(notifications)
                 if len(notifications) < self.batch:
                     return applied
@@ -47,9 +45,7 @@ class AggregateProjection:
             self._forget_erased()
             notifications = self.app.recorder_.select_notifications(start=self.position + 1,
                                                                     limit=self.batch)
-            for notification in notifications:
-                self._apply(self.app.mapper.to_domain_event(notification))
-                self.position = notification.id
+            self._apply_page(notifications)
             return len(notifications)
 
     def _forget_erased(self) -> None:
@@ -58,6 +54,12 @@ class AggregateProjection:
         epoch = keys.epoch() if keys is not None else 0
         if epoch != self._epoch:
             self.position, self.aggregates, self._epoch = 0, {}, epoch
+
+    def _apply_page(self, notifications: list) -> None:
+        """Decode the page at once (its subjects' keys in one query), then apply it in order."""
+        for event, notification in zip(self.app.domain_events(notifications), notifications, strict=True):
+            self._apply(event)
+            self.position = notification.id  # a failure part way leaves it where the page stopped
 
     def _apply(self, domain_event: Any) -> None:
         current = self.aggregates.get(domain_event.originator_id)

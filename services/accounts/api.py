@@ -27,6 +27,7 @@ class AccountsApi(PersonalDataApi):
 
     # -- the system: the gateway asks who is calling ------------------------------
     authenticate = Operation(None, Accounts.authenticate, ("credential",), caller=None)
+    identify = Operation(None, Accounts.identify, ("credential",), caller=None)  # and until when
     # the notifications service: whom to address, asked when it sends
     contacts = Operation(None, _contacts, ("accounts", "role"), caller=None)
 

@@ -284,16 +284,24 @@ class Accounts(PersonalDataApplication):
 
     def authenticate(self, credential: str) -> dict:
         """The principal behind a session or an API token, or Unauthorized."""
+        return self.identify(credential)["principal"]
+
+    def identify(self, credential: str) -> dict:
+        """The principal behind a credential, and until when the credential holds by itself
+        (``until``: a session's expiry, seconds since the epoch; None for an API token): what
+        the gateway needs to remember it no longer than that. Unauthorized if it holds not."""
+        until = None
         if credential.startswith(TOKEN_PREFIX):
             account_hex, token_id, secret = _split(credential[len(TOKEN_PREFIX):], 3)
             account = self._load_for_credential(account_hex, to_change=False)
             if not account.token_matches(token_id, secret):
                 raise Unauthorized("This API token is not valid or has been revoked.")
         elif credential.startswith(SESSION_PREFIX):
-            account = self._session_account(credential[len(SESSION_PREFIX):])
+            account, signed = self._session_account(credential[len(SESSION_PREFIX):])
+            until = (signed + self.session_lifetime).timestamp()
         else:
             raise Unauthorized("Unrecognised credential: use a session or an API token.")
-        return self.principal(account).to_dict()
+        return {"principal": self.principal(account).to_dict(), "until": until}
 
     def _session(self, session: str) -> tuple[dict, dt.datetime]:
         """The session's contents and when it was signed, or Unauthorized."""
@@ -308,12 +316,13 @@ class Accounts(PersonalDataApplication):
             raise Unauthorized("This session is not valid; sign in again.")
         return data, signed
 
-    def _session_account(self, session: str) -> Account:
-        data, _ = self._session(session)
+    def _session_account(self, session: str) -> tuple[Account, dt.datetime]:
+        """The session's account and when the session was signed."""
+        data, signed = self._session(session)
         account = self._load_for_credential(data["a"], to_change=False)
         if account.session_ended(data.get("s")) or data.get("e") != account.session_epoch:
             raise Unauthorized("This session has ended; sign in again.")
-        return account
+        return account, signed
 
     def sign_out(self, credential: str) -> None:
         """End the session ``credential`` on the server: its cookie, kept or copied, no

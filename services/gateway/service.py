@@ -7,6 +7,7 @@ forwards, and the owning service checks again.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import eventlet
@@ -22,6 +23,7 @@ from services.gateway.library_routes import LibraryRoutes
 from services.gateway.openapi import build_openapi
 from services.gateway.pledge_routes import PledgeRoutes
 from services.gateway.portfolio_routes import PortfolioRoutes
+from services.gateway.principal_events import ACCESS_CHANGES, Principals, access_event, forget
 from services.gateway.routes import ROUTES, json_response, route
 from services.gateway.sharing_routes import SharingRoutes
 from services.gateway.web.access_pages import AccessPages
@@ -73,6 +75,7 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
     config = Config()
     ops = OpsEndpoint()
     trail = RequestTrail()  # the request's id on every line, passed on with every RPC
+    principals = Principals()  # who is calling, remembered a while (principals.py)
 
     @property
     def clients(self) -> Clients:
@@ -92,6 +95,8 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
             raise Unavailable(f"The {service} service did not answer in time; try again.") from None
         finally:
             timer.cancel()
+            if service == "accounts" and method in ACCESS_CHANGES:  # done or not: ask again next time
+                self.principals.forget_all()
 
     def authenticate(self, request: Any) -> dict | None:
         """The principal behind the request's credential, None without one."""
@@ -104,7 +109,20 @@ class GatewayService(AccountRoutes, PledgeRoutes, ApplicationRoutes, EventRoutes
             credential = request.cookies.get(SESSION_COOKIE, "")
         if not credential:
             return None
-        return self.clients.accounts.authenticate(credential.strip())
+        return self.principals.principal(credential.strip(), self._identify)
+
+    def _identify(self, credential: str) -> tuple[dict, float | None]:
+        """The principal, and the seconds its credential has left (None: an API token)."""
+        found = self.clients.accounts.identify(credential)
+        return found["principal"], None if found["until"] is None else found["until"] - time.time()
+
+    @access_event("accounts", "AccountAccessChanged")
+    def access_changed(self, body: dict) -> None:
+        forget(self.principals, body)
+
+    @access_event("accounts", "PersonalDataErased")
+    def personal_data_erased(self, body: dict) -> None:
+        forget(self.principals, body)
 
     # -- personal data: subject access and erasure -----------------------------------
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import requests
+from nameko.standalone.rpc import ServiceRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
 from sanctuary.mail_sink import read_folder
@@ -376,6 +377,24 @@ def test_a_tampered_or_revoked_token_and_other_schemes_are_refused(world: World)
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "Unauthorized"
     assert "Authorization: Bearer" in response.json()["message"]
+
+
+def test_a_token_revoked_elsewhere_is_refused_once_the_gateway_hears_of_it(world: World) -> None:
+    """The gateway remembers who a credential is (services/gateway/principals.py) for 30 s; a
+    change it did not make itself reaches it as the accounts service's AccountAccessChanged."""
+    system, coordinator = world.system, world.people["coordinator_a"]
+    assert coordinator is not None
+    mine = Api(system, coordinator)
+    new = mine.ok(mine.post("/me/tokens", {"label": "revoked behind the gateway's back"}), 201)
+    extra = Api(system, new["token"])
+    assert extra.ok(extra.get("/me"))["id"] == coordinator.id  # now remembered by the gateway
+    with ServiceRpcProxy("accounts", {"AMQP_URI": system.amqp_uri}) as accounts:
+        principal = accounts.authenticate(coordinator.token)
+        accounts.revoke_token(principal, new["id"])  # straight to the service: the gateway is not told
+
+    def refused() -> bool:
+        return extra.get("/me").status_code == 401
+    wait_for(refused, 10, "the gateway to refuse a token revoked elsewhere (well inside its 30 s TTL)")
 
 
 def invite(world: World, who: str, grants: list[dict]) -> dict:
