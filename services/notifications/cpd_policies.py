@@ -13,7 +13,7 @@ from services.notifications import lead_messages as lm
 from services.notifications import messages as m
 from services.notifications.application import Notifications, calendar_location
 from services.notifications.directory import Entry
-from services.notifications.policies import coordinator_draft, key_of, needed, reacts_to
+from services.notifications.reactions import coordinator_draft, key_of, needed, reacts_to
 from shared.envelope import IntegrationEvent
 from shared.errors import NotFound
 from shared.personal import Personal, reveal, subject_for_email

@@ -9,7 +9,7 @@ from services.notifications import lead_messages as lm
 from services.notifications import meeting_messages as mm
 from services.notifications.application import Notifications
 from services.notifications.directory import Entry
-from services.notifications.policies import coordinator_draft, reacts_to
+from services.notifications.reactions import coordinator_draft, reacts_to
 from shared.envelope import IntegrationEvent
 
 ANSWERING = ("draft_feedback", "further_evidence")  # where an application stands while it answers

@@ -9,7 +9,7 @@ from typing import Any
 from services.notifications import panel_messages as pm
 from services.notifications.application import Notifications
 from services.notifications.panels import appraisal_mail, panel_mail
-from services.notifications.policies import reacts_to
+from services.notifications.reactions import reacts_to
 from shared.envelope import IntegrationEvent
 
 # -- reactions ---------------------------------------------------------------------------------

@@ -12,13 +12,26 @@ so it goes once. Members are named by account id only.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from services.notifications import panel_messages as pm
 from services.notifications.directory import Entry
+from services.notifications.links import Links
+from shared.authority import Authority
 
-if TYPE_CHECKING:  # the application uses this module for its reminders
-    from services.notifications.application import Notifications
+
+class Notifications(Protocol):
+    """What of the notifications application this module uses (the application calls this
+    module for its reminders, so it is not imported here)."""
+
+    authority: Authority
+    links: Links
+
+    def entry(self, kind: str, key: str) -> Entry: ...
+    def entries(self, kind: str) -> list[Entry]: ...
+    def intend(self, drafts: list[Any], key: str, due_at: dt.datetime | None = None) -> list: ...
+    def reminder_due(self, days_ahead: tuple[int, ...], deadline: dt.date | None,
+                     today: dt.date) -> int | None: ...
 
 
 def members(panel: Entry) -> list[str]:
