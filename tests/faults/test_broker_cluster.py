@@ -72,9 +72,11 @@ def queues(vhost: str) -> list[dict]:
 
 
 def replicas_online(vhost: str) -> dict[str, list[str]]:
-    """Each queue that must outlive a node (all but RPC callers' reply queues) -> its replicas online."""
+    """Each queue that must outlive a node -> its replicas online. Not those of one process,
+    which go with it: RPC callers' reply queues, and the gateways' broadcast queues for their
+    principal caches (auto-deleted; a missed event costs at most the cache's TTL)."""
     return {q["name"]: sorted(q.get("online", [])) if q["type"] == "quorum" else [q["type"]]
-            for q in queues(vhost) if not q["name"].startswith("rpc.reply-")}
+            for q in queues(vhost) if not q["name"].startswith("rpc.reply-") and not q["auto_delete"]}
 
 
 def await_replicas(vhost: str, timeout: float = REPLICAS_BACK) -> None:
