@@ -165,10 +165,14 @@ def _booker(app: Notifications, news: IntegrationEvent, events: EventsApi | None
 
 @reacts_to("events", "PlaceBooked", "WaitingListJoined", asks="events")
 def place_booked(app: Notifications, news: IntegrationEvent, events: EventsApi | None) -> list:
+    """Each kind of news has its own queue: the offer of a waiting place may be heard before
+    the place was (asking who booked takes a moment), so joining the list never undoes a
+    later status, and an offer heard first is mailed once the person is known."""
     p = news.payload
-    status = "booked" if news.type == "PlaceBooked" else "waiting"
+    person = _booker(app, news, events)  # asked first: what is known is read after the answer
+    known = app.entry("booking", p["booking"]).get("status")
+    status = "booked" if news.type == "PlaceBooked" else known or "waiting"
     facts: dict[str, Any] = {"session": p["session"], "urn": p["urn"], "status": status}
-    person = _booker(app, news, events)
     if person:
         facts["person"] = Personal(
             subject_for_email(person["email"]),
@@ -181,6 +185,11 @@ def place_booked(app: Notifications, news: IntegrationEvent, events: EventsApi |
         return [entry]
     if status == "booked":
         return [entry, *app.confirm_booking(entry, session)]
+    if status == "offered":
+        return [entry, *_offered(app, entry, person, session, entry.get("offer_expires_at"),
+                                 entry.get("offer_key"))]
+    if status != "waiting":
+        return [entry]
     draft = cm.waiting(person["name"], person["email"], session)
     return [entry, *app.intend([draft], key_of(news))]
 
@@ -194,7 +203,9 @@ def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
         "OfferExpired": "offer_expired",
         "AttendanceRecorded": "attended",
     }[news.type]
-    entry = app.learn("booking", p["booking"], news, status=status)
+    # an offer's facts are kept: it is mailed when the person is known, if that comes later
+    offer = {"offer_expires_at": p["expires_at"], "offer_key": key_of(news)} if status == "offered" else {}
+    entry = app.learn("booking", p["booking"], news, status=status, **offer)
     person, session = reveal(entry.get("person")), app.session(p["session"])
     if session is None:
         return [entry]
@@ -202,11 +213,11 @@ def booking_changed(app: Notifications, news: IntegrationEvent) -> list:
         return [entry, *_offer_lapsed(app, entry, session, news)]
     if news.type != "PlaceOffered" or not isinstance(person, dict):
         return [entry]
-    return [entry, *_offered(app, entry, person, session, p["expires_at"], news)]
+    return [entry, *_offered(app, entry, person, session, p["expires_at"], key_of(news))]
 
 
 def _offered(app: Notifications, booking: Entry, person: dict, session: dict, expires_at: str,
-             news: IntegrationEvent) -> list:
+             key: str) -> list:
     """The person offered the place, with a link that claims it without signing in (bound to
     this offer and this person), and their school's coordinator, who may claim it for them."""
     claim = app.links.claim(session.get("code") or session["id"].rsplit("-", 1)[0], booking.key,
@@ -217,7 +228,7 @@ def _offered(app: Notifications, booking: Entry, person: dict, session: dict, ex
                           app.links.page(f"/school/{urn}/cpd"))
     if school and school[0].to_email.lower() != person["email"].lower():  # not twice to one person
         drafts += school
-    return app.intend(drafts, key_of(news))
+    return app.intend(drafts, key)
 
 
 def _offer_lapsed(app: Notifications, booking: Entry, session: dict, news: IntegrationEvent) -> list:

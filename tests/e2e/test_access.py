@@ -246,7 +246,8 @@ def test_anonymous_is_refused_everything_but_the_public_routes(world: World) -> 
             .replace("{stage}", "draft").replace("{code}", "network-meeting") \
             .replace("{session_id}", "network-meeting-1").replace("{booking_id}", "0123456789ab") \
             .replace("{evidence_id}", "0123456789ab").replace("{request_id}", "0" * 32) \
-            .replace("{resource_id}", "0" * 32).replace("{partner_id}", "0" * 32)
+            .replace("{resource_id}", "0" * 32).replace("{partner_id}", "0" * 32) \
+            .replace("{account}", world.subject.id).replace("{sha256}", "0" * 64)
         assert "{" not in concrete, concrete
         response = anonymous.call(method, concrete, json={})
         assert response.status_code == 401, f"{method} {concrete}: {response.status_code} {response.text}"

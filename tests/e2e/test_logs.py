@@ -79,9 +79,9 @@ def test_one_request_is_found_in_every_service_it_reached(system: E2ESystem, sch
     assert answered["route"] == "POST /schools/<urn>/pledge" and answered["status"] == 200
     assert answered["account"] == school.who.id and answered["level"] == "INFO"
     assert isinstance(answered["duration_ms"], float)
-    assert said(gateway, "accounts.authenticate") == []  # the gateway's lines are its own
-
-    assert said(lines(system, "accounts", request_id), "answered accounts.authenticate")
+    assert said(gateway, "accounts.identify") == []  # the gateway's lines are its own
+    # (the accounts service is asked who is calling only when the gateway's principal cache
+    # does not know them, services/gateway/principals.py, so it may have no line here)
     [signed] = said(lines(system, "pledges", request_id), "answered pledges.sign_pledge")
     assert signed["account"] == school.who.id and signed["service"] == "pledges"
 

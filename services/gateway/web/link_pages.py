@@ -61,7 +61,7 @@ class LinkPages:
         offer = self.clients.notifications.offer(None, {"token": token})
         return _private(render(request, "links/claim.html", offer=offer, token=token, problem=""))
 
-    @page("POST", CLAIM_PATH, allow=PUBLIC, anonymous=True)
+    @page("POST", CLAIM_PATH, allow=PUBLIC, anonymous=True, by_link=True)
     def claim(self, request: Any) -> Response:
         token = _token(request)
         offer = self.clients.notifications.offer(None, {"token": token})
@@ -85,7 +85,7 @@ class LinkPages:
         return _private(render(request, "links/unsubscribe.html", choice=choice, token=token,
                                already=choice["done"]))
 
-    @page("POST", UNSUBSCRIBE_PATH, allow=PUBLIC, anonymous=True)
+    @page("POST", UNSUBSCRIBE_PATH, allow=PUBLIC, anonymous=True, by_link=True)
     def unsubscribe(self, request: Any) -> Response:
         """The page's button, or a mail program's one-click POST (``List-Unsubscribe=One-Click``)."""
         token = _token(request)

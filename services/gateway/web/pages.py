@@ -234,18 +234,20 @@ class PageRoute(JsonRoute):
 
 
 def page(method: str, path: str, allow: Rule, anonymous: bool = False,
-         max_bytes: int = MAX_FORM_BYTES) -> Any:
+         max_bytes: int = MAX_FORM_BYTES, by_link: bool = False) -> Any:
     """Declare a page (werkzeug path syntax) and who may see it. POSTs are forms:
     their token is checked before the handler runs, and they read ``request.form``.
     ``anonymous`` pages (stylesheets) never ask the accounts service who is asking.
-    ``max_bytes``: the largest form body read (a form that uploads files sets its own)."""
+    ``max_bytes``: the largest form body read (a form that uploads files sets its own).
+    ``by_link``: the form acts on a signed, single-purpose link from an email, whose own
+    token is the proof (a mail program's one-click unsubscribe POSTs with no form token)."""
     spec = RouteSpec(method, path, "page", "pages", allow)
 
     def decorate(handler: Callable) -> Any:
         @functools.wraps(handler)
         def guarded(self: Any, request: Any, **values: str) -> Response:
             try:
-                return _guarded(self, handler, spec, request, values, anonymous, max_bytes)
+                return _guarded(self, handler, spec, request, values, anonymous, max_bytes, by_link)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a page
                 return page_for_error(request, spec, exc)
 
@@ -255,7 +257,8 @@ def page(method: str, path: str, allow: Rule, anonymous: bool = False,
 
 
 def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
-             values: dict[str, str], anonymous: bool, max_bytes: int = MAX_FORM_BYTES) -> Response:
+             values: dict[str, str], anonymous: bool, max_bytes: int = MAX_FORM_BYTES,
+             by_link: bool = False) -> Response:
     request.credential = "" if anonymous else request.cookies.get(SESSION_COOKIE, "")
     request.secure_cookies = settings_of(service.config).public_url.startswith("https:")
     request.principal = service.authenticate(request) if request.credential else None
@@ -273,8 +276,8 @@ def _guarded(service: Any, handler: Callable, spec: RouteSpec, request: Any,
         if not _readable_form(request):
             return error_page(request, 400, "There is a problem",
                               "The form was not sent as a browser sends it. Nothing was changed.")
-        expected = form_token(request)
-        if expected is None or not hmac.compare_digest(request.form.get("csrf", ""), expected):
+        expected, sent = form_token(request), request.form.get("csrf", "")
+        if not by_link and (expected is None or not hmac.compare_digest(sent, expected)):
             return error_page(request, 400, "This form has expired",
                               "Go back, reload the page and try again. Nothing was changed.")
     return handler(service, request, **values)
