@@ -176,6 +176,15 @@ class LeadPages:
         return submit(request, lambda: command(request.principal, urn, year, body),
                       f"/lead/applications/{urn}/{year}", message, again)
 
+    @page("POST", f"{APP}/files/people", allow=LEAD)
+    def lead_mark_file_shows(self, request: Any, urn: str, year: str) -> Response:
+        sha256 = request.form.get("sha256", "")
+        return self._application_form(
+            request, urn, year,
+            lambda who, u, y, body: self.clients.applications.mark_file_shows(who, u, y, sha256, body),
+            {"name": request.form.get("name", "").strip()},
+            "Recorded: the file is deleted if everyone it shows asks to be erased.")
+
     @page("POST", f"{APP}/extension", allow=LEAD)
     def lead_grant_extension(self, request: Any, urn: str, year: str) -> Response:
         form = request.form

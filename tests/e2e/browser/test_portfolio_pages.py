@@ -132,3 +132,12 @@ def test_a_portfolio_uploaded_in_the_browser_is_what_the_panel_sees_and_download
     record = lead.ok(lead.get(f"{APP}/downloads"))["items"]
     assert [(r["kind"], r["by"]) for r in record] == [
         (kind, people.m1.actor) for kind in ("thumbnail", "file", "file", "zip")]
+
+    # the lead marks the photo as showing a pupil, so that erasing her deletes it; a name is needed
+    lead_browser.page.get_by_label("File").select_option(label=PHOTO_NAME)
+    lead_browser.click("Record who it shows", label="no name given")
+    assert len(lead_browser.error_summary()) == 1  # the name is asked for; nothing recorded
+    lead_browser.page.get_by_label("File").select_option(label=PHOTO_NAME)
+    lead_browser.fill("The person it shows", "Amira Khan")
+    lead_browser.click("Record who it shows", label="the photo marked as showing her")
+    assert "Recorded: the file is deleted if everyone it shows asks to be erased." in lead_browser.text()
