@@ -83,7 +83,7 @@ def concrete(path: str) -> str:
     values = {"urn": "200001", "account_id": "0" * 32, "token_id": "0123456789abcdef", "year": "2026-27",
               "stage": "draft", "code": "network-meeting", "session_id": "network-meeting-1",
               "booking_id": "0123456789ab", "evidence_id": "0123456789ab", "request_id": "0" * 32,
-              "resource_id": "0" * 32, "partner_id": "0" * 32}
+              "resource_id": "0" * 32, "partner_id": "0" * 32, "account": "0" * 32, "sha256": "0" * 64}
     filled = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), path)
     assert "{" not in filled, filled
     return filled

@@ -143,7 +143,7 @@ def check_published(signed: Signed) -> None:
     # the day the pledge lapses, as the pledges service worked it out; the signer's name stays there
     lapses_on = events[4].payload.get("lapses_on")
     assert events[4].payload == {"urn": signed.urn, "role": SIGNATURE["role"], "signed_on": today_iso(),
-                                 "lapses_on": lapses_on}
+                                 "lapses_on": lapses_on, "imported": False}
     assert events[4].schema_version == 3 and lapses_on[:4] == str(int(today_iso()[:4]) + 3)
     # the relay published each exactly once (its count since the process started)
     published = signed.after["relay"]["published_total"] - signed.before["relay"]["published_total"]

@@ -367,7 +367,7 @@ def start_and_prepare(j: Journey) -> dict:
     assert submission.pop("audit") == view["audit"]  # the audit as submitted is kept with it
     assert submission == {"stage": "draft", "on": today(j.people.system).isoformat(),
                           "evidence": sorted(evidence), "under_extension": False, "by": j.coordinator.actor,
-                          "version": 1}
+                          "version": 1, "files": {}}  # no evidence here has files (the portfolio's tests)
     with nothing_stored(lead, APP):  # nothing more is due until feedback comes back
         refused(school.post(f"{APP}/submissions", {"stage": "final"}), 409, "stage")
         refused(school.post(f"{APP}/submissions", {"stage": "draft"}), 409, "stage")
