@@ -17,8 +17,6 @@ from shared.config import Settings
 from shared.preflight import Unreachable, check_broker, check_store
 from tests.components import postgres_params
 
-AT_ONCE = 15.0  # seconds: Python and the service's imports, on a busy machine, and no waiting
-
 
 def serve(service: str, tmp_path: Path, **env: str) -> tuple[int, list[str], float]:
     """Exit status, stderr lines and seconds taken by ``sanctuary serve <service>``."""
@@ -43,9 +41,10 @@ def postgres(**changed: str) -> dict[str, str]:
 
 
 def assert_refused_in_one_line(outcome: tuple[int, list[str], float], *words: str) -> None:
-    status, lines, took = outcome
+    # it exits by itself (a process that waited on would meet serve()'s timeout instead); how
+    # long Python's start takes on a busy machine is not this test's business
+    status, lines, _took = outcome
     assert status != 0
-    assert took < AT_ONCE, f"took {took:.1f}s"
     assert len(lines) == 1, lines
     assert all(word in lines[0] for word in words), lines[0]
     assert "wrong-secret" not in lines[0]  # never the password itself
