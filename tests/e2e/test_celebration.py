@@ -21,11 +21,9 @@ from tests.e2e.test_journey import (
     SPRING,
     YEAR,
     People,
-    agree_clear,
     app_path,
-    ensure_panel,
     refused,
-    to_draft_assigned,
+    to_final_agreed,
     today,
     visited_and_decided,
 )
@@ -57,17 +55,6 @@ def people(system: E2ESystem) -> People:
                   member("xan", "Xan Member"), member("yas", "Yas Outsider"))
 
 
-def to_final_agreed(people: People) -> None:
-    """Pledged, a draft, feedback, the final submission and the final panel's agreed award."""
-    to_draft_assigned(people, URN)
-    school, lead, path = people.school(URN), people.lead, app_path(URN)
-    agree_clear(people, URN, "draft", "further_evidence")
-    lead.ok(lead.post(f"{path}/feedback/draft", {"summary": "A good start"}))
-    school.ok(school.post(f"{path}/submissions", {"stage": "final"}))
-    ensure_panel(people, "final")
-    lead.ok(lead.post(f"/cycles/{YEAR}/panels/final/assignments/{URN}"))
-    agree_clear(people, URN, "final", "award")
-
 
 def invitation(school: Api, status: str) -> dict:
     def found() -> dict | None:
@@ -91,7 +78,7 @@ def test_an_award_brings_an_invitation_to_celebrate_and_a_certificate(people: Pe
     other = Api(system, system.coordinator(OTHER_URN))  # another school's coordinator
     tap = EventsTap(system.amqp_uri)  # bound before anything of ours is published
     try:
-        to_final_agreed(people)
+        to_final_agreed(people, URN)
 
         # before the award: no certificate (a clear 409), no invitation
         error = refused(school.get(CERTIFICATE), 409, "stage", says="once the application is awarded")

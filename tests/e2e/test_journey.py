@@ -245,6 +245,18 @@ def agree_clear(people: People, urn: str, stage: str, overall: str) -> dict:
         "overall": overall, "members": [m.id for m in (people.m1, people.m2, people.m3)]}))
 
 
+def to_final_agreed(people: People, urn: str) -> None:
+    """Pledged, a draft, feedback, the final submission and the final panel's agreed award."""
+    to_draft_assigned(people, urn)
+    school, lead, path = people.school(urn), people.lead, app_path(urn)
+    agree_clear(people, urn, "draft", "further_evidence")
+    lead.ok(lead.post(f"{path}/feedback/draft", {"summary": "A good start"}))
+    school.ok(school.post(f"{path}/submissions", {"stage": "final"}))
+    ensure_panel(people, "final")
+    lead.ok(lead.post(f"/cycles/{YEAR}/panels/final/assignments/{urn}"))
+    agree_clear(people, urn, "final", "award")
+
+
 def visited_and_decided(people: People, urn: str, reasons: str = "Every criterion met") -> dict:
     """The visit scheduled in Summer 2; the rehearsal moves on to its day if it has not come (a
     visit is recorded only then, and Coventry's decision waits for it); the decision."""

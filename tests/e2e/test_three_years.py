@@ -21,12 +21,9 @@ from tests.e2e.conftest import E2ESystem, Person, rehearsal, wait_for
 from tests.e2e.test_journey import (
     SPRING,
     SUMMER_2,
-    YEAR,
     People,
-    agree_clear,
     app_path,
-    ensure_panel,
-    to_draft_assigned,
+    to_final_agreed,
     visited_and_decided,
 )
 
@@ -56,14 +53,7 @@ def people(system: E2ESystem) -> People:
 
 def awarded(people: People) -> dict:
     """Pledged, a draft, feedback, the final submission, the final panel's award, the visit, the decision."""
-    to_draft_assigned(people, URN)
-    school, lead, path = people.school(URN), people.lead, app_path(URN)
-    agree_clear(people, URN, "draft", "further_evidence")
-    lead.ok(lead.post(f"{path}/feedback/draft", {"summary": "A good start"}))
-    school.ok(school.post(f"{path}/submissions", {"stage": "final"}))
-    ensure_panel(people, "final")
-    lead.ok(lead.post(f"/cycles/{YEAR}/panels/final/assignments/{URN}"))
-    agree_clear(people, URN, "final", "award")
+    to_final_agreed(people, URN)
     return visited_and_decided(people, URN)
 
 
