@@ -53,6 +53,10 @@ CYCLE_DATE_ORDER = (
 DRAFT_DATES = ("draft_deadline", "draft_panel")
 # When a configured starter pack is emailed to a school's coordinator.
 STARTER_PACK_MOMENTS = ("registered", "pledge_signed")
+# the largest per-file limit an authority may set for the portfolio: an upload crosses RPC whole
+# (base64, under RabbitMQ's 128 MB message) and a photo is decoded in memory to be cleaned, so
+# the gateway reads at most this much of one upload (services/gateway/portfolio_routes.py)
+MAX_FILE_MB = 60
 # The stages of a school's journey a library resource can help with (the
 # submission stages among them only where a cycle has them).
 JOURNEY_STAGES = ("pledge", "audit", "action-plan", "draft", "final", "renewal")
@@ -657,8 +661,13 @@ class _StarterPackSchema(_Strict):
     support_meetings = _slug(load_default=None)
 
 
+_FILE_LIMIT = (f"Must be from 1 to {MAX_FILE_MB}: an upload crosses the message bus whole, so the gateway "
+               f"takes at most {MAX_FILE_MB} MB a file (link to larger files, such as videos, instead).")
+
+
 class _PortfolioSchema(_Strict):
-    max_file_mb = _int(1, load_default=PortfolioRules.max_file_mb)
+    max_file_mb = fields.Integer(strict=True, load_default=PortfolioRules.max_file_mb,
+                                 validate=validate.Range(1, MAX_FILE_MB, error=_FILE_LIMIT))
     max_application_mb = _int(1, load_default=PortfolioRules.max_application_mb)
     kept_years_after_award = _int(0, load_default=PortfolioRules.kept_years_after_award)
     kept_years_without_award = _int(0, load_default=PortfolioRules.kept_years_without_award)

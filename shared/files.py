@@ -15,7 +15,10 @@ named as such, never taken.
 
 Stored files are named by their SHA-256 in one folder, written to a temporary
 file first and renamed into place, so a reader never sees half a file and the
-same file uploaded twice is kept once.
+same file uploaded twice is kept once. A stored file is read whole (``read``) or
+a chunk at a time (``chunks``), its hash checked either way; many files are sent
+as one zip a chunk at a time (``zip_stream``), so memory stays bounded however
+large they are.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ import os
 import re
 import uuid
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shared.errors import Conflict, Invalid, NotFound, TooLarge
 
 MAX_FILENAME = 200
+CHUNK_BYTES = 1024 * 1024  # read and sent a mebibyte at a time
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _FILENAME_BAD = re.compile(r"[\x00-\x1f\x7f/\\]")
 
@@ -297,11 +302,45 @@ class FileStore:
         try:
             content = self.path(digest).read_bytes()
         except FileNotFoundError:
-            raise NotFound(f"The file is not in {self.keeper}'s store; upload it again.", "file") from None
+            raise self._missing() from None
         if hashlib.sha256(content).hexdigest() != digest:  # altered on disk
-            raise Conflict(f"The stored file no longer matches its checksum in {self.keeper}'s store; "
-                           "upload it again.", "file")
+            raise self._altered()
         return content
+
+    def size(self, digest: str) -> int:
+        """The stored file's size; NotFound if it is not there."""
+        try:
+            return self.path(digest).stat().st_size
+        except FileNotFoundError:
+            raise self._missing() from None
+
+    def chunks(self, digest: str) -> Iterator[bytes]:
+        """The file a chunk at a time (read when iterated), its hash checked as it is read. The
+        last chunk is held back until the hash matches: an altered file never arrives whole (a
+        Conflict is raised instead), so a download of it is cut short rather than wrong."""
+        path = self.path(digest)
+        hasher, held = hashlib.sha256(), None
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below, as the reading ends
+        except FileNotFoundError:
+            raise self._missing() from None
+        with handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                hasher.update(chunk)
+                if held is not None:
+                    yield held
+                held = chunk
+        if hasher.hexdigest() != digest:
+            raise self._altered()
+        if held is not None:
+            yield held
+
+    def _missing(self) -> NotFound:
+        return NotFound(f"The file is not in {self.keeper}'s store; upload it again.", "file")
+
+    def _altered(self) -> Conflict:
+        return Conflict(f"The stored file no longer matches its checksum in {self.keeper}'s store; "
+                        "upload it again.", "file")
 
     def delete(self, digest: str) -> bool:
         """Remove a file for good; False if it was not there."""
@@ -310,3 +349,40 @@ class FileStore:
         except FileNotFoundError:
             return False
         return True
+
+
+class _Sink:
+    """Where a streamed zip is written: what is written is taken away a piece at a time. No
+    ``tell``/``seek``, so zipfile writes each entry's sizes after its data (a data descriptor)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        taken = b"".join(self._parts)
+        self._parts.clear()
+        return taken
+
+
+def zip_stream(entries: Iterable[tuple[str, Iterable[bytes]]]) -> Iterator[bytes]:
+    """A zip of ``entries`` (path in the zip, its content a chunk at a time), made as it is
+    sent: at most about a chunk of it is held at once. Compressed lightly: photos and
+    documents are compressed already. An entry's content failing (an altered file) ends the
+    zip there, without its directory, so it does not open."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for path, content in entries:
+            with archive.open(path, "w") as entry:
+                for chunk in content:
+                    entry.write(chunk)
+                    if piece := sink.take():
+                        yield piece
+            yield sink.take()
+    yield sink.take()

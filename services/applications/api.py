@@ -61,13 +61,11 @@ def files_for_item(app: Applications, actor: str, urn: str, year: str, evidence_
 
 
 def file_for_reader(app: Applications, who: Principal, urn: str, year: str, sha256: str, kind: str) -> dict:
+    """The file's reference; a thumbnail's bytes too (small), in base64."""
     found = app.evidence_file(who, urn, year, sha256, kind)
-    return {**found, "content": base64.b64encode(found["content"]).decode("ascii")}
-
-
-def zip_for_reader(app: Applications, who: Principal, urn: str, year: str, stage: str) -> dict:
-    found = app.submitted_portfolio(who, urn, year, stage)
-    return {**found, "content": base64.b64encode(found["content"]).decode("ascii")}
+    if "content" in found:
+        found["content"] = base64.b64encode(found["content"]).decode("ascii")
+    return found
 
 
 def visit_by_lead_or_member(app: Applications, who: Principal, urn: str, year: str, **visit: object) -> dict:
@@ -110,8 +108,8 @@ class ApplicationsApi(PersonalDataApi):
     # -- the portfolio's files: the school, the lead, and the panel members clear to see them --
     evidence_file = Operation(FILE_READERS, file_for_reader, (*APPLICATION, "sha256"),
                               input=schemas.FileQuery, output=schemas.FileDownload, caller="principal")
-    portfolio_zip = Operation(FILE_READERS, zip_for_reader, (*APPLICATION, "stage"),
-                              output=schemas.PortfolioZip, caller="principal")
+    portfolio_manifest = Operation(FILE_READERS, Applications.portfolio_manifest, (*APPLICATION, "stage"),
+                                   output=schemas.PortfolioManifest, caller="principal")
     mark_file_shows = Operation(LEAD, Applications.mark_file_shows, (*APPLICATION, "sha256"),
                                 input=schemas.FileShows, output=schemas.ApplicationView)
     downloads = Operation(LEAD, lambda app, urn, year: {"items": app.downloads(urn, year)}, APPLICATION,

@@ -26,7 +26,6 @@ from services.applications.portfolio import (
     by_criterion,
     check_uploads,
     contents_page,
-    portfolio_zip,
     zip_entries,
 )
 from services.applications.standing import PLEDGE_NEWS, PledgeStanding, TrainingRecord
@@ -342,7 +341,9 @@ class Applications(PersonalDataApplication):
 
     def evidence_file(self, who: Principal, urn: str, school_year: str, sha256: str,
                       kind: str = "file") -> dict:
-        """One file (or a photo's thumbnail), for someone the access rule allows; recorded."""
+        """One file's reference (or a photo's thumbnail, with its bytes), for someone the access
+        rule allows; recorded. The file itself is read from the shared files folder by whoever
+        sends it (the gateway), a chunk at a time."""
         application = self._get(urn, school_year)
         role, readable = self._reader(who, application)
         ref = application.held_files().get(sha256)
@@ -352,16 +353,19 @@ class Applications(PersonalDataApplication):
         if sha256 in application.erased_files:
             raise NotFound("The file was deleted: a person it shows asked for their personal data to be "
                            "erased.", "sha256")
-        content = self._file_store().read(sha256)
         if kind == "thumbnail":
             if ref["content_type"] not in PHOTOS:
                 raise NotFound("Only photos have thumbnails.", "sha256")
-            content, ref = thumbnail(content), {**ref, "content_type": "image/jpeg"}
+            small = thumbnail(self._file_store().read(sha256))
+            self._record_download(application, who, role, kind, [ref])
+            return {**ref, "content_type": "image/jpeg", "size": len(small), "content": small}
         self._record_download(application, who, role, kind, [ref])
-        return {**ref, "content": content}
+        return dict(ref)
 
-    def submitted_portfolio(self, who: Principal, urn: str, school_year: str, stage: str) -> dict:
-        """The portfolio as a submission froze it, as one zip with a contents page; recorded."""
+    def portfolio_manifest(self, who: Principal, urn: str, school_year: str, stage: str) -> dict:
+        """What the zip of the portfolio as a submission froze it holds: its contents page, and
+        each file by content hash with its place in the zip. Access is decided, and the download
+        recorded, here; the zip is made by whoever sends it, from the shared files folder."""
         application = self._get(urn, school_year)
         role, submission = self._submission_for(who, application, stage)
         self._require_kept(application)
@@ -372,11 +376,11 @@ class Applications(PersonalDataApplication):
         groups = by_criterion(evidence, files, self._criterion_labels(application))
         entries = zip_entries(groups)
         contents = contents_page(application.school_name, urn, school_year, submission, groups, entries)
-        store = self._file_store()
-        data = portfolio_zip(contents, [(path, store.read(ref["sha256"])) for path, ref in entries])
         self._record_download(application, who, role, "zip", [ref for _, ref in entries])
         return {"filename": f"portfolio-{urn}-{school_year}-{stage}-{submission['version']}.zip",
-                "content": data, "files": len(entries)}
+                "contents": contents,
+                "files": [{"path": path, "sha256": ref["sha256"], "size": ref["size"]}
+                          for path, ref in entries]}
 
     def downloads(self, urn: str, school_year: str) -> list[dict]:
         """Every download of the application's files, oldest first: for the lead."""

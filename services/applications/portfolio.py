@@ -7,6 +7,10 @@ files together at most ``max_application_mb``. Video is a link, never a file. A
 batch of files is taken whole or not at all: every file is checked before any is
 stored, and a refusal names the file and the reason.
 
+The whole portfolio as one zip is described here (``zip_entries``, ``contents_page``: which
+file goes where, by content hash) and made by whoever sends it, from the shared files folder
+(shared/files.py ``zip_stream``): never built whole in memory, nor sent as one message.
+
 Who reads a file: the school's coordinators and the lead (any file the application
 ever held), and a panel member on one of its appraisals who has declared no
 conflict (only the files of the submission that appraisal is of). Every download is
@@ -17,8 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -31,6 +33,7 @@ from shared.errors import DomainError, Invalid
 from shared.files import DOCX, HEIC, JPEG, PDF, PNG, PPTX, TEXT, XLSX, FileFacts, FileRules, megabytes
 
 KEPT = (PDF, JPEG, PNG, HEIC, DOCX, PPTX, XLSX, TEXT)
+EVIDENCE_FILES = "evidence"  # <data>/evidence: the portfolios' files by content hash (sanctuary backup)
 DOWNLOAD_KINDS = ("file", "thumbnail", "zip")
 
 
@@ -146,15 +149,6 @@ def contents_page(school: str, urn: str, school_year: str, submission: dict, gro
                 lines.append(f"  File: {path} ({megabytes(ref['size'])}, SHA-256 {ref['sha256']})")
         lines.append("")
     return "\n".join(lines)
-
-
-def portfolio_zip(contents: str, entries: list[tuple[str, bytes]]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("CONTENTS.txt", contents)
-        for path, content in entries:
-            archive.writestr(path, content)
-    return out.getvalue()
 
 
 def _safe(name: str) -> str:

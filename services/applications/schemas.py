@@ -82,13 +82,21 @@ class FileDownload(StrictSchema):
     filename = fields.String()
     content_type = fields.String()
     size = fields.Integer(metadata={"description": "Of the file as stored (a thumbnail is smaller)"})
-    content = fields.String(metadata={"description": "The bytes, in base64"})
+    content = fields.String(metadata={"description": "A thumbnail's bytes, in base64 (a file's own bytes "
+                                                     "are read from the files folder by its hash)"})
 
 
-class PortfolioZip(StrictSchema):
+class ManifestEntry(StrictSchema):
+    path = fields.String(metadata={"description": "Where the file goes in the zip"})
+    sha256 = fields.String()
+    size = fields.Integer()
+
+
+class PortfolioManifest(StrictSchema):
     filename = fields.String()
-    content = fields.String(metadata={"description": "The zip, in base64"})
-    files = fields.Integer()
+    contents = fields.String(metadata={"description": "The zip's contents page (CONTENTS.txt)"})
+    files = fields.List(fields.Nested(ManifestEntry), metadata={
+        "description": "Each file of the zip, by content hash, in order"})
 
 
 class DownloadView(StrictSchema):

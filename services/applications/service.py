@@ -11,6 +11,7 @@ from nameko.timer import timer
 from services.applications.api import ApplicationsApi
 from services.applications.application import Applications
 from services.applications.contract import APPLICATIONS
+from services.applications.portfolio import EVIDENCE_FILES
 from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
@@ -19,8 +20,6 @@ from shared.files import FileStore
 from shared.metrics import Metric, gauge
 from shared.runtime import EventSourcedApp, ServiceBase, serve
 from shared.store import store_env
-
-EVIDENCE_FILES = "evidence"  # <data>/evidence: the portfolios' files by content hash (sanctuary backup)
 
 
 def build(settings: Settings, authority: Authority) -> Applications:

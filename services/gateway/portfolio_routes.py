@@ -7,12 +7,21 @@ An upload is the file itself as the request body, with its Content-Type and ``?f
 a public or guessable address: each is named by the application and its content hash, and
 every request is checked by the service (the school's coordinators, the lead, and panel
 members appraising the application who declared no conflict) and recorded.
+
+Reading: the service decides who may read what and answers with references only (a file's
+hash; for the zip, its manifest: each file's hash and place, and the contents page); the
+gateway sends the bytes from the shared files folder (the same content-addressed store the
+service writes), a chunk at a time with each file's hash checked as it is read. So a
+portfolio of any size (500 MB by default) never crosses RPC, nor sits whole in memory.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -20,19 +29,25 @@ from werkzeug.wrappers import Response
 
 from services.applications import schemas
 from services.applications.api import ApplicationsApi as Applications
+from services.applications.portfolio import EVIDENCE_FILES
 from services.gateway.clients import Clients
 from services.gateway.routes import route
-from shared.errors import Invalid
-from shared.files import megabytes
+from shared.authority import MAX_FILE_MB
+from shared.errors import DomainError, Invalid
+from shared.files import FileStore, megabytes, zip_stream
+from shared.runtime import settings_of
+
+log = logging.getLogger(__name__)
 
 BASE = "/schools/<urn>/applications/<year>"
 ITEM = f"{BASE}/evidence/<evidence_id>"
 FILE = f"{BASE}/files/<sha256>"
-# the largest body the gateway reads for one file: the authority's limit is checked by the
+# the largest body the gateway reads for one upload: the authority's limit is checked by the
 # service; this only bounds memory (a file past it is refused naming its size). An authority may
-# raise its per-file limit (20 MB by default) up to this; nginx's client_max_body_size tracks it,
-# and its base64 form must stay under RabbitMQ's largest message (128 MB)
-MAX_UPLOAD_BYTES = 60 * 1024 * 1024
+# raise its per-file limit (20 MB by default) up to this and no further (shared/authority.py
+# refuses more at start); nginx's client_max_body_size tracks it, and its base64 form must stay
+# under RabbitMQ's largest message (128 MB)
+MAX_UPLOAD_BYTES = MAX_FILE_MB * 1024 * 1024
 SHOWN_INLINE = ("application/pdf", "image/jpeg", "image/png")  # the browser opens these itself
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ ()-]")
 # a PDF opens in the browser's own viewer, which a sandboxed page may not start; the PDF cannot
@@ -69,15 +84,30 @@ class PortfolioRoutes:
     def evidence_file(self, request: Any, urn: str, year: str, sha256: str) -> Response:
         found = self.clients.applications.evidence_file(request.principal, urn, year, sha256,
                                                         request.data_in)
-        return file_response(base64.b64decode(found["content"]), found["content_type"], found["filename"])
+        if "content" in found:  # a thumbnail: small, made by the service
+            return file_response([base64.b64decode(found["content"])], found["content_type"],
+                                 found["filename"])
+        store = self.evidence_store
+        return file_response(logged(store.chunks(found["sha256"])), found["content_type"], found["filename"],
+                             size=store.size(found["sha256"]))
 
     @route("GET", f"{BASE}/portfolio/<any(draft, final):stage>.zip", "The portfolio as the latest "
            "submission at that stage froze it (a panel member: the one they appraise), as one zip with "
-           "a contents page; recorded", "applications", op=Applications.portfolio_zip, response=None,
+           "a contents page; recorded", "applications", op=Applications.portfolio_manifest, response=None,
            errors=(404,))
     def portfolio_zip(self, request: Any, urn: str, year: str, stage: str) -> Response:
-        found = self.clients.applications.portfolio_zip(request.principal, urn, year, stage)
-        return file_response(base64.b64decode(found["content"]), "application/zip", found["filename"])
+        manifest = self.clients.applications.portfolio_manifest(request.principal, urn, year, stage)
+        store = self.evidence_store
+        for entry in manifest["files"]:
+            store.size(entry["sha256"])  # each is there: a 404 now, not a zip cut short
+        entries = [("CONTENTS.txt", [manifest["contents"].encode()]),
+                   *((e["path"], store.chunks(e["sha256"])) for e in manifest["files"])]
+        return file_response(logged(zip_stream(entries)), "application/zip", manifest["filename"])
+
+    @property
+    def evidence_store(self) -> FileStore:
+        """The portfolios' files: the shared files folder the applications service writes."""
+        return FileStore(Path(settings_of(self.config).data_dir) / EVIDENCE_FILES, "the portfolio")
 
     @route("POST", f"{FILE}/people", "Record that a file shows a person (by name at the school): once "
            "everyone a file is marked as showing is erased, the file is deleted", "applications",
@@ -92,15 +122,29 @@ class PortfolioRoutes:
         return self.clients.applications.downloads(request.principal, urn, year)
 
 
-def file_response(content: bytes, content_type: str, filename: str) -> Response:
-    """Never cached, never sniffed; PDFs and photos open in the browser, the rest download."""
+def file_response(content: Iterable[bytes], content_type: str, filename: str,
+                  size: int | None = None) -> Response:
+    """Sent as it is read (``size``, when known, as its length). Never cached, never sniffed;
+    PDFs and photos open in the browser, the rest download."""
     name = _UNSAFE_NAME.sub("_", filename)
     disposition = "inline" if content_type in SHOWN_INLINE else "attachment"
     headers = {"Content-Disposition": f'{disposition}; filename="{name}"',
                "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
     if content_type == "application/pdf":
         headers["Content-Security-Policy"] = PDF_POLICY
-    return Response(content, content_type=content_type, headers=headers)
+    if size is not None:
+        headers["Content-Length"] = str(size)
+    return Response(content, content_type=content_type, headers=headers, direct_passthrough=True)
+
+
+def logged(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks; a file found altered (or gone) while it is sent is logged, and the download
+    cut short (its headers are sent already), so it never arrives whole but wrong."""
+    try:
+        yield from chunks
+    except DomainError as failed:
+        log.error("a portfolio download was cut short: %s", failed.message)
+        raise
 
 
 def read_upload(request: Any) -> bytes:

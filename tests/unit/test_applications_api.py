@@ -27,7 +27,7 @@ ALLOWED = {
                      "add_files", "remove_file"),
                     SCHOOL_STAFF),
     # the files: the service then checks that a panel member is on the appraisal, and clear
-    **dict.fromkeys(("evidence_file", "portfolio_zip"), SCHOOL_STAFF | PANEL),
+    **dict.fromkeys(("evidence_file", "portfolio_manifest"), SCHOOL_STAFF | PANEL),
     **dict.fromkeys(("cycle_overview", "grant_extension", "schedule_visit", "decide", "decision_trail",
                      "decision_trail_html", "panel", "form_panel", "add_panel_member", "remove_panel_member",
                      "correct_panel_member", "convene", "assign",

@@ -287,6 +287,12 @@ def load_error(path: Path) -> str:
             "non_school_days[6].reason: Shorter than minimum length 1.",
             id="a-non-school-day-needs-a-reason",
         ),
+        pytest.param(
+            "max_file_mb = 20",
+            "max_file_mb = 61",
+            "portfolio.max_file_mb: Must be from 1 to 60: an upload crosses the message bus whole",
+            id="a-portfolio-file-limit-past-what-the-gateway-takes",
+        ),
     ],
 )
 def test_invalid_file_names_file_key_and_problem(tmp_path: Path, old: str, new: str, expected: str) -> None:

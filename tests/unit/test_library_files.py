@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from services.library.files import (
     sniff,
 )
 from shared.errors import Conflict, Invalid, NotFound, TooLarge
+from shared.files import CHUNK_BYTES, zip_stream
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
@@ -228,6 +230,47 @@ def test_a_stored_file_altered_on_disk_is_not_served(tmp_path: Path) -> None:
     (tmp_path / digest).write_bytes(PDF + b"tampered")
     with pytest.raises(Conflict):
         store.read(digest)
+
+
+def test_a_stored_file_read_in_chunks_is_checked_and_never_arrives_whole_when_altered(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    big = bytes(range(256)) * (CHUNK_BYTES // 256) * 2 + b"tail"  # two chunks and a bit
+    digest = store.put(big)
+    assert b"".join(store.chunks(digest)) == big and store.size(digest) == len(big)
+    (tmp_path / digest).write_bytes(big[:-1] + b"X")  # one byte changed, at the very end
+    got = []
+    with pytest.raises(Conflict):
+        for chunk in store.chunks(digest):
+            got.append(chunk)
+    assert sum(map(len, got)) == 2 * CHUNK_BYTES  # the last chunk was held back: never the whole file
+    with pytest.raises(NotFound):
+        next(store.chunks("0" * 64))
+    with pytest.raises(NotFound):
+        store.size("0" * 64)
+
+
+def test_a_zip_is_made_as_it_is_sent_a_chunk_at_a_time(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    big = os.urandom(3 * CHUNK_BYTES)  # does not compress: the zip is at least this large
+    digest = store.put(big)
+    pieces = list(zip_stream([("CONTENTS.txt", [b"what is here"]), ("a/big.pdf", store.chunks(digest)),
+                              ("b/big.pdf", store.chunks(digest))]))
+    assert max(map(len, pieces)) < 2 * CHUNK_BYTES  # never the whole zip, nor a whole file, at once
+    with zipfile.ZipFile(io.BytesIO(b"".join(pieces))) as archive:
+        assert archive.namelist() == ["CONTENTS.txt", "a/big.pdf", "b/big.pdf"]
+        assert archive.read("b/big.pdf") == big and archive.testzip() is None
+
+
+def test_a_zip_whose_file_was_altered_is_cut_short_and_does_not_open(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    digest = store.put(PDF)
+    (tmp_path / digest).write_bytes(PDF + b"tampered")
+    sent = []
+    with pytest.raises(Conflict):
+        for piece in zip_stream([("CONTENTS.txt", [b"contents"]), ("x.pdf", store.chunks(digest))]):
+            sent.append(piece)
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(b"".join(sent)))
 
 
 def test_a_stored_file_offered_under_a_name_of_another_type_is_refused(tmp_path: Path) -> None:

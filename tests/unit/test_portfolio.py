@@ -19,12 +19,11 @@ from services.applications.portfolio import (
     by_criterion,
     check_uploads,
     contents_page,
-    portfolio_zip,
     zip_entries,
 )
 from shared.authority import PortfolioRules
 from shared.errors import Conflict, Invalid
-from shared.files import DOCX, HEIC, JPEG, PDF, PNG, TEXT, pdf_has_script, sniff
+from shared.files import DOCX, HEIC, JPEG, PDF, PNG, TEXT, pdf_has_script, sniff, zip_stream
 
 RULES = PortfolioRules()
 
@@ -258,7 +257,8 @@ def test_the_zip_has_a_contents_page_and_a_folder_per_criterion() -> None:
                                              "02 embed-3 Embedding/photo (2).jpg"]
     submission = {"stage": "final", "on": "2027-03-01", "version": 1}
     contents = contents_page("Hill Primary", "103712", "2026-27", submission, groups, entries)
-    data = portfolio_zip(contents, [(path, b"x") for path, _ in entries])
+    data = b"".join(zip_stream([("CONTENTS.txt", [contents.encode()]),
+                                *((path, [b"x"]) for path, _ in entries)]))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist()[0] == "CONTENTS.txt"
         page = archive.read("CONTENTS.txt").decode()
