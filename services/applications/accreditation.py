@@ -477,15 +477,13 @@ class AwardApplication(Aggregate):
         self._file_shows(urn=self.urn, school_year=self.school_year, sha256=sha256, person=person,
                          actor=actor)
 
-    def files_to_erase(self) -> list[str]:
-        """Files marked as showing people, all of whom have been erased, not deleted yet."""
-        return sorted(sha for sha, people in self.shown.items()
-                      if people and all(p.erased for p in people) and sha not in self.erased_files)
-
     def erase_files(self, files: list[str], actor: str) -> None:
-        """Record that ``files`` were deleted because the people they show were erased."""
-        if files:
-            self._files_erased(urn=self.urn, school_year=self.school_year, files=files, actor=actor)
+        """Record that ``files`` were deleted because the people they show were erased (once each;
+        a file this application never held is not its to record)."""
+        held = self.held_files()
+        new = [sha for sha in dict.fromkeys(files) if sha in held and sha not in self.erased_files]
+        if new:
+            self._files_erased(urn=self.urn, school_year=self.school_year, files=new, actor=actor)
 
     def delete_portfolio(self, on: dt.date, files: list[str], actor: str) -> None:
         """Record that the retention rule deleted the portfolio's files (``files``: those
@@ -516,7 +514,7 @@ class AwardApplication(Aggregate):
     def portfolio_bytes(self) -> int:
         """The size of the live portfolio: each distinct file in items not withdrawn, once."""
         live = {f["sha256"]: f["size"] for item in self.evidence.values() if not item["withdrawn"]
-                for f in item["files"]}
+                for f in item["files"] if f["sha256"] not in self.erased_files}
         return sum(live.values())
 
     def kept_until(self, years_after_award: int, years_without_award: int) -> dt.date | None:

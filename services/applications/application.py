@@ -23,6 +23,7 @@ from services.applications.portfolio import (
     Checked,
     Download,
     Upload,
+    as_shown,
     by_criterion,
     check_uploads,
     contents_page,
@@ -33,7 +34,7 @@ from shared.access import Principal
 from shared.authority import Authority, Cycle
 from shared.clock import Clock, system_clock
 from shared.envelope import IntegrationEvent
-from shared.errors import Conflict, Forbidden, NotFound, Unavailable
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from shared.files import FileStore
 from shared.history import history_entry
 from shared.personal import PersonalDataApplication, reveal
@@ -134,7 +135,15 @@ class Applications(PersonalDataApplication):
 
     def _check_uploads(self, application: AwardApplication, files: list[Upload]) -> list[Checked]:
         application.check_open()  # refused before any file is read
-        return check_uploads(files, self.authority.portfolio, application.portfolio_bytes())
+        checked = check_uploads(files, self.authority.portfolio, application.portfolio_bytes())
+        erased = {sha for a in self.index.all() if isinstance(a, AwardApplication) for sha in a.erased_files}
+        for item in checked:
+            if item.facts.sha256 in erased:  # deleted at a person's request: never kept again
+                name = item.facts.filename
+                raise Invalid(f"{name}: this file was deleted at the request of a person it shows.",
+                              {"files": [f"{name}: this file was deleted at the request of a person it "
+                                         "shows, and is not taken again."]})
+        return checked
 
     def _store_and_save(self, application: AwardApplication, checked: list[Checked]) -> dict:
         """The bytes first, then the events naming them: an event never names a missing file."""
@@ -329,9 +338,8 @@ class Applications(PersonalDataApplication):
         application = self._get(urn, school_year)
         submitted = next(s for s in application.submissions if s["version"] == appraisal.submission)
         view = self.view(application)
-        gone = set(application.erased_files)
-        view["evidence"] = [{**e, "files": [f for f in submitted["files"].get(e["id"], [])  # as frozen then
-                                            if f["sha256"] not in gone]}
+        gone = application.erased_files
+        view["evidence"] = [{**e, "files": as_shown(submitted["files"].get(e["id"], []), gone)}  # as frozen
                             for e in view["evidence"] if e["id"] in submitted["evidence"]]
         view["audit"] = reveal(submitted["audit"])  # as submitted, not as edited since
         view["submission"] = submitted
@@ -371,8 +379,8 @@ class Applications(PersonalDataApplication):
         self._require_kept(application)
         evidence = reveal([{"id": k, **v} for k, v in application.evidence.items()
                            if k in submission["evidence"]])
-        gone = set(application.erased_files)  # deleted with a person erased: not in the zip
-        files = {e: [f for f in refs if f["sha256"] not in gone] for e, refs in submission["files"].items()}
+        # deleted with a person erased: not in the zip, said so on its contents page
+        files = {e: as_shown(refs, application.erased_files) for e, refs in submission["files"].items()}
         groups = by_criterion(evidence, files, self._criterion_labels(application))
         entries = zip_entries(groups)
         contents = contents_page(application.school_name, urn, school_year, submission, groups, entries)
@@ -400,21 +408,24 @@ class Applications(PersonalDataApplication):
 
     def erase_files_showing(self, subject: str) -> int:
         """Delete, and record deleting, each file marked as showing ``subject`` once everyone it
-        is marked as showing is erased (read again: their names now read as erased). Repeating it
-        changes nothing. Returns how many files were deleted."""
-        marked = [a.id for a in self.index.all() if isinstance(a, AwardApplication)
-                  and any(p.subject == subject for people in a.shown.values() for p in people)]
-        deleted = 0
-        for application_id in marked:
-            application = self._find(application_id)
-            files = application.files_to_erase()
-            for sha256 in files:
-                if self.files is not None:
-                    self.files.delete(sha256)
-            application.erase_files(files, "system:erasure")
+        is marked as showing is erased (read again: their names now read as erased). A file is
+        its bytes: the markings of every application holding it count (the same photo in another
+        year's, or another school's, portfolio shows the same people), the bytes are deleted once,
+        and every application that held it records that it is gone. Repeating it changes
+        nothing. Returns how many files were deleted."""
+        found = [a for a in self.index.all() if isinstance(a, AwardApplication)]
+        marked = {sha for a in found for sha, people in a.shown.items()
+                  if any(p.subject == subject for p in people)}
+        holders = [self._find(a.id) for a in found if marked & a.held_files().keys()]
+        due = [sha for sha in sorted(marked) if _everyone_erased(sha, holders)
+               and any(sha not in a.erased_files for a in holders if sha in a.held_files())]
+        for sha256 in due:  # the bytes first: a record never says gone what is still there
+            if self.files is not None:
+                self.files.delete(sha256)
+        for application in holders:
+            application.erase_files(due, "system:erasure")
             self.save_changes(application)
-            deleted += len(files)
-        return deleted
+        return len(due)
 
     def apply_retention(self) -> int:
         """Delete the files of each portfolio kept past the authority's retention rule, once,
@@ -574,9 +585,8 @@ class Applications(PersonalDataApplication):
     # -- views ---------------------------------------------------------------------------
 
     def view(self, a: AwardApplication) -> dict:
-        gone = set(a.erased_files)  # deleted with a person erased
         evidence = [{"id": k, **{f: x for f, x in v.items() if f != "all_files"},
-                     "files": [f for f in v["files"] if f["sha256"] not in gone]}
+                     "files": as_shown(v["files"], a.erased_files)}  # deleted with a person erased: marked
                     for k, v in a.evidence.items()]
         return reveal({
             "id": str(a.id), "urn": a.urn, "school_name": a.school_name,
@@ -743,6 +753,13 @@ class Applications(PersonalDataApplication):
             "may_apply": standing.may_apply(self.today(), self.rules.lapse_years),
             "news": {kind: n["position"] for kind, n in standing.news.items()},
         }
+
+
+def _everyone_erased(sha256: str, applications: list[AwardApplication]) -> bool:
+    """Whether the file is marked as showing someone, in any application holding it, and
+    everyone it is marked as showing (in any of them) has been erased."""
+    people = [p for a in applications if sha256 in a.held_files() for p in a.shown.get(sha256, [])]
+    return bool(people) and all(p.erased for p in people)
 
 
 def _cycle_day(cycle: Cycle, stage: str | None) -> dt.date | None:

@@ -100,6 +100,15 @@ def _sha256(content: bytes) -> str:
 
 # -- the panel's copy -----------------------------------------------------------------------
 
+ERASED_NOTE = "removed at the person's request"
+
+
+def as_shown(refs: list[dict], erased: Iterable[str]) -> list[dict]:
+    """File references as readers see them: a file deleted because a person it shows was
+    erased stays in its place, marked so (its name too is gone: it may name them)."""
+    gone = set(erased)
+    return [{"sha256": f["sha256"], "erased": True} if f["sha256"] in gone else f for f in refs]
+
 
 def by_criterion(evidence: list[dict], files: dict[str, list[dict]], labels: dict[str, str]) -> list[dict]:
     """Submitted evidence grouped by criterion (in ``labels``' order), each item with its files."""
@@ -119,6 +128,8 @@ def zip_entries(groups: list[dict]) -> list[tuple[str, dict]]:
         folder = f"{number:02d} {_safe(group['label'])}"
         for item in group["items"]:
             for ref in item["files"]:
+                if ref.get("erased"):
+                    continue
                 path = f"{folder}/{_safe(ref['filename'])}"
                 stem, suffix, n = str(PurePath(path).with_suffix("")), PurePath(path).suffix, 2
                 while path in used:
@@ -145,6 +156,9 @@ def contents_page(school: str, urn: str, school_year: str, submission: dict, gro
             if item.get("link"):
                 lines.append(f"  Link: {item['link']}")
             for ref in item["files"]:
+                if ref.get("erased"):
+                    lines.append(f"  A file {ERASED_NOTE}.")
+                    continue
                 path = where.get(ref["sha256"] + folder, ref["filename"])
                 lines.append(f"  File: {path} ({megabytes(ref['size'])}, SHA-256 {ref['sha256']})")
         lines.append("")

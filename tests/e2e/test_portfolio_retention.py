@@ -2,7 +2,10 @@
 
 Erasure: the lead marks one photo as showing a pupil and another as showing her and a
 friend; erasing the pupil (by name at the school) deletes the first, records it, and keeps
-the second (her friend is still in it) and every unmarked file.
+the second (her friend is still in it) and every unmarked file. The first photo is also in
+another school's portfolio (a joint event): its bytes are deleted once, that application
+records it too, its coordinator's page says it was removed at the person's request (no
+broken link), and neither school can upload it again.
 
 Retention, on a rehearsal's shifted clock (last: it moves the clock on): a school uploads a
 photo and a PDF and withdraws its application on the rehearsal's day; another school's open
@@ -14,6 +17,7 @@ application's, is kept and still read by that school; the lead's page says when.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterator
 
 import pytest
@@ -26,7 +30,7 @@ from tests.unit.test_portfolio import PDF_BYTES, photo
 
 pytestmark = pytest.mark.e2e
 
-URN, OTHER, ERASED = "940301", "940302", "940303"  # no other e2e test uses 9403xx
+URN, OTHER, ERASED, SHARING = "940301", "940302", "940303", "940304"  # no other e2e test uses 9403xx
 YEAR = "2026-27"
 START = "2027-03-01T09:00"
 WITHDRAWN_ON = dt.date(2027, 3, 1)
@@ -69,6 +73,9 @@ def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(
                                        (photo(size=(52, 20)), "image/jpeg", "amira-and-ben.jpg"),
                                        (b"Minutes of the school council.\n", "text/plain", "minutes.txt")])
     sha = {name: ref["sha256"] for name, ref in files.items()}
+    shared = portfolio(people, SHARING, [(photo(size=(50, 20)), "image/jpeg", "joint-event.jpg"),
+                                         (PDF_BYTES, "application/pdf", "policy.pdf")])
+    assert shared["joint-event.jpg"]["sha256"] == sha["amira.jpg"]  # the same photo, another school
     lead.ok(lead.post(f"{path}/files/{sha['amira.jpg']}/people", {"name": "Amira Khan"}))
     lead.ok(lead.post(f"{path}/files/{sha['amira-and-ben.jpg']}/people", {"name": "Amira  khan"}))  # the same
     lead.ok(lead.post(f"{path}/files/{sha['amira-and-ben.jpg']}/people", {"name": "Ben Lee"}))
@@ -88,7 +95,31 @@ def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(
     error = refused(lead.get(f"{path}/files/{sha['amira.jpg']}"), 404)
     assert "erased" in error["message"]
     [item] = lead.ok(lead.get(path))["evidence"]
-    assert sorted(f["filename"] for f in item["files"]) == ["amira-and-ben.jpg", "minutes.txt"]
+    assert sorted(f.get("filename", "") for f in item["files"]) == ["", "amira-and-ben.jpg", "minutes.txt"]
+    assert {"sha256": sha["amira.jpg"], "erased": True} in item["files"]  # in its place, without its name
+
+    # the other school's copy: the same bytes, gone; recorded there too; said so, not a broken link
+    other, other_path = people.school(SHARING), app_path(SHARING)
+    def recorded_there() -> list | None:
+        return lead.ok(lead.get(other_path))["erased_files"] or None
+    assert wait_for(recorded_there, 60, "the other school's application to record it") == [sha["amira.jpg"]]
+    error = refused(other.get(f"{other_path}/files/{sha['amira.jpg']}"), 404)
+    assert "erased" in error["message"]
+    assert other.get(f"{other_path}/files/{shared['policy.pdf']['sha256']}").content == PDF_BYTES
+    [item] = other.ok(other.get(other_path))["evidence"]
+    page = requests.get(f"{system.base_url}/school/{SHARING}/application/{YEAR}/evidence/learn-1/{item['id']}"
+                        "/files", cookies={"sanctuary_session": system.coordinator(SHARING).token}, timeout=20)
+    assert page.status_code == 200 and "A file removed at the person's request" in html.unescape(page.text)
+    assert sha["amira.jpg"] not in page.text and "joint-event.jpg" not in page.text  # no link, no name
+    assert "policy.pdf" in page.text
+
+    # neither school can put it back
+    for urn, evidence_id in ((ERASED, lead.ok(lead.get(path))["evidence"][0]["id"]), (SHARING, item["id"])):
+        school = people.school(urn)
+        again = refused(upload(school, evidence_id, photo(size=(50, 20)), "image/jpeg", "again.jpg", urn=urn),
+                        422, "files")
+        assert "request of a person it shows" in again["message"]
+    assert not (store / sha["amira.jpg"]).exists()
 
 
 def test_retention_deletes_a_withdrawn_portfolio_on_a_shifted_clock_and_records_it(system: E2ESystem,

@@ -16,6 +16,7 @@ from services.applications.accreditation import AwardApplication, Deadline
 from services.applications.photos import clean_photo
 from services.applications.portfolio import (
     Upload,
+    as_shown,
     by_criterion,
     check_uploads,
     contents_page,
@@ -264,3 +265,16 @@ def test_the_zip_has_a_contents_page_and_a_folder_per_criterion() -> None:
         page = archive.read("CONTENTS.txt").decode()
     assert "Link: https://example.org/video" in page and "02 embed-3 Embedding/photo (2).jpg" in page
     assert page.index("learn-1") < page.index("embed-3")
+
+
+def test_a_file_erased_with_a_person_is_not_in_the_zip_and_its_contents_page_says_so() -> None:
+    evidence = [{"id": "e1", "criterion": "learn-1", "title": "Display", "detail": "", "link": None}]
+    kept, gone = ref("kept.jpg"), ref("amira.jpg") | {"sha256": "e" * 64}
+    files = {"e1": as_shown([kept, gone], ["e" * 64])}
+    assert files["e1"][1] == {"sha256": "e" * 64, "erased": True}  # not even its name
+    groups = by_criterion(evidence, files, {"learn-1": "learn-1 Learning"})
+    entries = zip_entries(groups)
+    assert [path for path, _ in entries] == ["01 learn-1 Learning/kept.jpg"]
+    page = contents_page("Hill Primary", "103712", "2026-27", {"stage": "final", "on": "2027-03-01",
+                                                                 "version": 1}, groups, entries)
+    assert "A file removed at the person's request." in page and "amira" not in page

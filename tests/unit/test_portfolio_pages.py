@@ -32,3 +32,10 @@ def test_each_file_says_where_it_opens_and_photos_where_their_thumbnail_is() -> 
     sizes = (80, 1024, 1025, 3 * 1024 * 1024 // 2)
     assert [size_text(n) for n in sizes] == ["1 KB", "1 KB", "2 KB", "1.5 MB"]
     assert second["files"] == []
+
+
+def test_a_file_erased_with_a_person_opens_nowhere() -> None:
+    view = {"urn": "100001", "school_year": "2026-27",
+            "evidence": [{"id": "e1", "files": [{"sha256": SHA, "erased": True}]}]}
+    [[erased]] = [e["files"] for e in with_file_links(view)["evidence"]]
+    assert erased == {"sha256": SHA, "erased": True, "href": None, "thumbnail": None}

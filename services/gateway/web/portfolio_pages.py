@@ -35,7 +35,10 @@ def files_base(urn: str, year: str) -> str:
 
 
 def file_links(ref: dict, urn: str, year: str) -> dict:
-    """A file reference with where to open it (and its thumbnail) and how to describe it."""
+    """A file reference with where to open it (and its thumbnail) and how to describe it; a
+    file deleted because a person it shows was erased has neither (the page says so)."""
+    if ref.get("erased"):
+        return {**ref, "href": None, "thumbnail": None}
     href = f"{files_base(urn, year)}/files/{ref['sha256']}"
     photo = ref["content_type"] in PHOTO_TYPES
     return {**ref, "href": href, "thumbnail": f"{href}?kind=thumbnail" if photo else None,
