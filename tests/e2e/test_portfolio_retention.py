@@ -107,8 +107,9 @@ def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(
     assert "erased" in error["message"]
     assert other.get(f"{other_path}/files/{shared['policy.pdf']['sha256']}").content == PDF_BYTES
     [item] = other.ok(other.get(other_path))["evidence"]
+    coordinator = {"sanctuary_session": system.coordinator(SHARING).token}
     page = requests.get(f"{system.base_url}/school/{SHARING}/application/{YEAR}/evidence/learn-1/{item['id']}"
-                        "/files", cookies={"sanctuary_session": system.coordinator(SHARING).token}, timeout=20)
+                        "/files", cookies=coordinator, timeout=20)
     assert page.status_code == 200 and "A file removed at the person's request" in html.unescape(page.text)
     assert sha["amira.jpg"] not in page.text and "joint-event.jpg" not in page.text  # no link, no name
     assert "policy.pdf" in page.text
