@@ -109,6 +109,7 @@ def test_a_portfolio_uploaded_in_the_browser_is_what_the_panel_sees_and_download
     shown = member.page.request.get(system.base_url + photo_link.get_attribute("href"))
     image = Image.open(io.BytesIO(shown.body()))
     assert not image.getexif().get_ifd(GPS_IFD) and image.size == (30, 60)  # no location; upright
+    assert b"Exif" not in shown.body() and b"PhoneMaker" not in shown.body()
     paper = member.page.request.get(system.base_url + pdf_link.get_attribute("href"))
     assert paper.body() == PDF_BYTES and paper.headers["content-disposition"].startswith("inline")
 
@@ -116,6 +117,9 @@ def test_a_portfolio_uploaded_in_the_browser_is_what_the_panel_sees_and_download
         member.page.get_by_role("link", name="Download the whole portfolio (zip)").click()
     with zipfile.ZipFile(downloading.value.path()) as archive:
         names = archive.namelist()
+        in_zip = archive.read(next(n for n in names if n.endswith(PHOTO_NAME)))
+    assert b"Exif" not in in_zip and b"PhoneMaker" not in in_zip  # no location, no camera, in the zip
+    assert not Image.open(io.BytesIO(in_zip)).getexif()
     assert names[0] == "CONTENTS.txt"
     assert sorted(n.rsplit("/", 1)[-1] for n in names[1:]) == [PHOTO_NAME, "policy.pdf"]
     assert all(n.startswith("01 learn-1 Training and expertise/") for n in names[1:]), names
