@@ -3,6 +3,7 @@ where each file of an application view opens."""
 
 from __future__ import annotations
 
+from services.gateway.web.pages import TEMPLATES
 from services.gateway.web.portfolio_pages import declared_type, size_text, with_file_links
 
 SHA = "a" * 64
@@ -39,3 +40,14 @@ def test_a_file_erased_with_a_person_opens_nowhere() -> None:
             "evidence": [{"id": "e1", "files": [{"sha256": SHA, "erased": True}]}]}
     [[erased]] = [e["files"] for e in with_file_links(view)["evidence"]]
     assert erased == {"sha256": SHA, "erased": True, "href": None, "thumbnail": None}
+
+
+def test_the_panel_sees_a_file_erased_with_a_person_said_so_without_a_link_or_its_name() -> None:
+    kept = {"sha256": "b" * 64, "filename": "policy.pdf", "content_type": "application/pdf", "size": 2048}
+    view = {"urn": "100001", "school_year": "2026-27",
+            "evidence": [{"id": "e1", "files": [{"sha256": SHA, "erased": True}, kept]}]}
+    [item] = with_file_links(view)["evidence"]
+    macro = TEMPLATES.get_template("portfolio/_files.html").module.evidence_files
+    shown = str(macro(item))
+    assert "A file removed at the person's request." in shown and SHA not in shown
+    assert shown.count("<a ") == 1 and "policy.pdf" in shown
