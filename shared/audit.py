@@ -8,7 +8,9 @@ One consistent read of the store is checked on its own, with the sealing keys:
 - the links follow one another (a link deleted with its event is named by the link after it),
   and change key only where the ledger records the rotation;
 - the ledger's records are whole and in order, and agree with the subject keys held: a key
-  missing without a recorded erasure, or replaced, is named;
+  missing without a recorded erasure, or replaced, is named; and with the tracking rows (which
+  upstream events each consumer processed, how far the relay published): a row deleted, altered
+  or added is named;
 - every trigger that keeps the tables append-only is there, enabled and unchanged.
 
 Then against the heads the other services witnessed (shared/witness.py), and a digest published
@@ -58,7 +60,9 @@ def where(problem: dict) -> tuple:
         return (0, problem["position"])
     if problem.get("ledger") is not None:
         return (1, problem["ledger"])
-    return (2, 0)
+    if problem.get("tracking") is not None:
+        return (2, *problem["tracking"])
+    return (3, 0)
 
 
 def describe(problem: dict) -> str:
@@ -66,6 +70,8 @@ def describe(problem: dict) -> str:
         return f"position {problem['position']}"
     if problem.get("ledger") is not None:
         return f"ledger record {problem['ledger']}"
+    if problem.get("tracking") is not None:
+        return "tracking row {} at {}".format(*problem["tracking"])
     return "the store"
 
 
@@ -118,6 +124,7 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
     keys_held = view.subject_keys()
     if keys_held is not None:
         _check_subject_keys(keys_held, ledger, subjects, keys, problems)
+    _check_tracking(view.tracking(), ledger, problems)
     _check_heads(heads, chain, ledger, verdict)
     if digest is not None:
         _check_digest(digest, chain, verdict)
@@ -263,6 +270,27 @@ def _check_subject_keys(held: dict[str, Any], ledger: list[Any], used: dict[str,
                 keys, created["key_id"], subject, bytes(row["key"])):
             problems.append({"position": first, "subject": subject,
                              "what": f"altered: the key of {subject} is not the key the ledger recorded"})
+
+
+def _check_tracking(rows: list[dict] | None, ledger: list[Any], problems: list[dict]) -> None:
+    """Every tracking row is recorded in the ledger, and every recorded one is still there: a row
+    deleted (an event processed again), altered or added (one skipped) is named."""
+    recorded: dict[tuple[str, int], int] = {}
+    for row in ledger:
+        if row["kind"] == "tracked":
+            recorded[(row["subject"], _detail(row).get("position"))] = row["seq"]
+    if rows is None:
+        if recorded:
+            problems.append({"ledger": min(recorded.values()), "what": "deleted: the tracking table is gone"})
+        return
+    held = {(row["application_name"], row["notification_id"]) for row in rows}
+    for (name, position), seq in recorded.items():
+        if (name, position) not in held:
+            problems.append({"ledger": seq, "what": f"deleted (or altered): the tracking row of {name} "
+                                                    f"at {position}, which this record recorded, is gone"})
+    for name, position in sorted(held - set(recorded)):
+        problems.append({"tracking": (name, position), "what": (
+            f"inserted (or altered): a tracking row of {name} at {position} the ledger does not record")})
 
 
 def _check_heads(heads: Iterable[dict], chain: dict[int, Any], ledger: list[Any], verdict: Verdict) -> None:

@@ -74,6 +74,13 @@ class StoreView:
         rows = self.rows(f"SELECT subject, key, erased_at FROM {self.tables.q(table)}")
         return {row["subject"]: row for row in rows}
 
+    def tracking(self) -> list[dict] | None:
+        """Every tracking row: which upstream position each consumer (or the relay) recorded."""
+        table = self.tables.tracking_table
+        if not self.has(table):
+            return None
+        return self.rows(f"SELECT application_name, notification_id FROM {self.tables.q(table)}")
+
     def witnessed(self) -> list[dict]:
         """Every head this store has heard from other services."""
         table = self.tables.table("witness")
