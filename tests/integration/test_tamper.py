@@ -153,6 +153,10 @@ class Owner:
         return self.tables.position
 
     @property
+    def tracking(self) -> str:
+        return self.tables.q(self.tables.tracking_table)
+
+    @property
     def mark(self) -> str:
         return self.tables.mark
 
@@ -272,8 +276,8 @@ def verify(store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
 
 
 def caught(store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
-           first: int | str) -> str:
-    code, out = verify(store, monkeypatch, capsys, "pledges")
+           first: int | str, service: str = "pledges") -> str:
+    code, out = verify(store, monkeypatch, capsys, service)
     assert code == 1, out
     where = f"position {first}" if isinstance(first, int) else first
     assert f"the first at {where}:" in out, out
@@ -501,6 +505,60 @@ def test_the_trigger_function_defused(store: Store, made: Made, monkeypatch, cap
     Owner(store).run(f"CREATE OR REPLACE FUNCTION {schema}.sanctuary_append_only() RETURNS trigger "
                      "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
     assert "was changed" in caught(store, monkeypatch, capsys, "the store")
+
+
+# -- tracking: which of the pledges' events the applications service has processed -------------------
+
+
+def tracked(owner: Owner) -> list[tuple[str, int, int]]:
+    """The tracking rows, oldest first, each with the ledger record that recorded it."""
+    records = {(subject, json.loads(detail)["position"]): seq for seq, subject, detail in owner.run(
+        f"SELECT seq, subject, detail FROM {owner.t('ledger')} WHERE kind = 'tracked'")}
+    rows = owner.run(f"SELECT application_name, notification_id FROM {owner.tracking}")
+    return sorted((name, position, records[(name, position)]) for name, position in rows)
+
+
+def untrack(owner: Owner, name: str, position: int) -> None:
+    owner.run((f"DELETE FROM {owner.tracking} WHERE application_name = "
+               f"{owner.mark} AND notification_id = {owner.mark}", (name, position)))
+
+
+def test_a_tracking_row_deleted(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """The applications service would process that pledges event again."""
+    owner = Owner(store, "applications")
+    name, position, seq = tracked(owner)[4]
+    owner.unguarded(lambda: untrack(owner, name, position))
+    out = caught(store, monkeypatch, capsys, f"ledger record {seq}", "applications")
+    assert f"the tracking row of pledges at {position}, which this record recorded, is gone" in out
+
+
+def test_a_tracking_row_altered(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """Moved on past an event, so that it is never processed."""
+    owner = Owner(store, "applications")
+    name, position, seq = tracked(owner)[2]
+    owner.unguarded(lambda: owner.run((f"UPDATE {owner.tracking} SET notification_id = {owner.mark} WHERE "
+                                       f"application_name = {owner.mark} AND notification_id = {owner.mark}",
+                                       (position + 1000, name, position))))
+    out = caught(store, monkeypatch, capsys, f"ledger record {seq}", "applications")
+    assert f"tracking row pledges at {position + 1000}: inserted (or altered)" in out
+
+
+def test_a_tracking_row_inserted(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """A pledges event marked as processed that never was (its effects would never happen)."""
+    owner = Owner(store, "applications")
+    owner.unguarded(lambda: owner.run((f"INSERT INTO {owner.tracking} (application_name, notification_id) "
+                                       f"VALUES ({owner.mark}, {owner.mark})", ("pledges", 9999))))
+    out = caught(store, monkeypatch, capsys, "tracking row pledges at 9999", "applications")
+    assert "the ledger does not record" in out
+
+
+def test_a_tracking_row_deleted_with_its_ledger_record(store: Store, made: Made, monkeypatch, capsys) -> None:
+    owner = Owner(store, "applications")
+    name, position, seq = tracked(owner)[4]
+    owner.unguarded(lambda: (untrack(owner, name, position), owner.run(
+        (f"DELETE FROM {owner.t('ledger')} WHERE seq = {owner.mark}", (seq,)))))
+    out = caught(store, monkeypatch, capsys, f"ledger record {seq}", "applications")
+    assert f"deleted: ledger records {seq} to {seq} are gone" in out
 
 
 # -- a process killed in the middle of a write ---------------------------------------------------------
