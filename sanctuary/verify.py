@@ -53,13 +53,19 @@ def opened(location: Location) -> Iterator[StoreView | None]:
             cursor = conn.cursor()
             cursor.execute("BEGIN")
             view = StoreView.opened(cursor, tables)
-            yield view if view.has(tables.events_table) else None
+            yield view if present(view) else None
             conn.rollback()
         return
     with closing(psycopg.connect(location.conninfo(), row_factory=dict_row)) as conn:
         view = StoreView.opened(conn.cursor(), tables)
-        yield view if view.has(tables.events_table) else None
+        yield view if present(view) else None
         conn.rollback()
+
+
+def present(view: StoreView) -> bool:
+    """Whether there is a store: its events, or what sealed them (a log dropped is not "no store")."""
+    t = view.tables
+    return any(view.has(table) for table in (t.events_table, t.table("chain"), t.table("ledger")))
 
 
 def heard(environ: Mapping[str, str]) -> dict[str, list[dict]]:

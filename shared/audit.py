@@ -31,6 +31,7 @@ from shared.seal_key import SealKeys
 from shared.store_view import StoreView
 
 DIGEST_HEX = 16  # the hex of a link a published digest keeps
+KEY_RECORDS = ("key-created", "key-erased")
 
 
 @dataclass
@@ -106,7 +107,10 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
     rotations = _check_ledger(ledger, keys, verdict)
     present: dict[int, Any] = {}
     subjects: dict[str, int] = {}
-    for event in view.events():
+    logged = view.has(view.tables.events_table)
+    if not logged:
+        problems.append({"position": min(chain, default=None), "what": "deleted: the events table is gone"})
+    for event in view.events() if logged else ():
         present[event["position"]] = True
         verdict.checked += 1
         if gone and verdict.checked == 1:
@@ -122,8 +126,10 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
         problems.append({"position": None, "what": "deleted: the chain table is gone"})
     _check_links(chain, present, rotations, verdict)
     keys_held = view.subject_keys()
-    if keys_held is not None:
-        _check_subject_keys(keys_held, ledger, subjects, keys, problems)
+    if keys_held is None and (subjects or any(row["kind"] in KEY_RECORDS for row in ledger)):
+        problems.append({"position": min(subjects.values(), default=None),
+                         "what": "deleted: the subject keys table is gone, every key in it with it"})
+    _check_subject_keys(keys_held or {}, ledger, subjects, keys, problems)
     _check_tracking(view.tracking(), ledger, problems)
     _check_heads(heads, chain, ledger, verdict)
     if digest is not None:
@@ -247,7 +253,7 @@ def _check_subject_keys(held: dict[str, Any], ledger: list[Any], used: dict[str,
     """Every key the log needs is held, or its erasure recorded; every key held was recorded."""
     recorded: dict[str, Any] = {}
     for row in ledger:
-        if row["kind"] in ("key-created", "key-erased"):
+        if row["kind"] in KEY_RECORDS:
             recorded.setdefault(row["subject"], {})[row["kind"]] = row
     for subject in sorted(set(held) | set(recorded) | set(used)):
         row, record = held.get(subject), recorded.get(subject, {})

@@ -65,6 +65,8 @@ class StoreView:
 
     def newest(self) -> int:
         t = self.tables
+        if not self.has(t.events_table):
+            return 0
         return self.rows(f"SELECT MAX({t.position}) AS newest FROM {t.events}")[0]["newest"] or 0
 
     def subject_keys(self) -> dict[str, dict] | None:
