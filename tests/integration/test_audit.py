@@ -980,10 +980,12 @@ def test_a_store_sealed_the_old_way_is_resealed_once_after_its_old_seal_verifies
     assert code == 1 and "differs from the published digest" in out, out
     assert raw.seal_rows() == []  # nothing written
 
+    tracking = "tracking" if raw.sqlite else f"{raw.schema}.pledges_tracking"
+    raw.run(f"INSERT INTO {tracking} VALUES ('outbox', 10)")  # the old relay had published to 10
     code, out = run("reseal", "pledges", "--by", "Ann Operator", "--digest", OLD_DIGEST)
     assert code == 0, out
     assert "the old seal reaches position 10; 1 events after it were never sealed" in out
-    assert "RESEALED: 11 events" in out
+    assert "RESEALED: 11 events" in out and "and 1 tracking rows recorded" in out
     code, out = run("verify", "pledges")
     assert code == 0, out
     assert f"resealed by Ann Operator; the old seal reached 10 (digest {OLD_DIGEST}), and never covered " \
