@@ -107,7 +107,7 @@ def reseal(service: str, by: str, digest: str | None = None, environ: Mapping[st
     try:
         keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
         _check_stopped(location)
-        witnessed = heard(environ).get(service)
+        witnessed = heard(environ, keys).get(service)
         if witnessed:  # its chain is gone: that is for `audit verify`, not an upgrade
             raise ResealRefused(f"{service} was sealed the new way: {witnessed[0]['witness']} heard its "
                                 f"chain reach {max(h['position'] for h in witnessed)}; run `sanctuary audit "

@@ -29,6 +29,7 @@ from shared.config import Settings
 from shared.seal_key import SealKeys
 from shared.secrets import MissingSecret
 from shared.store_view import StoreView
+from shared.witness import genuine
 
 SHOWN = 20  # problems listed per store; the rest are counted
 
@@ -68,13 +69,14 @@ def present(view: StoreView) -> bool:
     return any(view.has(table) for table in (t.events_table, t.table("chain"), t.table("ledger")))
 
 
-def heard(environ: Mapping[str, str]) -> dict[str, list[dict]]:
-    """Every head each store has witnessed, by the service whose head it is."""
+def heard(environ: Mapping[str, str], keys: SealKeys) -> dict[str, list[dict]]:
+    """Every head each store has witnessed, by the service whose head it is: those recorded as they
+    were heard (one altered or made up is the witness's problem, named when its store is verified)."""
     heads: dict[str, list[dict]] = {}
     for witness in STORED:
         with opened(locate(witness, environ)) as view:
             for row in view.witnessed() if view is not None else []:
-                if row["origin"] != witness:
+                if row["origin"] != witness and genuine(keys, row):
                     heads.setdefault(row["origin"], []).append({**row, "witness": witness})
     return heads
 
@@ -117,7 +119,7 @@ def verify(service: str | None, digest: str | None, every: bool = False,
     except MissingSecret as error:
         print(f"sanctuary: the sealing key is needed to verify: {error}", file=sys.stderr)
         return 2
-    heads = heard(environ)
+    heads = heard(environ, keys)
     if service is not None:
         verdict, now = verify_one(service, keys, heads.get(service, []), digest, environ)
         report(service, verdict, now, digest)

@@ -29,6 +29,7 @@ from shared.chain import GENESIS, Tables, fingerprint, link, originator, record_
 from shared.protection import FUNCTIONS, Guard, guards
 from shared.seal_key import SealKeys
 from shared.store_view import StoreView
+from shared.witness import genuine
 
 DIGEST_HEX = 16  # the hex of a link a published digest keeps
 KEY_RECORDS = ("key-created", "key-erased")
@@ -63,7 +64,9 @@ def where(problem: dict) -> tuple:
         return (1, problem["ledger"])
     if problem.get("tracking") is not None:
         return (2, *problem["tracking"])
-    return (3, 0)
+    if problem.get("heard") is not None:
+        return (3, *problem["heard"])
+    return (4, 0)
 
 
 def describe(problem: dict) -> str:
@@ -73,6 +76,8 @@ def describe(problem: dict) -> str:
         return f"ledger record {problem['ledger']}"
     if problem.get("tracking") is not None:
         return "tracking row {} at {}".format(*problem["tracking"])
+    if problem.get("heard") is not None:
+        return "the head heard from {} at {}".format(*problem["heard"])
     return "the store"
 
 
@@ -131,6 +136,7 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
                          "what": "deleted: the subject keys table is gone, every key in it with it"})
     _check_subject_keys(keys_held or {}, ledger, subjects, keys, problems)
     _check_tracking(view.tracking(), ledger, problems)
+    _check_heard(view.witnessed(), keys, problems)
     _check_heads(heads, chain, ledger, verdict)
     if digest is not None:
         _check_digest(digest, chain, verdict)
@@ -297,6 +303,16 @@ def _check_tracking(rows: list[dict] | None, ledger: list[Any], problems: list[d
     for name, position in sorted(held - set(recorded)):
         problems.append({"tracking": (name, position), "what": (
             f"inserted (or altered): a tracking row of {name} at {position} the ledger does not record")})
+
+
+def _check_heard(rows: list[dict], keys: SealKeys, problems: list[dict]) -> None:
+    """The heads this store heard from the others, each as recorded (``sanctuary audit verify`` of
+    the service named holds only these against it)."""
+    for row in rows:
+        if not genuine(keys, row):
+            problems.append({"heard": (row["origin"], row["position"]), "what": (
+                "altered: this store's record of a head it heard does not match its MAC (changed, made "
+                "up, or recorded before heard heads were sealed)")})
 
 
 def _check_heads(heads: Iterable[dict], chain: dict[int, Any], ledger: list[Any], verdict: Verdict) -> None:

@@ -84,12 +84,12 @@ class StoreView:
         return self.rows(f"SELECT application_name, notification_id FROM {self.tables.q(table)}")
 
     def witnessed(self) -> list[dict]:
-        """Every head this store has heard from other services."""
+        """Every head this store has heard from other services (with its key_id and mac, unless the
+        table was made before heard heads were sealed)."""
         table = self.tables.table("witness")
         if not self.has(table):
             return []
-        return self.rows(f"SELECT origin, position, digest, ledger, ledger_digest, published_at, heard_at "
-                          f"FROM {self.tables.q(table)}")
+        return self.rows(f"SELECT * FROM {self.tables.q(table)}")
 
     def triggers(self) -> dict[str, dict]:
         """The triggers on the store's tables, by name: whether each is enabled, and what it is."""
