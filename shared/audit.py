@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.chain import GENESIS, Tables, fingerprint, link, originator, record_mac
-from shared.protection import FUNCTIONS, Guard, guards
+from shared.protection import FUNCTIONS, Guard, append_only_tables, guards
 from shared.seal_key import SealKeys
 from shared.store_view import StoreView
 from shared.witness import genuine
@@ -159,6 +159,8 @@ def _guards(view: StoreView) -> list[dict]:
             continue
         problems.append({"position": None,
                          "what": f"unprotected: the trigger {guard.name} on {guard.table} {what}"})
+    ours = [*append_only_tables(view.tables), *([view.tables.table("subject_keys")] if has_keys else [])]
+    problems += [{"position": None, "what": f"unprotected: {what}"} for what in view.rewritten(ours)]
     return problems
 
 

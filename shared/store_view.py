@@ -91,6 +91,26 @@ class StoreView:
             return []
         return self.rows(f"SELECT * FROM {self.tables.q(table)}")
 
+    def rewritten(self, tables: list[str]) -> list[str]:
+        """PostgreSQL: what else decides what ``tables`` hold or show: a rule rewriting statements on
+        one, row level security (which can hide rows from the services' role, not from the owner
+        who verifies), or a view or other relation in a table's place."""
+        if self.tables.sqlite:
+            return []
+        schema = self.tables.schema
+        found = [f"the rule {row['rule']} rewrites statements on {row['tbl']}" for row in self.rows(
+            "SELECT tablename AS tbl, rulename AS rule FROM pg_rules WHERE schemaname = %s AND "
+            "tablename = ANY(%s)", (schema, tables))]
+        for row in self.rows("SELECT c.relname AS tbl, c.relkind AS kind, c.relrowsecurity AS rls "
+                             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                             "WHERE n.nspname = %s AND c.relname = ANY(%s)", (schema, tables)):
+            if row["kind"] != "r":
+                found.append(f"{row['tbl']} is not a table (relkind {row['kind']})")
+            elif row["rls"]:
+                found.append(f"row level security is on for {row['tbl']}: a policy may hide rows from "
+                             "the services")
+        return found
+
     def triggers(self) -> dict[str, dict]:
         """The triggers on the store's tables, by name: whether each is enabled, and what it is."""
         if self.tables.sqlite:

@@ -712,6 +712,39 @@ def test_the_witness_table_dropped(store: Store, made: Made, monkeypatch, capsys
     assert code == 1 and "accounts_witness" in out and "is gone" in out, out
 
 
+def test_a_shredded_key_put_back(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """A key the ledger records as erased is held again (someone kept a copy)."""
+    owner = Owner(store)
+    keys = owner.t("subject_keys")
+    owner.unguarded(lambda: owner.run((f"UPDATE {keys} SET key = {owner.mark}, erased_at = NULL "
+                                       f"WHERE subject = {owner.mark}", (os.urandom(32), ERASED))))
+    assert "erasure recorded but the key" in caught(store, monkeypatch, capsys, made.starts[SCHOOLS[1]])
+
+
+def test_rows_hidden_from_the_services_by_row_level_security(store: Store, made: Made, monkeypatch,
+                                                               capsys) -> None:
+    """PostgreSQL: a policy hides a school's events from the services' role; the owner, who
+    verifies, still sees every row, so the seal alone would pass."""
+    if store.kind == "sqlite":
+        pytest.skip("SQLite has no row level security")
+    owner, hidden = Owner(store), made.starts[SCHOOLS[2]]
+    owner.run(f"ALTER TABLE {owner.events} ENABLE ROW LEVEL SECURITY",
+              f"CREATE POLICY hide ON {owner.events} FOR SELECT USING (notification_id < {hidden})",
+              f"CREATE POLICY add ON {owner.events} FOR INSERT WITH CHECK (true)")
+    out = caught(store, monkeypatch, capsys, "the store")
+    assert f"row level security is on for {owner.tables.events_table}" in out
+
+
+def test_heads_silently_dropped_by_a_rule(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """PostgreSQL: a rule turns every head accounts would record into nothing."""
+    if store.kind == "sqlite":
+        pytest.skip("SQLite has no rules")
+    accounts = Owner(store, "accounts")
+    accounts.run(f"CREATE RULE deaf AS ON INSERT TO {accounts.t('witness')} DO INSTEAD NOTHING")
+    out = caught(store, monkeypatch, capsys, "the store", "accounts")
+    assert "the rule deaf rewrites statements on accounts_witness" in out
+
+
 # -- a process killed in the middle of a write ---------------------------------------------------------
 
 
