@@ -5,10 +5,11 @@ Releases before keyed sealing kept ``<service>_seal``: an unkeyed SHA-256 chain 
 extended after events were committed. This command, run with every service stopped, first
 verifies that old chain exactly as the old ``audit verify`` did (and against a digest published
 from it, if given); only if it holds does it seal the whole log under the sealing key, record
-every subject key held (or erased) in the ledger, and record the reseal itself (who, when, the
-old chain's digest, and which events the old chain never covered): all in one transaction. The
-old table is left as it was, still append-only, as evidence. A store whose new chain the other
-services have witnessed is refused: its chain was sealed the new way, and is gone.
+every subject key held (or erased) and every tracking row in the ledger, and record the reseal
+itself (who, when, the old chain's digest, and which events the old chain never covered): all in
+one transaction. The old table is left as it was, still append-only, as evidence. A store whose
+new chain the other services have witnessed is refused: its chain was sealed the new way, and is
+gone.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def reseal(service: str, by: str, digest: str | None = None, environ: Mapping[st
     try:
         keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
         _check_stopped(location)
-        witnessed = heard(environ).get(service)
+        witnessed = heard(environ, keys).get(service)
         if witnessed:  # its chain is gone: that is for `audit verify`, not an upgrade
             raise ResealRefused(f"{service} was sealed the new way: {witnessed[0]['witness']} heard its "
                                 f"chain reach {max(h['position'] for h in witnessed)}; run `sanctuary audit "
@@ -154,9 +155,12 @@ def _reseal(cursor: Any, tables: Tables, keys: SealKeys, by: str, digest: str | 
         else:
             ledger.append(cursor, "key-created", subject, {
                 "fingerprint": ledger.fingerprint(subject, bytes(row["key"])), "at_reseal": True})
+    tracked = sorted((row["application_name"], row["notification_id"]) for row in view.tracking() or [])
+    for name, position in tracked:
+        ledger.append(cursor, "tracked", name, {"position": position, "at_reseal": True})
     Chain(tables, keys, ledger).seal(cursor, positions)
     head = Chain(tables, keys, ledger).head(cursor)
     now = digest_of(head["notification_id"], head["mac"]) if head else digest_of(0, GENESIS)
     print(f"RESEALED: {len(positions)} events under key {keys.current_id}, {len(held)} subject keys "
-          f"recorded, by {by}; digest now {now}")
+          f"and {len(tracked)} tracking rows recorded, by {by}; digest now {now}")
     return 0

@@ -29,6 +29,7 @@ from shared.config import Settings
 from shared.seal_key import SealKeys
 from shared.secrets import MissingSecret
 from shared.store_view import StoreView
+from shared.witness import genuine
 
 SHOWN = 20  # problems listed per store; the rest are counted
 
@@ -53,22 +54,29 @@ def opened(location: Location) -> Iterator[StoreView | None]:
             cursor = conn.cursor()
             cursor.execute("BEGIN")
             view = StoreView.opened(cursor, tables)
-            yield view if view.has(tables.events_table) else None
+            yield view if present(view) else None
             conn.rollback()
         return
     with closing(psycopg.connect(location.conninfo(), row_factory=dict_row)) as conn:
         view = StoreView.opened(conn.cursor(), tables)
-        yield view if view.has(tables.events_table) else None
+        yield view if present(view) else None
         conn.rollback()
 
 
-def heard(environ: Mapping[str, str]) -> dict[str, list[dict]]:
-    """Every head each store has witnessed, by the service whose head it is."""
+def present(view: StoreView) -> bool:
+    """Whether there is a store: its events, or what sealed them (a log dropped is not "no store")."""
+    t = view.tables
+    return any(view.has(table) for table in (t.events_table, t.table("chain"), t.table("ledger")))
+
+
+def heard(environ: Mapping[str, str], keys: SealKeys) -> dict[str, list[dict]]:
+    """Every head each store has witnessed, by the service whose head it is: those recorded as they
+    were heard (one altered or made up is the witness's problem, named when its store is verified)."""
     heads: dict[str, list[dict]] = {}
     for witness in STORED:
         with opened(locate(witness, environ)) as view:
             for row in view.witnessed() if view is not None else []:
-                if row["origin"] != witness:
+                if row["origin"] != witness and genuine(keys, row):
                     heads.setdefault(row["origin"], []).append({**row, "witness": witness})
     return heads
 
@@ -111,7 +119,7 @@ def verify(service: str | None, digest: str | None, every: bool = False,
     except MissingSecret as error:
         print(f"sanctuary: the sealing key is needed to verify: {error}", file=sys.stderr)
         return 2
-    heads = heard(environ)
+    heads = heard(environ, keys)
     if service is not None:
         verdict, now = verify_one(service, keys, heads.get(service, []), digest, environ)
         report(service, verdict, now, digest)

@@ -8,7 +8,9 @@ One consistent read of the store is checked on its own, with the sealing keys:
 - the links follow one another (a link deleted with its event is named by the link after it),
   and change key only where the ledger records the rotation;
 - the ledger's records are whole and in order, and agree with the subject keys held: a key
-  missing without a recorded erasure, or replaced, is named;
+  missing without a recorded erasure, or replaced, is named; and with the tracking rows (which
+  upstream events each consumer processed, how far the relay published): a row deleted, altered
+  or added is named;
 - every trigger that keeps the tables append-only is there, enabled and unchanged.
 
 Then against the heads the other services witnessed (shared/witness.py), and a digest published
@@ -24,11 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.chain import GENESIS, Tables, fingerprint, link, originator, record_mac
-from shared.protection import FUNCTIONS, Guard, guards
+from shared.protection import FUNCTIONS, Guard, append_only_tables, guards
 from shared.seal_key import SealKeys
 from shared.store_view import StoreView
+from shared.witness import genuine
 
 DIGEST_HEX = 16  # the hex of a link a published digest keeps
+KEY_RECORDS = ("key-created", "key-erased")
 
 
 @dataclass
@@ -58,7 +62,11 @@ def where(problem: dict) -> tuple:
         return (0, problem["position"])
     if problem.get("ledger") is not None:
         return (1, problem["ledger"])
-    return (2, 0)
+    if problem.get("tracking") is not None:
+        return (2, *problem["tracking"])
+    if problem.get("heard") is not None:
+        return (3, *problem["heard"])
+    return (4, 0)
 
 
 def describe(problem: dict) -> str:
@@ -66,6 +74,10 @@ def describe(problem: dict) -> str:
         return f"position {problem['position']}"
     if problem.get("ledger") is not None:
         return f"ledger record {problem['ledger']}"
+    if problem.get("tracking") is not None:
+        return "tracking row {} at {}".format(*problem["tracking"])
+    if problem.get("heard") is not None:
+        return "the head heard from {} at {}".format(*problem["heard"])
     return "the store"
 
 
@@ -100,7 +112,10 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
     rotations = _check_ledger(ledger, keys, verdict)
     present: dict[int, Any] = {}
     subjects: dict[str, int] = {}
-    for event in view.events():
+    logged = view.has(view.tables.events_table)
+    if not logged:
+        problems.append({"position": min(chain, default=None), "what": "deleted: the events table is gone"})
+    for event in view.events() if logged else ():
         present[event["position"]] = True
         verdict.checked += 1
         if gone and verdict.checked == 1:
@@ -116,8 +131,12 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
         problems.append({"position": None, "what": "deleted: the chain table is gone"})
     _check_links(chain, present, rotations, verdict)
     keys_held = view.subject_keys()
-    if keys_held is not None:
-        _check_subject_keys(keys_held, ledger, subjects, keys, problems)
+    if keys_held is None and (subjects or any(row["kind"] in KEY_RECORDS for row in ledger)):
+        problems.append({"position": min(subjects.values(), default=None),
+                         "what": "deleted: the subject keys table is gone, every key in it with it"})
+    _check_subject_keys(keys_held or {}, ledger, subjects, keys, problems)
+    _check_tracking(view.tracking(), ledger, problems)
+    _check_heard(view.witnessed(), keys, problems)
     _check_heads(heads, chain, ledger, verdict)
     if digest is not None:
         _check_digest(digest, chain, verdict)
@@ -140,6 +159,8 @@ def _guards(view: StoreView) -> list[dict]:
             continue
         problems.append({"position": None,
                          "what": f"unprotected: the trigger {guard.name} on {guard.table} {what}"})
+    ours = [*append_only_tables(view.tables), *([view.tables.table("subject_keys")] if has_keys else [])]
+    problems += [{"position": None, "what": f"unprotected: {what}"} for what in view.rewritten(ours)]
     return problems
 
 
@@ -240,7 +261,7 @@ def _check_subject_keys(held: dict[str, Any], ledger: list[Any], used: dict[str,
     """Every key the log needs is held, or its erasure recorded; every key held was recorded."""
     recorded: dict[str, Any] = {}
     for row in ledger:
-        if row["kind"] in ("key-created", "key-erased"):
+        if row["kind"] in KEY_RECORDS:
             recorded.setdefault(row["subject"], {})[row["kind"]] = row
     for subject in sorted(set(held) | set(recorded) | set(used)):
         row, record = held.get(subject), recorded.get(subject, {})
@@ -263,6 +284,37 @@ def _check_subject_keys(held: dict[str, Any], ledger: list[Any], used: dict[str,
                 keys, created["key_id"], subject, bytes(row["key"])):
             problems.append({"position": first, "subject": subject,
                              "what": f"altered: the key of {subject} is not the key the ledger recorded"})
+
+
+def _check_tracking(rows: list[dict] | None, ledger: list[Any], problems: list[dict]) -> None:
+    """Every tracking row is recorded in the ledger, and every recorded one is still there: a row
+    deleted (an event processed again), altered or added (one skipped) is named."""
+    recorded: dict[tuple[str, int], int] = {}
+    for row in ledger:
+        if row["kind"] == "tracked":
+            recorded[(row["subject"], _detail(row).get("position"))] = row["seq"]
+    if rows is None:
+        if recorded:
+            problems.append({"ledger": min(recorded.values()), "what": "deleted: the tracking table is gone"})
+        return
+    held = {(row["application_name"], row["notification_id"]) for row in rows}
+    for (name, position), seq in recorded.items():
+        if (name, position) not in held:
+            problems.append({"ledger": seq, "what": f"deleted (or altered): the tracking row of {name} "
+                                                    f"at {position}, which this record recorded, is gone"})
+    for name, position in sorted(held - set(recorded)):
+        problems.append({"tracking": (name, position), "what": (
+            f"inserted (or altered): a tracking row of {name} at {position} the ledger does not record")})
+
+
+def _check_heard(rows: list[dict], keys: SealKeys, problems: list[dict]) -> None:
+    """The heads this store heard from the others, each as recorded (``sanctuary audit verify`` of
+    the service named holds only these against it)."""
+    for row in rows:
+        if not genuine(keys, row):
+            problems.append({"heard": (row["origin"], row["position"]), "what": (
+                "altered: this store's record of a head it heard does not match its MAC (changed, made "
+                "up, or recorded before heard heads were sealed)")})
 
 
 def _check_heads(heads: Iterable[dict], chain: dict[int, Any], ledger: list[Any], verdict: Verdict) -> None:

@@ -52,7 +52,10 @@ def create_tables(tables: Tables, cursor: Any) -> None:
     cursor.execute(f"CREATE TABLE IF NOT EXISTS {q(tables.table('witness'))} (origin TEXT NOT NULL, "
                    f"position {big} NOT NULL, digest TEXT NOT NULL, ledger {big} NOT NULL, "
                    "ledger_digest TEXT NOT NULL, published_at TEXT NOT NULL, heard_at TEXT NOT NULL, "
-                   "UNIQUE (origin, position, digest, ledger, ledger_digest))")
+                   "key_id TEXT, mac TEXT, UNIQUE (origin, position, digest, ledger, ledger_digest))")
+    for column in ("key_id", "mac"):  # a table made before heard heads were sealed
+        if not has_column(tables, cursor, tables.table("witness"), column):
+            cursor.execute(f"ALTER TABLE {q(tables.table('witness'))} ADD COLUMN {column} TEXT")
 
 
 def append_only_tables(tables: Tables) -> dict[str, str]:
@@ -128,6 +131,15 @@ def prepare(tables: Tables, cursor: Any) -> None:
                              if guard.tgtype & bit)
         cursor.execute(f"CREATE OR REPLACE TRIGGER {guard.name} BEFORE {events} ON {schema}.{guard.table} "
                        f"FOR EACH {level} EXECUTE FUNCTION {schema}.{guard.function}()")
+
+
+def has_column(tables: Tables, cursor: Any, table: str, column: str) -> bool:
+    if tables.sqlite:
+        cursor.execute(f"SELECT 1 AS found FROM pragma_table_info('{table}') WHERE name = ?", (column,))
+    else:
+        cursor.execute("SELECT 1 AS found FROM information_schema.columns WHERE table_schema = %s AND "
+                       "table_name = %s AND column_name = %s", (tables.schema, table, column))
+    return cursor.fetchone() is not None
 
 
 def exists(tables: Tables, cursor: Any, table: str) -> bool:

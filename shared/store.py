@@ -87,7 +87,7 @@ class ServiceApplication(Application):
         super().__init__(env)
         from shared.audit import Seal  # audit builds on this module
 
-        self.witness = Witness(self.tables, self.factory.datastore)
+        self.witness = Witness(self.tables, self.factory.datastore, self.seal_keys)
         self.seal = Seal(self)
         with self.factory.datastore.transaction(commit=True) as cursor:
             if self.factory.env_create_table():

@@ -65,6 +65,8 @@ class StoreView:
 
     def newest(self) -> int:
         t = self.tables
+        if not self.has(t.events_table):
+            return 0
         return self.rows(f"SELECT MAX({t.position}) AS newest FROM {t.events}")[0]["newest"] or 0
 
     def subject_keys(self) -> dict[str, dict] | None:
@@ -74,13 +76,40 @@ class StoreView:
         rows = self.rows(f"SELECT subject, key, erased_at FROM {self.tables.q(table)}")
         return {row["subject"]: row for row in rows}
 
+    def tracking(self) -> list[dict] | None:
+        """Every tracking row: which upstream position each consumer (or the relay) recorded."""
+        table = self.tables.tracking_table
+        if not self.has(table):
+            return None
+        return self.rows(f"SELECT application_name, notification_id FROM {self.tables.q(table)}")
+
     def witnessed(self) -> list[dict]:
-        """Every head this store has heard from other services."""
+        """Every head this store has heard from other services (with its key_id and mac, unless the
+        table was made before heard heads were sealed)."""
         table = self.tables.table("witness")
         if not self.has(table):
             return []
-        return self.rows(f"SELECT origin, position, digest, ledger, ledger_digest, published_at, heard_at "
-                          f"FROM {self.tables.q(table)}")
+        return self.rows(f"SELECT * FROM {self.tables.q(table)}")
+
+    def rewritten(self, tables: list[str]) -> list[str]:
+        """PostgreSQL: what else decides what ``tables`` hold or show: a rule rewriting statements on
+        one, row level security (which can hide rows from the services' role, not from the owner
+        who verifies), or a view or other relation in a table's place."""
+        if self.tables.sqlite:
+            return []
+        schema = self.tables.schema
+        found = [f"the rule {row['rule']} rewrites statements on {row['tbl']}" for row in self.rows(
+            "SELECT tablename AS tbl, rulename AS rule FROM pg_rules WHERE schemaname = %s AND "
+            "tablename = ANY(%s)", (schema, tables))]
+        for row in self.rows("SELECT c.relname AS tbl, c.relkind AS kind, c.relrowsecurity AS rls "
+                             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                             "WHERE n.nspname = %s AND c.relname = ANY(%s)", (schema, tables)):
+            if row["kind"] != "r":
+                found.append(f"{row['tbl']} is not a table (relkind {row['kind']})")
+            elif row["rls"]:
+                found.append(f"row level security is on for {row['tbl']}: a policy may hide rows from "
+                             "the services")
+        return found
 
     def triggers(self) -> dict[str, dict]:
         """The triggers on the store's tables, by name: whether each is enabled, and what it is."""

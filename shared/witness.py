@@ -3,9 +3,11 @@
 Each service's relay publishes its store's head (the newest link of its chain and of its
 ledger, with their positions) as a public ``ChainHead`` event at a steady interval, and at once
 after a milestone its contract names (a panel's decision). Every other service records the heads
-it hears in its own store (``<app>_witness``, append-only). So truncating a log, deleting its
-seal or rewriting its history in one store is caught by ``sanctuary audit verify`` against
-what the others heard, without anyone having published a digest by hand.
+it hears in its own store (``<app>_witness``, append-only), each row with a MAC under the
+sealing key, so a head altered or made up there is told from one really heard (and is not held
+against the service it names). So truncating a log, deleting its seal or rewriting its history
+in one store is caught by ``sanctuary audit verify`` against what the others heard, without
+anyone having published a digest by hand.
 
 Heads go to an exchange of their own (``audit.events``), not through the outbox: a head is a
 statement about the log, not a change to it, and a lost one is followed by the next.
@@ -25,6 +27,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from shared.bus import BusPublisher
 from shared.chain import Tables
 from shared.envelope import IntegrationEvent, parse_envelope
+from shared.seal_key import SealKeys
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +75,36 @@ def head_event(origin: str, head: Head, authority: str) -> IntegrationEvent:
         actor="system", payload=HeadSchema().dump(head.__dict__))
 
 
+HEARD = ("origin", "position", "digest", "ledger", "ledger_digest", "published_at", "heard_at")
+
+
+def heard_mac(keys: SealKeys, key: str, row: Any) -> str:
+    """The MAC of a witnessed head's row (a head heard, and when)."""
+    return keys.mac(key, "witness", *(row[column] for column in HEARD))
+
+
+def genuine(keys: SealKeys, row: dict) -> bool:
+    """Whether a witnessed head's row is as the witness recorded it (its MAC holds)."""
+    key = row.get("key_id")
+    return bool(row.get("mac")) and keys.has(key) and heard_mac(keys, key, row) == row["mac"]
+
+
 class Witness:
     """The heads one service has heard from the others, in its own store."""
 
-    def __init__(self, tables: Tables, datastore: Any) -> None:
-        self.tables, self.datastore = tables, datastore
+    def __init__(self, tables: Tables, datastore: Any, keys: SealKeys) -> None:
+        self.tables, self.datastore, self.keys = tables, datastore, keys
         self.table = tables.q(tables.table("witness"))
 
     def record(self, origin: str, head: Head, published_at: str) -> None:
-        row = (origin, head.position, head.digest, head.ledger, head.ledger_digest, published_at,
-               dt.datetime.now(dt.UTC).isoformat())
+        row = {"origin": origin, "position": head.position, "digest": head.digest, "ledger": head.ledger,
+               "ledger_digest": head.ledger_digest, "published_at": published_at,
+               "heard_at": dt.datetime.now(dt.UTC).isoformat(), "key_id": self.keys.current_id}
+        row["mac"] = heard_mac(self.keys, row["key_id"], row)
         marks = ", ".join([self.tables.mark] * len(row))
         with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"INSERT INTO {self.table} (origin, position, digest, ledger, ledger_digest, "
-                           f"published_at, heard_at) VALUES ({marks}) ON CONFLICT DO NOTHING", row)
+            cursor.execute(f"INSERT INTO {self.table} ({', '.join(row)}) VALUES ({marks}) "
+                           "ON CONFLICT DO NOTHING", tuple(row.values()))
 
 
 def witness(app: Any, body: dict) -> bool:

@@ -4,6 +4,8 @@ Loaded by tests/conftest.py for every run but one of the unit tests alone."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -102,6 +104,20 @@ class Store:
         """The same, as a process environment (for services started as processes)."""
         base = {"SANCTUARY_STORE": self.kind, "SANCTUARY_DATA_DIR": str(self.settings.data_dir)}
         return {**base, **self.env_extra}
+
+    def services_environ(self, extra: dict[str, str]) -> dict[str, str]:
+        """``os_environ()`` with ``extra`` (say, a schema per service) for a whole system's processes:
+        on PostgreSQL every store's tables made by the owner first (``sanctuary prepare-stores
+        --grant``), and the services connecting as their role, as in production."""
+        environ = {**self.os_environ(), **extra}
+        if self.kind != "postgres" or not SERVICE_ROLE:
+            return environ
+        from sanctuary.prepare import prepare_stores
+
+        role = dict(item.split("=", 1) for item in SERVICE_ROLE.split())
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert prepare_stores(role["user"], environ) == 0
+        return {**environ, "POSTGRES_USER": role["user"], "POSTGRES_PASSWORD": role["password"]}
 
 
 def _prepared_for(service: str, env: dict[str, str], role: str) -> None:

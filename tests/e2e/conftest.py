@@ -259,7 +259,7 @@ def postgres_system(store: Store, amqp_uri: str) -> Iterator[E2ESystem]:
         for schema in schemas.values():
             conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield from running(system_env(amqp_uri, store.settings.data_dir, {**store.os_environ(), **schemas}))
+        yield from running(system_env(amqp_uri, store.settings.data_dir, store.services_environ(schemas)))
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             for schema in schemas.values():

@@ -25,7 +25,7 @@ from nameko.standalone.events import get_event_exchange
 
 from shared.clock import Clock
 from shared.envelope import parse_envelope
-from tests.components import POSTGRES
+from tests.components import POSTGRES, postgres_params
 from tests.e2e.conftest import Api, E2ESystem, Tap, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -436,3 +436,11 @@ def test_the_happy_path_on_postgres(postgres_system: E2ESystem) -> None:
         tables = set(conn.execute("SELECT table_schema, table_name FROM information_schema.tables "
                                   "WHERE table_schema = ANY(%s)", (list(stores.values()),)).fetchall())
     assert {(schema, f"{name}_events") for name, schema in stores.items()} <= tables
+    # the tables belong to the owner (the migration role); the services connected as their role
+    with psycopg.connect(POSTGRES) as conn:
+        owners = set(conn.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = ANY(%s)",
+                                  (list(stores.values()),)).fetchall())
+        users = set(conn.execute("SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name "
+                                 "= ANY(%s)", ([f"sanctuary-{name}" for name in stores],)).fetchall())
+    assert owners == {(postgres_params()["user"],)}, owners
+    assert users == {(postgres_system.env["POSTGRES_USER"],)} and users != owners, users

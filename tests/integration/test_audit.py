@@ -29,6 +29,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError, StoredEvent
 
+from services.accounts.application import Accounts
 from services.applications.application import Applications
 from services.applications.trail import decision_trail, render_html
 from services.pledges.application import Pledges
@@ -45,8 +46,8 @@ from shared.errors import Conflict
 from shared.outbox import OutboxRelay
 from shared.relay_lock import relay_lock_for
 from shared.schema import jsonable
-from shared.witness import witness
-from tests.components import Store
+from shared.witness import head_event, head_of, witness
+from tests.components import SERVICE_ROLE, Store
 from tests.integration.bus_tap import Tap, body
 
 pytestmark = pytest.mark.integration
@@ -980,10 +981,12 @@ def test_a_store_sealed_the_old_way_is_resealed_once_after_its_old_seal_verifies
     assert code == 1 and "differs from the published digest" in out, out
     assert raw.seal_rows() == []  # nothing written
 
+    tracking = "tracking" if raw.sqlite else f"{raw.schema}.pledges_tracking"
+    raw.run(f"INSERT INTO {tracking} VALUES ('outbox', 10)")  # the old relay had published to 10
     code, out = run("reseal", "pledges", "--by", "Ann Operator", "--digest", OLD_DIGEST)
     assert code == 0, out
     assert "the old seal reaches position 10; 1 events after it were never sealed" in out
-    assert "RESEALED: 11 events" in out
+    assert "RESEALED: 11 events" in out and "and 1 tracking rows recorded" in out
     code, out = run("verify", "pledges")
     assert code == 0, out
     assert f"resealed by Ann Operator; the old seal reached 10 (digest {OLD_DIGEST}), and never covered " \
@@ -999,3 +1002,37 @@ def test_a_store_sealed_the_old_way_is_resealed_once_after_its_old_seal_verifies
         app.close()
     code, out = run("verify", "pledges")
     assert code == 0 and "12 events checked" in out, out
+
+
+def test_a_witness_table_made_before_heard_heads_were_sealed_gets_their_columns(
+        store: Store, coventry: Authority, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    """The table as the release before made it, with a head in it: preparing the store adds the
+    MAC's columns, a head heard from then on is sealed, and verify names the one recorded before."""
+    from sanctuary.cli import main
+
+    for name, value in store.os_environ().items():
+        monkeypatch.setenv(name, value)
+    store.env("accounts")  # PostgreSQL: the tables made for the services' role
+    raw = Raw(store, "accounts")
+    raw.run(f"DROP TABLE IF EXISTS {raw.witness}")
+    raw.run(f"CREATE TABLE {raw.witness} (origin TEXT NOT NULL, position BIGINT NOT NULL, digest TEXT NOT "
+            "NULL, ledger BIGINT NOT NULL, ledger_digest TEXT NOT NULL, published_at TEXT NOT NULL, heard_at "
+            "TEXT NOT NULL, UNIQUE (origin, position, digest, ledger, ledger_digest))")
+    raw.run(f"INSERT INTO {raw.witness} VALUES ('pledges', 1, '{'a' * 64}', 1, '{'b' * 64}', 'then', 'then')")
+    role = dict(item.split("=", 1) for item in SERVICE_ROLE.split()).get("user", "sanctuary_service")
+    assert main(["prepare-stores", "--grant", role]) == 0  # as after every upgrade
+    pledges = Pledges(env=store.env("pledges"), rules=coventry.pledge)
+    accounts = Accounts(env=store.env("accounts"), secret_key="k" * 40, send_link=lambda *_: None)
+    try:
+        pledge_journey(pledges, "100001")
+        assert witness(accounts, head_event("pledges", head_of(pledges), "coventry").to_dict())
+    finally:
+        pledges.close()
+        accounts.close()
+    rows = raw.run(f"SELECT position, mac IS NOT NULL FROM {raw.witness} ORDER BY position")
+    assert rows == [(1, False), (5, True)]
+    capsys.readouterr()
+    assert main(["audit", "verify", "pledges"]) == 0  # against the sealed head only
+    assert main(["audit", "verify", "accounts"]) == 1
+    assert "the first at the head heard from pledges at 1: altered" in capsys.readouterr().out

@@ -153,6 +153,10 @@ class Owner:
         return self.tables.position
 
     @property
+    def tracking(self) -> str:
+        return self.tables.q(self.tables.tracking_table)
+
+    @property
     def mark(self) -> str:
         return self.tables.mark
 
@@ -272,8 +276,8 @@ def verify(store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
 
 
 def caught(store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
-           first: int | str) -> str:
-    code, out = verify(store, monkeypatch, capsys, "pledges")
+           first: int | str, service: str = "pledges") -> str:
+    code, out = verify(store, monkeypatch, capsys, service)
     assert code == 1, out
     where = f"position {first}" if isinstance(first, int) else first
     assert f"the first at {where}:" in out, out
@@ -501,6 +505,244 @@ def test_the_trigger_function_defused(store: Store, made: Made, monkeypatch, cap
     Owner(store).run(f"CREATE OR REPLACE FUNCTION {schema}.sanctuary_append_only() RETURNS trigger "
                      "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
     assert "was changed" in caught(store, monkeypatch, capsys, "the store")
+
+
+# -- tracking: which of the pledges' events the applications service has processed -------------------
+
+
+def tracked(owner: Owner) -> list[tuple[str, int, int]]:
+    """The tracking rows, oldest first, each with the ledger record that recorded it."""
+    records = {(subject, json.loads(detail)["position"]): seq for seq, subject, detail in owner.run(
+        f"SELECT seq, subject, detail FROM {owner.t('ledger')} WHERE kind = 'tracked'")}
+    rows = owner.run(f"SELECT application_name, notification_id FROM {owner.tracking}")
+    return sorted((name, position, records[(name, position)]) for name, position in rows)
+
+
+def untrack(owner: Owner, name: str, position: int) -> None:
+    owner.run((f"DELETE FROM {owner.tracking} WHERE application_name = "
+               f"{owner.mark} AND notification_id = {owner.mark}", (name, position)))
+
+
+def test_a_tracking_row_deleted(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """The applications service would process that pledges event again."""
+    owner = Owner(store, "applications")
+    name, position, seq = tracked(owner)[4]
+    owner.unguarded(lambda: untrack(owner, name, position))
+    out = caught(store, monkeypatch, capsys, f"ledger record {seq}", "applications")
+    assert f"the tracking row of pledges at {position}, which this record recorded, is gone" in out
+
+
+def test_a_tracking_row_altered(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """Moved on past an event, so that it is never processed."""
+    owner = Owner(store, "applications")
+    name, position, seq = tracked(owner)[2]
+    owner.unguarded(lambda: owner.run((f"UPDATE {owner.tracking} SET notification_id = {owner.mark} WHERE "
+                                       f"application_name = {owner.mark} AND notification_id = {owner.mark}",
+                                       (position + 1000, name, position))))
+    out = caught(store, monkeypatch, capsys, f"ledger record {seq}", "applications")
+    assert f"tracking row pledges at {position + 1000}: inserted (or altered)" in out
+
+
+def test_a_tracking_row_inserted(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """A pledges event marked as processed that never was (its effects would never happen)."""
+    owner = Owner(store, "applications")
+    owner.unguarded(lambda: owner.run((f"INSERT INTO {owner.tracking} (application_name, notification_id) "
+                                       f"VALUES ({owner.mark}, {owner.mark})", ("pledges", 9999))))
+    out = caught(store, monkeypatch, capsys, "tracking row pledges at 9999", "applications")
+    assert "the ledger does not record" in out
+
+
+def test_a_tracking_row_deleted_with_its_ledger_record(store: Store, made: Made, monkeypatch, capsys) -> None:
+    owner = Owner(store, "applications")
+    name, position, seq = tracked(owner)[4]
+    owner.unguarded(lambda: (untrack(owner, name, position), owner.run(
+        (f"DELETE FROM {owner.t('ledger')} WHERE seq = {owner.mark}", (seq,)))))
+    out = caught(store, monkeypatch, capsys, f"ledger record {seq}", "applications")
+    assert f"deleted: ledger records {seq} to {seq} are gone" in out
+
+
+# -- the auditor's own cases ---------------------------------------------------------------------------
+
+
+def ledger(owner: Owner) -> list[tuple]:
+    return owner.run(f"SELECT seq, kind, subject, detail FROM {owner.t('ledger')} ORDER BY seq")
+
+
+def test_a_witnessed_head_altered_in_another_store(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """The head accounts heard from pledges changed: its MAC no longer holds, so verify names
+    accounts' record as altered, and does not hold it against pledges."""
+    accounts = Owner(store, "accounts")
+    [(position,)] = accounts.run(f"SELECT position FROM {accounts.t('witness')} WHERE origin = 'pledges'")
+    accounts.unguarded(lambda: accounts.run(f"UPDATE {accounts.t('witness')} SET digest = '{'0' * 64}' "
+                                            "WHERE origin = 'pledges'"))
+    out = caught(store, monkeypatch, capsys, f"the head heard from pledges at {position}", "accounts")
+    assert "does not match its MAC" in out
+    code, out = verify(store, monkeypatch, capsys, "pledges")
+    assert code == 0 and "witnessed by applications" in out, out
+    code, out = verify(store, monkeypatch, capsys, "--all")
+    assert code == 1 and "1 TAMPERED (accounts)" in out, out
+
+
+def test_a_witnessed_head_made_up_beyond_the_log(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """A head pledges never published, put in accounts' store to make pledges look truncated."""
+    accounts = Owner(store, "accounts")
+    row = ("pledges", made.log[-1] + 5, "1" * 64, 1, "2" * 64, NOW.isoformat(), NOW.isoformat(), "k", "m")
+    accounts.run((f"INSERT INTO {accounts.t('witness')} (origin, position, digest, ledger, ledger_digest, "
+                  f"published_at, heard_at, key_id, mac) VALUES ({', '.join([accounts.mark] * 9)})", row))
+    caught(store, monkeypatch, capsys, f"the head heard from pledges at {made.log[-1] + 5}", "accounts")
+    code, out = verify(store, monkeypatch, capsys, "pledges")
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("how", ["altered", "deleted"])
+def test_a_key_rotation_record_tampered(store: Store, made: Made, monkeypatch, capsys, how: str) -> None:
+    owner = Owner(store)
+    [seq] = [seq for seq, kind, _, detail in ledger(owner)
+             if kind == "seal-key" and json.loads(detail)["from"]]
+    if how == "altered":
+        change = f"UPDATE {owner.t('ledger')} SET detail = '{{\"from\":null,\"to\":\"x\"}}' WHERE seq = {seq}"
+    else:
+        change = f"DELETE FROM {owner.t('ledger')} WHERE seq = {seq}"
+    owner.unguarded(lambda: owner.run(change))
+    out = caught(store, monkeypatch, capsys, made.starts[SCHOOLS[1]])  # the first event under the new key
+    assert f"ledger record {seq}: " in out and "with no rotation to it in the ledger" in out
+
+
+def test_the_sealing_key_replaced(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """Someone puts a key of their own in the secret: nothing sealed verifies under it."""
+    (store.settings.data_dir / "secrets" / "seal_key").write_text(secrets.token_urlsafe(48) + "\n")
+    out = caught(store, monkeypatch, capsys, made.log[0])
+    assert "not a sealing key" in out
+
+
+def test_two_services_stores_swapped(store: Store, made: Made, monkeypatch, capsys) -> None:
+    if store.kind == "sqlite":
+        folder = store.settings.data_dir
+        (folder / "pledges.sqlite").rename(folder / "swap")
+        (folder / "applications.sqlite").rename(folder / "pledges.sqlite")
+        (folder / "swap").rename(folder / "applications.sqlite")
+    else:
+        owner, schema = Owner(store), store.env_extra["POSTGRES_SCHEMA"]
+        names = [row[0] for row in owner.run(("SELECT tablename FROM pg_tables WHERE schemaname = %s "
+                                              "AND tablename LIKE 'pledges\\_%%'", (schema,)))]
+        for name in names:  # every table of the one named as the other's, and back
+            other = name.replace("pledges_", "applications_", 1)
+            owner.run(f"ALTER TABLE {schema}.{name} RENAME TO swap_{name}",
+                      f"ALTER TABLE {schema}.{other} RENAME TO {name}",
+                      f"ALTER TABLE {schema}.swap_{name} RENAME TO {other}")
+    code, out = verify(store, monkeypatch, capsys, "pledges")
+    assert code == 1 and "TAMPERED" in out, out
+    code, out = verify(store, monkeypatch, capsys, "--all")
+    assert code == 1 and "2 TAMPERED (pledges, applications)" in out, out
+
+
+def test_a_subject_key_ledger_record_deleted(store: Store, made: Made, monkeypatch, capsys) -> None:
+    owner, subject = Owner(store), subject_for_name(SCHOOLS[0], "Ms Head")
+    [seq] = [seq for seq, kind, who, _ in ledger(owner) if kind == "key-created" and who == subject]
+    owner.unguarded(lambda: owner.run(f"DELETE FROM {owner.t('ledger')} WHERE seq = {seq}"))
+    out = caught(store, monkeypatch, capsys, made.starts[SCHOOLS[0]] + 2)
+    assert f"ledger record {seq}: deleted" in out and f"the key of {subject} is not in the ledger" in out
+
+
+def test_the_newest_ledger_record_deleted(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """The tail of the ledger (not of the log), here the erasure: the heads the others heard carry
+    the ledger's length, and the key it accounted for is missing from the first event naming it."""
+    owner = Owner(store)
+    newest, kind, _, _ = ledger(owner)[-1]
+    assert kind == "key-erased"
+    owner.unguarded(lambda: owner.run(f"DELETE FROM {owner.t('ledger')} WHERE seq = {newest}"))
+    out = caught(store, monkeypatch, capsys, made.starts[SCHOOLS[1]])
+    assert f"ledger record {newest}: truncated: the ledger ends at {newest - 1}" in out
+    assert "key missing" in out
+
+
+def test_a_links_mac_altered_alone(store: Store, made: Made, monkeypatch, capsys) -> None:
+    owner, at = Owner(store), made.log[8]
+    owner.unguarded(lambda: owner.run(f"UPDATE {owner.t('chain')} SET mac = '{'a' * 64}' "
+                                      f"WHERE notification_id = {at}"))
+    assert f"position {at}: altered: does not match its link" in caught(store, monkeypatch, capsys, at)
+
+
+def test_a_links_previous_altered(store: Store, made: Made, monkeypatch, capsys) -> None:
+    owner, at = Owner(store), made.log[8]
+    owner.unguarded(lambda: owner.run(f"UPDATE {owner.t('chain')} SET previous = {made.log[6]} "
+                                      f"WHERE notification_id = {at}"))
+    caught(store, monkeypatch, capsys, made.log[7])
+
+
+@pytest.mark.parametrize("what", ["events and links", "events only"])
+def test_the_positions_renumbered(store: Store, made: Made, monkeypatch, capsys, what: str) -> None:
+    """Every event moved on by 1000 (and its link with it): the positions are part of each MAC."""
+    owner = Owner(store)
+    changes = [f"UPDATE {owner.events} SET {owner.position} = {owner.position} + 1000"]
+    if what == "events and links":
+        changes.append(f"UPDATE {owner.t('chain')} SET notification_id = notification_id + 1000, "
+                       "previous = CASE WHEN previous = 0 THEN 0 ELSE previous + 1000 END")
+    owner.unguarded(lambda: owner.run(*changes))
+    if what == "events only":
+        assert "deleted: sealed but missing" in caught(store, monkeypatch, capsys, made.log[0])
+        return
+    # named from the newest link the others heard of (no link or event is left at a position
+    # before it), and then every event where it now lies
+    out = caught(store, monkeypatch, capsys, made.log[-1])
+    assert f"position {made.log[0] + 1000}: altered: does not match its link" in out
+
+
+def test_the_subject_keys_table_dropped(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """Every person's data destroyed at once, the table and its triggers with it."""
+    owner = Owner(store)
+    owner.run(f"DROP TABLE {owner.t('subject_keys')}")
+    out = caught(store, monkeypatch, capsys, made.starts[SCHOOLS[0]])
+    assert "the subject keys table is gone" in out
+
+
+def test_the_events_table_dropped(store: Store, made: Made, monkeypatch, capsys) -> None:
+    owner = Owner(store)
+    owner.run(f"DROP TABLE {owner.events}")
+    out = caught(store, monkeypatch, capsys, made.log[0])
+    assert "the events table is gone" in out
+
+
+def test_the_witness_table_dropped(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """What accounts heard is gone with its table: its triggers are missed, and pledges is still
+    witnessed by applications."""
+    accounts = Owner(store, "accounts")
+    accounts.run(f"DROP TABLE {accounts.t('witness')}")
+    code, out = verify(store, monkeypatch, capsys, "accounts")
+    assert code == 1 and "accounts_witness" in out and "is gone" in out, out
+
+
+def test_a_shredded_key_put_back(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """A key the ledger records as erased is held again (someone kept a copy)."""
+    owner = Owner(store)
+    keys = owner.t("subject_keys")
+    owner.unguarded(lambda: owner.run((f"UPDATE {keys} SET key = {owner.mark}, erased_at = NULL "
+                                       f"WHERE subject = {owner.mark}", (os.urandom(32), ERASED))))
+    assert "erasure recorded but the key" in caught(store, monkeypatch, capsys, made.starts[SCHOOLS[1]])
+
+
+def test_rows_hidden_from_the_services_by_row_level_security(store: Store, made: Made, monkeypatch,
+                                                               capsys) -> None:
+    """PostgreSQL: a policy hides a school's events from the services' role; the owner, who
+    verifies, still sees every row, so the seal alone would pass."""
+    if store.kind == "sqlite":
+        pytest.skip("SQLite has no row level security")
+    owner, hidden = Owner(store), made.starts[SCHOOLS[2]]
+    owner.run(f"ALTER TABLE {owner.events} ENABLE ROW LEVEL SECURITY",
+              f"CREATE POLICY hide ON {owner.events} FOR SELECT USING (notification_id < {hidden})",
+              f"CREATE POLICY add ON {owner.events} FOR INSERT WITH CHECK (true)")
+    out = caught(store, monkeypatch, capsys, "the store")
+    assert f"row level security is on for {owner.tables.events_table}" in out
+
+
+def test_heads_silently_dropped_by_a_rule(store: Store, made: Made, monkeypatch, capsys) -> None:
+    """PostgreSQL: a rule turns every head accounts would record into nothing."""
+    if store.kind == "sqlite":
+        pytest.skip("SQLite has no rules")
+    accounts = Owner(store, "accounts")
+    accounts.run(f"CREATE RULE deaf AS ON INSERT TO {accounts.t('witness')} DO INSTEAD NOTHING")
+    out = caught(store, monkeypatch, capsys, "the store", "accounts")
+    assert "the rule deaf rewrites statements on accounts_witness" in out
 
 
 # -- a process killed in the middle of a write ---------------------------------------------------------

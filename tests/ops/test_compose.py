@@ -158,6 +158,16 @@ def test_every_service_runs_in_compose_once_under_its_own_name() -> None:
     assert not missing, f"services of sanctuary/cli.py that docker-compose.yml does not run: {missing}"
 
 
+COMPLETED = "service_completed_successfully"
+
+
+def one_shot(name: str) -> bool:
+    """A step run once before the services, which wait for it to finish well (the tables made)."""
+    waited = any((s.get("depends_on") or {}).get(name, {}).get("condition") == COMPLETED
+                 for s in services().values())
+    return waited and services()[name].get("restart") == "no"
+
+
 def test_helpers_on_our_image_run_modules_that_exist_and_only_in_a_profile() -> None:
     for name, service in our_image_services().items():
         if "entrypoint" not in service:
@@ -166,7 +176,28 @@ def test_helpers_on_our_image_run_modules_that_exist_and_only_in_a_profile() -> 
         assert entrypoint[:2] == ["python", "-m"], f"{name}: expected `python -m <module>`"
         module = Path(*entrypoint[2].split("."))
         assert (ROOT / module).with_suffix(".py").exists(), f"{name}: no module {entrypoint[2]}"
-        assert service.get("profiles"), f"{name}: a helper, not for production: give it a profile"
+        assert service.get("profiles") or one_shot(name), \
+            f"{name}: a helper, not for production: give it a profile"
+
+
+def test_the_services_connect_as_their_role_on_tables_the_owner_made() -> None:
+    """Issue 20: the services may only read and insert; the owner made the tables and granted that."""
+    owner = environment(services()["postgres"])["POSTGRES_USER"]
+    script = (ROOT / "deploy" / "postgres" / "service-role.sh").read_text(encoding="utf-8")
+    role = re.search(r"CREATE ROLE (\w+) LOGIN", script).group(1)
+    prepare = services()["prepare-stores"]
+    assert one_shot("prepare-stores")
+    assert prepare["command"] == ["prepare-stores", "--grant", role]
+    assert environment(prepare)["POSTGRES_USER"] == owner != role
+    on_postgres = {name: environment(s) for name, s in our_services().items()
+                   if environment(s).get("SANCTUARY_STORE") == "postgres"}
+    assert on_postgres
+    for name, env in on_postgres.items():
+        assert env["POSTGRES_USER"] == role, f"{name} connects as {env['POSTGRES_USER']}, not {role}"
+        assert env["POSTGRES_PASSWORD"] != environment(prepare)["POSTGRES_PASSWORD"], name
+        assert services()[name]["depends_on"]["prepare-stores"]["condition"] == COMPLETED
+        databases = {k for k in env if k.endswith("_POSTGRES_DBNAME")}
+        assert databases <= set(environment(prepare)), f"prepare-stores does not make {name}'s tables"
 
 
 # -- (c) every variable set is read --------------------------------------------------------------
@@ -345,6 +376,8 @@ def test_dependencies_wait_until_healthy() -> None:
         depends = service.get("depends_on") or {}
         assert isinstance(depends, dict), f"{name}: depends_on without a condition waits for nothing"
         for dependency, how in depends.items():
+            if one_shot(dependency):
+                continue
             assert how.get("condition") == "service_healthy", f"{name} -> {dependency}: wait until healthy"
             assert services()[dependency].get("healthcheck"), \
                 f"{dependency} is waited on but has no health check"
