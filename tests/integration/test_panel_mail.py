@@ -331,8 +331,10 @@ def test_a_member_taken_off_before_finishing_is_no_longer_waited_for(world: Pane
     world.panel("PanelMemberRemoved", account=world.ids["ravi"])
     assert world.send()["sent"] == 1  # Ravi is told; the appraisal still waits for Ravi's news
     world.new_mail()
-    world.feed("applications", "AppraisalMemberLeft", {"appraisal": HILL_APPRAISAL, "member": world.ids["ravi"]})
+    world.feed("applications", "AppraisalMemberLeft",
+               {"appraisal": HILL_APPRAISAL, "member": world.ids["ravi"]})
     world.send()
     [done] = world.new_mail()
-    assert (done["To"], done["Subject"]) == (LEAD_EMAIL, "Hill Primary's draft application: judging is complete")
+    assert (done["To"], done["Subject"]) == (
+        LEAD_EMAIL, "Hill Primary's draft application: judging is complete")
     assert "Every member of the draft panel clear of any conflict (2) has judged" in text(done)

@@ -537,7 +537,8 @@ def test_a_member_who_left_is_not_waited_for_and_cannot_be_counted_in_the_decisi
     assert caught.value.fields == {"members": ["Not eligible: ben."]}
     with refused(Invalid, "members", a) as caught:  # the rule, checked again at the decision
         agree(a, all_met(), "award", ["amy", "eve"], 3, 1, ("amy", "eve"))
-    assert "this outcome was agreed by 2, 2 with lived experience (1 declared a conflict" in caught.value.message
+    assert "this outcome was agreed by 2, 2 with lived experience (1 declared a conflict" in \
+        caught.value.message
     a.join("dan", "lead")
     assert a.outstanding() == ["dan"]
     a.declare("dan", False, "", "account:dan")
