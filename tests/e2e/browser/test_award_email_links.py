@@ -9,14 +9,14 @@ renewal."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e.browser.conftest import Visitor
 from tests.e2e.browser.email_links import emailed, opens, signs_in_by_email
-from tests.e2e.conftest import Api, E2ESystem, Person, rehearsal, wait_for
-from tests.e2e.test_journey import SPRING, People, to_final_agreed, today, visited_and_decided
+from tests.e2e.conftest import Api, E2ESystem, wait_for
+from tests.e2e.test_journey import People, panel_people, to_final_agreed, today, visited_and_decided
+from tests.e2e.test_journey import system as system  # noqa: F401 - its rehearsal from 1 March 2027
 
 pytestmark = pytest.mark.e2e
 
@@ -28,16 +28,8 @@ NOTICE_DAY = "2030-03-16T09:00"  # a day into the three months' notice before 15
 
 
 @pytest.fixture(scope="module")
-def system(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
-    yield from rehearsal(module_amqp_uri, tmp_path_factory, SPRING)
-
-
-@pytest.fixture(scope="module")
 def people(system: E2ESystem) -> People:
-    def member(handle: str, name: str) -> Person:
-        return system.add_account(f"{handle}@award-links.e2e.example.org", name, [{"role": "panel_member"}])
-    return People(system, member("eli", "Eli Member"), member("fen", "Fen Member"),
-                  member("gus", "Gus Member"), member("hal", "Hal Outsider"))
+    return panel_people(system, "award-links", "Eli Member", "Fen Member", "Gus Member", "Hal Outsider")
 
 
 def invitation_status(school: Api) -> str:

@@ -10,8 +10,8 @@ import pytest
 
 from tests.e2e.browser.conftest import Visitor
 from tests.e2e.browser.email_links import emailed, opens, signs_in_by_email
-from tests.e2e.conftest import E2ESystem, Person
-from tests.e2e.test_journey import YEAR, People, appraisal_path, to_draft_assigned
+from tests.e2e.conftest import E2ESystem
+from tests.e2e.test_journey import YEAR, People, appraisal_path, panel_people, to_draft_assigned
 
 pytestmark = pytest.mark.e2e
 
@@ -23,10 +23,7 @@ CONFLICT = f"A panel member declared a conflict of interest with School {PANEL_U
 
 @pytest.fixture(scope="module")
 def people(system: E2ESystem) -> People:
-    def member(handle: str, name: str) -> Person:
-        return system.add_account(f"{handle}@lead-links.e2e.example.org", name, [{"role": "panel_member"}])
-    return People(system, member("ama", "Ama Member"), member("bex", "Bex Member"),
-                  member("cal", "Cal Member"), member("dee", "Dee Outsider"))
+    return panel_people(system, "lead-links", "Ama Member", "Bex Member", "Cal Member", "Dee Outsider")
 
 
 def ask_to_join(visit) -> None:
