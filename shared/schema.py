@@ -21,6 +21,17 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+class HistoryEntry(StrictSchema):
+    """One stored change to an aggregate, as people read it (shared/history.py writes it):
+    a school's history, an application's."""
+
+    version = fields.Integer()
+    event = fields.String()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    details = fields.Dict()
+
+
 class Text(fields.String):
     """Trimmed text with length limits and no control characters. Short text (names,
     titles: under 1,000 characters unless told) is one line: it ends up in email

@@ -212,9 +212,16 @@ class Applications(PersonalDataApplication):
 
     def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str,
                             reason: str | None = None) -> dict:
-        rule = self._cycle(school_year).panel
-        return self._change_panel(school_year, stage, lambda p: p.remove_member(
-            account, rule.min_members, rule.min_lived_experience, actor, panel_text(p, reason)))
+        """The member leaves the panel and every appraisal of it not yet agreed: they see the
+        school no more, and their unfinished part no longer counts."""
+        panel, rule = self._panel(school_year, stage), self._cycle(school_year).panel
+        panel.remove_member(account, rule.min_members, rule.min_lived_experience, actor,
+                            panel_text(panel, reason))
+        left = [a for a in self._open_appraisals(panel) if account in a.members]
+        for appraisal in left:
+            appraisal.leave(account, actor)
+        self.save_changes(panel, *left)
+        return self.panel_view(panel)
 
     def correct_panel_member(self, actor: str, school_year: str, stage: str, account: str,
                              lived_experience: bool, reason: str | None = None) -> dict:

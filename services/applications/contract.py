@@ -101,6 +101,8 @@ APPLICATIONS = Contract("applications", {
                                          "criterion": e.criterion}),
     Appraisal.MemberJoined: PublicEvent(  # added to the panel after the appraisal opened
         "AppraisalMemberJoined", 1, lambda e: {**_appraisal(e), "member": e.member}),
+    Appraisal.MemberLeft: PublicEvent(  # taken off the panel before the outcome: no longer counted
+        "AppraisalMemberLeft", 1, lambda e: {**_appraisal(e), "member": e.member}),
     Appraisal.OutcomeAgreed: PublicEvent(
         "OutcomeAgreed", 1, lambda e: {**_appraisal(e), "overall": e.overall}),
 }, witnessed_after=frozenset({"Awarded", "DecisionRecorded"}))  # a panel's decision: its head at once

@@ -12,7 +12,9 @@ took it. There is no numeric score.
 The rule holds at the decision too: the members who agree an outcome, each clear
 of any conflict, must themselves meet it (a panel of three with one conflicted
 cannot decide). The agreed outcome keeps the rule as it was checked. A member
-added to the panel after an appraisal opened joins it, declares and judges.
+added to the panel after an appraisal opened joins it, declares and judges; a member
+taken off it leaves every appraisal not yet agreed, and what they declared, judged and
+noted there is set aside: it no longer counts, and they may no longer see the school.
 """
 
 from __future__ import annotations
@@ -211,6 +213,7 @@ class Appraisal(Aggregate):
         self.declarations: dict[str, dict] = {}
         self.judgements: dict[str, dict[str, dict]] = {}  # member -> criterion -> judgement
         self.notes: dict[str, dict] = {}
+        self.set_aside: list[dict] = []  # the part of each member who left before the outcome
         self.outcome: dict | None = None
 
     # -- members ------------------------------------------------------------------
@@ -264,6 +267,14 @@ class Appraisal(Aggregate):
         if member in self.members:
             raise Conflict("Already a member of the panel appraising this application.", "account")
         self._joined(member=member, actor=actor)
+
+    def leave(self, member: str, actor: str) -> None:
+        """A member taken off the panel before the outcome: out of this appraisal (no reading,
+        no judging, not counted for the decision); their part is kept aside, for the record."""
+        self._require_open()
+        if member not in self.members:
+            raise Conflict("Not a member of the panel appraising this application.", "account")
+        self._left(member=member, actor=actor)
 
     # -- together -----------------------------------------------------------------
 
@@ -359,6 +370,13 @@ class Appraisal(Aggregate):
     @event("MemberJoined")
     def _joined(self, member: str, actor: str) -> None:
         self.members.append(member)
+
+    @event("MemberLeft")
+    def _left(self, member: str, actor: str) -> None:
+        self.members.remove(member)
+        self.set_aside.append({"member": member, "declaration": self.declarations.pop(member, None),
+                               "judgements": self.judgements.pop(member, {}),
+                               "notes": self.notes.pop(member, None), "by": actor})
 
     class OutcomeAgreed(Aggregate.Event):
         criteria: dict

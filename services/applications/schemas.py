@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from services.applications.accreditation import ACTION_STATUSES, AUDIT_STATUSES, OUTCOMES
 from services.applications.panels import OVERALL
-from shared.schema import StrictSchema, Text
+from shared.schema import HistoryEntry, StrictSchema, Text
 
 MAX_FILES_AT_ONCE = 20
 STAGE = fields.String(required=True, validate=validate.OneOf(("draft", "final")))
@@ -255,18 +255,8 @@ class ApplicationView(StrictSchema):
         "description": "For a panel member: the submission under appraisal (its audit and evidence)"})
 
 
-class ApplicationChange(StrictSchema):
-    """One stored change to an application (shared/history.py writes it)."""
-
-    version = fields.Integer()
-    event = fields.String()
-    at = fields.AwareDateTime()
-    actor = fields.String()
-    details = fields.Dict()
-
-
 class History(StrictSchema):
-    items = fields.List(fields.Nested(ApplicationChange))
+    items = fields.List(fields.Nested(HistoryEntry))
 
 
 class Certificate(StrictSchema):

@@ -180,15 +180,16 @@ def pledge_signed_lead(authority: Authority, school: str, signed_on: str) -> Dra
 ASKED = "you asked on our website for your school to join Schools of Sanctuary"
 
 
-def join_request_received_lead(authority: Authority) -> Draft:
-    """No school or person named: the request is read on the lead's own page, signed in."""
+def join_request_received_lead(authority: Authority, link: str | None = None) -> Draft:
+    """No school or person named: the request is read on the lead's own page (``link``),
+    signed in."""
     return Draft(
         "join-request-lead",
         authority.contact_email,
         authority.lead_team,
         "A school has asked to join Schools of Sanctuary",
-        "A school has asked to join. Sign in and open Schools, then Requests to join, to "
-        "accept or decline it.",
+        see("A school has asked to join. Sign in to read the request and accept or decline it "
+            "(in Schools, then Requests to join).", link, "The request"),
         LEAD,
     )
 
@@ -369,13 +370,14 @@ def celebration_changed(name: str, school: str, email: str, session: dict, what:
         attachments=calendar_file(calendar, "CANCEL" if cancelled else "PUBLISH", "celebration.ics"))
 
 
-def renewal_due(name: str, school: str, email: str, expires_on: str) -> Draft:
+def renewal_due(name: str, school: str, email: str, expires_on: str, link: str | None = None) -> Draft:
     return Draft(
         "renewal-due",
         email,
         name,
         "Time to renew your School of Sanctuary status",
-        f"{school}'s award runs until {day(expires_on)}. Renew your pledge and status before then.",
+        see(f"{school}'s award runs until {day(expires_on)}. Renew your pledge and status before then.",
+            link, "Your school's page"),
         COORDINATOR,
         essential=ABOUT_DEADLINE,
     )

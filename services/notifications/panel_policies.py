@@ -83,7 +83,17 @@ def criterion_judged(app: Notifications, news: IntegrationEvent) -> list:
 def member_joined(app: Notifications, news: IntegrationEvent) -> list:
     """A member added to the panel after the appraisal opened joins it: told of it, and
     counted among those who judge."""
-    return _learnt_appraisal(app, news, **{f"joined:{news.payload['member']}": True})
+    member = news.payload["member"]
+    return _learnt_appraisal(app, news, **{f"joined:{member}": True, f"left:{member}": False})
+
+
+@reacts_to("applications", "AppraisalMemberLeft")
+def member_left(app: Notifications, news: IntegrationEvent) -> list:
+    """A member taken off the panel before the outcome leaves the appraisal: no longer
+    reminded, and no longer waited for (the lead may now hear that judging is done). Each
+    fact keeps its newest news, so a leave and a later join settle in log order."""
+    member = news.payload["member"]
+    return _learnt_appraisal(app, news, **{f"joined:{member}": False, f"left:{member}": True})
 
 
 @reacts_to("applications", "OutcomeAgreed")

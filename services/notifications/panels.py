@@ -40,9 +40,10 @@ def members(panel: Entry) -> list[str]:
 
 
 def appraisers(appraisal: Entry) -> list[str]:
-    """The appraisal's members: those of the panel when it opened, and any who joined since
-    (each a fact of its own, so news of a join heard first is not lost)."""
-    first = appraisal.get("members", [])
+    """The appraisal's members: those of the panel when it opened, and any who joined since,
+    less any who left (each a fact of its own, so news of a join or a leave heard first is
+    not lost)."""
+    first = [m for m in appraisal.get("members", []) if not appraisal.get(f"left:{m}")]
     joined = sorted(k.removeprefix("joined:") for k, v in appraisal.facts.items()
                     if k.startswith("joined:") and v)
     return [*first, *(m for m in joined if m not in first)]

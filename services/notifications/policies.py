@@ -123,7 +123,8 @@ def _join_key(news: IntegrationEvent) -> str:
 
 @reacts_to("pledges", "JoinRequestReceived")
 def join_request_received(app: Notifications, news: IntegrationEvent) -> list:
-    return app.intend([m.join_request_received_lead(app.authority)], _join_key(news))
+    link = app.links.page(f"/lead/join-requests/{news.payload['request']}")
+    return app.intend([m.join_request_received_lead(app.authority, link)], _join_key(news))
 
 
 @reacts_to("pledges", "JoinRequestAccepted", "JoinRequestDeclined", asks="pledges")
@@ -253,7 +254,8 @@ def withdrawn(app: Notifications, news: IntegrationEvent) -> list:
 @reacts_to("applications", "RenewalDue")
 def renewal_due(app: Notifications, news: IntegrationEvent) -> list:
     p = news.payload
-    return app.intend(coordinator_draft(app, p["urn"], m.renewal_due, p["expires_on"]), key_of(news))
+    return app.intend(coordinator_draft(app, p["urn"], m.renewal_due, p["expires_on"],
+                                        app.links.page(f"/school/{p['urn']}")), key_of(news))
 
 
 # the reactions that live beside what they concern register here when imported

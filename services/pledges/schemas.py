@@ -18,7 +18,7 @@ from services.pledges.domain import (
 )
 from services.pledges.joining import JoinStatus
 from shared.errors import Invalid
-from shared.schema import Contact, EmailAddress, StrictSchema, Text
+from shared.schema import Contact, EmailAddress, HistoryEntry, StrictSchema, Text
 
 PHASES = ("nursery", "primary", "middle", "secondary", "all-through", "special",
           "alternative-provision", "post-16")
@@ -218,14 +218,6 @@ class SharingView(StrictSchema):
     listed = fields.Boolean(metadata={"description": "Whether the school is on the public list now"})
     public = fields.Nested(AwardedSchool, allow_none=True,
                            metadata={"description": "Exactly what the public sees of the school now"})
-
-
-class HistoryEntry(StrictSchema):
-    version = fields.Integer()
-    event = fields.String()
-    at = fields.DateTime()
-    actor = fields.String()
-    details = fields.Dict()
 
 
 class SchoolHistory(StrictSchema):

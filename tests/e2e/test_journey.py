@@ -94,12 +94,17 @@ class People:
         return Api(self.system, self.system.coordinator(urn))
 
 
+def panel_people(system: E2ESystem, where: str, *names: str) -> People:
+    """A module's People: panel members called ``names``, in People's order (the fourth on
+    no panel), each at ``<first name>@<where>.e2e.example.org``."""
+    return People(system, *(system.add_account(f"{name.split()[0].lower()}@{where}.e2e.example.org", name,
+                                               [{"role": "panel_member"}]) for name in names))
+
+
 @pytest.fixture(scope="module")
 def people(system: E2ESystem) -> People:
-    def member(handle: str, name: str) -> Person:
-        return system.add_account(f"{handle}@journey.e2e.example.org", name, [{"role": "panel_member"}])
-    return People(system, member("mo", "Mo Member"), member("nia", "Nia Member"),
-                  member("oz", "Oz Member"), member("pip", "Pip Outsider"), member("quinn", "Quinn Member"))
+    return panel_people(system, "journey", "Mo Member", "Nia Member", "Oz Member", "Pip Outsider",
+                        "Quinn Member")
 
 
 # -- reading the applications exchange -----------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 
 from services.applications.api import ApplicationsApi
 from services.applications.application import Applications
+from services.applications.portfolio import Upload
 from services.applications.trail import decision_trail, render_html
 from shared.access import Principal
 from shared.authority import Authority, load_authority
@@ -22,6 +23,7 @@ from shared.config import ROOT
 from shared.consumer import consume
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from shared.files import FileStore
 from shared.schema import jsonable
 
 YEAR = "2026-27"
@@ -463,6 +465,66 @@ def test_conflicted_members_are_kept_out_and_a_short_panel_cannot_sit(app: Appli
         "conflicted": 1, "met": True}
     refused(app, Conflict, "appraisal",
             lambda: app.judge("amy", URN, YEAR, "draft", "learn-1", "not_yet_met", "Changed my mind"))
+
+
+def test_a_member_taken_off_a_convened_panel_leaves_its_open_appraisals(app: Applications, clock: FixedClock,
+                                                                        tmp_path) -> None:
+    """Dan judged, then is taken off: he sees nothing of the school any more (its page, its
+    files, the zip, his own part), records nothing, is not waited for and cannot be counted;
+    the composition rule is checked again when the panel agrees its outcome."""
+    app.files = FileStore(tmp_path / "portfolio", "the portfolio")
+    prepared(app, clock)
+    [evidence] = [e for e in app.application(URN, YEAR)["evidence"] if e["criterion"] == "learn-1"]
+    added = app.add_files(SCHOOL_LEAD, URN, YEAR, evidence["id"],
+                          [Upload("register.txt", "text/plain", b"Assembly register.\n")])
+    [sha256] = [f["sha256"] for e in added["evidence"] if e["id"] == evidence["id"] for f in e["files"]]
+    clock.at = utc(2027, 3, 24, 12, 0)
+    app.submit(SCHOOL_LEAD, URN, YEAR, "draft")
+    clock.at = utc(2027, 4, 20, 14, 0)
+    convened(app, "draft", members={**PANEL, "dan": False})
+    app.assign(LEAD, YEAR, "draft", URN)
+    app.declare("cat", URN, YEAR, "draft", conflicted=True, interests="My son attends the school")
+    for account in ("amy", "ben", "dan"):
+        app.declare(account, URN, YEAR, "draft", conflicted=False)
+        for code in CRITERIA:
+            app.judge(account, URN, YEAR, "draft", code, "met", "Evidenced")
+    dan = Principal("dan", "Dan", frozenset({("panel_member", None)}))
+    assert app.evidence_file(dan, URN, YEAR, sha256)["content"] == b"Assembly register.\n"
+
+    panel = app.remove_panel_member(LEAD, YEAR, "draft", "dan", "Moved to another authority")
+    assert [m["account"] for m in panel["members"]] == ["amy", "ben", "cat"]
+    assert panel["appraisals"][0]["members"] == ["amy", "ben", "cat"]
+    for command in (lambda: app.for_panel_member("dan", URN, YEAR, "draft"),
+                    lambda: app.member_appraisal("dan", URN, YEAR, "draft"),
+                    lambda: app.evidence_file(dan, URN, YEAR, sha256),
+                    lambda: app.submitted_portfolio(dan, URN, YEAR, "draft"),
+                    lambda: app.judge("dan", URN, YEAR, "draft", "learn-1", "not_yet_met", "Changed"),
+                    lambda: app.note("dan", URN, YEAR, "draft", strengths="Still reading"),
+                    lambda: app.declare("dan", URN, YEAR, "draft", conflicted=False)):
+        refused(app, Forbidden, None, command)
+    assert app.appraisals_for("dan") == []
+    view = app.appraisal_view(app.appraisal(URN, YEAR, "draft"))
+    assert "dan" not in view["judgements"] and "dan" not in view["declarations"]
+    assert view["outstanding"] == []
+
+    refusal = refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "dan"]))
+    assert refusal.fields == {"members": ["Not eligible: dan."]}
+    refusal = refused(app, Invalid, "members", lambda: app.agree_outcome(
+        LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben"]))
+    assert "this outcome was agreed by 2, 1 with lived experience (1 declared a conflict" in refusal.message
+    app.add_panel_member(LEAD, YEAR, "draft", "eve", False, "Replaces Dan")
+    app.declare("eve", URN, YEAR, "draft", conflicted=False)
+    agreed = app.agree_outcome(LEAD, URN, YEAR, "draft", outcomes(), "award", ["amy", "ben", "eve"])
+    assert agreed["outcome"]["composition"]["agreed_by"] == 3
+
+    reloaded = Applications(env=app.env, authority=app.authority, clock=clock)
+    try:
+        stored_appraisal = reloaded.appraisal(URN, YEAR, "draft")
+    finally:
+        reloaded.close()
+    assert stored_appraisal.members == ["amy", "ben", "cat", "eve"]
+    assert [(s["member"], len(s["judgements"])) for s in stored_appraisal.set_aside] == [("dan", 8)]
 
 
 # -- 4. the audit trail --------------------------------------------------------------------------------

@@ -325,7 +325,8 @@ def test_each_step_of_the_journey_tells_the_right_people(world: World, coventry:
                      "evidence_due": None}, "awarded",
          "Congratulations: Hill Primary is a School of Sanctuary", "until Monday 15 July 2030"),
         ("RenewalDue", {"expires_on": "2030-07-15"}, "renewal-due",
-         "Time to renew your School of Sanctuary status", "award runs until Monday 15 July 2030"),
+         "Time to renew your School of Sanctuary status", "award runs until Monday 15 July 2030. Renew "
+         f"your pledge and status before then.\n\nYour school's page: http://127.0.0.1:8080/school/{HILL}\n"),
     ]
     for kind, payload, note_kind, subject, says in coordinator_only:
         body = world.feed("applications", kind, {**base(HILL_APP, HILL), **payload})

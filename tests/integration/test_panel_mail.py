@@ -316,3 +316,25 @@ def test_a_member_who_joins_an_open_appraisal_is_told_and_counted_among_the_judg
     world.send()
     assert [(m["To"], m["Subject"]) for m in world.new_mail()] == [
         (LEAD_EMAIL, "Hill Primary's draft application: judging is complete")]
+
+
+def test_a_member_taken_off_before_finishing_is_no_longer_waited_for(world: Panelled) -> None:
+    convened(world)
+    world.assigned(HILL_APPRAISAL, HILL_APP, HILL, ["pat", "quinn", "ravi"])
+    for key in ("pat", "quinn", "ravi"):
+        world.declares(HILL_APPRAISAL, key, conflicted=False)
+    world.judges(HILL_APPRAISAL, "pat")
+    world.judges(HILL_APPRAISAL, "quinn")
+    world.judges(HILL_APPRAISAL, "ravi", CRITERIA[:3])
+    world.send()
+    world.new_mail()
+    world.panel("PanelMemberRemoved", account=world.ids["ravi"])
+    assert world.send()["sent"] == 1  # Ravi is told; the appraisal still waits for Ravi's news
+    world.new_mail()
+    world.feed("applications", "AppraisalMemberLeft",
+               {"appraisal": HILL_APPRAISAL, "member": world.ids["ravi"]})
+    world.send()
+    [done] = world.new_mail()
+    assert (done["To"], done["Subject"]) == (
+        LEAD_EMAIL, "Hill Primary's draft application: judging is complete")
+    assert "Every member of the draft panel clear of any conflict (2) has judged" in text(done)

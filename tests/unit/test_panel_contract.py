@@ -37,6 +37,7 @@ def test_a_panel_convened_and_an_application_judged_are_told_by_account_id_only(
     appraisal.declare("acc-pat", False, "", "account:acc-pat")
     appraisal.judge("acc-pat", "learn-1", "met", "Pat's private comment", "account:acc-pat")
     appraisal.join("acc-sol", LEAD)  # added to the panel after the appraisal opened
+    appraisal.leave("acc-sol", LEAD)  # and taken off it again before the outcome
     appraisal.consolidate({c: {"outcome": "met", "comment": "ok"} for c in CRITERIA}, "award",
                           ["acc-pat"], 1, 1, {"acc-pat"}, LEAD)
     news = published(panel, appraisal)
@@ -53,6 +54,7 @@ def test_a_panel_convened_and_an_application_judged_are_told_by_account_id_only(
         ("InterestsDeclared", {"appraisal": a, "member": "acc-pat", "conflicted": False}),
         ("CriterionJudged", {"appraisal": a, "member": "acc-pat", "criterion": "learn-1"}),
         ("AppraisalMemberJoined", {"appraisal": a, "member": "acc-sol"}),
+        ("AppraisalMemberLeft", {"appraisal": a, "member": "acc-sol"}),
         ("OutcomeAgreed", {"appraisal": a, "overall": "award"}),
     ]
     said = json.dumps(news)

@@ -494,3 +494,79 @@ def test_an_outcome_stored_before_the_rule_was_checked_reads_as_not_checked() ->
     Appraisal.OutcomeAgreed.upcast_v1_v2(state)
     assert state["composition"] is None
     assert Appraisal.OutcomeAgreed.class_version == 2
+
+
+# -- a member taken off the panel before the outcome ---------------------------------------------------
+
+
+def replayed(a: Appraisal) -> Appraisal:
+    """The appraisal as its stored events rebuild it."""
+    events = a.collect_events()
+    rebuilt = None
+    for e in events:
+        rebuilt = e.mutate(rebuilt)
+    return rebuilt
+
+
+def test_a_member_who_leaves_sees_and_judges_nothing_more_and_their_part_is_set_aside() -> None:
+    a = declared(["amy", "ben", "cat", "eve"])
+    a.note("eve", "Pupil voice", "", "", "account:eve")
+    a.leave("eve", "lead")
+    assert a.members == ["amy", "ben", "cat"]
+    assert "eve" not in a.declarations and "eve" not in a.judgements and "eve" not in a.notes
+    assert [(s["member"], len(s["judgements"]), s["notes"]["strengths"]) for s in a.set_aside] == [
+        ("eve", len(CRITERIA), "Pupil voice")]
+    assert a.may_see("eve") is False
+    for command in (lambda: a.require_clear("eve"),
+                    lambda: a.judge("eve", CRITERIA[0], "met", "Still here", "account:eve"),
+                    lambda: a.note("eve", "More", "", "", "account:eve"),
+                    lambda: a.declare("eve", False, "", "account:eve")):
+        with refused(Forbidden, None, a):
+            command()
+    with refused(Conflict, "account", a):
+        a.leave("eve", "lead")
+    assert replayed(a).__dict__ == a.__dict__  # the stored MemberLeft rebuilds the same state
+
+
+def test_a_member_who_left_is_not_waited_for_and_cannot_be_counted_in_the_decision() -> None:
+    a = declared(["amy", "ben", "cat", "eve"], conflicted=("cat",))
+    a.leave("ben", "lead")  # clear, had judged everything: that no longer counts
+    assert a.outstanding() == []
+    with refused(Invalid, "members", a) as caught:  # named anyway: not eligible
+        agree(a, all_met(), "award", ["amy", "ben", "eve"], 3, 1, ("amy", "eve"))
+    assert caught.value.fields == {"members": ["Not eligible: ben."]}
+    with refused(Invalid, "members", a) as caught:  # the rule, checked again at the decision
+        agree(a, all_met(), "award", ["amy", "eve"], 3, 1, ("amy", "eve"))
+    assert "this outcome was agreed by 2, 2 with lived experience (1 declared a conflict" in \
+        caught.value.message
+    a.join("dan", "lead")
+    assert a.outstanding() == ["dan"]
+    a.declare("dan", False, "", "account:dan")
+    judge_all(a, "dan")
+    agree(a, all_met(), "award", ["amy", "dan", "eve"], 3, 1, ("amy", "eve"))
+    assert a.outcome["composition"]["agreed_by"] == 3
+
+
+def test_a_conflict_declared_by_a_member_who_left_no_longer_counts() -> None:
+    a = declared(["amy", "ben", "cat", "dan"], conflicted=("dan",))
+    a.leave("dan", "lead")
+    assert a.composition({"amy", "ben", "cat"}, 3, 1, ("amy",))["conflicted"] == 0
+
+
+def test_a_member_who_left_and_is_added_again_declares_afresh() -> None:
+    a = declared(MEMBERS)
+    a.leave("ben", "lead")
+    a.join("ben", "lead")
+    assert a.members == ["amy", "cat", "ben"] and a.outstanding() == ["ben"]
+    with refused(Forbidden, None, a):
+        a.judge("ben", CRITERIA[0], "met", "Before declaring again", "account:ben")
+    a.declare("ben", False, "", "account:ben")
+    assert a.judgements.get("ben") is None  # the earlier judgements stay set aside
+
+
+def test_nobody_leaves_once_the_outcome_is_agreed() -> None:
+    a = declared(MEMBERS)
+    agree(a, all_met(), "award", MEMBERS, 3, 1, ("amy",))
+    with refused(Conflict, "appraisal", a):
+        a.leave("ben", "lead")
+    assert a.members == MEMBERS

@@ -29,6 +29,9 @@ from shared.errors import Invalid, NotFound, Unauthorized
 from shared.runtime import settings_of
 
 STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+# Where someone asking for a sign-in link was going (a page they opened from an email, say):
+# the emailed link, opened in the same browser, takes them there. As long as a link lasts.
+NEXT_COOKIE, NEXT_PATH, NEXT_SECONDS = "sanctuary_next", "/sign-in", 30 * 60
 MAX_NEXT = 500
 # what a browser would read as leaving the site, or silently drop: backslashes (read as
 # slashes), whitespace and control characters (stripped, so "/\t/evil" is "//evil")
@@ -70,6 +73,7 @@ class AccessPages:
     def sign_in_page(self, request: Any) -> Response:
         link, next_path = request.args.get("link", ""), safe_next(request.args.get("next", ""))
         if link:
+            next_path = next_path or safe_next(request.cookies.get(NEXT_COOKIE, ""))
             return render(request, "sign_in_continue.html", link=link, next=next_path)
         return render(request, "sign_in.html", next=next_path)
 
@@ -92,7 +96,12 @@ class AccessPages:
                               values={"email": email}, next=next_path)
             response.headers["Retry-After"] = str(error.retry_after)
             return response
-        return render(request, "sign_in_sent.html", email=email)
+        response = render(request, "sign_in_sent.html", email=email)
+        if next_path:
+            secure = settings_of(self.config).public_url.startswith("https:")
+            response.set_cookie(NEXT_COOKIE, next_path, max_age=NEXT_SECONDS, httponly=True, samesite="Lax",
+                                path=NEXT_PATH, secure=secure)
+        return response
 
     @page("POST", "/sign-in/continue", allow=PUBLIC)
     def sign_in_continue(self, request: Any) -> Response:
@@ -108,6 +117,7 @@ class AccessPages:
         secure = settings_of(self.config).public_url.startswith("https:")
         response.set_cookie(SESSION_COOKIE, session["session"], httponly=True, samesite="Lax",
                             secure=secure, path="/", max_age=_seconds_left(session["expires_at"]))
+        response.delete_cookie(NEXT_COOKIE, path=NEXT_PATH)
         return response
 
     @page("POST", "/sign-out", allow=PUBLIC)

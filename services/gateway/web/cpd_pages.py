@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from services.gateway.clients import Clients
 from services.gateway.web.filters import clock_time, long_date
-from services.gateway.web.meeting_pages import SCHOOL_STATUS, meetings_view
+from services.gateway.web.meeting_pages import SCHOOL_STATUS, meetings_view, school_names
 from services.gateway.web.pages import field_errors, page, redirect, render, submit
 from shared.access import LEAD, PUBLIC, SCHOOL_STAFF
 from shared.errors import Conflict, Invalid, NotFound
@@ -65,11 +65,13 @@ def programme_view(items: list[dict]) -> list[dict]:
     return [{**item, "sessions": [described(s) for s in item["sessions"]]} for item in items]
 
 
-def register(sessions: list[dict]) -> dict[str, dict]:
+def register(sessions: list[dict], names: dict[str, str]) -> dict[str, dict]:
     """The lead's register by session id: whether it has started, and its bookings with
-    their status in words (the waiting ones with their place in the queue)."""
+    their status in words (the waiting ones with their place in the queue) and their
+    school's name (``names``: by URN)."""
     return {s["session"]: {"started": s["started"],
-                           "bookings": [{**b, "status_text": STATUS.get(b["status"], b["status"])}
+                           "bookings": [{**b, "status_text": STATUS.get(b["status"], b["status"]),
+                                         "school": names.get(b["urn"], f"URN {b['urn']}")}
                                         for b in s["bookings"]]}
             for s in sessions}
 
@@ -199,7 +201,8 @@ class CpdPages:
 
     def _lead_page(self, request: Any, errors: dict | None = None, status: int = 200) -> Response:
         programme = self._programme()
-        by_session = register(self.clients.events.bookings_by_session(request.principal)["items"])
+        by_session = register(self.clients.events.bookings_by_session(request.principal)["items"],
+                              school_names(self.clients, request.principal))
         waiting = sum(1 for m in self.clients.events.catch_ups(request.principal)["items"]
                       if m["status"] in ("requested", "declined"))
         return render(request, "cpd/lead.html", status=status, errors=errors or {}, programme=programme,
