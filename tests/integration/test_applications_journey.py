@@ -489,7 +489,7 @@ def test_a_member_taken_off_a_convened_panel_leaves_its_open_appraisals(app: App
         for code in CRITERIA:
             app.judge(account, URN, YEAR, "draft", code, "met", "Evidenced")
     dan = Principal("dan", "Dan", frozenset({("panel_member", None)}))
-    assert app.evidence_file(dan, URN, YEAR, sha256)["content"] == b"Assembly register.\n"
+    assert app.evidence_file(dan, URN, YEAR, sha256)["sha256"] == sha256
 
     panel = app.remove_panel_member(LEAD, YEAR, "draft", "dan", "Moved to another authority")
     assert [m["account"] for m in panel["members"]] == ["amy", "ben", "cat"]
@@ -497,7 +497,7 @@ def test_a_member_taken_off_a_convened_panel_leaves_its_open_appraisals(app: App
     for command in (lambda: app.for_panel_member("dan", URN, YEAR, "draft"),
                     lambda: app.member_appraisal("dan", URN, YEAR, "draft"),
                     lambda: app.evidence_file(dan, URN, YEAR, sha256),
-                    lambda: app.submitted_portfolio(dan, URN, YEAR, "draft"),
+                    lambda: app.portfolio_manifest(dan, URN, YEAR, "draft"),
                     lambda: app.judge("dan", URN, YEAR, "draft", "learn-1", "not_yet_met", "Changed"),
                     lambda: app.note("dan", URN, YEAR, "draft", strengths="Still reading"),
                     lambda: app.declare("dan", URN, YEAR, "draft", conflicted=False)):
