@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from shared.chain import Ledger
 from shared.errors import Conflict
+from shared.recorders import SealingSQLiteRecorder, sqlite_read
 from shared.store import ServiceApplication
 
 ERASED = "[erased]"
@@ -186,17 +187,22 @@ class SubjectKeys:
         cache[subject] = key = None if row["key"] is None else bytes(row["key"])
         return key
 
-    def load(self, subjects: Iterable[str]) -> None:
-        """Read the keys of ``subjects`` not cached yet in one query (inside ``cached()``)."""
+    def load(self, subjects: Iterable[str], cursor: Any = None) -> None:
+        """Read the keys of ``subjects`` not cached yet in one query (inside ``cached()``), with
+        ``cursor`` if given (the one that read the events naming them)."""
         cache = getattr(self._local, "cache", None)
         wanted = sorted({s for s in subjects if s not in cache}) if cache is not None else []
         for start in range(0, len(wanted), LOAD_AT_ONCE):
             chunk = wanted[start:start + LOAD_AT_ONCE]
-            with self.datastore.transaction(commit=False) as cursor:
-                cursor.execute(f"SELECT subject, key FROM {self.table} WHERE subject IN "
-                               f"({', '.join([self._p] * len(chunk))})", chunk)
-                for row in cursor.fetchall():
+            with nullcontext(cursor) if cursor is not None else self._reading() as reading:
+                reading.execute(f"SELECT subject, key FROM {self.table} WHERE subject IN "
+                                f"({', '.join([self._p] * len(chunk))})", chunk)
+                for row in reading.fetchall():
                     cache[row["subject"]] = None if row["key"] is None else bytes(row["key"])
+
+    def _reading(self) -> Any:
+        """A cursor to read with: on SQLite one statement needs no transaction around it."""
+        return sqlite_read(self.datastore) if self.sqlite else self.datastore.transaction(commit=False)
 
     def decoding(self, records: Sequence[StoredEvent], decode: Callable[[StoredEvent], Any]) -> list[Any]:
         """``decode`` each record, the keys of every subject they name read first in one query,
@@ -333,9 +339,16 @@ class _KeyedEventStore(EventStore):
 
     def get(self, originator_id: Any, *, gt: int | None = None, lte: int | None = None,
             desc: bool = False, limit: int | None = None) -> Iterator[Any]:
-        records = self.recorder.select_events(originator_id=originator_id, gt=gt, lte=lte, desc=desc,
-                                              limit=limit)
-        return iter(self.keys.decoding(records, self.mapper.to_domain_event))
+        recorder = self.recorder
+        if not isinstance(recorder, SealingSQLiteRecorder):
+            records = recorder.select_events(originator_id=originator_id, gt=gt, lte=lte, desc=desc,
+                                             limit=limit)
+            return iter(self.keys.decoding(records, self.mapper.to_domain_event))
+        with self.keys.cached():  # on SQLite, the events and their keys read on one connection
+            with sqlite_read(recorder.datastore) as cursor:
+                records = recorder.events_of(cursor, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+                self.keys.load((s for record in records for s in subjects_in(record.state)), cursor)
+            return iter([self.mapper.to_domain_event(record) for record in records])
 
 
 class PersonalDataApplication(ServiceApplication):
