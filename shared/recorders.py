@@ -86,9 +86,18 @@ class SealingSQLiteRecorder(SQLiteProcessRecorder):
     def events_of(self, cursor: sqlite3.Cursor, originator_id: UUID | str, *, gt: int | None = None,
                   lte: int | None = None, desc: bool = False, limit: int | None = None) -> list[StoredEvent]:
         """One aggregate's events read with ``cursor``, so that whoever reads more with them (its
-        subjects' keys) needs no connection of its own; the aggregate's id is converted once,
-        not once per event (every row has the same)."""
+        subjects' keys) needs no connection of its own."""
+        return self.events_with(cursor, originator_id, "", gt=gt, lte=lte, desc=desc, limit=limit)[0]
+
+    def events_with(self, cursor: sqlite3.Cursor, originator_id: UUID | str, also: str, *,
+                    gt: int | None = None, lte: int | None = None, desc: bool = False,
+                    limit: int | None = None) -> tuple[list[StoredEvent], Any]:
+        """``events_of``, and the value of the SQL expression ``also`` read in the same statement
+        (None without events). The aggregate's id is converted once, not once per event (every
+        row has the same)."""
         statement = self.select_events_statement
+        if also:
+            statement = statement.replace("SELECT * ", f"SELECT *, {also} AS also ", 1)
         params: list[Any] = [originator_id.hex if isinstance(originator_id, UUID) else originator_id]
         for clause, value in (("AND originator_version>? ", gt), ("AND originator_version<=? ", lte)):
             if value is not None:
@@ -101,10 +110,11 @@ class SealingSQLiteRecorder(SQLiteProcessRecorder):
         cursor.execute(statement, params)
         rows = cursor.fetchall()
         if not rows:
-            return []
+            return [], None
         same = self.convert_originator_id(rows[0]["originator_id"])
         return [StoredEvent(originator_id=same, originator_version=row["originator_version"],
-                            topic=row["topic"], state=row["state"]) for row in rows]
+                            topic=row["topic"], state=row["state"]) for row in rows], \
+            (rows[0]["also"] if also else None)
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         positions = super()._insert_events(c, stored_events, **kwargs) or []
