@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields
 
 from shared.access import Principal, Rule, require
-from shared.schema import jsonable, load
+from shared.schema import jsonable, load, schema_of
 
 Run = Callable[..., Any]  # (application, [who], *params, **input) -> result, e.g. Applications.submit
 Call = Callable[..., Any]  # (service, operation name, *arguments) -> result
@@ -86,14 +86,14 @@ class Operation:
             # the arguments win over the body, so a body cannot point the rule elsewhere
             given = arguments[-1] if self.input is not None and isinstance(arguments[-1], dict) else {}
             caller = require(self.allow, principal, {**given, **dict(zip(self.params, values, strict=True))})
-        data = load(self.input(), arguments[-1]) if self.input is not None else {}
+        data = load(schema_of(self.input), arguments[-1]) if self.input is not None else {}
         first = () if self.caller is None else (CALLER[self.caller](caller),)
         return self.respond(self.run(app, *first, *values, **data))
 
     def respond(self, result: Any) -> Any:
         if self.output is None:
             return jsonable(result)
-        schema = self.output()
+        schema = schema_of(self.output)
         if STRICT_RESPONSES:
             mismatch = mismatches(schema, result)
             if mismatch:

@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from shared.chain import Ledger
 from shared.errors import Conflict
+from shared.recorders import SealingSQLiteRecorder, sqlite_read
 from shared.store import ServiceApplication
 
 ERASED = "[erased]"
@@ -102,9 +103,14 @@ class SubjectKeys:
     application opens around each mapper call (one event encoded or decoded),
     so the fields of one event cost one look-up per subject. Outside a scope
     every call reads the table, so an erasure by any instance is seen by the
-    very next event read; a longer-lived cache would need invalidation across
-    processes, which is not worth its risk for erasure. A read model replaying
-    many events may widen the scope with ``with keys.cached():``.
+    very next event read. A read model replaying many events may widen the
+    scope with ``with keys.cached():``.
+
+    Reading an aggregate on SQLite (``_KeyedEventStore``) also keeps the keys it
+    read across reads (``known``), but only while the table's count of erased
+    subjects, read in the same statement as the aggregate's events, is the one
+    they were read under: an erasure by any instance raises the count, so the
+    very next aggregate read drops them all and reads the table again.
     """
 
     def __init__(self, datastore: Any, table: str = "subject_keys", ledger: Ledger | None = None,
@@ -117,6 +123,10 @@ class SubjectKeys:
         self.table = table if self.sqlite else f"{datastore.schema}.{table}"
         self._p = "?" if self.sqlite else "%s"
         self._local = threading.local()  # green-local under eventlet
+        self._known: dict[str, bytes | None] = {}  # keys read by aggregate reads (see above)
+        self._known_under: int | None = None  # the count of erased subjects they were read under
+        self._known_lock = threading.Lock()
+        self.erasures = f"(SELECT COUNT(*) FROM {self.table} WHERE erased_at IS NOT NULL)"  # SQL
         if create:
             self._create_table(table)
 
@@ -186,17 +196,44 @@ class SubjectKeys:
         cache[subject] = key = None if row["key"] is None else bytes(row["key"])
         return key
 
-    def load(self, subjects: Iterable[str]) -> None:
-        """Read the keys of ``subjects`` not cached yet in one query (inside ``cached()``)."""
+    def load(self, subjects: Iterable[str], cursor: Any = None) -> None:
+        """Read the keys of ``subjects`` not cached yet in one query (inside ``cached()``), with
+        ``cursor`` if given (the one that read the events naming them)."""
         cache = getattr(self._local, "cache", None)
         wanted = sorted({s for s in subjects if s not in cache}) if cache is not None else []
         for start in range(0, len(wanted), LOAD_AT_ONCE):
             chunk = wanted[start:start + LOAD_AT_ONCE]
-            with self.datastore.transaction(commit=False) as cursor:
-                cursor.execute(f"SELECT subject, key FROM {self.table} WHERE subject IN "
-                               f"({', '.join([self._p] * len(chunk))})", chunk)
-                for row in cursor.fetchall():
+            with nullcontext(cursor) if cursor is not None else self._reading() as reading:
+                reading.execute(f"SELECT subject, key FROM {self.table} WHERE subject IN "
+                                f"({', '.join([self._p] * len(chunk))})", chunk)
+                for row in reading.fetchall():
                     cache[row["subject"]] = None if row["key"] is None else bytes(row["key"])
+
+    def load_known(self, subjects: Iterable[str], erasures: int, cursor: Any) -> None:
+        """``load`` (inside ``cached()``), taking the keys known from earlier aggregate reads while
+        the count of erased subjects is still ``erasures`` (read with the events naming
+        ``subjects``), and remembering those it reads for the next."""
+        with self._known_lock:
+            if erasures != self._known_under or len(self._known) > KNOWN_AT_MOST:
+                self._known, self._known_under = {}, erasures
+            known = self._known
+        cache = self._local.cache
+        missing = []
+        for subject in subjects:
+            if subject in known:
+                cache[subject] = known[subject]
+            else:
+                missing.append(subject)
+        if not missing:
+            return
+        self.load(missing, cursor)
+        with self._known_lock:
+            if self._known_under == erasures:  # not if an erasure was seen since they were read
+                self._known.update((subject, cache[subject]) for subject in missing if subject in cache)
+
+    def _reading(self) -> Any:
+        """A cursor to read with: on SQLite one statement needs no transaction around it."""
+        return sqlite_read(self.datastore) if self.sqlite else self.datastore.transaction(commit=False)
 
     def decoding(self, records: Sequence[StoredEvent], decode: Callable[[StoredEvent], Any]) -> list[Any]:
         """``decode`` each record, the keys of every subject they name read first in one query,
@@ -242,6 +279,8 @@ class SubjectKeys:
             if erased or tombstone:  # the key is gone (or never may be): seal that it was erased
                 self._record(cursor, "key-erased", subject)
         self._cache()[subject] = None
+        with self._known_lock:
+            self._known = {}  # at once in this process; the count tells the others
         return erased
 
     def subjects(self) -> list[dict]:
@@ -266,6 +305,7 @@ class SubjectKeys:
             return int(cursor.fetchone()["n"])
 
 
+KNOWN_AT_MOST = 20_000  # keys kept across aggregate reads (about 3 MB); then they start again
 LOAD_AT_ONCE = 500  # subjects in one query's IN list (SQLite allows 999 parameters by default)
 # where a stored event names a subject, as PersonalAsCipher writes it; a subject this misses
 # (it would need JSON escapes) is only read on its own, as before
@@ -333,9 +373,19 @@ class _KeyedEventStore(EventStore):
 
     def get(self, originator_id: Any, *, gt: int | None = None, lte: int | None = None,
             desc: bool = False, limit: int | None = None) -> Iterator[Any]:
-        records = self.recorder.select_events(originator_id=originator_id, gt=gt, lte=lte, desc=desc,
-                                              limit=limit)
-        return iter(self.keys.decoding(records, self.mapper.to_domain_event))
+        recorder = self.recorder
+        if not isinstance(recorder, SealingSQLiteRecorder):
+            records = recorder.select_events(originator_id=originator_id, gt=gt, lte=lte, desc=desc,
+                                             limit=limit)
+            return iter(self.keys.decoding(records, self.mapper.to_domain_event))
+        with self.keys.cached():  # on SQLite, the events and their keys read on one connection
+            with sqlite_read(recorder.datastore) as cursor:
+                records, erasures = recorder.events_with(cursor, originator_id, self.keys.erasures, gt=gt,
+                                                         lte=lte, desc=desc, limit=limit)
+                if records:
+                    self.keys.load_known((s for record in records for s in subjects_in(record.state)),
+                                         erasures, cursor)
+            return iter([self.mapper.to_domain_event(record) for record in records])
 
 
 class PersonalDataApplication(ServiceApplication):

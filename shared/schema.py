@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -72,6 +73,14 @@ class Contact(StrictSchema):
     phone = fields.String(
         validate=validate.Regexp(r"^\+?[0-9 ()-]{7,20}$", error="Not a valid phone number."))
     role = Text(100)
+
+
+@functools.cache
+def schema_of(cls: type[Schema]) -> Schema:
+    """The one instance of a schema class, made once: making one deep-copies every declared
+    field (half a millisecond for a view with nested objects, on every request), and marshmallow
+    schemas keep no state between ``load`` and ``dump`` calls, so one may serve them all."""
+    return cls()
 
 
 def load(schema: Schema, data: Any) -> dict:

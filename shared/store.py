@@ -34,7 +34,7 @@ from shared.config import Settings
 from shared.errors import Conflict
 from shared.logs import trail
 from shared.protection import exists, may_create, prepare
-from shared.recorders import sealing_recorder
+from shared.recorders import cache_statements, sealing_recorder
 from shared.seal_key import SealKeys
 from shared.witness import Witness
 
@@ -98,6 +98,7 @@ class ServiceApplication(Application):
 
     def construct_factory(self, env: Any) -> Any:
         factory = super().construct_factory(env)
+        cache_statements(factory.datastore)
         if not may_create(factory.datastore):  # the services' role: the tables were made for it
             factory.env["CREATE_TABLE"] = "n"
         return factory

@@ -28,7 +28,7 @@ from shared.logs import follow, leave, request_id_from
 from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS, REFUSALS
 from shared.operations import Operation
 from shared.request_trail import REQUEST_ID, note_account
-from shared.schema import load
+from shared.schema import load, schema_of
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def check_path(path: dict[str, str]) -> None:
 def read_input(spec: RouteSpec, request: Any) -> dict:
     """The validated query or JSON body (raw: the owning service loads it again)."""
     if spec.query is not None:
-        return load(spec.query(), request.args.to_dict())
+        return load(schema_of(spec.query), request.args.to_dict())
     if spec.body is None and spec.method == "GET":
         return {}
     request.max_content_length = MAX_BODY_BYTES  # also bounds bodies sent without a length
@@ -238,7 +238,7 @@ def read_input(spec: RouteSpec, request: Any) -> dict:
             raise Invalid("This request takes no body (or an empty object).",
                           {"_body": ["Send no body, or {}."]})
         return {}
-    load(spec.body(), data)
+    load(schema_of(spec.body), data)
     return data
 
 

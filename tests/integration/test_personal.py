@@ -143,6 +143,19 @@ def test_two_instances_agree_after_one_erases(app: Contacts, other: Contacts) ->
         app.save(ada())
 
 
+def test_keys_kept_across_reads_are_dropped_when_another_instance_erases(app: Contacts,
+                                                                         other: Contacts) -> None:
+    contact = ada()
+    app.save(contact)
+    assert app.repository.get(contact.id).name.value == "Ada Lovelace"  # its keys now known to app
+    assert app.repository.get(contact.id).email.value == ADA
+
+    assert other.erase_subject(ADA_SUBJECT) is True
+
+    again = app.repository.get(contact.id)
+    assert again.name.erased and again.email.erased
+
+
 def test_concurrent_writers_agree_on_one_key(app: Contacts, other: Contacts) -> None:
     subject = subject_for_email("new@example.org")
     keys: list[bytes] = []
