@@ -398,10 +398,13 @@ class Applications(PersonalDataApplication):
                           for path, ref in entries]}
 
     def downloads(self, urn: str, school_year: str) -> list[dict]:
-        """Every download of the application's files, oldest first: for the lead."""
-        application_id = str(self._get(urn, school_year).id)
+        """Every download of the application's files, oldest first: for the lead. A file deleted
+        with a person erased is named as such, not by its name (it may name them)."""
+        application = self._get(urn, school_year)
+        application_id = str(application.id)
         found = [d for d in self.index.all() if isinstance(d, Download) and d.application == application_id]
-        return [d.view() for d in sorted(found, key=lambda d: d.at)]
+        return [{**d.view(), "files": as_shown(d.files, application.erased_files)}
+                for d in sorted(found, key=lambda d: d.at)]
 
     def mark_file_shows(self, actor: str, urn: str, school_year: str, sha256: str, name: str) -> dict:
         """The lead: the file shows ``name``; erasing that person (by name at the school) deletes it."""
