@@ -212,8 +212,9 @@ class Applications(PersonalDataApplication):
 
     def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str,
                             reason: str | None = None) -> dict:
-        """The member leaves the panel and every appraisal of it not yet agreed: they see the
-        school no more, and their unfinished part no longer counts."""
+        """The member leaves the panel and every appraisal of it not yet agreed: they read those
+        schools' files no more, and their unfinished part no longer counts. An appraisal already
+        agreed keeps them as one who decided it, and so they still read its files (``_reader``)."""
         panel, rule = self._panel(school_year, stage), self._cycle(school_year).panel
         panel.remove_member(account, rule.min_members, rule.min_lived_experience, actor,
                             panel_text(panel, reason))
