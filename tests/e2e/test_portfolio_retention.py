@@ -120,6 +120,9 @@ def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(
     assert page.status_code == 200 and "A file removed at the person's request" in html.unescape(page.text)
     assert sha["amira.jpg"] not in page.text and "joint-event.jpg" not in page.text  # no link, no name
     assert "policy.pdf" in page.text
+    audit = requests.get(f"{system.base_url}/school/{SHARING}/application/{YEAR}/audit/learn-1",
+                         cookies=coordinator, timeout=20)
+    assert audit.status_code == 200 and "1 file." in audit.text  # the erased one is not counted
 
     # neither school can put it back
     for urn, evidence_id in ((ERASED, lead.ok(lead.get(path))["evidence"][0]["id"]), (SHARING, item["id"])):
