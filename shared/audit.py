@@ -110,6 +110,26 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
         problems.append({"position": None, "what": "deleted: the ledger table is gone"})
         ledger = []
     rotations = _check_ledger(ledger, keys, verdict)
+    present, subjects = _check_events(view, chain, gone, keys, verdict, step)
+    _check_links(chain, present, rotations, verdict)
+    keys_held = view.subject_keys()
+    if keys_held is None and (subjects or any(row["kind"] in KEY_RECORDS for row in ledger)):
+        problems.append({"position": min(subjects.values(), default=None),
+                         "what": "deleted: the subject keys table is gone, every key in it with it"})
+    _check_subject_keys(keys_held or {}, ledger, subjects, keys, problems)
+    _check_tracking(view.tracking(), ledger, problems)
+    _check_heard(view.witnessed(), keys, problems)
+    _check_heads(heads, chain, ledger, verdict)
+    if digest is not None:
+        _check_digest(digest, chain, verdict)
+    return verdict
+
+
+def _check_events(view: StoreView, chain: dict[int, Any], gone: bool, keys: SealKeys, verdict: Verdict,
+                  step: Callable[[], None] | None) -> tuple[dict[int, Any], dict[str, int]]:
+    """Each event against its seal (``gone``: the seal's table is); the positions present, and
+    the position where each person's key is first needed."""
+    problems = verdict.problems
     present: dict[int, Any] = {}
     subjects: dict[str, int] = {}
     logged = view.has(view.tables.events_table)
@@ -129,18 +149,7 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
             step()
     if gone and not present:
         problems.append({"position": None, "what": "deleted: the chain table is gone"})
-    _check_links(chain, present, rotations, verdict)
-    keys_held = view.subject_keys()
-    if keys_held is None and (subjects or any(row["kind"] in KEY_RECORDS for row in ledger)):
-        problems.append({"position": min(subjects.values(), default=None),
-                         "what": "deleted: the subject keys table is gone, every key in it with it"})
-    _check_subject_keys(keys_held or {}, ledger, subjects, keys, problems)
-    _check_tracking(view.tracking(), ledger, problems)
-    _check_heard(view.witnessed(), keys, problems)
-    _check_heads(heads, chain, ledger, verdict)
-    if digest is not None:
-        _check_digest(digest, chain, verdict)
-    return verdict
+    return present, subjects
 
 
 def _guards(view: StoreView) -> list[dict]:

@@ -212,8 +212,9 @@ class Applications(PersonalDataApplication):
 
     def remove_panel_member(self, actor: str, school_year: str, stage: str, account: str,
                             reason: str | None = None) -> dict:
-        """The member leaves the panel and every appraisal of it not yet agreed: they see the
-        school no more, and their unfinished part no longer counts."""
+        """The member leaves the panel and every appraisal of it not yet agreed: they read those
+        schools' files no more, and their unfinished part no longer counts. An appraisal already
+        agreed keeps them as one who decided it, and so they still read its files (``_reader``)."""
         panel, rule = self._panel(school_year, stage), self._cycle(school_year).panel
         panel.remove_member(account, rule.min_members, rule.min_lived_experience, actor,
                             panel_text(panel, reason))
@@ -398,10 +399,13 @@ class Applications(PersonalDataApplication):
                           for path, ref in entries]}
 
     def downloads(self, urn: str, school_year: str) -> list[dict]:
-        """Every download of the application's files, oldest first: for the lead."""
-        application_id = str(self._get(urn, school_year).id)
+        """Every download of the application's files, oldest first: for the lead. A file deleted
+        with a person erased is named as such, not by its name (it may name them)."""
+        application = self._get(urn, school_year)
+        application_id = str(application.id)
         found = [d for d in self.index.all() if isinstance(d, Download) and d.application == application_id]
-        return [d.view() for d in sorted(found, key=lambda d: d.at)]
+        return [{**d.view(), "files": as_shown(d.files, application.erased_files)}
+                for d in sorted(found, key=lambda d: d.at)]
 
     def mark_file_shows(self, actor: str, urn: str, school_year: str, sha256: str, name: str) -> dict:
         """The lead: the file shows ``name``; erasing that person (by name at the school) deletes it."""

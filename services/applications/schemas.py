@@ -104,7 +104,9 @@ class DownloadView(StrictSchema):
     by = fields.String(metadata={"description": "account:<id>"})
     role = fields.String(metadata={"description": "school, lead or panel"})
     kind = fields.String(metadata={"description": "file, thumbnail or zip"})
-    files = fields.List(fields.Dict(), metadata={"description": "sha256 and filename of each"})
+    files = fields.List(fields.Dict(), metadata={
+        "description": "sha256 and filename of each (a file deleted with a person erased: sha256 and "
+                       "erased, without its name)"})
 
 
 class DownloadRecord(StrictSchema):

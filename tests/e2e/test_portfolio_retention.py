@@ -83,6 +83,7 @@ def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(
     refused(people.school(ERASED).post(f"{path}/files/{sha['amira.jpg']}/people", {"name": "X"}), 403)
     store = system.settings.data_dir / "evidence"
     assert all((store / digest).is_file() for digest in sha.values())
+    assert lead.get(f"{path}/files/{sha['amira.jpg']}").status_code == 200  # a download recorded, by name
 
     asked = {"name": "Amira Khan", "urn": ERASED, "reason": "Her parents asked"}
     lead.ok(lead.post("/people/erasure", asked), 202)
@@ -97,6 +98,12 @@ def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(
     [item] = lead.ok(lead.get(path))["evidence"]
     assert sorted(f.get("filename", "") for f in item["files"]) == ["", "amira-and-ben.jpg", "minutes.txt"]
     assert {"sha256": sha["amira.jpg"], "erased": True} in item["files"]  # in its place, without its name
+    [download] = lead.ok(lead.get(f"{path}/downloads"))["items"]
+    assert download["files"] == [{"sha256": sha["amira.jpg"], "erased": True}]  # the record, nameless too
+    lead_page = requests.get(f"{system.base_url}/lead/applications/{ERASED}/{YEAR}",
+                             cookies={"sanctuary_session": system.lead.token}, timeout=20)
+    assert lead_page.status_code == 200 and "amira.jpg" not in lead_page.text
+    assert "a file removed at the person's request" in html.unescape(lead_page.text)
 
     # the other school's copy: the same bytes, gone; recorded there too; said so, not a broken link
     other, other_path = people.school(SHARING), app_path(SHARING)
@@ -113,6 +120,9 @@ def test_erasing_a_pupil_deletes_the_files_marked_as_showing_only_people_erased(
     assert page.status_code == 200 and "A file removed at the person's request" in html.unescape(page.text)
     assert sha["amira.jpg"] not in page.text and "joint-event.jpg" not in page.text  # no link, no name
     assert "policy.pdf" in page.text
+    audit = requests.get(f"{system.base_url}/school/{SHARING}/application/{YEAR}/audit/learn-1",
+                         cookies=coordinator, timeout=20)
+    assert audit.status_code == 200 and "1 file." in audit.text  # the erased one is not counted
 
     # neither school can put it back
     for urn, evidence_id in ((ERASED, lead.ok(lead.get(path))["evidence"][0]["id"]), (SHARING, item["id"])):

@@ -3,8 +3,11 @@ where each file of an application view opens."""
 
 from __future__ import annotations
 
+import pytest
+
 from services.gateway.web.pages import TEMPLATES
-from services.gateway.web.portfolio_pages import declared_type, size_text, with_file_links
+from services.gateway.web.portfolio_pages import _file_in, declared_type, size_text, with_file_links
+from shared.errors import NotFound
 
 SHA = "a" * 64
 
@@ -51,3 +54,11 @@ def test_the_panel_sees_a_file_erased_with_a_person_said_so_without_a_link_or_it
     shown = str(macro(item))
     assert "A file removed at the person's request." in shown and SHA not in shown
     assert shown.count("<a ") == 1 and "policy.pdf" in shown
+
+
+def test_a_file_erased_with_a_person_cannot_be_asked_to_be_removed() -> None:
+    """Its remove page and form name the file: an erased one has no name (was a 500)."""
+    item = with_file_links({"urn": "100001", "school_year": "2026-27", "evidence": [
+        {"id": "e1", "files": [{"sha256": SHA, "erased": True}]}]})["evidence"][0]
+    with pytest.raises(NotFound, match="erased"):
+        _file_in(item, SHA)

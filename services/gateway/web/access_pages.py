@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from services.accounts.domain import LINK_LIFETIME
 from services.gateway.account_routes import check_sign_in_rate
 from services.gateway.routes import TooManyRequests
 from services.gateway.web.pages import (
@@ -31,7 +32,7 @@ from shared.runtime import settings_of
 STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 # Where someone asking for a sign-in link was going (a page they opened from an email, say):
 # the emailed link, opened in the same browser, takes them there. As long as a link lasts.
-NEXT_COOKIE, NEXT_PATH, NEXT_SECONDS = "sanctuary_next", "/sign-in", 30 * 60
+NEXT_COOKIE, NEXT_PATH, NEXT_SECONDS = "sanctuary_next", "/sign-in", int(LINK_LIFETIME.total_seconds())
 MAX_NEXT = 500
 # what a browser would read as leaving the site, or silently drop: backslashes (read as
 # slashes), whitespace and control characters (stripped, so "/\t/evil" is "//evil")

@@ -141,9 +141,13 @@ class PortfolioPages:
 
 
 def _file_in(item: dict, sha256: str) -> dict:
+    """The item's file, to remove: one deleted with a person erased has no name to show, and
+    nothing left to remove."""
     found = next((f for f in item["files"] if f["sha256"] == sha256), None)
     if found is None:
         raise NotFound("The evidence has no such file: it may have been removed already.")
+    if found.get("erased"):
+        raise NotFound("The file was deleted: a person it shows asked for their personal data to be erased.")
     return found
 
 
