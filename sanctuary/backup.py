@@ -45,7 +45,7 @@ from psycopg import sql
 from sanctuary.launch import ORDER
 from shared.audit import describe, where
 from shared.config import Settings, version
-from shared.relay_lock import AdvisoryRelayLock, FileRelayLock, RelayLock
+from shared.relay_lock import AdvisoryRelayLock, FileRelayLock, RelayLock, advisory_lock_names
 from shared.store import ServiceApplication, store_env
 
 STORED = tuple(name for name in ORDER if name != "gateway")  # the gateway has no store
@@ -364,10 +364,13 @@ def _check_stopped(location: Location) -> None:
 
 
 def _relay_lock(location: Location) -> RelayLock:
-    """The same lock ``shared.relay_lock.relay_lock_for`` gives the service's relay."""
+    """The same lock ``shared.relay_lock.relay_lock_for`` gives the service's relay (its own key,
+    for the service's schema, and the old per-database key shared: a relay of the release before
+    per-schema keys, still running, is found too)."""
     if location.kind == "sqlite":
         return FileRelayLock(location.data_dir / f"{location.service}.relay.lock")
-    return AdvisoryRelayLock(location.conninfo(), f"sanctuary-relay:{location.service}")
+    name, shared = advisory_lock_names(location.service, location.schema)
+    return AdvisoryRelayLock(location.conninfo(), name, shared)
 
 
 def _holds_data(location: Location) -> bool:

@@ -8,14 +8,13 @@ data loaded on first start; Ctrl-C stops everything it started.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import signal
 import sys
 import warnings
 from pathlib import Path
 
-from sanctuary.services import SERVICES
+from sanctuary.services import SERVICES, TOPOLOGY_DECLARED, service_class
 
 STORED = sorted(set(SERVICES) - {"gateway"})  # the services with an event store of their own
 
@@ -136,9 +135,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 3
     from shared.consumer import declare_topology
 
-    classes = {name: _service_class(name) for name in SERVICES}
-    declare_topology(settings.amqp_uri, classes.values())  # whoever starts first declares all
-    service = classes[args.service]
+    if os.environ.get(TOPOLOGY_DECLARED) != settings.amqp_uri:  # whoever starts first declares all
+        declare_topology(settings.amqp_uri, [service_class(name) for name in SERVICES])
+    service = service_class(args.service)
     runner = ServiceRunner(settings.nameko_config(
         SANCTUARY_SETTINGS=settings, SANCTUARY_AUTHORITY=authority))
     runner.add_service(service)
@@ -151,11 +150,6 @@ def _serve(args: argparse.Namespace) -> int:
     runner.start()
     runner.wait()
     return 0
-
-
-def _service_class(name: str) -> type:
-    module, cls = SERVICES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
 
 
 def _up(args: argparse.Namespace) -> int:

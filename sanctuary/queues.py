@@ -14,11 +14,10 @@ handlers' queues and the dead-letter queue were quorum queues from the first rel
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Iterable
 
-from sanctuary.services import SERVICES
+from sanctuary.services import SERVICES, service_class
 from shared.config import Settings
 from shared.consumer import answers_rpc, connect_patiently, declare_rpc_queue, rpc_queue
 
@@ -27,7 +26,7 @@ def replicate_queues(settings: Settings | None = None) -> int:
     settings = settings or Settings.from_env()
     status = 0
     with connect_patiently(settings.amqp_uri) as connection:
-        for name in rpc_services(_service_class(n) for n in SERVICES):
+        for name in rpc_services(service_class(n) for n in SERVICES):
             line, ok = replicate(connection, settings.amqp_uri, name)
             print(f"rpc-{name}: {line}", file=sys.stdout if ok else sys.stderr)
             status = status if ok else 1
@@ -54,8 +53,3 @@ def replicate(connection: object, amqp_uri: str, service: str) -> tuple[str, boo
     finally:
         channel.close()
     return f"now a quorum queue ({waiting} waiting request(s) dropped: their callers had given up)", True
-
-
-def _service_class(name: str) -> type:
-    module, cls = SERVICES[name].split(":")
-    return getattr(importlib.import_module(module), cls)

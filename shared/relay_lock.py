@@ -3,6 +3,13 @@
 SQLite: an exclusive ``flock`` on a file beside the database. PostgreSQL: a
 session advisory lock held on a connection of its own; if that connection
 dies the lock is gone, and ``acquire`` notices and tries again.
+
+Advisory locks are per database, so the key names the schema as well as the
+service: deployments (or test systems) in other schemas of one database never
+wait for each other. Relays before this (and a backup of theirs) took one key
+per service for the whole database, exclusively; ours hold that old key *shared*
+besides, so while an old and a new relay overlap in an upgrade only one of them
+publishes, and new relays in different schemas still do not block each other.
 """
 
 from __future__ import annotations
@@ -48,9 +55,10 @@ class FileRelayLock:
 
 
 class AdvisoryRelayLock:
-    def __init__(self, conninfo: str, name: str) -> None:
+    def __init__(self, conninfo: str, name: str, shared: tuple[str, ...] = ()) -> None:
         self.conninfo = conninfo
-        self.key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        self.key = lock_key(name)
+        self.shared_keys = tuple(lock_key(other) for other in shared)  # held shared, beside the key
         self._conn = None
 
     def acquire(self) -> bool:
@@ -61,13 +69,15 @@ class AdvisoryRelayLock:
                 self._conn.execute("SELECT 1")
                 return True
             conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
-            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]
+            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0] and all(
+                conn.execute("SELECT pg_try_advisory_lock_shared(%s)", (key,)).fetchone()[0]
+                for key in self.shared_keys)
         except psycopg.Error:
             log.warning("relay lock connection lost", exc_info=True)
             self._drop()
             return False
         if not got:
-            conn.close()
+            conn.close()  # and with it whichever of the locks it did take
             return False
         self._conn = conn
         return True
@@ -84,6 +94,16 @@ class AdvisoryRelayLock:
         self._conn = None
 
 
+def lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def advisory_lock_names(service: str, schema: str) -> tuple[str, tuple[str, ...]]:
+    """The relay's own key (per schema and service) and the key it holds shared: the one a relay
+    of an earlier release took for the whole database (drop it once no such relay can be running)."""
+    return f"sanctuary-relay:{schema or 'public'}.{service}", (f"sanctuary-relay:{service}",)
+
+
 def relay_lock_for(app: object, settings: object) -> RelayLock:
     """The lock that suits the service's store."""
     if settings.store == "sqlite":
@@ -96,4 +116,5 @@ def relay_lock_for(app: object, settings: object) -> RelayLock:
             "password": env.get("POSTGRES_PASSWORD"),
         }.items() if value
     )
-    return AdvisoryRelayLock(conninfo, f"sanctuary-relay:{app.name}")
+    name, shared = advisory_lock_names(app.name, (env.get("POSTGRES_SCHEMA") or "").strip())
+    return AdvisoryRelayLock(conninfo, name, shared)

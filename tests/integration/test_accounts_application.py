@@ -16,6 +16,9 @@ from shared.clock import FixedClock
 from shared.errors import Conflict, Forbidden, NotFound, Unauthorized
 from shared.mail import MailError
 from shared.personal import subject_for_email
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 

@@ -25,6 +25,9 @@ from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from shared.files import FileStore
 from shared.schema import jsonable
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 YEAR = "2026-27"
 URN = "103712"

@@ -23,12 +23,12 @@ from services.events.application import sessions_of
 from shared.authority import Authority
 from shared.schema import jsonable
 from tests.components import Store
-from tests.integration import mail_fixtures
+from tests.integration import ON_POSTGRES, mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess
 from tests.integration.people import AccountsInProcess
 from tests.integration.test_notifications import ANN, DUE, HILL, HILL_APP, OAK, World, text
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, ON_POSTGRES]  # see tests/integration/__init__.py
 mail_sink = mail_fixtures.mail_sink  # the fixture, for pytest to find
 
 LONDON = ZoneInfo("Europe/London")

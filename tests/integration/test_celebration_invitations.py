@@ -20,6 +20,9 @@ from shared.clock import FixedClock
 from shared.consumer import consume
 from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, NotFound
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 NOW = dt.datetime(2027, 7, 1, 9, 0, tzinfo=dt.UTC)
 AWARDED_ON = "2027-07-01"

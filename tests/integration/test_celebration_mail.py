@@ -13,11 +13,11 @@ import pytest
 
 from shared.authority import Authority
 from tests.components import Store
-from tests.integration import mail_fixtures
+from tests.integration import ON_POSTGRES, mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess
 from tests.integration.test_notifications import WHY, World, text
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, ON_POSTGRES]  # see tests/integration/__init__.py
 mail_sink = mail_fixtures.mail_sink  # the fixture, for pytest to find
 
 URN, SCHOOL = "119501", "Willow Primary"

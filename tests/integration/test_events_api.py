@@ -23,6 +23,9 @@ from shared.envelope import IntegrationEvent
 from shared.errors import Forbidden, Unauthorized
 from shared.personal import subject_for_email
 from shared.schema import jsonable
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 NOW = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 URN, OTHER_URN = "740111", "740112"

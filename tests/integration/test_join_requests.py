@@ -27,8 +27,9 @@ from shared.envelope import IntegrationEvent
 from shared.errors import Conflict, Invalid, NotFound
 from shared.mail import MailError
 from shared.personal import subject_for_email
+from tests.integration import ON_POSTGRES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, ON_POSTGRES]  # see tests/integration/__init__.py
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)

@@ -18,7 +18,7 @@ import pytest
 from shared.authority import Authority, LeadMail
 from shared.schema import jsonable
 from tests.components import Store
-from tests.integration import mail_fixtures
+from tests.integration import ON_POSTGRES, mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess
 from tests.integration.people import AccountsInProcess
 from tests.integration.test_notifications import (
@@ -35,7 +35,7 @@ from tests.integration.test_notifications import (
     text,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, ON_POSTGRES]  # see tests/integration/__init__.py
 mail_sink = mail_fixtures.mail_sink  # the fixture, for pytest to find
 
 LEAD_EMAIL = "lena.lead@coventry.example.org"

@@ -18,6 +18,9 @@ from shared.clock import FixedClock
 from shared.errors import Conflict, Invalid, NotFound
 from shared.personal import ERASED, subject_for_name
 from shared.projection import AggregateProjection
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()

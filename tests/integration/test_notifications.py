@@ -43,10 +43,10 @@ from shared.mail import Mailer, SmtpSettings, make_message_id
 from shared.personal import subject_for_email
 from shared.schema import jsonable
 from tests.components import Store
-from tests.integration import mail_fixtures
+from tests.integration import ON_POSTGRES, mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess, free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, ON_POSTGRES]  # see tests/integration/__init__.py
 mail_sink = mail_fixtures.mail_sink  # the fixture, for pytest to find
 
 MAIL_FROM = "Schools of Sanctuary <no-reply@sanctuary.invalid>"

@@ -20,12 +20,12 @@ import pytest
 from services.notifications.sending import Unreachable
 from shared.authority import Authority
 from tests.components import Store
-from tests.integration import mail_fixtures
+from tests.integration import ON_POSTGRES, mail_fixtures
 from tests.integration.mail_fixtures import SinkProcess
 from tests.integration.people import AccountsInProcess
 from tests.integration.test_notifications import DUE, HILL, HILL_APP, OAK, OAK_APP, WHY, World, html, text
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, ON_POSTGRES]  # see tests/integration/__init__.py
 mail_sink = mail_fixtures.mail_sink  # the fixture, for pytest to find
 
 PANEL = "7d1c9a52-0000-4000-8000-00000000d4a1"

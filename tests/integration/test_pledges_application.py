@@ -10,6 +10,9 @@ from services.pledges.application import Pledges
 from shared.authority import Authority
 from shared.clock import FixedClock
 from shared.errors import Conflict, NotFound
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 CONTACT = {"name": "Ann Coordinator", "email": "ann@example.org"}

@@ -21,6 +21,9 @@ from shared.clock import FixedClock
 from shared.consumer import consume
 from shared.envelope import IntegrationEvent
 from shared.errors import Invalid, NotFound
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 NOW = dt.datetime(2027, 9, 6, 10, 0, tzinfo=dt.UTC)
 CONTACT = {"name": "Ann Coordinator", "email": "ann@example.org"}

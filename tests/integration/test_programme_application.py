@@ -15,6 +15,9 @@ from services.events.programme import CpdEvent
 from shared.authority import Authority
 from shared.clock import FixedClock
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from tests.integration import ON_POSTGRES
+
+pytestmark = ON_POSTGRES  # see tests/integration/__init__.py
 
 NOW = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 LONDON = ZoneInfo("Europe/London")

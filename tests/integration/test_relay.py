@@ -18,7 +18,7 @@ from shared.bus import BusPublisher
 from shared.consumer import consume
 from shared.envelope import parse_envelope
 from shared.outbox import OutboxRelay
-from shared.relay_lock import relay_lock_for
+from shared.relay_lock import AdvisoryRelayLock, advisory_lock_names, relay_lock_for
 from tests.integration.bus_tap import Tap, body
 
 CONTACT = {"name": "Ann Coordinator", "email": "ann@example.org"}
@@ -131,6 +131,24 @@ def test_only_one_relay_per_service_holds_the_lock(pledges, store) -> None:
     finally:
         first.release()
         second.release()
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_relays_in_other_schemas_of_one_database_do_not_wait_for_each_other(pledges, store) -> None:
+    ours = relay_lock_for(pledges, store.settings)
+    theirs = AdvisoryRelayLock(ours.conninfo, *advisory_lock_names("pledges", "another_deployment"))
+    earlier_release = AdvisoryRelayLock(ours.conninfo, "sanctuary-relay:pledges")  # its per-database key
+    try:
+        assert ours.acquire() is True
+        assert theirs.acquire() is True  # another schema: not blocked
+        assert earlier_release.acquire() is False  # an old relay overlapping an upgrade waits
+        ours.release()
+        theirs.release()
+        assert earlier_release.acquire() is True
+        assert ours.acquire() is False  # and a new one waits for an old one still running
+    finally:
+        for lock in (ours, theirs, earlier_release):
+            lock.release()
 
 
 

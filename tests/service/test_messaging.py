@@ -13,7 +13,7 @@ from nameko import messaging as nameko_messaging
 from nameko import rpc as nameko_rpc
 from nameko.containers import ServiceContainer
 
-from sanctuary.cli import SERVICES, _service_class
+from sanctuary.services import SERVICES, service_class
 from shared import messaging
 from shared.metrics import REGISTRY
 from shared.runtime import rpc
@@ -28,7 +28,7 @@ def container(cls: type) -> ServiceContainer:
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_service_consumes_through_our_extensions(name: str) -> None:
-    extensions = container(_service_class(name)).extensions
+    extensions = container(service_class(name)).extensions
     plain = sorted({type(e).__name__ for e in extensions if type(e) in NAMEKO_FATAL})
     assert not plain, f"{name} uses nameko's own {plain}: a broker outage would end the process"
     consumers = [e for e in extensions if isinstance(e, nameko_messaging.QueueConsumer)]
