@@ -21,7 +21,10 @@ from tests.e2e.conftest import system_env, wait_for
 
 pytestmark = pytest.mark.e2e
 
-STOPPED_WITHIN = 10.0
+# How long the test waits for the launcher to exit: only a guard against a hang. The bound the
+# launcher keeps (sanctuary.launch.STOP_WITHIN, then SIGKILL) is its own logic, not timed here: on
+# a loaded machine the launcher may be scheduled late (no timed assertions in tests).
+HANG_AFTER = 120.0
 
 
 @dataclass
@@ -121,12 +124,12 @@ def quiet(files: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_a_signal_stops_every_process_within_ten_seconds(up: Up, how: signal.Signals) -> None:
+def test_a_signal_stops_every_process(up: Up, how: signal.Signals) -> None:
     children = up.children()
     assert len(children) == len(ORDER) + 1
     sent = time.monotonic()
     up.process.send_signal(how)
-    up.process.wait(STOPPED_WITHIN + 5)
+    up.process.wait(HANG_AFTER)
     alive = [pid for pid in children if _alive(pid)]
     took = time.monotonic() - sent
     assert alive == [], f"{alive} still running after {took:.1f}s"
