@@ -146,11 +146,11 @@ class Origins:
         chain, records = found
         link = chain.get(row["position"])
         if link is None:
-            return f"differs: {origin}'s chain has no link at {row['position']} (it ends at {max(chain)})"
+            return f"differs: the chain of {origin} has no link at {row['position']} (ends at {max(chain)})"
         if link["mac"] != row["digest"]:
-            return f"differs: the link at {row['position']} of {origin}'s chain is another"
+            return f"differs: the chain of {origin} has another link at {row['position']}"
         if row["ledger"] and records.get(row["ledger"]) != row["ledger_digest"]:
-            return f"differs: ledger record {row['ledger']} of {origin} is another"
+            return f"differs: the ledger of {origin} has another record {row['ledger']}"
         return "matches"
 
     def _chain_of(self, origin: str) -> tuple[dict, dict] | str:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.chain import GENESIS, Tables, fingerprint, link, originator, record_mac
+from shared.chain import GENESIS, SEALED_FROM_THE_START, Tables, fingerprint, link, originator, record_mac
 from shared.protection import FUNCTIONS, Guard, append_only_tables, guards
 from shared.seal_key import SealKeys
 from shared.store_view import StoreView
@@ -317,7 +317,12 @@ def not_upgraded(service: str, tracking: int, heads: int) -> dict:
 
 
 def upgraded(ledger: list[Any]) -> bool:
-    return any(row["kind"] == UPGRADED for row in ledger)
+    """Whether the store records every tracking row and seals every heard head: from its first
+    ledger record on, or since ``audit upgrade`` (the release before did neither)."""
+    first = ledger[0] if ledger and ledger[0]["seq"] == 1 else None
+    from_the_start = first is not None and first["kind"] == "seal-key" and \
+        _detail(first).get(SEALED_FROM_THE_START) is True
+    return from_the_start or any(row["kind"] == UPGRADED for row in ledger)
 
 
 def left_by_the_release_before(view: StoreView, keys: SealKeys) -> tuple[list[tuple[str, int]], list[dict]]:

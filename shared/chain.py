@@ -114,6 +114,11 @@ def fingerprint(keys: SealKeys, key: str, subject: str, subject_key: bytes) -> s
     return keys.mac(key, "subject-key", subject, subject_key)
 
 
+# In a ledger's first record: its store recorded every tracking row and sealed every heard head
+# from the start (stores of the release before need ``sanctuary audit upgrade``).
+SEALED_FROM_THE_START = "tracking_and_heads_sealed"
+
+
 class Ledger:
     def __init__(self, tables: Tables, keys: SealKeys) -> None:
         self.tables, self.keys = tables, keys
@@ -132,8 +137,10 @@ class Ledger:
             return last
         if last is not None and not self.keys.has(last["key_id"]):
             raise ChainBroken(unknown_key(self.tables.name, last["key_id"]))
-        return self._append(cursor, last, "seal-key", "",
-                            {"from": last["key_id"] if last else None, "to": self.keys.current_id})
+        detail = {"from": last["key_id"] if last else None, "to": self.keys.current_id}
+        if last is None:  # a new store: says so, unlike one a release before wrote (shared/audit.py)
+            detail[SEALED_FROM_THE_START] = True
+        return self._append(cursor, last, "seal-key", "", detail)
 
     def append(self, cursor: Any, kind: str, subject: str = "", detail: dict | None = None) -> Any:
         """Add a record in the caller's transaction. On SQLite the transaction must already have
