@@ -99,6 +99,7 @@ def _record(cursor: Any, tables: Tables, keys: SealKeys, by: str, tracking: list
     differ = [[row["origin"], row["position"]] for row, outcome in checks if outcome.startswith("differs")]
     matched = sum(outcome == "matches" for _, outcome in checks)
     ledger = Ledger(tables, keys)
+    ledger.from_the_start = False  # its first record, if this is, must not say so
     ledger.append(cursor, UPGRADED, "", {
         "by": by, "release": version(), "tracking_rows": len(tracking), "tracking": spans(tracking),
         "heads": len(checks), "heard": spans([(row["origin"], row["position"]) for row, _ in checks]),
