@@ -4,20 +4,25 @@ before tracking rows and heard heads were sealed.
 That release sealed every event and kept the ledger under the sealing key, but wrote its tracking
 rows (which upstream events each consumer processed, how far the relay published) without a
 record of them in the ledger, and the heads it heard from the other services without a MAC. The
-release after records both as they are written, so ``audit verify`` of a store the release before
-wrote names it as not upgraded. This command, run with every service stopped, first verifies the
-store as ``audit verify`` does (its events against their chain, the chain's links and keys, the
-ledger, the subject keys, the triggers, and the heads the other services heard of it); only if
-all of that holds does it, in one transaction, record in the ledger the step itself (who, when,
-the release, what it adopted: counts and positions), every tracking row the ledger does not
-record, and the MAC of every heard head without one, each head first checked against the chain of
-the service it names where that store can be read ("matches", "differs", or "unchecked" and why).
+release after records both as they are written, and a store it made says so in its ledger's first
+record (under the key, so that cannot be taken back unseen). ``audit verify`` of a store that says
+neither that nor that it was upgraded, and holds such rows, names it once as not upgraded; in a
+store that says either, each such row is named as tampered with.
 
-What it cannot tell: a tracking row added or altered, or a head made up or altered, before the step
-(by someone who could write the database) is adopted like a genuine one; only a head that differs
-from its service's chain is told, and that is then named by ``audit verify`` of that service (the
-record or that store was altered; which, the step cannot say). From the step on, each is sealed:
-one altered, added or deleted after it is named. The tables are append-only and are not changed.
+This command, run with every service stopped, first verifies the store as ``audit verify`` does
+(its events against their chain, the chain's links and keys, the ledger, the subject keys, the
+triggers, and the heads the other services heard of it); only if all of that holds does it, in
+one transaction, record in the ledger the step itself (who, when, the release, what it adopted:
+counts and positions), every tracking row the ledger does not record, and the MAC of every heard
+head without one, each head first checked against the chain of the service it names where that
+store can be read ("matches", "differs", or "unchecked" and why).
+
+What it cannot tell: a tracking row added or altered, or a head made up or altered, before the
+step (by someone who could write the database) is adopted like a genuine one; only a head that
+differs from its service's chain is told, and that is then named by ``audit verify`` of that
+service (the record or that store was altered; which, the step cannot say). From the step on,
+each is sealed: one altered, added or deleted after it is named. The tables are append-only and
+are not changed.
 """
 
 from __future__ import annotations
