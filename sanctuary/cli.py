@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     reseal.add_argument("--digest", help="a digest of the old seal published earlier, to check it against")
     reseal.add_argument("--by", required=True, help="who reseals (recorded in the store's ledger)")
     reseal.set_defaults(run=lambda a: _reseal().reseal(a.service, a.by, a.digest))
+    upgrade = audit_commands.add_parser("upgrade", help="once, after upgrading from the release before "
+                                        "tracking rows and heard heads were sealed: verify the store, then "
+                                        "record its tracking rows and heard heads in its ledger (recorded)")
+    upgrade.add_argument("service")
+    upgrade.add_argument("--by", required=True, help="who upgrades (recorded in the store's ledger)")
+    upgrade.set_defaults(run=lambda a: _upgrade().upgrade(a.service, a.by))
     history = audit_commands.add_parser("history", help="an aggregate's history (who, when, what)")
     history.add_argument("service")
     history.add_argument("aggregate", help="the aggregate's id (a UUID)")
@@ -246,6 +252,12 @@ def _reseal():  # noqa: ANN202 - the module, imported only when asked for
     from sanctuary import reseal
 
     return reseal
+
+
+def _upgrade():  # noqa: ANN202 - the module, imported only when asked for
+    from sanctuary import upgrade
+
+    return upgrade
 
 
 def _prepare():  # noqa: ANN202 - the module, imported only when asked for

@@ -23,13 +23,12 @@ from psycopg.rows import dict_row
 
 from sanctuary.audit_commands import Progress
 from sanctuary.backup import STORED, Location, locate
-from shared.audit import Verdict, check, describe, digest_of, where
+from shared.audit import Verdict, check, describe, digest_of, heads_held, where
 from shared.chain import GENESIS, Tables
 from shared.config import Settings
 from shared.seal_key import SealKeys
 from shared.secrets import MissingSecret
 from shared.store_view import StoreView
-from shared.witness import genuine
 
 SHOWN = 20  # problems listed per store; the rest are counted
 
@@ -71,12 +70,13 @@ def present(view: StoreView) -> bool:
 
 def heard(environ: Mapping[str, str], keys: SealKeys) -> dict[str, list[dict]]:
     """Every head each store has witnessed, by the service whose head it is: those recorded as they
-    were heard (one altered or made up is the witness's problem, named when its store is verified)."""
+    were heard, or adopted by ``audit upgrade`` (one altered or made up is the witness's problem,
+    named when its store is verified)."""
     heads: dict[str, list[dict]] = {}
     for witness in STORED:
         with opened(locate(witness, environ)) as view:
-            for row in view.witnessed() if view is not None else []:
-                if row["origin"] != witness and genuine(keys, row):
+            for row in heads_held(view, keys) if view is not None else []:
+                if row["origin"] != witness:
                     heads.setdefault(row["origin"], []).append({**row, "witness": witness})
     return heads
 
@@ -149,6 +149,9 @@ def report(service: str, verdict: Verdict | None, now: str, digest: str | None) 
         print("OK: nothing altered, deleted, inserted or truncated"
               + (f"; matches digest {digest}" if digest else ""))
         return
+    if only_not_upgraded(verdict):
+        print(f"NOT UPGRADED: {verdict.problems[0]['what']}")
+        return
     first = verdict.first()
     named = f" ({first['topic']}, version {first['version']})" if "topic" in first else ""
     print(f"TAMPERED: {len(verdict.problems)} problem(s); the first at {describe(first)}: "
@@ -160,6 +163,11 @@ def report(service: str, verdict: Verdict | None, now: str, digest: str | None) 
         print(f"  ... and {len(problems) - SHOWN} more")
 
 
+def only_not_upgraded(verdict: Verdict) -> bool:
+    """Whether all that is wrong is that the release before wrote the store (no tampering found)."""
+    return all(problem.get("upgrade") for problem in verdict.problems)
+
+
 def summary(verdicts: dict[str, tuple[Verdict | None, str]]) -> int:
     tampered = [name for name, (verdict, _) in verdicts.items() if verdict is not None and not verdict.ok]
     stores = [name for name, (verdict, _) in verdicts.items() if verdict is not None]
@@ -169,13 +177,18 @@ def summary(verdicts: dict[str, tuple[Verdict | None, str]]) -> int:
             state = "no store"
         elif verdict.ok:
             state = f"OK        {verdict.checked} events, witnessed to {verdict.witnessed_to}, digest {now}"
+        elif only_not_upgraded(verdict):
+            state = f"NOT UPGRADED  run `sanctuary audit upgrade {name} --by <you>`"
         else:
             first = verdict.first()
             state = f"TAMPERED  first at {describe(first)}: {first['what']}"
         print(f"  {name:<14}{state}")
-    print(f"{len(stores)} stores verified: {len(stores) - len(tampered)} OK, {len(tampered)} TAMPERED"
-          + (f" ({', '.join(tampered)})" if tampered else ""))
-    return 1 if tampered else 0
+    waiting = [name for name in tampered if only_not_upgraded(verdicts[name][0])]
+    tampered = [name for name in tampered if name not in waiting]
+    print(f"{len(stores)} stores verified: {len(stores) - len(tampered) - len(waiting)} OK, {len(tampered)} "
+          f"TAMPERED" + (f" ({', '.join(tampered)})" if tampered else "")
+          + (f", {len(waiting)} NOT UPGRADED ({', '.join(waiting)})" if waiting else ""))
+    return 1 if tampered or waiting else 0
 
 
 def digest(service: str, environ: Mapping[str, str] | None = None) -> int:

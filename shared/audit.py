@@ -10,7 +10,10 @@ One consistent read of the store is checked on its own, with the sealing keys:
 - the ledger's records are whole and in order, and agree with the subject keys held: a key
   missing without a recorded erasure, or replaced, is named; and with the tracking rows (which
   upstream events each consumer processed, how far the relay published): a row deleted, altered
-  or added is named;
+  or added is named; likewise the heads this store heard, each by its MAC (or, for one heard
+  before they were sealed, the ledger's record of it made by ``sanctuary audit upgrade``);
+- a store the release before wrote (tracking rows and heard heads outside the sealed record) is
+  named once as not upgraded, with the command that upgrades it (sanctuary/upgrade.py);
 - every trigger that keeps the tables append-only is there, enabled and unchanged.
 
 Then against the heads the other services witnessed (shared/witness.py), and a digest published
@@ -25,14 +28,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.chain import GENESIS, Tables, fingerprint, link, originator, record_mac
+from shared.chain import GENESIS, SEALED_FROM_THE_START, Tables, fingerprint, link, originator, record_mac
 from shared.protection import FUNCTIONS, Guard, append_only_tables, guards
 from shared.seal_key import SealKeys
 from shared.store_view import StoreView
-from shared.witness import genuine
+from shared.witness import genuine, heard_mac
 
 DIGEST_HEX = 16  # the hex of a link a published digest keeps
 KEY_RECORDS = ("key-created", "key-erased")
+UPGRADED, ADOPTED_HEAD = "upgraded", "heard-adopted"  # sanctuary/upgrade.py
 
 
 @dataclass
@@ -117,8 +121,10 @@ def check(view: StoreView, keys: SealKeys, digest: str | None = None, heads: Ite
         problems.append({"position": min(subjects.values(), default=None),
                          "what": "deleted: the subject keys table is gone, every key in it with it"})
     _check_subject_keys(keys_held or {}, ledger, subjects, keys, problems)
-    _check_tracking(view.tracking(), ledger, problems)
-    _check_heard(view.witnessed(), keys, problems)
+    unrecorded = _check_tracking(view.tracking(), ledger, problems)
+    unsealed = _check_heard(view.witnessed(), ledger, keys, problems)
+    if unrecorded or unsealed:
+        problems.append(not_upgraded(view.tables.name, len(unrecorded), len(unsealed)))
     _check_heads(heads, chain, ledger, verdict)
     if digest is not None:
         _check_digest(digest, chain, verdict)
@@ -257,6 +263,13 @@ def _check_ledger(ledger: list[Any], keys: SealKeys, verdict: Verdict) -> set[tu
                 f"{str(row['at'])[:10]}: resealed by {detail.get('by')}; the old seal reached "
                 f"{detail.get('old_sealed_to')} (digest {detail.get('old_digest')})"
                 + (f", and never covered {never[0]} to {never[1]}" if never else ""))
+        elif row["kind"] == UPGRADED:
+            verdict.notes.append(
+                f"{str(row['at'])[:10]}: upgraded by {detail.get('by')}: {detail.get('tracking_rows')} "
+                f"tracking row(s) and {detail.get('heads')} heard head(s) of the release before adopted "
+                f"({detail.get('heads_checked')} head(s) matched their service's chain, "
+                f"{detail.get('heads_unchecked')} could not be checked, "
+                f"{len(detail.get('heads_differ') or [])} differ)")
         if row["key_id"] != key and not (row["kind"] == "seal-key" and detail.get("to") == row["key_id"]
                                          and detail.get("from") == key):
             problems.append({"ledger": seq, "what": f"altered: made under key {row['key_id']} with no "
@@ -295,9 +308,36 @@ def _check_subject_keys(held: dict[str, Any], ledger: list[Any], used: dict[str,
                              "what": f"altered: the key of {subject} is not the key the ledger recorded"})
 
 
-def _check_tracking(rows: list[dict] | None, ledger: list[Any], problems: list[dict]) -> None:
+def not_upgraded(service: str, tracking: int, heads: int) -> dict:
+    """The one problem of a store the release before wrote, which needs ``audit upgrade`` once."""
+    return {"position": None, "upgrade": True, "what": (
+        f"not upgraded: {tracking} tracking row(s) and {heads} heard head(s) were written by the release "
+        f"before tracking rows and heard heads were sealed; once, with the services stopped, run "
+        f"`sanctuary audit upgrade {service} --by <you>`")}
+
+
+def upgraded(ledger: list[Any]) -> bool:
+    """Whether the store records every tracking row and seals every heard head: from its first
+    ledger record on, or since ``audit upgrade`` (the release before did neither)."""
+    first = ledger[0] if ledger and ledger[0]["seq"] == 1 else None
+    from_the_start = first is not None and first["kind"] == "seal-key" and \
+        _detail(first).get(SEALED_FROM_THE_START) is True
+    return from_the_start or any(row["kind"] == UPGRADED for row in ledger)
+
+
+def left_by_the_release_before(view: StoreView, keys: SealKeys) -> tuple[list[tuple[str, int]], list[dict]]:
+    """Until the store is upgraded: the tracking rows the ledger does not record (name, position),
+    and the heard heads without a MAC."""
+    ledger = view.ledger() or []
+    return _check_tracking(view.tracking(), ledger, []), _check_heard(view.witnessed(), ledger, keys, [])
+
+
+def _check_tracking(rows: list[dict] | None, ledger: list[Any],
+                    problems: list[dict]) -> list[tuple[str, int]]:
     """Every tracking row is recorded in the ledger, and every recorded one is still there: a row
-    deleted (an event processed again), altered or added (one skipped) is named."""
+    deleted (an event processed again), altered or added (one skipped) is named. Until the store
+    is upgraded, the rows the ledger does not record are returned instead (the release before
+    did not record them)."""
     recorded: dict[tuple[str, int], int] = {}
     for row in ledger:
         if row["kind"] == "tracked":
@@ -305,25 +345,74 @@ def _check_tracking(rows: list[dict] | None, ledger: list[Any], problems: list[d
     if rows is None:
         if recorded:
             problems.append({"ledger": min(recorded.values()), "what": "deleted: the tracking table is gone"})
-        return
+        return []
     held = {(row["application_name"], row["notification_id"]) for row in rows}
     for (name, position), seq in recorded.items():
         if (name, position) not in held:
             problems.append({"ledger": seq, "what": f"deleted (or altered): the tracking row of {name} "
                                                     f"at {position}, which this record recorded, is gone"})
-    for name, position in sorted(held - set(recorded)):
+    unrecorded = sorted(held - set(recorded))
+    if not upgraded(ledger):
+        return unrecorded
+    for name, position in unrecorded:
         problems.append({"tracking": (name, position), "what": (
             f"inserted (or altered): a tracking row of {name} at {position} the ledger does not record")})
+    return []
 
 
-def _check_heard(rows: list[dict], keys: SealKeys, problems: list[dict]) -> None:
+def adopted_heads(ledger: list[Any]) -> dict[tuple[str, int], list[dict]]:
+    """The heads heard before they were sealed that ``audit upgrade`` recorded, by origin and
+    position: each with the key and MAC of the row as it was then, and the record's seq."""
+    adopted: dict[tuple[str, int], list[dict]] = {}
+    for row in ledger:
+        if row["kind"] == ADOPTED_HEAD:
+            detail = _detail(row)
+            record = {**detail, "seq": row["seq"]}
+            adopted.setdefault((row["subject"], detail.get("position")), []).append(record)
+    return adopted
+
+
+def held_as_heard(keys: SealKeys, row: dict, adopted: dict[tuple[str, int], list[dict]]) -> dict | None:
+    """Whether a witnessed head's row is as recorded: sealed with its MAC, or adopted at the upgrade
+    (then the ledger record that adopted it); None if neither."""
+    if genuine(keys, row):
+        return {}
+    for record in adopted.get((row["origin"], row["position"]), []):
+        key = record.get("key_id")
+        if keys.has(key) and heard_mac(keys, key, row) == record.get("mac"):
+            return record
+    return None
+
+
+def heads_held(view: StoreView, keys: SealKeys) -> list[dict]:
+    """The heads a store heard that are as it recorded them (the others are its own problem)."""
+    adopted = adopted_heads(view.ledger() or [])
+    return [row for row in view.witnessed() if held_as_heard(keys, row, adopted) is not None]
+
+
+def _check_heard(rows: list[dict], ledger: list[Any], keys: SealKeys, problems: list[dict]) -> list[dict]:
     """The heads this store heard from the others, each as recorded (``sanctuary audit verify`` of
-    the service named holds only these against it)."""
+    the service named holds only these against it), and each the upgrade adopted still there.
+    Until the store is upgraded, the rows without a MAC are returned instead."""
+    adopted, found = adopted_heads(ledger), set()
+    unsealed = []
     for row in rows:
-        if not genuine(keys, row):
+        record = held_as_heard(keys, row, adopted)
+        if record is not None:
+            found.add(record.get("seq"))
+        elif not row.get("mac") and not upgraded(ledger):
+            unsealed.append(row)
+        else:
             problems.append({"heard": (row["origin"], row["position"]), "what": (
-                "altered: this store's record of a head it heard does not match its MAC (changed, made "
-                "up, or recorded before heard heads were sealed)")})
+                "altered: this store's record of a head it heard does not match its MAC (changed, or "
+                "made up)" + (", nor the one the upgrade adopted" if adopted else ""))})
+    for (origin, position), records in adopted.items():
+        for record in records:
+            if record["seq"] not in found:
+                problems.append({"ledger": record["seq"], "what": (
+                    f"deleted (or altered): the head heard from {origin} at {position}, which this record "
+                    "adopted at the upgrade, is gone")})
+    return unsealed
 
 
 def _check_heads(heads: Iterable[dict], chain: dict[int, Any], ledger: list[Any], verdict: Verdict) -> None:

@@ -114,6 +114,11 @@ def fingerprint(keys: SealKeys, key: str, subject: str, subject_key: bytes) -> s
     return keys.mac(key, "subject-key", subject, subject_key)
 
 
+# In a ledger's first record: its store recorded every tracking row and sealed every heard head
+# from the start (stores of the release before need ``sanctuary audit upgrade``).
+SEALED_FROM_THE_START = "tracking_and_heads_sealed"
+
+
 class Ledger:
     def __init__(self, tables: Tables, keys: SealKeys) -> None:
         self.tables, self.keys = tables, keys
@@ -123,22 +128,41 @@ class Ledger:
         cursor.execute(f"SELECT seq, key_id, mac FROM {self.table} ORDER BY seq DESC LIMIT 1")
         return cursor.fetchone()
 
-    def ensure_key(self, cursor: Any) -> Any:
+    def ensure_key(self, cursor: Any, tracked: tuple[str, int] | None = None) -> Any:
         """Take the ledger's lock; record the sealing key in use if the ledger's newest record
-        was made under another (its first use, or a rotation). Returns the newest record."""
+        was made under another (its first use, or a rotation). Returns the newest record.
+        ``tracked``: the tracking row about to be recorded (already inserted)."""
         self.tables.lock(cursor, "ledger")
         last = self.head(cursor)
         if last is not None and last["key_id"] == self.keys.current_id:
             return last
         if last is not None and not self.keys.has(last["key_id"]):
             raise ChainBroken(unknown_key(self.tables.name, last["key_id"]))
-        return self._append(cursor, last, "seal-key", "",
-                            {"from": last["key_id"] if last else None, "to": self.keys.current_id})
+        detail = {"from": last["key_id"] if last else None, "to": self.keys.current_id}
+        if last is None and self.from_the_start and not self._left_before(cursor, tracked):
+            detail[SEALED_FROM_THE_START] = True
+        return self._append(cursor, last, "seal-key", "", detail)
+
+    from_the_start = True  # False: the caller adopts what a release before left (sanctuary/upgrade.py)
+
+    def _left_before(self, cursor: Any, tracked: tuple[str, int] | None) -> bool:
+        """Whether the store holds a tracking row (other than ``tracked``) or a heard head without
+        a MAC: written by the release before, whose ledger may be empty (a store with no events)."""
+        t, mark = self.tables, self.tables.mark
+        name, position = tracked or ("", -1)
+        cursor.execute(f"SELECT 1 AS found FROM {t.q(t.tracking_table)} WHERE NOT (application_name = {mark} "
+                       f"AND notification_id = {mark}) LIMIT 1", (name, position))
+        if cursor.fetchone() is not None:
+            return True
+        cursor.execute(f"SELECT 1 AS found FROM {t.q(t.table('witness'))} WHERE mac IS NULL LIMIT 1")
+        return cursor.fetchone() is not None
 
     def append(self, cursor: Any, kind: str, subject: str = "", detail: dict | None = None) -> Any:
         """Add a record in the caller's transaction. On SQLite the transaction must already have
         written (so it holds the write lock before the newest record is read)."""
-        return self._append(cursor, self.ensure_key(cursor), kind, subject, detail or {})
+        detail = detail or {}
+        tracked = (subject, detail.get("position")) if kind == "tracked" else None
+        return self._append(cursor, self.ensure_key(cursor, tracked), kind, subject, detail)
 
     def fingerprint(self, subject: str, subject_key: bytes) -> str:
         return fingerprint(self.keys, self.keys.current_id, subject, subject_key)

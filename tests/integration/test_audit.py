@@ -1007,11 +1007,13 @@ def test_a_store_sealed_the_old_way_is_resealed_once_after_its_old_seal_verifies
     assert code == 0 and "12 events checked" in out, out
 
 
-def test_a_witness_table_made_before_heard_heads_were_sealed_gets_their_columns(
+def test_a_witness_table_made_before_heard_heads_were_sealed_is_upgraded(
         store: Store, coventry: Authority, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture) -> None:
-    """The table as the release before made it, with a head in it: preparing the store adds the
-    MAC's columns, a head heard from then on is sealed, and verify names the one recorded before."""
+    """The table as the release before made it, with a head in it (one that pledges' chain never
+    had): preparing the store adds the MAC's columns, a head heard from then on is sealed, verify
+    says the store needs ``audit upgrade``, which records the head as differing from pledges' chain;
+    from then on the head is held against pledges (this record, or pledges' store, was altered)."""
     from sanctuary.cli import main
 
     for name, value in store.os_environ().items():
@@ -1038,4 +1040,11 @@ def test_a_witness_table_made_before_heard_heads_were_sealed_gets_their_columns(
     capsys.readouterr()
     assert main(["audit", "verify", "pledges"]) == 0  # against the sealed head only
     assert main(["audit", "verify", "accounts"]) == 1
-    assert "the first at the head heard from pledges at 1: altered" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "NOT UPGRADED: not upgraded: 0 tracking row(s) and 1 heard head(s)" in out, out
+    assert main(["audit", "upgrade", "accounts", "--by", "Ann Operator"]) == 0
+    out = capsys.readouterr().out
+    assert "the head heard from pledges at 1: differs: the chain of pledges has another link at 1" in out, out
+    assert main(["audit", "verify", "accounts"]) == 0
+    assert main(["audit", "verify", "pledges"]) == 1
+    assert "position 1: rewritten: the link at 1 is not the one accounts heard" in capsys.readouterr().out
