@@ -94,15 +94,23 @@ def writable(location: Location) -> Iterator[Any]:
         yield conn.cursor()
 
 
-def reseal(service: str, by: str, digest: str | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """0 resealed, 1 the old seal does not verify (nothing changed), 2 refused."""
-    environ = os.environ if environ is None else environ
+def existing_store(service: str, environ: Mapping[str, str]) -> Location | None:
+    """Where ``service``'s store is, or None (said on stderr) when it has none to work on."""
     if service not in STORED:
         print(f"sanctuary: no service {service!r} with a store", file=sys.stderr)
-        return REFUSED
+        return None
     location = locate(service, environ)
     if location.kind == "sqlite" and not location.sqlite_path.exists():
         print(f"sanctuary: {service} has no store at {location.sqlite_path}", file=sys.stderr)
+        return None
+    return location
+
+
+def reseal(service: str, by: str, digest: str | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """0 resealed, 1 the old seal does not verify (nothing changed), 2 refused."""
+    environ = os.environ if environ is None else environ
+    location = existing_store(service, environ)
+    if location is None:
         return REFUSED
     try:
         keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)

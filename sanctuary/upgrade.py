@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 
 from sanctuary.backup import STORED, BackupError, _check_stopped, locate
-from sanctuary.reseal import REFUSED, writable
+from sanctuary.reseal import REFUSED, existing_store, writable
 from sanctuary.verify import SHOWN, heard, opened, tables_of
 from shared.audit import ADOPTED_HEAD, UPGRADED, check, describe, left_by_the_release_before, where
 from shared.chain import Ledger, Tables
@@ -56,12 +56,8 @@ class UpgradeRefused(Exception):
 def upgrade(service: str, by: str, environ: Mapping[str, str] | None = None) -> int:
     """0 upgraded (or nothing to upgrade), 1 the store does not verify (nothing changed), 2 refused."""
     environ = os.environ if environ is None else environ
-    if service not in STORED:
-        print(f"sanctuary: no service {service!r} with a store", file=sys.stderr)
-        return REFUSED
-    location = locate(service, environ)
-    if location.kind == "sqlite" and not location.sqlite_path.exists():
-        print(f"sanctuary: {service} has no store at {location.sqlite_path}", file=sys.stderr)
+    location = existing_store(service, environ)
+    if location is None:
         return REFUSED
     try:
         keys = SealKeys.load(Settings.from_env(dict(environ)).data_dir, environ)
