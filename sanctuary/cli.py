@@ -139,11 +139,13 @@ def _serve(args: argparse.Namespace) -> int:
     except Unreachable as error:
         print(f"sanctuary {args.service}: {error}", file=sys.stderr, flush=True)
         return 3
-    from shared.consumer import declare_topology
+    from shared.consumer import declare_topology, learn_rpc_queue
 
+    service = service_class(args.service)
     if os.environ.get(TOPOLOGY_DECLARED) != settings.amqp_uri:  # whoever starts first declares all
         declare_topology(settings.amqp_uri, [service_class(name) for name in SERVICES])
-    service = service_class(args.service)
+    else:
+        learn_rpc_queue(settings.amqp_uri, service)
     runner = ServiceRunner(settings.nameko_config(
         SANCTUARY_SETTINGS=settings, SANCTUARY_AUTHORITY=authority))
     runner.add_service(service)

@@ -145,6 +145,15 @@ def declare_topology(amqp_uri: str, services: Iterable[type]) -> int:
     return declared
 
 
+def learn_rpc_queue(amqp_uri: str, service: type) -> None:
+    """In a service whose launcher declared the topology (in another process): declare its own
+    RPC queue again, to learn here whether it is an earlier release's classic queue (its consumer
+    must then ask for a classic queue, or the broker refuses it: PRECONDITION_FAILED)."""
+    if answers_rpc(service):
+        with connect_patiently(amqp_uri) as connection:
+            declare_rpc_queue(connection, amqp_uri, service.name, warn=False)
+
+
 def rpc_queue(service_name: str, arguments: dict | None = None) -> kombu.Queue:
     """A service's RPC queue, as nameko's RpcConsumer declares it (shared/messaging.py)."""
     return kombu.Queue(f"rpc-{service_name}", exchange=get_rpc_exchange({}), routing_key=f"{service_name}.*",

@@ -14,8 +14,8 @@ import requests
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from sanctuary.queues import replicate
-from shared.consumer import declare_rpc_queue, declare_topology, rpc_queue
-from shared.messaging import CLASSIC_RPC_QUEUES, RpcProxy
+from shared.consumer import declare_rpc_queue, declare_topology, learn_rpc_queue, rpc_queue
+from shared.messaging import CLASSIC_RPC_QUEUES, QUORUM, RpcProxy, rpc_queue_arguments
 from shared.runtime import rpc
 from tests.components import MANAGEMENT_TIMEOUT, RABBIT_API, RABBIT_AUTH
 
@@ -61,6 +61,19 @@ def test_rpc_queues_are_quorum_and_reply_queues_transient(container_factory: Cal
 def test_declare_topology_makes_the_rpc_queues_quorum_queues(amqp_uri: str, vhost: str) -> None:
     assert declare_topology(amqp_uri, [Echo]) == 1
     assert queues(vhost)["rpc-echo"]["type"] == "quorum"
+
+
+def test_a_service_started_after_its_launcher_declared_the_topology_learns_its_queue_is_classic(
+        amqp_uri: str, vhost: str) -> None:
+    """The launcher declares in its own process; the service's consumer, in another, must ask for
+    the classic queue an earlier release made (`./run` on a machine that ran that release)."""
+    with kombu.Connection(amqp_uri) as connection:
+        rpc_queue("echo", arguments={})(connection.default_channel).declare()
+    CLASSIC_RPC_QUEUES.discard((amqp_uri, "rpc-echo"))  # as in a process of its own
+    assert rpc_queue_arguments(amqp_uri, "rpc-echo") == QUORUM
+    learn_rpc_queue(amqp_uri, Echo)
+    assert rpc_queue_arguments(amqp_uri, "rpc-echo") == {}
+    assert queues(vhost)["rpc-echo"]["type"] == "classic"
 
 
 def test_an_earlier_releases_classic_rpc_queue_is_used_until_an_operator_replicates_it(
