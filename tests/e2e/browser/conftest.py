@@ -10,10 +10,17 @@ serious or critical violation; and screenshots at both widths are kept under
 ``test-artifacts/browser/<module>/``. A module that sets ``PHONE_FITS = True`` also
 has every page checked for fitting a phone: at 390 px, the document is no wider
 than the screen (nothing scrolls sideways).
+
+A distinct page (its title, and the label a test gives it) is checked once per run,
+by whichever module reaches it first: once per pytest process, and once across the
+streams of ``./run-tests``, which share a folder of marks (``SANCTUARY_PAGES_CHECKED``).
+The checks cost about a second of Chromium's CPU each, and most modules pass through
+the same sign-in, error and list pages.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -34,6 +41,8 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "browser"
 WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 BLOCKING = {"serious", "critical"}
+CHECKED_MARKS = os.environ.get("SANCTUARY_PAGES_CHECKED")  # a folder shared by one run's streams
+_CHECKED: set[str] = set()  # the pages this process has checked
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -59,16 +68,13 @@ class Checker:
         self.page = self.context.new_page()
         self.folder = folder
         self.phone_fits = phone_fits
-        self.seen: set[str] = set()
         self.count = 0
         self.report: list[dict] = []
 
     def check(self, page: Page, label: str = "") -> None:
         title = page.title()
-        key = f"{title}|{label}"
-        if key in self.seen:
+        if not first_check(f"{title}|{label}|{self.phone_fits}"):
             return
-        self.seen.add(key)
         self.count += 1
         html, url = page.content(), page.url
         self.page.route(url, lambda route: route.fulfill(status=200, body=html,
@@ -101,6 +107,23 @@ class Checker:
     def close(self) -> None:
         (self.folder / "axe-report.json").write_text(json.dumps(self.report, indent=1))
         self.context.close()
+
+
+def first_check(key: str) -> bool:
+    """Whether no one in this run has checked the page ``key`` names yet (and now it is
+    this caller's): a mark made with O_EXCL is made by one process only."""
+    if key in _CHECKED:
+        return False
+    _CHECKED.add(key)
+    if not CHECKED_MARKS:
+        return True
+    os.makedirs(CHECKED_MARKS, exist_ok=True)
+    mark = Path(CHECKED_MARKS) / hashlib.sha256(key.encode()).hexdigest()
+    try:
+        os.close(os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
