@@ -230,9 +230,25 @@ def module_amqp_uri() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def system(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
-    """The whole system on SQLite, started once for the module."""
-    yield from running(system_env(module_amqp_uri, tmp_path_factory.mktemp("e2e-sqlite")))
+def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
+    """The whole system on SQLite, started once for the module; or, for a module that sets
+    ``SHARES_SYSTEM = True``, the one system every such module of this pytest process shares.
+    A module may share only if nothing it does can meet another's: its schools' URNs and its
+    people's addresses its own, and no cycle-wide step (forming or convening a year's panel,
+    releasing feedback) or count of everything. A start and stop costs about ten seconds of
+    CPU, which every module paid."""
+    if getattr(request.module, "SHARES_SYSTEM", False):
+        yield request.getfixturevalue("shared_system")
+        return
+    amqp_uri = request.getfixturevalue("module_amqp_uri")
+    yield from running(system_env(amqp_uri, tmp_path_factory.mktemp("e2e-sqlite")))
+
+
+@pytest.fixture(scope="session")
+def shared_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2ESystem]:
+    """The system the modules that set ``SHARES_SYSTEM`` share (see ``system``)."""
+    with fresh_vhost("e2e-shared") as name:
+        yield from running(system_env(f"{AMQP_BASE}/{name}", tmp_path_factory.mktemp("e2e-shared")))
 
 
 def rehearsal(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory, start: str,

@@ -27,6 +27,7 @@ from sanctuary.mail_sink import read_folder
 from tests.e2e.conftest import Api, E2ESystem, Person, running, system_env, wait_for
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 A, B = "200001", "200002"
 ROLES = ("anonymous", "lead", "coordinator_a", "coordinator_b", "panel_member", "operator")

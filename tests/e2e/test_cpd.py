@@ -26,6 +26,7 @@ from shared.envelope import parse_envelope
 from tests.e2e.conftest import Api, E2ESystem
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 A, B = "740201", "740202"  # two schools no other e2e test uses
 LONDON_BST_OFFSET = dt.timedelta(hours=1)

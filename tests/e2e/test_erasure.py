@@ -19,6 +19,7 @@ from tests.e2e.mailbox import mailbox
 from tests.e2e.test_access import sign_in
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 URN = "104501"
 NAME, EMAIL = "Erin Erasable", "erin.erasable@e2e.example.org"

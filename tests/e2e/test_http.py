@@ -29,6 +29,7 @@ from tests.components import POSTGRES, postgres_params
 from tests.e2e.conftest import Api, E2ESystem, Tap, wait_for
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 JOURNEY = ["SchoolRegistered", "InterestExpressed", "CommitmentRecorded", "CommitmentRecorded",
            "PledgeSigned"]

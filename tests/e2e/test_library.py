@@ -18,6 +18,7 @@ from services.library.files import DOCX
 from tests.e2e.conftest import Api, E2ESystem
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 A, B = "940101", "940102"  # no other e2e test uses 9401xx
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"

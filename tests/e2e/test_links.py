@@ -18,6 +18,7 @@ from tests.e2e.conftest import Api, E2ESystem, wait_for
 from tests.e2e.mailbox import WHY, arrived, follow, link, mailbox, of, plain, settled
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 URN = "880301"  # no other e2e test uses 8803xx
 SCHOOL = f"Link Test School {URN}"

@@ -23,6 +23,7 @@ from tests.e2e.conftest import Api, E2ESystem, free_port, wait_for
 from tests.e2e.test_http import journey, next_urn
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 

@@ -14,6 +14,7 @@ from tests.e2e.conftest import Api, E2ESystem
 from tests.e2e.mailbox import arrived, link
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 URN = "880501"  # no other test uses 8805xx
 SCHOOL = f"Browser Mail School {URN}"

@@ -14,6 +14,7 @@ from tests.e2e.conftest import E2ESystem
 from tests.e2e.test_journey import YEAR, People, appraisal_path, panel_people, to_draft_assigned
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 JOIN_URN, PANEL_URN = "880601", "880602"  # no other test uses 8806xx
 JOINING = "Juniper Primary"

@@ -19,6 +19,7 @@ from tests.e2e.browser.conftest import Visitor
 from tests.e2e.conftest import Api, E2ESystem, wait_for
 
 pytestmark = pytest.mark.e2e
+SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 URN = "680001"  # no other e2e test uses 68xxxx
 COORDINATOR = f"iris@{URN}.example.org"
