@@ -19,7 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import accounts, deadline_day, footprint, gateway, latency, relay, replay
+from bench import accounts, deadline_day, footprint, gateway, latency, relay, replay, sign_in
 from bench.common import Figure, table, write_results
 from bench.footprint import Sampler
 from bench.stack import Stack, started
@@ -80,6 +80,7 @@ def on_stack(stack: Stack, quick: bool, floor: dict, outer: Callable) -> list[Fi
     resting = footprint.idle(stack, floor)
     memory.append(resting)
     figures = section("latency", lambda: latency.measure(stack, quick))
+    figures += section("sign-in", lambda: sign_in.measure(stack, quick))
     with Sampler(stack) as under_gateway:
         figures += section("gateway", lambda: gateway.measure(stack, quick))
     memory.append(footprint.under_load(under_gateway, resting.value, "gateway load"))

@@ -18,6 +18,7 @@ portfolio of any size (500 MB by default) never crosses RPC, nor sits whole in m
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -88,8 +89,12 @@ class PortfolioRoutes:
             return file_response([base64.b64decode(found["content"])], found["content_type"],
                                  found["filename"])
         store = self.evidence_store
-        return file_response(logged(store.chunks(found["sha256"])), found["content_type"], found["filename"],
-                             size=store.size(found["sha256"]))
+        chunks = logged(store.chunks(found["sha256"]))
+        # read before the headers go: a file of one chunk (most are) is then checked whole, so an
+        # altered one is answered 409, saying so, rather than cut short after a 200
+        first = next(chunks, b"")
+        return file_response(itertools.chain([first], chunks), found["content_type"],
+                             found["filename"], size=store.size(found["sha256"]))
 
     @route("GET", f"{BASE}/portfolio/<any(draft, final):stage>.zip", "The portfolio as the latest "
            "submission at that stage froze it (a panel member: the one they appraise), as one zip with "
@@ -138,12 +143,13 @@ def file_response(content: Iterable[bytes], content_type: str, filename: str,
 
 
 def logged(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The chunks; a file found altered (or gone) while it is sent is logged, and the download
-    cut short (its headers are sent already), so it never arrives whole but wrong."""
+    """The chunks; a file found altered (or gone) is logged: before anything is sent, it is
+    refused; while it is sent, the download is cut short (its headers are sent already), so it
+    never arrives whole but wrong."""
     try:
         yield from chunks
     except DomainError as failed:
-        log.error("a portfolio download was cut short: %s", failed.message)
+        log.error("a portfolio file was not sent whole: %s", failed.message)
         raise
 
 

@@ -23,7 +23,6 @@ from shared.mail import SmtpSettings
 from tests.e2e.conftest import E2ESystem, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
-SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 ALERTMANAGER = ROOT / "deploy" / "alertmanager"

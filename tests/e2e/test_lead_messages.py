@@ -14,7 +14,6 @@ from tests.e2e.conftest import Api, E2ESystem
 from tests.e2e.mailbox import WHY, arrived, mailbox, of, plain, settled
 
 pytestmark = pytest.mark.e2e
-SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 SCHOOLS = {"880401": ("Message School One", "one@880401.example.org"),
            "880402": ("Message School Two", "two@880402.example.org")}

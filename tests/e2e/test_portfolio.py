@@ -25,6 +25,8 @@ import pytest
 import requests
 from PIL import Image
 
+from services.applications.portfolio import EVIDENCE_FILES
+from shared.files import FileStore
 from tests.e2e.conftest import Api, E2ESystem
 from tests.e2e.test_journey import (
     DRAFT_DEADLINE,
@@ -207,6 +209,13 @@ def test_every_file_url_as_every_role(system: E2ESystem, people: People) -> None
     record = lead.ok(lead.get(urls["downloads"]))["items"]
     assert {r["by"] for r in record} == {lead.who.actor, people.system.coordinator(ROLES).actor,
                                          people.m1.actor}  # those refused read nothing
+
+    # a file altered on disk is refused whole, saying why, not sent cut short after a 200
+    stored = FileStore(system.settings.data_dir / EVIDENCE_FILES, "the portfolio").path(after["sha256"])
+    stored.write_bytes(b"After the draft, altered.\n")
+    altered = school.get(urls["after"])
+    assert altered.status_code == 409, (altered.status_code, altered.content)
+    assert "no longer matches its checksum" in altered.json()["message"]
 
 
 def rss_kb(pid: int) -> int:

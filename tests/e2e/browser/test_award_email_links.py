@@ -19,7 +19,6 @@ from tests.e2e.test_journey import People, panel_people, to_final_agreed, today,
 from tests.e2e.test_journey import system as system  # noqa: F401 - its rehearsal from 1 March 2027
 
 pytestmark = pytest.mark.e2e
-SHARES_SYSTEM = True  # its URNs and addresses are its own, and it takes no cycle-wide step
 
 URN = "880701"  # no other test uses 8807xx
 ANN = f"ann@{URN}.example.org"  # the coordinator test_journey's pledge() registers
