@@ -17,15 +17,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, ProcessRecorder, StoredEvent, Tracking
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory, PostgresProcessRecorder
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteConnection,
     SQLiteConnectionPool,
+    SQLiteFactory,
     SQLiteProcessRecorder,
 )
-from eventsourcing.utils import retry
-from psycopg.sql import SQL
 
 from shared.chain import Chain
 
@@ -128,36 +126,6 @@ class SealingSQLiteRecorder(SQLiteProcessRecorder):
         return positions
 
 
-class SealingPostgresRecorder(PostgresProcessRecorder):
-    chain: Chain
-
-    def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        self.lock_table_statements = [
-            SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
-        ]
-
-    def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
-        super()._insert_tracking(curs, tracking)
-        record_tracking(self.chain, curs, tracking)
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        # eventsourcing's own version pipelines, and commits when a statement after the insert
-        # fails; here any failure, the seal's included, rolls back the whole transaction
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            if stored_events:  # the log's lock before the ledger's (the tracking record's), always
-                self.chain.tables.lock(curs, "events")
-            self._insert_events(curs, stored_events, **kwargs)  # the tracking record, if any
-            if not stored_events:
-                return []
-            # SET LOCAL lock_timeout (the table lock dropped above), NOTIFY, INSERT ... RETURNING
-            PostgresApplicationRecorder._insert_stored_events(self, curs, stored_events)
-            positions = [row["notification_id"] for row in curs.fetchall()]
-            self.chain.seal(curs, positions)
-        return positions
-
-
 def record_tracking(chain: Chain, cursor: Any, tracking: Tracking) -> None:
     """The ledger's record of a tracking row just inserted, so one deleted, altered or added
     behind the services' backs is seen by ``sanctuary audit verify``."""
@@ -167,7 +135,10 @@ def record_tracking(chain: Chain, cursor: Any, tracking: Tracking) -> None:
 
 def sealing_recorder(factory: Any, chain: Chain) -> ProcessRecorder:
     """The factory's process recorder, of the sealing kind."""
-    cls = SealingPostgresRecorder if isinstance(factory, PostgresFactory) else SealingSQLiteRecorder
+    if isinstance(factory, SQLiteFactory):
+        cls: type = SealingSQLiteRecorder
+    else:  # imported only here: psycopg is a tenth of a service's start, and SQLite needs none of it
+        from shared.postgres_recorder import SealingPostgresRecorder as cls
     factory.env[factory.PROCESS_RECORDER_TOPIC] = f"{cls.__module__}:{cls.__qualname__}"
     recorder = factory.process_recorder()
     recorder.chain = chain
