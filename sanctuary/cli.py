@@ -181,8 +181,11 @@ def _up(args: argparse.Namespace) -> int:
             held.close()
         print(f"sanctuary: not starting: {error}", file=sys.stderr)
         return 1
-    # SIGTERM as Ctrl-C from here on, starting included: every child is stopped (System.stop)
+    # SIGTERM as Ctrl-C from here on, starting included: every child is stopped (System.stop).
+    # SIGINT's handler set too: Python leaves it ignored when it was ignored at start, as it is
+    # for a command a script starts in the background (`./run &`), and Ctrl-C would do nothing
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         system.start()
         if not args.no_example:

@@ -51,7 +51,13 @@ class Up:
 def start_up(env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "sanctuary.cli", "up", "--no-example"],
                             env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, preexec_fn=as_a_background_job)
+
+
+def as_a_background_job() -> None:
+    """Started as a script's ``./run &`` starts it: with SIGINT ignored, which Python then leaves
+    ignored unless the launcher sets a handler of its own (without one, Ctrl-C did nothing)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def healthy(url: str) -> bool:
