@@ -8,6 +8,7 @@ data loaded on first start; Ctrl-C stops everything it started.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -157,7 +158,19 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     runner.start()
     runner.wait()
-    return 0
+    _exit_at_once()
+    return 0  # not reached
+
+
+def _exit_at_once() -> None:
+    """End a service whose containers have stopped cleanly (every store closed, every message
+    settled) without the interpreter's teardown: freeing every module's objects one by one cost
+    a fifth of a second of CPU per process, more than the stop itself, on every stop and restart.
+    The log's handlers are flushed and closed first, as the teardown would have."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _up(args: argparse.Namespace) -> int:
