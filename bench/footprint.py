@@ -6,10 +6,12 @@
   ``sanctuary.launch.ORDER`` and the mail sink, on an empty data folder and a
   fresh virtual host) to the gateway's
   ``/health`` answering 200 and then every process's ops ``/health/ready``
-  answering 200 (broker reachable, store answering, relay turning). Reference:
-  as many interpreters started in parallel doing only what a service
-  does before it starts its container (monkey-patch, import every service,
-  read the authority file), then exiting: the import floor.
+  answering 200 (broker reachable, store answering, relay turning), started as
+  ``sanctuary up`` starts it (the queues declared once by the launcher, so each
+  service imports only its own). Reference: as many interpreters started in
+  parallel doing only what a service does before it starts its container
+  (monkey-patch, import its own service, read the authority file), then
+  exiting: the import floor.
 - memory: the sum of VmRSS (``/proc/<pid>/status``) over those processes, idle
   (a few seconds after start-up and after each benchmark that ran before) and
   the peak sampled every 0.25 s under load (the gateway throughput run, and
@@ -35,12 +37,11 @@ SETTLE_S = 3.0
 FLOOR = """
 import warnings; warnings.filterwarnings("ignore")
 import eventlet; eventlet.monkey_patch()
-import importlib
-from sanctuary.services import SERVICES
+import sys
+from sanctuary.services import service_class
 from shared.authority import load_authority
 from shared.config import Settings
-for path in SERVICES.values():
-    module, cls = path.split(":"); getattr(importlib.import_module(module), cls)
+service_class(sys.argv[1])
 load_authority(Settings.from_env().authority_file)
 print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmRSS:")))
 """
@@ -60,9 +61,9 @@ def import_floor(runs: int = 2) -> dict[str, float]:
 
 def _import_floor_once() -> dict[str, float]:
     started = time.perf_counter()
-    scripts = [FLOOR] * len(ORDER) + [SINK_FLOOR]
-    children = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True) for script in scripts]
+    commands = [["-c", FLOOR, name] for name in ORDER] + [["-c", SINK_FLOOR]]
+    children = [subprocess.Popen([sys.executable, *command], cwd=ROOT, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True) for command in commands]
     kib = [int(child.communicate(timeout=120)[0].strip() or 0) for child in children]
     return {"seconds": time.perf_counter() - started, "rss_mb": sum(kib) / 1024}
 
