@@ -12,7 +12,9 @@ These subclasses keep nameko's behaviour and change only what a broker failure d
 - a reply that cannot be published is dropped and counted: the caller has given up
   by then (its RPC timeout), and the request itself is delivered again;
 - a request delivered again after this process answered it is answered again from
-  memory, not run a second time (``RpcConsumer``).
+  memory, not run a second time (``RpcConsumer``);
+- a service told to stop while the broker is away stops: a consumer on a lost connection
+  has nothing to cancel (``QueueConsumer``).
 
 Subclasses rather than monkey-patching: nameko shares one ``QueueConsumer`` per
 class in a container, so the RPC entrypoint, the event handlers and the RPC proxy's
@@ -30,7 +32,8 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import amqp
@@ -77,7 +80,52 @@ def rpc_queue_arguments(amqp_uri: str, queue_name: str) -> dict:
 
 
 class QueueConsumer(messaging.QueueConsumer):
-    """nameko's consumer: acks, requeues and rejects never raise for a lost connection."""
+    """nameko's consumer: acks, requeues and rejects never raise for a lost connection, and it
+    stops while the broker is away.
+
+    nameko cancels each entrypoint's consumer from the consume loop, between two reads of a
+    live connection, and its stop waits for that. With the connection gone (the broker stopped,
+    or its virtual host deleted) the loop only tries to connect again, and a service told to
+    stop then waited for ever: it logged "stopping services" and went on reconnecting, once a
+    second, for as long as it was left (seen: twenty minutes, an orphan of a killed launcher).
+    A consumer on a lost connection is gone at the broker already, so there is nothing to
+    cancel: the entrypoint's removal is done at once, and the loop is ended."""
+
+    _live = False  # consuming on an open connection: the loop will soon cancel what is asked
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
+        self._live = True
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    @contextmanager
+    def consumer_context(self, **kwargs: Any) -> Iterator[Any]:
+        try:
+            with super().consumer_context(**kwargs) as context:
+                yield context
+        finally:
+            self._live = False
+            self._release_pending()
+
+    def _release_pending(self) -> None:
+        """The removals asked for while the connection was being lost: done, nothing to cancel."""
+        pending, self._pending_remove_providers = self._pending_remove_providers, {}
+        for provider, removed in pending.items():
+            self._consumers.pop(provider, None)
+            removed.send()
+
+    def unregister_provider(self, provider: Any) -> None:
+        if self._live or not self._consumers_ready.ready():
+            super().unregister_provider(provider)
+            return
+        self._consumers.pop(provider, None)  # its consumer went with the connection
+        messaging.ProviderCollector.unregister_provider(self, provider)
+
+    def stop(self) -> None:
+        if self._consumers_ready.ready() and not self._live and self._gt is not None:
+            # the loop is only reconnecting (it may be inside kombu's retries): end it
+            self.should_stop = True
+            self._gt.kill(messaging.QueueConsumerStopped())
+        super().stop()
 
     def on_connection_error(self, exc: Exception, interval: float) -> None:
         log.warning("Error connecting to broker at %s (%s).\nRetrying in %s seconds.",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -145,3 +146,36 @@ def test_a_service_killed_is_started_again_with_a_growing_pause(system: E2ESyste
         supervisor.join(5)
     response = requests.get(system.base_url + "/health", timeout=10)
     assert response.status_code == 200, response.text
+
+
+STOPPING = ("pledges", "applications", "notifications", "gateway")
+HANG_AFTER = 60.0  # only a guard against the hang this test is about, not a timing
+
+
+def test_services_told_to_stop_while_rabbitmq_is_stopped_exit(system: E2ESystem) -> None:
+    """nameko's stop waits for the consume loop to cancel each consumer, which it does only on
+    a live connection: a service told to stop with the broker away went on reconnecting for ever
+    (seen: twenty minutes, an orphan of a killed launcher). Each now exits, cleanly."""
+    since = {name: system.log_path(name).stat().st_size for name in STOPPING}
+    stopped: dict[str, int | None] = {}
+    rabbitmqctl("stop_app")
+    try:
+        for name in STOPPING:
+            system.processes[name].send_signal(signal.SIGTERM)
+        for name in STOPPING:
+            try:
+                stopped[name] = system.processes[name].wait(HANG_AFTER)
+            except subprocess.TimeoutExpired:
+                stopped[name] = None
+                system.processes[name].kill()
+                system.processes[name].wait()
+    finally:
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+        for name in STOPPING:
+            system.start_service(name)
+        await_healthy(system)
+    assert stopped == dict.fromkeys(STOPPING, 0), f"not stopped (None: still running after " \
+                                                  f"{HANG_AFTER:.0f}s): {stopped}"
+    for name in STOPPING:
+        assert log_has(system, name, "stopping services", since[name]), name
