@@ -11,7 +11,8 @@ In process, on a temporary SQLite store and a virtual host of its own:
 - raw, unconfirmed: the same without confirms (the broker's intake, no promise kept);
 - relay: ``events`` schools registered first, then ``OutboxRelay.drain()`` timed:
   read the log, map each notification to its public envelope, publish a batch with
-  its confirms pipelined, record the position once all are in;
+  its confirms pipelined (the next batch read and sent while they come), record a
+  batch's position once all of it is confirmed;
 - commit to bus: the relay running in a thread as in a service; the time from
   calling ``register_school`` (the save, which wakes the relay) until a plain
   queue bound to ``pledges.events`` holds the message, one commit at a time with

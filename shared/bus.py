@@ -7,9 +7,11 @@ broker's confirm, so "published" means RabbitMQ has taken responsibility.
 
 Confirms are pipelined: ``publish_all`` sends a whole batch, many messages in flight,
 and returns once the broker has confirmed every one of them (RabbitMQ acknowledges
-several at once, ``multiple``). The channel is put in confirm mode once and the acks
-are counted as they arrive (py-amqp's ``basic_ack`` events), rather than kombu's
-``confirm_publish``, which waits for each message's confirm before sending the next.
+several at once, ``multiple``); ``send_all`` and ``await_confirmed`` are its two halves,
+for a caller (the relay) that prepares its next batch while the last one's confirms come.
+The channel is put in confirm mode once and the acks are counted as they arrive (py-amqp's
+``basic_ack`` events), rather than kombu's ``confirm_publish``, which waits for each
+message's confirm before sending the next.
 """
 
 from __future__ import annotations
@@ -53,20 +55,39 @@ class BusPublisher:
         """Publish every event, all in flight at once, and return (how many) once the broker has
         confirmed them all. Raises if any is refused or unconfirmed after ``CONFIRM_TIMEOUT``:
         then some may have been taken and some not, so the caller publishes them all again."""
+        events = list(events)
+        self.await_confirmed(self.send_all(events, via))
+        return len(events)
+
+    def send_all(self, events: Iterable[IntegrationEvent], via: str | None = None) -> int:
+        """Send every event without waiting for its confirm; returns the mark to give
+        ``await_confirmed`` (the channel's last delivery tag). Raises as ``publish_all`` does."""
         try:
             producer = self._ensure_producer()
             exchange = self.exchange if via is None else get_event_exchange(via, {})
             if exchange.name not in self._declared:
                 exchange(producer.channel).declare()
                 self._declared.add(exchange.name)
-            sent = 0
             for event in events:
                 self._send(producer, exchange, event)
-                sent += 1
-            self._await_confirms()
-            return sent
+            return self._confirms.sent
         except Exception:
             self.close()  # a fresh connection next time
+            raise
+
+    def await_confirmed(self, mark: int) -> None:
+        """Return once the broker has confirmed every message sent up to ``mark``; raises if one
+        was refused, the connection failed, or a confirm has not come within ``CONFIRM_TIMEOUT``."""
+        try:
+            deadline = time.monotonic() + CONFIRM_TIMEOUT
+            while not self._confirms.all_in(mark):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the broker confirmed {self._confirms.confirmed} of "
+                                       f"{mark} messages within {CONFIRM_TIMEOUT:.0f} s")
+                self._connection.drain_events(timeout=left)
+        except Exception:
+            self.close()
             raise
 
     def _send(self, producer: kombu.Producer, exchange: kombu.Exchange, event: IntegrationEvent) -> None:
@@ -83,15 +104,6 @@ class BusPublisher:
             timeout=CONFIRM_TIMEOUT,
         )
         self._confirms.sent += 1
-
-    def _await_confirms(self) -> None:
-        deadline = time.monotonic() + CONFIRM_TIMEOUT
-        while not self._confirms.all_in():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"the broker confirmed {self._confirms.confirmed} of "
-                                   f"{self._confirms.sent} messages within {CONFIRM_TIMEOUT:.0f} s")
-            self._connection.drain_events(timeout=left)
 
     def _ensure_producer(self) -> kombu.Producer:
         if self._producer is None:
@@ -144,7 +156,8 @@ class _Confirms:
     def nack(self, tag: int, multiple: bool) -> None:
         self.refused = True
 
-    def all_in(self) -> bool:
+    def all_in(self, mark: int) -> bool:
+        """Whether every message up to ``mark`` is confirmed; raises once any was refused."""
         if self.refused:
             raise MessageNacked("the broker refused a message")
-        return self.confirmed >= self.sent
+        return self.confirmed >= mark

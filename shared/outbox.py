@@ -3,8 +3,9 @@
 The eventsourcing notification log is the outbox: events and their
 notifications are written in one transaction. The relay reads notifications
 after the last position it tracked, publishes the public ones of a batch with their
-confirms pipelined (all in flight, shared/bus.py), and only once the broker has
-confirmed every one records the batch's last position. A crash between publish and
+confirms pipelined (all in flight, shared/bus.py; the next batch is read and sent while
+this one's confirms come), and only once the broker has confirmed every one records the
+batch's last position. A crash between publish and
 tracking republishes a few events, which idempotent consumers ignore.
 
 Every event is sealed as it is written (shared/recorders.py), so everything the
@@ -75,14 +76,39 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish the next batch; returns how many notifications it moved past."""
-        notifications = self.app.recorder_.select_notifications(
-            start=self.published_position() + 1, limit=self.batch_size
-        )
+        return self.drain(batches=1)
+
+    def drain(self, batches: int | None = None) -> int:
+        """Publish everything pending (or ``batches`` batches); returns how many notifications it
+        moved past. Each batch is sent while the one before waits for its confirms, and a batch's
+        position is tracked only once all of it is confirmed, the batches in order."""
+        position, moved, waiting = self.published_position(), 0, None
+        while batches is None or batches > 0:
+            notifications = self.app.recorder_.select_notifications(start=position + 1,
+                                                                    limit=self.batch_size)
+            events = self._public(notifications)
+            mark = self.publisher.send_all(events)
+            if waiting is not None:
+                self._settle(*waiting)
+            waiting = (mark, events, notifications[-1].id) if notifications else None
+            moved += len(notifications)
+            batches = None if batches is None else batches - 1
+            if len(notifications) < self.batch_size:
+                break
+            position = notifications[-1].id
+        if waiting is not None:
+            self._settle(*waiting)
+        return moved
+
+    def _public(self, notifications: list) -> list:
         decoded = self.app.domain_events(notifications)  # their subjects' keys read at once
-        events = [event for event in (self.contract.envelope(domain_event, n.id, self.authority)
-                                      for domain_event, n in zip(decoded, notifications, strict=True))
-                  if event is not None]
-        self.publisher.publish_all(events)  # returns once the broker has confirmed every one
+        return [event for event in (self.contract.envelope(domain_event, n.id, self.authority)
+                                    for domain_event, n in zip(decoded, notifications, strict=True))
+                if event is not None]
+
+    def _settle(self, mark: int, events: list, position: int) -> None:
+        """Once the broker has confirmed a batch: count it, and track its last position."""
+        self.publisher.await_confirmed(mark)
         for event in events:
             PUBLISHED.labels(event.type).inc()
             if event.type in self.contract.witnessed_after:
@@ -90,19 +116,8 @@ class OutboxRelay:
         if events:
             self.stats.published_total += len(events)
             self.stats.last_published_at = time.time()
-        if notifications:
-            crash_point("relay.after_publish")
-            self.app.recorder_.insert_tracking(Tracking(RELAY, notifications[-1].id))
-        return len(notifications)
-
-    def drain(self) -> int:
-        """Publish everything pending; returns how many notifications it moved past."""
-        moved = 0
-        while True:
-            batch = self.relay_once()
-            moved += batch
-            if batch < self.batch_size:
-                return moved
+        crash_point("relay.after_publish")
+        self.app.recorder_.insert_tracking(Tracking(RELAY, position))
 
     def run(self, stop: threading.Event, idle_poll: float = 1.0, retry_max: float = 5.0) -> None:
         """Relay until ``stop`` is set. Woken by every local save; polls as a fallback
