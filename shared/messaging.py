@@ -121,8 +121,11 @@ class QueueConsumer(messaging.QueueConsumer):
         messaging.ProviderCollector.unregister_provider(self, provider)
 
     def stop(self) -> None:
+        # every entrypoint's removal first: the loop ends by itself once a live connection has
+        # cancelled the last consumer; off one, it is only reconnecting (perhaps inside kombu's
+        # retries, where it never looks at ``should_stop``), so it is ended here
+        self.wait_for_providers()
         if self._consumers_ready.ready() and not self._live and self._gt is not None:
-            # the loop is only reconnecting (it may be inside kombu's retries): end it
             self.should_stop = True
             self._gt.kill(messaging.QueueConsumerStopped())
         super().stop()
