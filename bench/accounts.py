@@ -18,14 +18,13 @@ a few passes of 200):
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import statistics
 import tempfile
 import time
 import uuid
 
-from bench.common import Figure, report
+from bench.common import Figure, run_alone
 from services.accounts.application import Accounts
 from shared.access import Principal
 from shared.clock import FixedClock
@@ -93,11 +92,7 @@ def rate(app: Accounts, credential: str, calls: int = CALLS) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--events", type=int)
-    args = parser.parse_args()
-    report("accounts", measure(args.quick, args.events))
+    run_alone("accounts", __doc__, measure, events=int)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ a RabbitMQ virtual host of its own, the machine it ran on, the table and the JSO
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -10,7 +11,7 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -192,3 +193,16 @@ def report(name: str, figures: list[Figure], extra: dict[str, Any] | None = None
     """Print the table and write the JSON: what each module does when run alone."""
     print(table(figures))
     print(f"written {write_results(name, figures, extra).relative_to(ROOT)}")
+
+
+def run_alone(name: str, doc: str, measure: Callable[..., list[Figure]],
+              **options: type | tuple[type, str]) -> None:
+    """A benchmark module's ``main``: ``--quick`` and its own size options (a type, or a type
+    and its help), then ``measure`` with them and the report written as ``<name>.json``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    for option, kind in options.items():
+        kind, text = kind if isinstance(kind, tuple) else (kind, None)
+        parser.add_argument(f"--{option}", type=kind, help=text)
+    args = vars(parser.parse_args())
+    report(name, measure(**args))

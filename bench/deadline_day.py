@@ -26,7 +26,6 @@ submitted afterwards (all of them).
 
 from __future__ import annotations
 
-import argparse
 import random
 import threading
 import time
@@ -36,7 +35,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from bench.common import Figure, report, summary
+from bench.common import Figure, run_alone, summary
 from bench.stack import Stack, maybe_started
 
 SIZES = {False: {"schools": 200, "readers": 50, "surge": 60.0},
@@ -239,14 +238,8 @@ def figures(log: Log, schools: int, readers: int, surge_s: float, setup_s: float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--schools", type=int)
-    parser.add_argument("--readers", type=int)
-    parser.add_argument("--surge", type=float, help="seconds within which every school submits")
-    args = parser.parse_args()
-    report("deadline_day", measure(quick=args.quick, schools=args.schools, readers=args.readers,
-                                   surge=args.surge))
+    run_alone("deadline_day", __doc__, measure, schools=int, readers=int,
+              surge=(float, "seconds within which every school submits"))
 
 
 if __name__ == "__main__":

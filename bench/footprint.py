@@ -21,13 +21,12 @@
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import threading
 import time
 
-from bench.common import Figure, report
+from bench.common import Figure, run_alone
 from bench.stack import Stack, maybe_started
 from sanctuary.launch import ORDER
 from shared.config import ROOT
@@ -137,10 +136,7 @@ def measure(stack: Stack | None = None, quick: bool = False) -> list[Figure]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    args = parser.parse_args()
-    report("footprint", measure(quick=args.quick))
+    run_alone("footprint", __doc__, measure)
 
 
 if __name__ == "__main__":

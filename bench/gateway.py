@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import threading
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import Figure, report, summary
+from bench.common import Figure, run_alone, summary
 from bench.relay import CONTACT, pledges_app
 from bench.stack import Stack, maybe_started
 
@@ -125,12 +124,7 @@ def figures(run: dict, raw: float, clients: int) -> list[Figure]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--schools", type=int)
-    parser.add_argument("--clients", type=int)
-    args = parser.parse_args()
-    report("gateway", measure(quick=args.quick, schools=args.schools, clients=args.clients))
+    run_alone("gateway", __doc__, measure, schools=int, clients=int)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ time to 2xx in the same samples: the difference is the asynchronous path
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import threading
 import time
@@ -38,7 +37,7 @@ from pathlib import Path
 import kombu
 import requests
 
-from bench.common import Figure, report, summary
+from bench.common import Figure, run_alone, summary
 from bench.stack import Stack, maybe_started
 from shared.bus import BusPublisher
 
@@ -184,11 +183,7 @@ def figures(rows: list[dict[str, float]]) -> list[Figure]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--samples", type=int)
-    args = parser.parse_args()
-    report("latency", measure(quick=args.quick, samples=args.samples))
+    run_alone("latency", __doc__, measure, samples=int)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ Writes ``bench/results/relay.json``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
@@ -38,7 +37,7 @@ from pathlib import Path
 
 import kombu
 
-from bench.common import Figure, report, summary, vhost
+from bench.common import Figure, run_alone, summary, vhost
 from services.pledges.application import Pledges
 from services.pledges.contract import PLEDGES
 from shared.authority import load_authority
@@ -155,12 +154,7 @@ def commit_to_bus(app: Pledges, relay: OutboxRelay, amqp: str, samples: int,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--events", type=int)
-    parser.add_argument("--samples", type=int)
-    args = parser.parse_args()
-    report("relay", measure(args.quick, args.events, args.samples))
+    run_alone("relay", __doc__, measure, events=int, samples=int)
 
 
 if __name__ == "__main__":

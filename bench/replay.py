@@ -24,14 +24,13 @@ that one log, each timed as the median of a few passes, in events per second:
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import Figure, report, vhost
+from bench.common import Figure, run_alone, vhost
 from bench.relay import CONTACT, pledges_app, raw_publish_rate
 from sanctuary.audit_commands import BATCH, _log
 from services.pledges.application import Pledges
@@ -158,11 +157,7 @@ def replay_to_bus(app: Pledges, amqp: str, last: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--schools", type=int)
-    args = parser.parse_args()
-    report("replay", measure(args.quick, args.schools))
+    run_alone("replay", __doc__, measure, schools=int)
 
 
 if __name__ == "__main__":

@@ -17,14 +17,13 @@ there).
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import statistics
 import time
 
 import requests
 
-from bench.common import Figure, report, summary
+from bench.common import Figure, run_alone, summary
 from bench.stack import Stack, maybe_started
 
 SIZES = {False: 100, True: 20}
@@ -67,11 +66,7 @@ def _new_client() -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--samples", type=int)
-    args = parser.parse_args()
-    report("sign_in", measure(quick=args.quick, samples=args.samples))
+    run_alone("sign_in", __doc__, measure, samples=int)
 
 
 if __name__ == "__main__":

@@ -188,6 +188,11 @@ class Chain:
                        "ORDER BY notification_id DESC LIMIT 1")
         return cursor.fetchone()
 
+    def record_tracking(self, cursor: Any, upstream: str, position: int) -> None:
+        """The ledger's record of a tracking row just inserted (``upstream``'s ``position``), so one
+        deleted, altered or added behind the services' backs is seen by ``sanctuary audit verify``."""
+        self.ledger.append(cursor, "tracked", upstream, {"position": position})
+
     def seal(self, cursor: Any, positions: Sequence[int]) -> None:
         """Link the events just inserted at ``positions``, in the inserting transaction (which
         already holds the lock that serialises writers of the log)."""

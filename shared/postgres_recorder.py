@@ -12,7 +12,6 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL
 
 from shared.chain import Chain
-from shared.recorders import record_tracking
 
 
 class SealingPostgresRecorder(PostgresProcessRecorder):
@@ -26,7 +25,7 @@ class SealingPostgresRecorder(PostgresProcessRecorder):
 
     def _insert_tracking(self, curs: Any, tracking: Tracking) -> None:
         super()._insert_tracking(curs, tracking)
-        record_tracking(self.chain, curs, tracking)
+        self.chain.record_tracking(curs, tracking.application_name, tracking.notification_id)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

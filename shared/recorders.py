@@ -79,7 +79,7 @@ class SealingSQLiteRecorder(SQLiteProcessRecorder):
 
     def _insert_tracking(self, c: Any, tracking: Tracking) -> None:
         super()._insert_tracking(c, tracking)  # written first: the transaction holds the write lock
-        record_tracking(self.chain, c, tracking)
+        self.chain.record_tracking(c, tracking.application_name, tracking.notification_id)
 
     def select_events(self, originator_id: UUID | str, *, gt: int | None = None, lte: int | None = None,
                       desc: bool = False, limit: int | None = None) -> Sequence[StoredEvent]:
@@ -124,13 +124,6 @@ class SealingSQLiteRecorder(SQLiteProcessRecorder):
         positions = super()._insert_events(c, stored_events, **kwargs) or []
         self.chain.seal(c, positions)
         return positions
-
-
-def record_tracking(chain: Chain, cursor: Any, tracking: Tracking) -> None:
-    """The ledger's record of a tracking row just inserted, so one deleted, altered or added
-    behind the services' backs is seen by ``sanctuary audit verify``."""
-    chain.ledger.append(cursor, "tracked", tracking.application_name,
-                        {"position": tracking.notification_id})
 
 
 def sealing_recorder(factory: Any, chain: Chain) -> ProcessRecorder:
