@@ -59,12 +59,28 @@ wait_for_rabbitmq() {
   rabbitmqctl -q await_startup --timeout 120 >/dev/null
 }
 
+# A RabbitMQ node keeps the working directory it was started in. Started from a checkout that
+# is later deleted (a CI clone), it can no longer spawn a command: `status`, `stop` and
+# `stop_app` then fail (enoent) and the fault tests cannot stop it. Every node is therefore
+# started from its own data folder, and one already left in that state is killed here (its `stop`
+# fails the same way) so that it is started again. Usage: kill_if_homeless [node]
+kill_if_homeless() {
+  local node=(${1:+-n "$1"}) pid
+  rabbitmqctl -q "${node[@]}" ping >/dev/null 2>&1 || return 0
+  rabbitmqctl -q "${node[@]}" status >/dev/null 2>&1 && return 0
+  pid=$(rabbitmqctl -q "${node[@]}" eval 'list_to_integer(os:getpid()).' 2>/dev/null || true)
+  say "RabbitMQ node ${1:-rabbit} cannot run commands (its folder was deleted): restarting it"
+  [ -n "$pid" ] || { echo "cannot find RabbitMQ node ${1:-rabbit}'s process: stop it by hand" >&2; return 1; }
+  kill -9 "$pid"
+  while rabbitmqctl -q "${node[@]}" ping >/dev/null 2>&1; do sleep 1; done
+}
+
 # Debian's rabbitmq-server wrapper becomes the rabbitmq user through su, whose PAM limits
 # leave it 1024 open files: RabbitMQ then takes at most 832 sockets, and past them accepts
 # no new connection (its file descriptor alarm) while clients wait in the handshake. A few
 # systems starting at once got there (issue 23's start hang), so start it with more.
 start_rabbitmq() {
-  su rabbitmq -s /bin/sh -c 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+  su rabbitmq -s /bin/sh -c 'cd /var/lib/rabbitmq; ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
     exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached' >/dev/null 2>&1 || true
 }
 
@@ -81,6 +97,7 @@ warn_if_rabbitmq_starved() {
 
 ensure_rabbitmq() {
   apt_install rabbitmq-server
+  kill_if_homeless
   if ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
     say "starting RabbitMQ"
     rabbitmq-plugins -q enable --offline rabbitmq_management rabbitmq_prometheus >/dev/null
@@ -174,7 +191,7 @@ start_cluster_node() {
   echo '[rabbitmq_management].' > "$dir/enabled_plugins"
   rm -f "$dir/pid"  # `rabbitmqctl wait` waits for the new node's pid file
   chown -R rabbitmq:rabbitmq "$CLUSTER_DIR"
-  su rabbitmq -s /bin/sh -c "$(cluster_node_env "$name" "$port")
+  su rabbitmq -s /bin/sh -c "$(cluster_node_env "$name" "$port"); cd $dir
     ulimit -n 65536 2>/dev/null || ulimit -n \"\$(ulimit -Hn)\" 2>/dev/null
     exec /usr/lib/rabbitmq/bin/rabbitmq-server -detached" >/dev/null 2>&1 || true
 }
@@ -204,6 +221,7 @@ ensure_rabbitmq_cluster() {
   # all stopped nodes start together: a clustered node that boots waits for its peers
   for entry in "${CLUSTER_NODES[@]}"; do
     name="${entry%%:*}" port="${entry##*:}"
+    kill_if_homeless "$(cluster_node "$name")"
     cluster_node_running "$name" && continue
     say "starting RabbitMQ node $(cluster_node "$name") (AMQP $port)"
     start_cluster_node "$name" "$port"

@@ -5,6 +5,7 @@
 #   tests/faults/own-broker.sh        start it (data in /tmp/sanctuary-faults-broker)
 #   tests/faults/own-broker.sh stop   stop it
 set -euo pipefail
+source "$(dirname "$0")/../../deploy/local/bootstrap.sh"  # kill_if_homeless
 DIR=/tmp/sanctuary-faults-broker
 NODE="faults@$(hostname -s)"
 ENV="export RABBITMQ_NODENAME=$NODE RABBITMQ_DIST_PORT=25682 RABBITMQ_MNESIA_BASE=$DIR/mnesia"
@@ -14,12 +15,13 @@ if [ "${1:-start}" = stop ]; then
   su rabbitmq -s /bin/sh -c "$ENV; /usr/lib/rabbitmq/bin/rabbitmqctl -q stop"
   exit
 fi
+kill_if_homeless "$NODE"
 mkdir -p "$DIR/mnesia" "$DIR/log"
 printf 'listeners.tcp.default = 5682\nmanagement.tcp.port = 15682\n' > "$DIR/rabbitmq.conf"
 echo '[rabbitmq_management].' > "$DIR/enabled_plugins"
 chown -R rabbitmq:rabbitmq "$DIR"
 # more open files than su's 1024 (see deploy/local/bootstrap.sh)
-su rabbitmq -s /bin/sh -c "$ENV; ulimit -n 65536 2>/dev/null || ulimit -n \"\$(ulimit -Hn)\" 2>/dev/null
+su rabbitmq -s /bin/sh -c "$ENV; cd $DIR; ulimit -n 65536 2>/dev/null || ulimit -n \"\$(ulimit -Hn)\" 2>/dev/null
   /usr/lib/rabbitmq/bin/rabbitmq-server -detached" >/dev/null 2>&1 || true
 for _ in $(seq 120); do
   rabbitmqctl -q -n "$NODE" await_startup --timeout 120 >/dev/null 2>&1 && break
