@@ -19,6 +19,7 @@ import threading
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,10 @@ class _Keeper:
         if self.to_fail > 0:
             self.to_fail -= 1
             return "451 4.3.0 Mail sink refusing for now (--fail-first)"
-        data: bytes = envelope.original_content or envelope.content
+        # as any MTA does, the connection it came over first: a test can tell connections apart
+        host, port = session.peer[:2]
+        received = f"Received: from [{host}]:{port} by mail-sink.local; {formatdate(usegmt=True)}\r\n"
+        data: bytes = received.encode("ascii") + (envelope.original_content or envelope.content)
         message_id = BytesHeaderParser().parsebytes(data).get("Message-ID", "") or "no-id"
         safe_id = re.sub(r"[^A-Za-z0-9._@-]", "_", message_id.strip().strip("<>"))[:100]
         self.sequence += 1

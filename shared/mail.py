@@ -13,6 +13,8 @@ import re
 import smtplib
 import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -145,8 +147,41 @@ def build_message(email: Email) -> EmailMessage:
 
 
 class Mailer:
+    """Hands messages to the SMTP server: one at a time (``send``), or a round of them over one
+    connection (``session``)."""
+
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+
+    def send(self, email: Email) -> None:
+        """Hand the message to the SMTP server; raises MailError if it is not accepted."""
+        with self.session() as session:
+            session.send(email)
+
+    @contextmanager
+    def session(self) -> Iterator[MailSession]:
+        """Messages sent through the session share a connection; it is closed at the end."""
+        session = MailSession(self.settings)
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+class MailSession:
+    """Consecutive messages over one SMTP connection, opened at the first: a round of fifty
+    reminders is one connection, TLS handshake and login, not fifty. After any failure the
+    connection is closed and the next message opens another (the failed message is the
+    caller's to try again, as with a lone send); after ``MESSAGES_PER_CONNECTION`` it is
+    closed too, as some relays refuse more on one connection."""
+
+    MESSAGES_PER_CONNECTION = 50
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+        self._carried = 0
+        self.connections = 0  # opened so far
 
     def send(self, email: Email) -> None:
         """Hand the message to the SMTP server; raises MailError if it is not accepted."""
@@ -159,16 +194,24 @@ class Mailer:
         MAIL_SECONDS.observe(time.perf_counter() - started)
         MAIL_SENT.labels(email.kind).inc()
 
+    def close(self) -> None:
+        if self._smtp is not None:
+            _quit(self._smtp)
+            self._smtp = None
+
     def _send(self, email: Email) -> None:
         message = build_message(email)
         sender = parseaddr(email.sender)[1]
         recipients = [parseaddr(address)[1] for address in email.to]
         try:
-            smtp = self._connect()
             try:
-                refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
-            finally:
-                _quit(smtp)
+                refused = self._connection().send_message(message, from_addr=sender, to_addrs=recipients)
+            except BaseException:
+                self.close()  # whatever state the conversation is in, the next message starts afresh
+                raise
+            self._carried += 1
+            if self._carried >= self.MESSAGES_PER_CONNECTION:
+                self.close()
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise MailError(f"every recipient refused: {error.recipients}", codes[0],
@@ -187,21 +230,27 @@ class Mailer:
             log.warning("message %s refused for %d of its %d recipients (SMTP %s)", email.message_id,
                         len(refused), len(recipients), sorted({code for code, _ in refused.values()}))
 
-    def _connect(self) -> smtplib.SMTP:
-        s = self.settings
-        if s.security == "tls":
-            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        try:
-            if s.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-            if s.username:
-                smtp.login(s.username, s.password or "")
-        except BaseException:
-            smtp.close()
-            raise
-        return smtp
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp, self._carried = _connect(self.settings), 0
+            self.connections += 1
+        return self._smtp
+
+
+def _connect(s: SmtpSettings) -> smtplib.SMTP:
+    if s.security == "tls":
+        smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    try:
+        if s.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if s.username:
+            smtp.login(s.username, s.password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

@@ -17,7 +17,7 @@ from services.notifications import messages as m
 from services.notifications.delivery import Notification
 from shared.faults import crash_point
 from shared.logs import follow, leave, trail
-from shared.mail import Attachment, Email, Mailer, MailError
+from shared.mail import Attachment, Email, Mailer, MailError, MailSession
 from shared.personal import ERASED, reveal
 
 log = logging.getLogger(__name__)
@@ -53,23 +53,27 @@ class Sending:
         """Send every notification now due; returns counts by what happened."""
         now, counts = self.clock.now(), {"sent": 0, "failed": 0, "retrying": 0}
         due = [n for n in self.index.all() if isinstance(n, Notification) and n.due(now, self.claim_timeout)]
-        for seen in due:
-            note = self.repository.get(seen.id)
-            if not note.due(now, self.claim_timeout):
-                continue
-            message = reveal(note.message)
-            if message == ERASED:
-                note.suppress("the person's data was erased", "system:sender")
-                self.save(note)
-                continue
-            token = self._follow(note)  # its lines and events name the request that caused it
-            try:
-                outcome = self._claim_and_send(mailer, note, message, now, people)
-            finally:
-                leave(token)
-            if outcome:
-                counts[outcome] += 1
+        with mailer.session() as post:  # the round's messages over one connection
+            for seen in due:
+                outcome = self._send_due(post, seen.id, now, people)
+                if outcome:
+                    counts[outcome] += 1
         return counts
+
+    def _send_due(self, post: MailSession, note_id: Any, now: Any, people: People | None) -> str | None:
+        note = self.repository.get(note_id)
+        if not note.due(now, self.claim_timeout):
+            return None
+        message = reveal(note.message)
+        if message == ERASED:
+            note.suppress("the person's data was erased", "system:sender")
+            self.save(note)
+            return None
+        token = self._follow(note)  # its lines and events name the request that caused it
+        try:
+            return self._claim_and_send(post, note, message, now, people)
+        finally:
+            leave(token)
 
     def _follow(self, note: Notification) -> Any:
         """Follow the request that caused the notification, as its first event recorded it."""
@@ -78,7 +82,7 @@ class Sending:
         return follow(request_id=request, causation_id=getattr(intended, "causation_id", None) or request,
                       route=f"notifications.send.{note.kind}")
 
-    def _claim_and_send(self, mailer: Mailer, note: Notification, message: dict, now: Any,
+    def _claim_and_send(self, post: MailSession, note: Notification, message: dict, now: Any,
                         people: People | None) -> str | None:
         crash_point("notifications.before_claim")
         note.claim(now, self.claim_timeout)
@@ -87,13 +91,13 @@ class Sending:
         except IntegrityError:
             return None
         crash_point("notifications.before_send")
-        outcome = self._send(mailer, note, message, people)
+        outcome = self._send(post, note, message, people)
         level = logging.INFO if outcome == "sent" else logging.WARNING
         log.log(level, "%s notification %s %s", note.kind, note.id,
                 outcome if outcome == "sent" else f"not sent ({outcome}): {note.attempts[-1]['error']}")
         return outcome
 
-    def _send(self, mailer: Mailer, note: Notification, message: dict, people: People | None) -> str:
+    def _send(self, post: MailSession, note: Notification, message: dict, people: People | None) -> str:
         try:
             to, name = self.addressed(message, people)
         except Unreachable as error:
@@ -111,7 +115,7 @@ class Sending:
             self.save(note)
             return "failed"
         try:
-            mailer.send(email)
+            post.send(email)
             crash_point("notifications.after_send")
         except MailError as error:
             note.failed(self.clock.now(), str(error), error.permanent)

@@ -145,3 +145,39 @@ def test_settings_read_the_password_from_a_file(tmp_path) -> None:
 def test_invalid_settings_name_the_variable(env: dict, variable: str) -> None:
     with pytest.raises(ValueError, match=variable):
         SmtpSettings.from_env(env)
+
+
+def _connections(messages: list) -> list[str]:
+    """The client end of the connection each message came over, in order (the sink's Received)."""
+    return [m["Received"].split()[1] for m in messages]
+
+
+def test_a_session_carries_its_messages_over_one_connection(mail_sink: SinkProcess) -> None:
+    mailer = Mailer(mail_sink.settings())
+    with mailer.session() as post:
+        for n in range(3):
+            post.send(an_email(message_id=make_message_id(f"round:{n}", "coventry.example")))
+    mailer.send(an_email())
+    mailer.send(an_email())
+    seen = _connections(mail_sink.messages())
+    assert len(seen) == 5 and len(set(seen[:3])) == 1
+    assert len(set(seen)) == 3  # each lone send its own connection
+    assert post.connections == 1
+
+
+def test_a_session_opens_another_connection_after_a_failure_and_after_its_quota(tmp_path) -> None:
+    sink = SinkProcess(tmp_path / "mail", fail_first=1)
+    sink.start()
+    try:
+        with Mailer(sink.settings()).session() as post:
+            post.MESSAGES_PER_CONNECTION = 2
+            with pytest.raises(MailError) as raised:
+                post.send(an_email())
+            assert raised.value.code == 451
+            for _ in range(3):
+                post.send(an_email())
+        seen = _connections(sink.messages())
+        assert len(seen) == 3 and seen[0] == seen[1] != seen[2]
+        assert post.connections == 3  # the refused one's, two messages', the third's
+    finally:
+        sink.stop()

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+import shared.mail
 from shared.mail import Email, Mailer, MailError, SmtpSettings
 
 
@@ -30,7 +31,7 @@ class _PartlyRefusing:
 def test_a_partly_refused_message_is_logged_without_the_addresses(monkeypatch: pytest.MonkeyPatch,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
     mailer = Mailer(SmtpSettings("127.0.0.1", 1, "none", None, None, 5.0))
-    monkeypatch.setattr(mailer, "_connect", lambda: _PartlyRefusing())
+    monkeypatch.setattr(shared.mail, "_connect", lambda settings: _PartlyRefusing())
     email = Email(to=("ann@hill.example.org", "bo@oak.example.org"), subject="Hello", text="Hi", html=None,
                   sender="S <no-reply@sanctuary.invalid>", reply_to=None,
                   message_id="<1@sanctuary.invalid>", kind="test")
