@@ -392,15 +392,26 @@ class Recovered:
     copies: Counter  # pledges position -> how often it was on the bus
     mail: Counter  # (to, subject) -> how often the sink has it, for the load's schools
     log: list[dict]  # the delivery log's entries for the load's schools
+    seconds: dict[str, float]  # how long each check took (one that waits tells why a run was slow)
 
 
 def check_recovered(system: E2ESystem, load: Load, bus: BusRecord) -> Recovered:
+    seconds, began = {}, time.monotonic()
+
+    def took(name: str) -> None:
+        nonlocal began
+        seconds[name], began = round(time.monotonic() - began, 1), time.monotonic()
+
     stored = check_durable(system, load)
+    took("stored")
     positions, copies = check_bus(system, bus, stored)
+    took("bus")
     check_applications(system, stored, positions)
+    took("applications")
     mail, log = check_mail(system, stored)
+    took("mail")
     assert dead_letters(system.amqp_uri) == 0, "events wait in the dead-letter queue for an operator"
-    return Recovered(stored, positions, copies, mail, log)
+    return Recovered(stored, positions, copies, mail, log, seconds)
 
 
 def check_durable(system: E2ESystem, load: Load) -> dict[str, int]:

@@ -292,9 +292,12 @@ def test_rabbitmq_stopped_for_thirty_seconds_under_load(system: E2ESystem) -> No
     phases = {"stop_app": stopped_at - stop_asked, "start_app": started_at - starting_at,
               "10 more 2xx": loaded_at - started_at - recovery, "checks": time.monotonic() - loaded_at}
 
+    retried = [(e.get("kind"), [a["error"][:80] for a in e["attempts"]])
+               for e in recovered.log if e["attempts"]]
     met = [a for a in load.answers() if a.sent < starting_at and a.answered > stopped_at]
     assert any(not a.ok for a in met), "the load did not meet the outage"
     print(f"\n[broker] {load.summary()}; {len(met)} requests met the outage "
           f"({Counter(str(a.status or a.error.split(':')[0]) for a in met)}); healthy {recovery:.1f}s "
           f"after start_app returned; {len(recovered.stored)} schools checked; seconds: "
-          f"{ {k: round(v, 1) for k, v in phases.items()} }")
+          f"{ {k: round(v, 1) for k, v in phases.items()} }, of the checks {recovered.seconds}; "
+          f"emails retried: {retried}")
