@@ -1,10 +1,12 @@
-"""One ``sanctuary up`` per data folder and per set of ports.
+"""One ``sanctuary up`` per data folder and per set of ports, and one authority per data folder.
 
 A second start on the same data folder would run a second relay, supervisor and mail sink
 over the same stores; one on ports already taken would start services that fail one by
 one. Both are refused before anything is started or written: the data folder is claimed
 with a lock file (held while ``up`` runs, released by the kernel however it ends), and
-every port the system would listen on is tried first.
+every port the system would listen on is tried first. A data folder also keeps the authority it
+was first started for: its stores hold that authority's cycles, criteria and schools, which
+another authority's file would read wrongly.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 LOCK_NAME = "sanctuary-up.lock"
+AUTHORITY_NAME = "authority"  # the slug of the authority the folder's stores belong to
 
 
 class AlreadyTaken(Exception):
@@ -43,6 +46,19 @@ def claim_data_folder(data_dir: Path) -> IO[str]:
     handle.write(f"pid {os.getpid()}\n")
     handle.flush()
     return handle
+
+
+def claim_for_authority(data_dir: Path, slug: str, name: str) -> None:
+    """Record that ``data_dir`` belongs to the authority ``slug``, or refuse if it belongs to another.
+    A folder from before this record was kept is taken to be the authority's it is started with."""
+    record = data_dir / AUTHORITY_NAME
+    held = record.read_text().strip() if record.exists() else ""
+    if held and held != slug:
+        raise AlreadyTaken(f"the data folder {data_dir} holds the deployment of {held}, not of {name} "
+                           f"({slug}); start {slug} on a folder of its own: "
+                           f"SANCTUARY_DATA_DIR=data-{slug} ./run {slug}")
+    if not held:
+        record.write_text(f"{slug}\n")
 
 
 def check_free(addresses: dict[str, str]) -> None:

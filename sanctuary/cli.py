@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("service", choices=sorted(SERVICES))
     serve_cmd.set_defaults(run=_serve)
     up_cmd = commands.add_parser("up", help="start every service; Ctrl-C stops them")
+    up_cmd.add_argument("authority", nargs="?", help="the authority to run: a file's name in "
+                        "deploy/authorities (coventry, lancashire) or a file's path; default coventry, "
+                        "or SANCTUARY_AUTHORITY")
     up_cmd.add_argument("--no-example", action="store_true", help="do not load example data")
     up_cmd.set_defaults(run=_up)
     add = commands.add_parser("add-account", help="create an account directly in the store "
@@ -183,14 +186,18 @@ def _exit_at_once() -> NoReturn:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from sanctuary.claim import AlreadyTaken, check_free, claim_data_folder
+    from sanctuary.claim import AlreadyTaken, check_free, claim_data_folder, claim_for_authority
     from sanctuary.launch import System
+    from shared.authority import AuthorityConfigError, load_authority
     from shared.clock import UK, clock_from_env
-    from shared.config import Settings
+    from shared.config import Settings, authority_file
 
     try:
+        if args.authority:  # the services started below inherit it
+            os.environ["SANCTUARY_AUTHORITY"] = str(authority_file(args.authority))
         settings = Settings.from_env()
-    except ValueError as error:  # a bad setting, or a shifted clock in production
+        authority = load_authority(settings.authority_file)
+    except (AuthorityConfigError, ValueError) as error:  # a bad setting or authority file
         print(f"sanctuary: {error}", file=sys.stderr)
         return 2
     system = System(settings)
@@ -198,6 +205,7 @@ def _up(args: argparse.Namespace) -> int:
     try:  # before anything is started or written: a second `up` changes nothing
         held = claim_data_folder(settings.data_dir)
         check_free(system.listens_on())
+        claim_for_authority(settings.data_dir, authority.slug, authority.name)
     except AlreadyTaken as error:
         if held is not None:
             held.close()
@@ -212,9 +220,7 @@ def _up(args: argparse.Namespace) -> int:
         system.start()
         if not args.no_example:
             from sanctuary.example import EXAMPLE_COORDINATOR, lead_email, load_example, token_file
-            from shared.authority import load_authority
 
-            authority = load_authority(settings.authority_file)
             today = clock_from_env(system.env).today(authority.timezone)  # the services' day
             loaded = load_example(settings, system.base_url, today)
             if loaded:

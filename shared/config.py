@@ -14,6 +14,21 @@ from pathlib import Path
 from shared.clock import Clock, clock_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
+AUTHORITIES = ROOT / "deploy" / "authorities"  # one file per authority, named by its slug
+
+
+def authority_file(given: str) -> Path:
+    """The authority file ``given`` names: a file's name in deploy/authorities (``lancashire``),
+    or a path to a file of the same form elsewhere."""
+    named = AUTHORITIES / f"{given}.toml"
+    if "/" not in given and not given.endswith(".toml") and named.is_file():
+        return named
+    path = Path(given)
+    if path.is_file():
+        return path.resolve()
+    known = ", ".join(sorted(p.stem for p in AUTHORITIES.glob("*.toml")))
+    raise ValueError(f"authority: no authority {given!r}: name one of {known}, "
+                     "or give the path of an authority file")
 
 
 def version() -> str:
@@ -60,7 +75,7 @@ class Settings:
             data_dir=Path(env.get("SANCTUARY_DATA_DIR", ROOT / "data")),
             store=store,
             authority_file=Path(
-                env.get("SANCTUARY_AUTHORITY", ROOT / "deploy" / "authorities" / "coventry.toml")
+                env.get("SANCTUARY_AUTHORITY", AUTHORITIES / "coventry.toml")
             ),
             gateway_address=env.get("SANCTUARY_GATEWAY_ADDRESS", "127.0.0.1:8080"),
             rpc_timeout=float(env.get("SANCTUARY_RPC_TIMEOUT", "10")),

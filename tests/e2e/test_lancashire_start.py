@@ -1,10 +1,9 @@
-"""Lancashire from a fresh start, as the README runs it: ``sanctuary up`` (what ``./run``
-starts) with ``SANCTUARY_AUTHORITY=deploy/authorities/lancashire.toml``, its own process,
-on an empty data folder. It starts, loads example data shaped to Lancashire's rules (the
-head teacher's approval is the only commitment; a school applying has no draft and no
-deadline; the schools are Lancashire's), and the lead's cycle page says the cycle has no
-fixed dates rather than that every date has passed. Its own module: never two systems at
-once on a small machine."""
+"""Lancashire from a fresh start, as the README runs it: ``sanctuary up lancashire`` (what
+``./run lancashire`` starts), its own process, on an empty data folder. It starts, loads
+example data shaped to Lancashire's rules (the head teacher's approval is the only
+commitment; a school applying has no draft and no deadline; the schools are Lancashire's),
+and the lead's cycle page says the cycle has no fixed dates rather than that every date has
+passed. Its own module: never two systems at once on a small machine."""
 
 from __future__ import annotations
 
@@ -53,11 +52,12 @@ class Started:
 @pytest.fixture(scope="module")
 def lancashire_up(module_amqp_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
     data = tmp_path_factory.mktemp("e2e-lancashire-up")
-    env = {**os.environ, **system_env(module_amqp_uri, data, SANCTUARY_AUTHORITY=str(LANCASHIRE))}
+    env = {**os.environ, **system_env(module_amqp_uri, data)}
+    env.pop("SANCTUARY_AUTHORITY", None)  # named on the command line, as the README does
     output = data / "up.out"
     with open(output, "wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "sanctuary.cli", "up"], env=env, cwd=ROOT,
-                                   stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen([sys.executable, "-m", "sanctuary.cli", "up", "lancashire"], env=env,
+                                   cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while STARTED not in output.read_text(errors="replace"):
@@ -80,6 +80,8 @@ def test_lancashire_starts_with_example_data_of_its_own(lancashire_up: Started) 
     said = lancashire_up.output.read_text()
     assert "Loaded example data for Lancashire: a lead and 5 schools." in said
     assert "lancashire.lead@example.org" in said
+    assert f"authority: {LANCASHIRE}" in said
+    assert (lancashire_up.data_dir / "authority").read_text() == "lancashire\n"  # the folder keeps to it
 
     schools = {s["urn"]: s for s in lancashire_up.api("/schools").json()["schools"]}
     assert sorted(schools) == ["999001", "999002", "999003", "999004", "999005"]

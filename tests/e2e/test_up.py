@@ -89,9 +89,9 @@ def everything_in(folder: Path) -> dict[str, tuple[int, int]]:
             for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-def second_up(env: dict[str, str], tmp_path: Path) -> tuple[int, str, float]:
+def second_up(env: dict[str, str], tmp_path: Path, *args: str) -> tuple[int, str, float]:
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "sanctuary.cli", "up", "--no-example"],
+    result = subprocess.run([sys.executable, "-m", "sanctuary.cli", "up", "--no-example", *args],
                             env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
                             stdin=subprocess.DEVNULL)
     return result.returncode, result.stdout + result.stderr, time.monotonic() - started
@@ -122,6 +122,24 @@ def test_a_second_up_refuses_at_once_and_changes_nothing(up: Up, tmp_path: Path)
     assert up.children() == children
     assert (up.data_dir / "sanctuary-up.lock").read_text() == f"pid {up.process.pid}\n"
     assert quiet(everything_in(up.data_dir)) == quiet(before)
+
+
+def test_up_refuses_an_unknown_authority_and_a_folder_of_another(module_amqp_uri: str,
+                                                                  tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "authority").write_text("coventry\n")  # as a first `./run` left it
+    env = system_env(module_amqp_uri, data_dir)
+
+    status, said, took = second_up(env, tmp_path, "lancashire")
+    assert status == 1, (status, took, said)
+    assert f"the data folder {data_dir} holds the deployment of coventry, not of Lancashire" in said, said
+    status, said, took = second_up(env, tmp_path, "nowhere")
+    assert status == 2, (status, took, said)
+    assert "no authority 'nowhere': name one of coventry, lancashire" in said, said
+
+    assert sorted(p.name for p in data_dir.iterdir()) == ["authority", "sanctuary-up.lock"]  # nothing started
+    assert (data_dir / "authority").read_text() == "coventry\n"
 
 
 def quiet(files: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
