@@ -22,6 +22,8 @@ STORED = sorted(set(SERVICES) - {"gateway"})  # the services with an event store
 
 
 def main(argv: list[str] | None = None) -> int:
+    # eventlet's own notice, printed by every command that imports it (``up``'s topology too)
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     args = _parser().parse_args(argv)
     if args.run is _serve:
         _green()
@@ -123,7 +125,6 @@ def _green() -> None:
     """eventlet's monkey-patching, before anything else is imported: it looks through every
     object alive for locks to make green, which cost 40 ms more per service started once our
     logging was imported first."""
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # its own notice
     import eventlet
 
     eventlet.monkey_patch()
