@@ -14,7 +14,13 @@ These subclasses keep nameko's behaviour and change only what a broker failure d
 - a request delivered again after this process answered it is answered again from
   memory, not run a second time (``RpcConsumer``);
 - a service told to stop while the broker is away stops: a consumer on a lost connection
-  has nothing to cancel (``QueueConsumer``).
+  has nothing to cancel (``QueueConsumer``);
+- a consumer whose connection is lost tries again at most ``RECONNECT["interval_max"]``
+  seconds apart, not kombu's 30: a consumer still pausing when the broker is back left every
+  RPC call to it (and every reply to its caller) to wait out the caller's timeout;
+- an RPC caller sends a request only while it consumes its reply queue (``ReplyListener``):
+  a restarted broker has lost that queue until the caller's consumer declares it again, and a
+  reply sent meanwhile was dropped as unroutable, the caller waiting out its timeout.
 
 Subclasses rather than monkey-patching: nameko shares one ``QueueConsumer`` per
 class in a container, so the RPC entrypoint, the event handlers and the RPC proxy's
@@ -37,6 +43,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import amqp
+import eventlet
 from kombu.exceptions import OperationalError
 from nameko import messaging, rpc
 from nameko.constants import (
@@ -59,6 +66,14 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 QUORUM = {"x-queue-type": "quorum"}
+# kombu's pauses between a lost consumer's reconnections (its own: 2 s, growing by 2 to 30):
+# after a 30-s outage the next try came up to 12 s after the broker's return, past the
+# caller's 10-s RPC timeout (tests/faults/test_broker_moments.py)
+RECONNECT = {"interval_start": 0, "interval_step": 1, "interval_max": 2}
+# how long an RPC request waits for its caller to consume its reply queue again (each caller's
+# own timeout, 10 s, usually ends it first), looking every WAIT_STEP seconds
+REPLY_QUEUE_WAIT = 30.0
+WAIT_STEP = 0.05
 # (broker, queue): RPC queues an earlier release declared as classic queues, found by
 # shared.consumer.declare_topology; used as they are until an operator runs
 # `sanctuary replicate-queues` (declaring them quorum would fail: PRECONDITION_FAILED)
@@ -92,6 +107,11 @@ class QueueConsumer(messaging.QueueConsumer):
     cancel: the entrypoint's removal is done at once, and the loop is ended."""
 
     _live = False  # consuming on an open connection: the loop will soon cancel what is asked
+
+    @property
+    def consuming(self) -> bool:
+        """Consuming every provider's queue on a live connection now."""
+        return self._live
 
     def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
         self._live = True
@@ -129,6 +149,13 @@ class QueueConsumer(messaging.QueueConsumer):
             self.should_stop = True
             self._gt.kill(messaging.QueueConsumerStopped())
         super().stop()
+
+    @contextmanager
+    def establish_connection(self) -> Iterator[Any]:
+        """kombu's, with the pauses between tries bounded (``RECONNECT``)."""
+        with self.create_connection() as connection:
+            connection.ensure_connection(self.on_connection_error, self.connect_max_retries, **RECONNECT)
+            yield connection
 
     def on_connection_error(self, exc: Exception, interval: float) -> None:
         log.warning("Error connecting to broker at %s (%s).\nRetrying in %s seconds.",
@@ -233,13 +260,24 @@ class Rpc(rpc.Rpc):
 
 
 class ReplyListener(rpc.ReplyListener):
-    """Where an RPC caller's replies arrive, acked through our queue consumer."""
+    """Where an RPC caller's replies arrive, acked through our queue consumer. nameko asks it
+    for a reply's event just before sending the request: the request waits there until the
+    reply queue is consumed. Declaring the queue with the request instead failed in a cluster:
+    a transient queue whose node is lost cannot be declared again (404) until the cluster
+    forgets it, some seconds on; the consumer's own declaration waits that out."""
 
     queue_consumer = QueueConsumer()
 
     def setup(self) -> None:
         super().setup()
         self.queue.durable = False  # see the module's docstring: its node may go
+
+    def get_reply_event(self, correlation_id: str) -> Any:
+        waited = 0.0
+        while not self.queue_consumer.consuming and waited < REPLY_QUEUE_WAIT:
+            eventlet.sleep(WAIT_STEP)  # only while the broker is away: the caller's timeout bounds it
+            waited += WAIT_STEP
+        return super().get_reply_event(correlation_id)
 
 
 class RpcProxy(rpc.RpcProxy):

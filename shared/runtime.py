@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from nameko.exceptions import get_module_path, registry
 from nameko.extensions import DependencyProvider
 
@@ -59,7 +60,11 @@ def _entrypoint(operation: Operation) -> Callable[..., Any]:
     def entry(self: Any, *arguments: Any) -> Any:
         if operation.allow is not None and arguments:
             note_account(arguments[0])  # the principal: its account id goes on this request's lines
-        return operation.invoke(self.application, *arguments)
+        try:
+            return operation.invoke(self.application, *arguments)
+        except (OperationalError, InterfaceError) as error:  # the store is away, or locked too long
+            raise errors.Unavailable("This part of the service cannot reach its records just now; "
+                                     "try again in a minute.") from error
     entry.__name__ = entry.__qualname__ = operation.name
     return entry
 

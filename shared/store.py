@@ -11,6 +11,7 @@ inserts it (shared/recorders.py).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
@@ -58,6 +59,10 @@ def store_env(service: str, settings: Settings) -> dict[str, str]:
         # eventsourcing's own <SERVICE>_POSTGRES_POOL_SIZE, if set, still wins for one service
         env["POSTGRES_POOL_SIZE"] = str(settings.postgres_pool_size)
         env["POSTGRES_MAX_OVERFLOW"] = str(settings.postgres_max_overflow)
+        # a pooled connection is checked as it is taken: after PostgreSQL restarts, each one left
+        # in the pool failed its next query once (eventsourcing retries its own queries; ours,
+        # and so the request, failed); the check costs a round trip per transaction
+        env["POSTGRES_PRE_PING"] = os.environ.get("POSTGRES_PRE_PING", "y")
     return env
 
 

@@ -26,6 +26,7 @@ from shared.authority import Authority
 from shared.config import Settings
 from shared.consumer import consume, integration_handler
 from shared.erasure import PersonalDataService
+from shared.errors import Unavailable
 from shared.mail import Mailer, SmtpSettings
 from shared.messaging import RpcProxy
 from shared.metrics import Metric, gauge
@@ -71,7 +72,8 @@ def asked(proxy: Any, service: str, timeout: float) -> Callable[..., Any]:
             if fired is not timer:
                 raise
             raise Unreachable(f"the {service} service did not answer in {timeout:.0f} s") from None
-        except (UnknownService, RemoteError, kombu.exceptions.OperationalError, ConnectionError) as error:
+        except (UnknownService, RemoteError, Unavailable, kombu.exceptions.OperationalError,
+                ConnectionError) as error:  # Unavailable: its store is away
             raise Unreachable(f"the {service} service could not answer: {error!r}") from None
         finally:
             timer.cancel()

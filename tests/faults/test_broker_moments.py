@@ -40,6 +40,7 @@ from tests.faults.conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("healthy_before")]
 
+OUTAGE = 25.0  # seconds: the consumers' pauses between reconnections grow past 10 meanwhile
 HOLD = 120.0  # the most the pledges service waits at its hold point; the test releases it sooner
 COMMAND = "express_interest"
 MOMENTS = {  # moment -> (hold point, the pledges counter that must have moved)
@@ -123,6 +124,28 @@ def test_rabbitmq_stopped_at_a_moment_of_a_command(system: E2ESystem, moment: st
         assert log_has(system, "pledges", "came again after it was answered", since)
         assert not log_has(system, "pledges", "refused pledges.express_interest", since)
     print(f"\n[{moment}] answers {[(a.status or a.error) for a in load.schools[urn].answers]}")
+
+
+def test_requests_made_as_rabbitmq_returns_are_answered(system: E2ESystem) -> None:
+    """Away long enough for kombu's pauses between reconnections to have grown (2, 4, 6 ... s, up
+    to 30), the broker returns and the lead asks at once for the schools (gateway -> pledges, and
+    back on the gateway's reply queue, which the broker lost with its restart). Each of the first
+    requests gets a 200: none waits out the gateway's RPC timeout for a consumer still pausing,
+    or for a reply the broker had no queue for."""
+    rabbitmqctl("stop_app")
+    try:
+        time.sleep(OUTAGE)
+    finally:
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+    back = time.monotonic()
+    answers = []
+    for _ in range(3):
+        response = requests.get(system.base_url + "/schools", headers=system.lead.headers, timeout=60)
+        answers.append((response.status_code, round(time.monotonic() - back, 1)))
+    print(f"\n[returns] (status, seconds after await_startup returned): {answers}")
+    assert [status for status, _ in answers] == [200, 200, 200], answers
+    await_healthy(system)
 
 
 def test_a_service_killed_is_started_again_with_a_growing_pause(system: E2ESystem) -> None:

@@ -162,3 +162,37 @@ def test_only_the_last_answers_are_remembered(rpc_consumer: messaging.RpcConsume
     assert len(rpc_consumer._answered) == rpc_consumer.REMEMBERED
     assert "c-0" not in rpc_consumer._answered
     assert f"c-{rpc_consumer.REMEMBERED + 4}" in rpc_consumer._answered
+
+
+class Consumer:
+    """A queue consumer that is consuming after it has been asked ``after`` times."""
+
+    def __init__(self, after: int) -> None:
+        self.asked, self.after = 0, after
+
+    @property
+    def consuming(self) -> bool:
+        self.asked += 1
+        return self.asked > self.after
+
+
+def listener(consumer: Consumer) -> messaging.ReplyListener:
+    reply_listener = messaging.ReplyListener()
+    reply_listener.queue_consumer = consumer
+    return reply_listener
+
+
+def test_a_request_waits_until_its_reply_queue_is_consumed(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(messaging.eventlet, "sleep", slept.append)
+    consumer = Consumer(after=3)
+    event = listener(consumer).get_reply_event("c-1")
+    assert slept == [messaging.WAIT_STEP] * 3  # the broker away for three looks, then back
+    assert event is not None and consumer.asked == 4
+
+
+def test_a_request_is_sent_anyway_after_the_longest_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(messaging.eventlet, "sleep", slept.append)
+    listener(Consumer(after=10**9)).get_reply_event("c-2")
+    assert len(slept) == pytest.approx(messaging.REPLY_QUEUE_WAIT / messaging.WAIT_STEP, abs=1)
