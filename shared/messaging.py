@@ -20,7 +20,8 @@ These subclasses keep nameko's behaviour and change only what a broker failure d
   RPC call to it (and every reply to its caller) to wait out the caller's timeout;
 - an RPC caller sends a request only while it consumes its reply queue (``ReplyListener``):
   a restarted broker has lost that queue until the caller's consumer declares it again, and a
-  reply sent meanwhile was dropped as unroutable, the caller waiting out its timeout.
+  reply sent meanwhile was dropped as unroutable, the caller waiting out its timeout; while
+  the broker stays away the request is refused after a few seconds (the gateway's 503).
 
 Subclasses rather than monkey-patching: nameko shares one ``QueueConsumer`` per
 class in a container, so the RPC entrypoint, the event handlers and the RPC proxy's
@@ -70,9 +71,10 @@ QUORUM = {"x-queue-type": "quorum"}
 # after a 30-s outage the next try came up to 12 s after the broker's return, past the
 # caller's 10-s RPC timeout (tests/faults/test_broker_moments.py)
 RECONNECT = {"interval_start": 0, "interval_step": 1, "interval_max": 2}
-# how long an RPC request waits for its caller to consume its reply queue again (each caller's
-# own timeout, 10 s, usually ends it first), looking every WAIT_STEP seconds
-REPLY_QUEUE_WAIT = 30.0
+# how long an RPC request waits for its caller to consume its reply queue again (a reconnection
+# is at most RECONNECT's 2 s away once the broker is back), looking every WAIT_STEP seconds;
+# longer, the broker is away, and the caller hears so at once rather than at its own timeout
+REPLY_QUEUE_WAIT = 3.0
 WAIT_STEP = 0.05
 # (broker, queue): RPC queues an earlier release declared as classic queues, found by
 # shared.consumer.declare_topology; used as they are until an operator runs
@@ -262,9 +264,10 @@ class Rpc(rpc.Rpc):
 class ReplyListener(rpc.ReplyListener):
     """Where an RPC caller's replies arrive, acked through our queue consumer. nameko asks it
     for a reply's event just before sending the request: the request waits there until the
-    reply queue is consumed. Declaring the queue with the request instead failed in a cluster:
-    a transient queue whose node is lost cannot be declared again (404) until the cluster
-    forgets it, some seconds on; the consumer's own declaration waits that out."""
+    reply queue is consumed, or is refused as the broker's absence (``REPLY_QUEUE_WAIT``).
+    Declaring the queue with the request instead failed in a cluster: a transient queue whose
+    node is lost cannot be declared again (404) until the cluster forgets it, some seconds
+    on; the consumer's own declaration waits that out."""
 
     queue_consumer = QueueConsumer()
 
@@ -274,8 +277,10 @@ class ReplyListener(rpc.ReplyListener):
 
     def get_reply_event(self, correlation_id: str) -> Any:
         waited = 0.0
-        while not self.queue_consumer.consuming and waited < REPLY_QUEUE_WAIT:
-            eventlet.sleep(WAIT_STEP)  # only while the broker is away: the caller's timeout bounds it
+        while not self.queue_consumer.consuming:
+            if waited >= REPLY_QUEUE_WAIT:  # not sent: its reply would have nowhere to go
+                raise OperationalError(f"no reply queue consumed for {waited:.0f} s: the broker is away")
+            eventlet.sleep(WAIT_STEP)
             waited += WAIT_STEP
         return super().get_reply_event(correlation_id)
 

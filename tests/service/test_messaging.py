@@ -191,8 +191,11 @@ def test_a_request_waits_until_its_reply_queue_is_consumed(monkeypatch: pytest.M
     assert event is not None and consumer.asked == 4
 
 
-def test_a_request_is_sent_anyway_after_the_longest_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_request_is_not_sent_while_the_broker_stays_away(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr(messaging.eventlet, "sleep", slept.append)
-    listener(Consumer(after=10**9)).get_reply_event("c-2")
+    reply_listener = listener(Consumer(after=10**9))
+    with pytest.raises(OperationalError, match="the broker is away"):  # the gateway's 503 "try again"
+        reply_listener.get_reply_event("c-2")
     assert len(slept) == pytest.approx(messaging.REPLY_QUEUE_WAIT / messaging.WAIT_STEP, abs=1)
+    assert reply_listener._reply_events == {}  # nothing left waiting for a reply
