@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -18,7 +19,7 @@ from shared.bus import BusPublisher
 from shared.consumer import consume
 from shared.envelope import parse_envelope
 from shared.outbox import OutboxRelay
-from shared.relay_lock import AdvisoryRelayLock, advisory_lock_names, relay_lock_for
+from shared.relay_lock import AdvisoryRelayLock, advisory_lock_names, lock_key, relay_lock_for
 from tests.integration.bus_tap import Tap, body
 
 CONTACT = {"name": "Ann Coordinator", "email": "ann@example.org"}
@@ -135,9 +136,16 @@ def test_only_one_relay_per_service_holds_the_lock(pledges, store) -> None:
 
 @pytest.mark.parametrize("store", ["postgres"], indirect=True)
 def test_relays_in_other_schemas_of_one_database_do_not_wait_for_each_other(pledges, store) -> None:
-    ours = relay_lock_for(pledges, store.settings)
-    theirs = AdvisoryRelayLock(ours.conninfo, *advisory_lock_names("pledges", "another_deployment"))
-    earlier_release = AdvisoryRelayLock(ours.conninfo, "sanctuary-relay:pledges")  # its per-database key
+    schema = pledges.env["POSTGRES_SCHEMA"]
+    lock = relay_lock_for(pledges, store.settings)  # the pledges relay's keys: this schema's, and shared
+    assert (lock.key, lock.shared_keys) == (lock_key(f"sanctuary-relay:{schema}.pledges"),
+                                            (lock_key("sanctuary-relay:pledges"),))
+    # the same keys for a service no other test's relay runs: the per-database key is the whole
+    # database's, held shared by every pledges relay of the suite's other streams meanwhile
+    service = f"relay_test_{uuid.uuid4().hex[:8]}"
+    ours = AdvisoryRelayLock(lock.conninfo, *advisory_lock_names(service, schema))
+    theirs = AdvisoryRelayLock(lock.conninfo, *advisory_lock_names(service, "another_deployment"))
+    earlier_release = AdvisoryRelayLock(lock.conninfo, f"sanctuary-relay:{service}")  # its per-database key
     try:
         assert ours.acquire() is True
         assert theirs.acquire() is True  # another schema: not blocked
