@@ -108,15 +108,12 @@ class QueueConsumer(messaging.QueueConsumer):
     A consumer on a lost connection is gone at the broker already, so there is nothing to
     cancel: the entrypoint's removal is done at once, and the loop is ended."""
 
-    _live = False  # consuming on an open connection: the loop will soon cancel what is asked
-
-    @property
-    def consuming(self) -> bool:
-        """Consuming every provider's queue on a live connection now."""
-        return self._live
+    # consuming every provider's queue on an open connection: the loop will soon cancel what is
+    # asked, and an RPC caller's replies have a queue to arrive in (ReplyListener)
+    consuming = False
 
     def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
-        self._live = True
+        self.consuming = True
         super().on_consume_ready(connection, channel, consumers, **kwargs)
 
     @contextmanager
@@ -125,7 +122,7 @@ class QueueConsumer(messaging.QueueConsumer):
             with super().consumer_context(**kwargs) as context:
                 yield context
         finally:
-            self._live = False
+            self.consuming = False
             self._release_pending()
 
     def _release_pending(self) -> None:
@@ -136,7 +133,7 @@ class QueueConsumer(messaging.QueueConsumer):
             removed.send()
 
     def unregister_provider(self, provider: Any) -> None:
-        if self._live or not self._consumers_ready.ready():
+        if self.consuming or not self._consumers_ready.ready():
             super().unregister_provider(provider)
             return
         self._consumers.pop(provider, None)  # its consumer went with the connection
@@ -147,7 +144,7 @@ class QueueConsumer(messaging.QueueConsumer):
         # cancelled the last consumer; off one, it is only reconnecting (perhaps inside kombu's
         # retries, where it never looks at ``should_stop``), so it is ended here
         self.wait_for_providers()
-        if self._consumers_ready.ready() and not self._live and self._gt is not None:
+        if self._consumers_ready.ready() and not self.consuming and self._gt is not None:
             self.should_stop = True
             self._gt.kill(messaging.QueueConsumerStopped())
         super().stop()
